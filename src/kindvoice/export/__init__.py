@@ -1,0 +1,1 @@
+"""Export: encoding to files (mp3, wav, flac) and the tags phones read."""

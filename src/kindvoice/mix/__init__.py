@@ -1,0 +1,1 @@
+"""Mixing: the timeline, the block-by-block pydub mixer, and mastering (loudness, limiter)."""

@@ -1,0 +1,177 @@
+"""The mixer: the timeline becomes audio, block by block, with pydub as the mixing layer.
+
+Every block (one second by default) starts as a pydub segment of the background for that
+stretch of time, its level shaped by the ducking envelope; each sound that overlaps the
+block is sliced sample-exactly and overlaid onto it. Nothing holds the whole track, and
+no ``+=`` ever grows one: time and memory stay linear in the session's length.
+
+pydub works on integers; segments are 32-bit with 18 dB of headroom (``_SCALE``) so sums of
+voice, bells and background never saturate before the limiter sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from kindvoice.audio import SAMPLE_RATE, Mono, Stereo, db_to_gain, ms_to_samples
+from kindvoice.mix.timeline import Event, Timeline
+
+with __import__("warnings").catch_warnings():
+    # pydub warns when ffmpeg is absent; the mixer needs none (raw PCM only)
+    __import__("warnings").simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment
+
+_SCALE = float(2**31) / 8.0  # float 1.0 -> int32 with 18 dB of headroom
+BLOCK_SAMPLES = SAMPLE_RATE  # one second
+
+
+def to_segment(audio: Mono | Stereo, channels: int) -> AudioSegment:
+    """Float audio to a pydub segment (int32, house rate, ``channels`` channels)."""
+    x = audio if audio.ndim == 2 else audio[:, None]
+    if x.shape[1] != channels:
+        x = np.repeat(x[:, :1], channels, axis=1) if channels > 1 else x.mean(axis=1)[:, None]
+    data = np.clip(x * _SCALE, -(2**31), 2**31 - 1).astype("<i4")
+    return AudioSegment(
+        data=data.tobytes(), sample_width=4, frame_rate=SAMPLE_RATE, channels=channels
+    )
+
+
+def from_segment(segment: AudioSegment) -> Stereo:
+    """A pydub segment back to float audio of shape (n, channels)."""
+    data = np.frombuffer(segment.raw_data, dtype="<i4").reshape(-1, segment.channels)
+    return (data.astype(np.float32) / np.float32(_SCALE)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class BedShape:
+    """How the background moves: its base gain under speech, how far it may rise in long
+    silences, how deep ``[silence]`` takes it, and the duck and rise timings (samples)."""
+
+    gain: float
+    rise_db: float
+    silence_db: float = -12.0
+    attack: int = ms_to_samples(400)
+    release: int = ms_to_samples(1200)
+    rise_time: int = ms_to_samples(4000)
+    fade_in: int = ms_to_samples(2500)
+    fade_out: int = ms_to_samples(3500)
+
+
+def _ramp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Raised-cosine shaping of a 0..1 ramp."""
+    clipped = np.clip(x, 0.0, 1.0)
+    return np.asarray(0.5 - 0.5 * np.cos(np.pi * clipped))
+
+
+class Envelope:
+    """The background's gain over time: ducked around speech (and bells), rising in long
+    silences, lowered through ``[silence]``, faded in and out at the ends."""
+
+    def __init__(self, timeline: Timeline, shape: BedShape) -> None:
+        self.shape = shape
+        self.total = timeline.total
+        busy = sorted(
+            (max(0, e.start - shape.attack), e.end + shape.release)
+            for e in timeline.events
+            if e.kind == "speech"
+        )
+        merged: list[list[int]] = []
+        for a, b in busy:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.busy_start = np.array([m[0] for m in merged], dtype=np.int64)
+        self.busy_end = np.array([m[1] for m in merged], dtype=np.int64)
+        quiet = [q for q in timeline.quiet if q.fade_background]
+        self.quiet_start = np.array([q.start for q in quiet], dtype=np.int64)
+        self.quiet_end = np.array([q.end for q in quiet], dtype=np.int64)
+
+    def _distance_db(
+        self, t: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Distance (samples) from each time to the nearest interval, and whether inside."""
+        if len(starts) == 0:
+            return np.full(len(t), np.inf), np.zeros(len(t), dtype=bool)
+        i = np.searchsorted(starts, t, side="right") - 1  # the interval starting at or before
+        inside = (i >= 0) & (t < ends[np.clip(i, 0, None)])
+        after_prev = np.where(i >= 0, t - ends[np.clip(i, 0, None)], np.inf)
+        j = np.clip(i + 1, 0, len(starts) - 1)
+        before_next = np.where(i + 1 < len(starts), starts[j] - t, np.inf)
+        distance = np.minimum(after_prev, before_next).astype(np.float64)
+        return np.where(inside, 0.0, distance), inside
+
+    def gains(self, start: int, n: int) -> npt.NDArray[np.float32]:
+        s = self.shape
+        t = np.arange(start, start + n, dtype=np.int64)
+        away, _ = self._distance_db(t, self.busy_start, self.busy_end)
+        db = s.rise_db * _ramp(away / s.rise_time)
+        deep, _ = self._distance_db(t, self.quiet_start, self.quiet_end)
+        # inside [silence] the bed sinks (instead of rising), easing in and out over rise_time
+        sink = _ramp(1.0 - deep / s.rise_time)
+        db = db * (1.0 - sink) + s.silence_db * sink
+        fade = np.minimum(_ramp(t / s.fade_in), _ramp((self.total - t) / s.fade_out))
+        return (s.gain * 10.0 ** (db / 20.0) * fade).astype(np.float32)
+
+
+class Mixer:
+    """Renders a timeline to stereo (or mono) float blocks through pydub overlays."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        sounds: Mapping[tuple[str, str, int], Mono],
+        bed: object,
+        shape: BedShape,
+        *,
+        channels: int = 2,
+        gains_db: Mapping[str, float] | None = None,
+    ) -> None:
+        self.timeline = timeline
+        self.channels = channels
+        self.bed = bed
+        self.envelope = Envelope(timeline, shape)
+        levels = gains_db or {}
+        # each distinct sound becomes a pydub segment once, with its level applied
+        self.segments: dict[tuple[str, str, int], AudioSegment] = {}
+        for key, audio in sounds.items():
+            gain = db_to_gain(levels.get(key[0], 0.0))
+            self.segments[key] = to_segment(audio * np.float32(gain), channels)
+
+    @staticmethod
+    def event_key(event: Event) -> tuple[str, str, int]:
+        return (event.kind, event.key, event.strikes)
+
+    def blocks(self, block_samples: int = BLOCK_SAMPLES) -> Iterator[Stereo]:
+        """The mix, in order, as float blocks of shape (n, channels)."""
+        events = self.timeline.events
+        frame_bytes = 4 * self.channels
+        first = 0  # events before this index have ended
+        for start in range(0, self.timeline.total, block_samples):
+            n = min(block_samples, self.timeline.total - start)
+            end = start + n
+            bed = self.bed.render(n)  # type: ignore[attr-defined]
+            bed = bed * self.envelope.gains(start, n)[:, None]
+            if self.channels == 1:
+                bed = bed.mean(axis=1, keepdims=True)
+            block = to_segment(bed.astype(np.float32), self.channels)
+            while first < len(events) and events[first].end <= start:
+                first += 1
+            for event in events[first:]:
+                if event.start >= end:
+                    break
+                if event.end <= start:
+                    continue
+                segment = self.segments[self.event_key(event)]
+                a = max(0, start - event.start)
+                b = min(event.length, end - event.start)
+                piece = segment.get_sample_slice(a, b)
+                offset = max(0, event.start - start)
+                if offset:  # pad with silence so the overlay lands on the exact sample
+                    piece = piece._spawn(b"\0" * (offset * frame_bytes) + piece.raw_data)
+                block = block.overlay(piece)
+            yield from_segment(block)

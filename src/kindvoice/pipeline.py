@@ -1,0 +1,321 @@
+"""``render()``: one practice template becomes one exact-length, phone-ready audio file.
+
+load -> synthesize -> fit -> lay out -> master the voice -> mix -> limit -> encode -> tag.
+Each stage is one call below; the stages live in their own modules. Nothing is written
+until the length is known to be possible, and the output appears only when complete.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kindvoice.audio import Mono, db_to_gain, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.errors import LengthError, TemplateError, UsageError
+from kindvoice.mix.master import TruePeakLimiter, limit, loudness_lufs
+from kindvoice.mix.mixer import BedShape, Mixer
+from kindvoice.mix.timeline import Timeline, lay_out
+from kindvoice.settings import RenderRequest
+from kindvoice.template.fit import Infeasible, Plan, build_layout, feasible_range, solve
+from kindvoice.template.model import Bell, Breathe, Node, Repeat, Script
+
+log = logging.getLogger(__name__)
+
+#: progress callback: (stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+DEFAULT_BACKGROUND = "drone"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A script with its speech measured and its length solved: everything but the audio."""
+
+    script: Script
+    path: Path
+    phrases: dict[str, Mono]
+    plan: Plan
+    timeline: Timeline
+    background: str
+    engine_label: str
+    feasible: tuple[int, int | None]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    total_samples: int
+    voice_lufs: float
+    peak_db: float
+    limiter_db: float
+    size_bytes: int
+    prepared: Prepared
+
+    @property
+    def seconds(self) -> float:
+        return samples_to_s(self.total_samples)
+
+
+def clock(samples: int) -> str:
+    """A length as m:ss (or h:mm:ss) for messages."""
+    total = int(round(samples_to_s(samples)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _bells_used(nodes: Sequence[Node]) -> list[Bell]:
+    found: list[Bell] = []
+    for node in nodes:
+        if isinstance(node, Bell):
+            found.append(node)
+        elif isinstance(node, Repeat):
+            found.extend(_bells_used(node.body))
+    return found
+
+
+def _cue_offsets(node: Breathe) -> list[tuple[int, str, int]]:
+    """Where each breathing cue tone starts in a ``[breathe]`` passage, and its length."""
+    from kindvoice.sound.breath import cue_tone
+
+    cues: list[tuple[int, str, int]] = []
+    t = 0
+    for _ in range(node.count):
+        for kind, ms in (("in", node.in_ms), ("hold", node.hold_ms), ("out", node.out_ms)):
+            if ms > 0:
+                cues.append((t, kind, min(len(cue_tone(kind)), ms_to_samples(ms))))
+            t += ms_to_samples(ms)
+    return cues
+
+
+def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepared:
+    """Load, synthesize, fit and lay out; raises before any audio file is touched."""
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples, bell_names
+    from kindvoice.sound.beds import make_bed
+    from kindvoice.speech.base import EngineSpec
+    from kindvoice.speech.cache import PhraseCache
+    from kindvoice.speech.synth import synthesize_phrases
+    from kindvoice.template.library import resolve_practice
+    from kindvoice.template.parse import load_template
+
+    # load: the template, parsed to its IR with the listener's variables filled in
+    path = resolve_practice(request.practice)
+    script = load_template(path, request.variables)
+    meta = script.meta
+    background = request.mix.background or meta.background or DEFAULT_BACKGROUND
+    bed = make_bed(background, request.mix.seed)  # an unknown name fails here, early
+    if request.export.mono and getattr(bed, "needs_stereo", False):
+        raise UsageError(
+            f"Background '{background}' needs stereo (binaural beats vanish in mono). "
+            "Drop --mono or choose another background."
+        )
+    for bell in (b for s in script.sections for b in _bells_used(s.body)):
+        if bell.kind is not None and bell.kind not in bell_names():
+            raise TemplateError(
+                bell.pos.file, bell.pos.line, bell.pos.col,
+                f"Unknown bell '{bell.kind}'. Choose one of: {', '.join(bell_names())}",
+            )
+    minutes = request.minutes if request.minutes is not None else meta.minutes.default
+    if minutes <= 0:
+        raise UsageError(f"The length must be positive; {minutes:g} minutes asked.")
+    target = s_to_samples(minutes * 60.0)
+
+    # synthesize: every distinct phrase once (the cache makes re-renders free)
+    rate = request.voice.rate or meta.voice_rate or 1.0
+    spec = EngineSpec(
+        request.voice.engine, request.voice.voice, rate, request.voice.sentence_gap_ms
+    )
+    texts = script.speech_texts()
+    cache = PhraseCache() if request.use_cache else None
+    report = (lambda done, total: progress("speech", done, total)) if progress else None
+    phrases = synthesize_phrases(spec, texts, cache, request.workers, report)
+    speech_samples = {text: len(audio) for text, audio in phrases.items()}
+
+    # fit: repeat counts and pause lengths that make the total exact
+    def bell_name(kind: str | None) -> str:
+        return kind or DEFAULT_BELL
+
+    gap = ms_to_samples(request.voice.paragraph_gap_ms)
+    mix = request.mix
+    edges = ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms)
+    layout = build_layout(
+        script,
+        speech_samples,
+        paragraph_gap_samples=gap,
+        bell_samples=lambda kind, strikes: bell_duration_samples(bell_name(kind), strikes),
+        edge_samples=edges,
+    )
+    span = meta.minutes.max - meta.minutes.min
+    position = (minutes - meta.minutes.min) / span if span > 0 else 0.5
+    voice_label = f"voice {spec.voice or _default_voice(spec.engine)} at rate {rate:g}"
+    try:
+        plan = solve(layout, target, position)
+    except Infeasible as exc:
+        high = "no upper limit" if exc.high is None else clock(exc.high)
+        runs = f"runs {clock(exc.low)} to {high}"
+        if exc.near is not None:
+            runs += f" (nearest: {clock(exc.near[0])} or {clock(exc.near[1])})"
+        raise LengthError(
+            f'"{meta.id}" {runs} with {voice_label}; {clock(target)} asked.'
+        ) from None
+
+    # lay out: every sound's start sample, the chapters, the quiet stretches
+    timeline = lay_out(
+        script,
+        plan,
+        speech_samples,
+        paragraph_gap_samples=gap,
+        lead_in_samples=ms_to_samples(mix.lead_in_ms),
+        tail_samples=ms_to_samples(mix.tail_ms) ,
+        bell_name=bell_name,
+        bell_samples=bell_duration_samples,
+        cue_offsets=_cue_offsets,
+    )
+    return Prepared(
+        script, path, phrases, plan, timeline, background, voice_label, feasible_range(layout)
+    )
+
+
+def _default_voice(engine: str) -> str:
+    return {"piper": "joe", "pyttsx3": "en-us"}.get(engine, "default")
+
+
+def master_voice(
+    phrases: dict[str, Mono], target_lufs: float, ceiling_db: float
+) -> tuple[dict[str, Mono], float]:
+    """Bring the voice stem to ``target_lufs`` and under the true-peak ceiling.
+
+    The stem is measured from the phrases themselves (the gate ignores the silences
+    between them), gained, limited phrase by phrase, then measured again and corrected
+    once for what the limiter took off.
+    """
+    if not phrases:
+        return {}, target_lufs
+    stem = np.concatenate(list(phrases.values()))
+    gain_db = target_lufs - loudness_lufs(stem)
+    for _ in range(2):
+        g = np.float32(db_to_gain(gain_db))
+        out = {text: limit(audio * g, ceiling_db) for text, audio in phrases.items()}
+        measured = loudness_lufs(np.concatenate(list(out.values())))
+        gain_db += target_lufs - measured
+    return out, measured
+
+
+def render(request: RenderRequest, progress: Progress | None = None) -> RenderResult:
+    """Render one practice to ``request.output``; see the module docstring for the stages."""
+    from kindvoice.export.encode import Writer, format_for
+    from kindvoice.export.tags import TagInfo, write_tags
+    from kindvoice.sound.beds import BED_REFERENCE_LUFS, make_bed
+    from kindvoice.sound.bells import render_bell
+    from kindvoice.sound.breath import cue_tone
+
+    export, mix = request.export, request.mix
+    fmt = format_for(request.output)  # an unknown extension fails before any work
+
+    # load, synthesize, fit, lay out
+    prepared = prepare(request, progress)
+    timeline, script = prepared.timeline, prepared.script
+
+    # master the voice: the stem at the loudness target, every phrase under the ceiling
+    voice, voice_lufs = master_voice(
+        prepared.phrases, export.target_lufs, export.true_peak_ceiling_db
+    )
+
+    # gather the sounds: voice phrases, bell strikes and cue tones at their levels
+    sounds: dict[tuple[str, str, int], Mono] = {}
+    bell_peak = db_to_gain(export.target_lufs + mix.bell_level_lu)
+    cue_peak = np.float32(db_to_gain(export.target_lufs + mix.cue_level_lu))
+    for event in timeline.events:
+        key = Mixer.event_key(event)
+        if key in sounds:
+            continue
+        if event.kind == "speech":
+            sounds[key] = voice[event.key]
+        elif event.kind == "bell":
+            sounds[key] = render_bell(event.key, event.strikes, bell_peak, mix.seed)
+        else:
+            sounds[key] = cue_tone(event.key)[: event.length] * cue_peak
+
+    # mix: background shaped around the voice, every sound overlaid, block by block
+    bed_gain = db_to_gain(export.target_lufs + mix.background_level_lu - BED_REFERENCE_LUFS)
+    shape = BedShape(
+        gain=bed_gain,
+        rise_db=mix.background_rise_lu,
+        attack=ms_to_samples(mix.duck_attack_ms),
+        release=ms_to_samples(mix.duck_release_ms),
+        fade_in=ms_to_samples(mix.fade_in_ms),
+        fade_out=ms_to_samples(mix.fade_out_ms),
+    )
+    bed = make_bed(prepared.background, mix.seed)
+    mixer = Mixer(timeline, sounds, bed, shape, channels=export.channels)
+
+    # limit and encode as the blocks come, into a temporary file beside the output
+    writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality)
+    limiter = TruePeakLimiter(export.true_peak_ceiling_db)
+    peak = 0.0
+    try:
+        done = 0
+        for block in mixer.blocks():
+            out = limiter.process(block)
+            peak = max(peak, float(np.max(np.abs(out), initial=0.0)))
+            writer.write(out)
+            done += len(block)
+            if progress:
+                progress("mix", done, timeline.total)
+        tail = limiter.flush()
+        peak = max(peak, float(np.max(np.abs(tail), initial=0.0)))
+        writer.write(tail)
+        finished = writer.finish()
+
+        # tag: title, summary, transcript and chapters, then rename into place
+        meta = script.meta
+        write_tags(
+            finished,
+            fmt,
+            TagInfo(
+                title=meta.title,
+                artist=export.artist,
+                album=export.album or "kindvoice meditations",
+                summary=meta.summary,
+                transcript=transcript(timeline),
+                chapters=tuple((c.title, c.start, c.end) for c in timeline.chapters),
+                total_samples=timeline.total,
+                practice_id=meta.id,
+            ),
+        )
+        path = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    if writer.samples != timeline.total:
+        raise AssertionError(f"wrote {writer.samples} samples, timeline has {timeline.total}")
+    log.info("limiter took off at most %.1f dB", limiter.max_reduction_db)
+    return RenderResult(
+        path=path,
+        total_samples=timeline.total,
+        voice_lufs=voice_lufs,
+        peak_db=20.0 * float(np.log10(max(peak, 1e-9))),
+        limiter_db=limiter.max_reduction_db,
+        size_bytes=path.stat().st_size,
+        prepared=prepared,
+    )
+
+
+def transcript(timeline: Timeline) -> str:
+    """The spoken text, one utterance per line, with a blank line between chapters."""
+    lines: list[str] = []
+    chapters = list(timeline.chapters)
+    current = -1
+    for event in timeline.speech:
+        index = max(i for i, c in enumerate(chapters) if c.start <= event.start)
+        if index != current:
+            if lines:
+                lines.append("")
+            lines.append(f"## {chapters[index].title}")
+            current = index
+        lines.append(event.key)
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Typed, frozen settings for one render, with the defaults a listener gets.
+
+The CLI builds these from options; ``pipeline.render()`` only reads them. Units are in
+the names: ``_ms`` milliseconds, ``_db`` decibels, ``_lufs`` LUFS, ``_lu`` loudness units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Which engine speaks, with which voice, how fast (1.0 = the engine's normal pace)."""
+
+    engine: str = "pyttsx3"
+    voice: str | None = None
+    rate: float | None = None  # None: the template's ``voice.rate``, else 1.0
+    paragraph_gap_ms: int = 900  # the natural gap between paragraphs
+    sentence_gap_ms: int = 450  # silence between sentences (engines that add none)
+
+
+@dataclass(frozen=True)
+class MixSettings:
+    """How the voice, bells and background sit together on the timeline."""
+
+    background: str | None = None  # None: the template's background, else "drone"
+    background_level_lu: float = -20.0  # background under speech, relative to the voice
+    background_rise_lu: float = 6.0  # how much it may rise in long silences
+    duck_attack_ms: int = 400  # the background starts to dip this long before speech
+    duck_release_ms: int = 1200  # and comes back up over this long after it
+    lead_in_ms: int = 3000  # background alone before the first sound
+    tail_ms: int = 4000  # after the last sound, while everything fades out
+    fade_in_ms: int = 2500
+    fade_out_ms: int = 3500
+    bell_level_lu: float = -2.0  # bell strike peak (dBFS) relative to the voice target (LUFS)
+    cue_level_lu: float = -8.0  # breathing cue tones, likewise
+    seed: int = 0  # noise and bell detuning: the same inputs give the same bytes
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """The output file: format from the extension, loudness targets, tags."""
+
+    mono: bool = False
+    bitrate_kbps: int | None = None  # None: 128 stereo, 64 mono
+    lame_quality: int = 5  # LAME -q: 2 best ... 7 fastest; 5 is plenty for voice
+    target_lufs_stereo: float = -16.0
+    target_lufs_mono: float = -19.0
+    true_peak_ceiling_db: float = -1.5  # below -1 dBTP with room for the codec's overshoot
+    artist: str = "kindvoice"
+    album: str | None = None
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.mono else 2
+
+    @property
+    def target_lufs(self) -> float:
+        return self.target_lufs_mono if self.mono else self.target_lufs_stereo
+
+    @property
+    def bitrate(self) -> int:
+        if self.bitrate_kbps is not None:
+            return self.bitrate_kbps
+        return 64 if self.mono else 128
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything one render needs: what to say, how long, how it sounds, where it goes."""
+
+    practice: str  # a bundled id or a path to a template file
+    output: Path
+    minutes: float | None = None  # None: the template's minutes.default
+    variables: dict[str, str] = field(default_factory=dict, hash=False)
+    voice: VoiceSettings = VoiceSettings()
+    mix: MixSettings = MixSettings()
+    export: ExportSettings = ExportSettings()
+    use_cache: bool = True
+    workers: int | None = None  # None: one per core
+    force: bool = True

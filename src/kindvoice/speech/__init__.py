@@ -1,0 +1,1 @@
+"""Speech: engines behind one interface, a phrase cache, and parallel synthesis."""

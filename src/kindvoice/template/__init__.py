@@ -1,0 +1,1 @@
+"""Practice templates: the text format, its parsed representation and the length solver."""

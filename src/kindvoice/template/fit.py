@@ -1,0 +1,300 @@
+"""The length solver: repeat counts and elastic pause lengths that hit a total exactly.
+
+Input is a ``Layout``: the script reduced to fixed durations, elastic pauses and repeats,
+all in samples, once the real length of every phrase is known. ``solve()`` then
+
+1. picks repeat counts (longer sessions get more rounds, in step with where the target
+   sits in the script's ``minutes`` range),
+2. spreads the remaining time over the elastic pauses in proportion to their weights,
+   respecting every minimum and maximum (water filling),
+3. rounds to whole samples so the total is exact; the few samples rounding leaves over go
+   to a pause that has room, else to the closing tail (``Plan.pad_samples``).
+
+An impossible target raises ``Infeasible`` with the feasible range; pure and fast, so it is
+tested with property tests and no audio.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kindvoice.audio import ms_to_samples
+from kindvoice.template.model import Bell, Breathe, Node, Pause, Repeat, Script, Speech
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Time nobody can stretch: speech, fixed pauses, bells, breathing (samples)."""
+
+    samples: int
+
+
+@dataclass(frozen=True)
+class Elastic:
+    """An elastic pause: ``min_samples`` to ``max_samples`` (None: unbounded)."""
+
+    uid: int
+    min_samples: int
+    max_samples: int | None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Rep:
+    """A repeat of ``children``, ``min_count`` to ``max_count`` times."""
+
+    uid: int
+    min_count: int
+    max_count: int
+    children: tuple[Item, ...]
+
+
+Item = Fixed | Elastic | Rep
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A script's time structure in samples; ``edge_samples`` is the intro plus the tail."""
+
+    items: tuple[Item, ...]
+    edge_samples: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The solver's answer: every elastic repeat's count and elastic pause's length."""
+
+    total_samples: int
+    repeat_counts: dict[int, int] = field(default_factory=dict)
+    pause_samples: dict[int, int] = field(default_factory=dict)
+    pad_samples: int = 0  # rounding left-over, added to the closing tail
+
+    def count(self, node: Repeat) -> int:
+        return self.repeat_counts.get(node.uid, node.min_count)
+
+
+class Infeasible(Exception):
+    """The target cannot be met; ``low``/``high`` (samples, high None = unbounded) can."""
+
+    def __init__(self, low: int, high: int | None, near: tuple[int, int] | None = None) -> None:
+        super().__init__(f"feasible {low}..{high}")
+        self.low = low
+        self.high = high
+        self.near = near  # (below, above) when the target falls in a gap between counts
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def build_layout(
+    script: Script,
+    speech_samples: Mapping[str, int],
+    *,
+    paragraph_gap_samples: int,
+    bell_samples: Callable[[str | None, int], int],
+    edge_samples: int,
+) -> Layout:
+    """Reduce a parsed script to its time structure, given each phrase's real length."""
+
+    def convert(nodes: Sequence[Node]) -> list[Item]:
+        items: list[Item] = []
+        for node in nodes:
+            if isinstance(node, Speech):
+                items.append(Fixed(speech_samples[node.text]))
+            elif isinstance(node, Pause):
+                if node.paragraph:
+                    items.append(Fixed(paragraph_gap_samples))
+                elif node.elastic:
+                    high = None if node.max_ms is None else ms_to_samples(node.max_ms)
+                    items.append(Elastic(node.uid, ms_to_samples(node.min_ms), high, node.weight))
+                else:
+                    items.append(Fixed(ms_to_samples(node.min_ms)))
+            elif isinstance(node, Bell):
+                items.append(Fixed(bell_samples(node.kind, node.strikes)))
+            elif isinstance(node, Breathe):
+                items.append(Fixed(ms_to_samples(node.duration_ms)))
+            elif isinstance(node, Repeat):
+                items.append(
+                    Rep(node.uid, node.min_count, node.max_count, tuple(convert(node.body)))
+                )
+        return items
+
+    items: list[Item] = []
+    for section in script.sections:
+        items.extend(convert(section.body))
+    return Layout(tuple(items), edge_samples)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class _Flat:
+    """The layout under one choice of repeat counts: fixed total and weighted pauses."""
+
+    fixed: int
+    pauses: tuple[tuple[Elastic, int], ...]  # (pause, multiplicity)
+
+    @property
+    def low(self) -> int:
+        return self.fixed + sum(p.min_samples * m for p, m in self.pauses)
+
+    @property
+    def high(self) -> int | None:
+        if any(p.max_samples is None for p, _ in self.pauses):
+            return None
+        return self.fixed + sum((p.max_samples or 0) * m for p, m in self.pauses)
+
+
+def _elastic_repeats(items: Sequence[Item]) -> list[Rep]:
+    found: list[Rep] = []
+    for item in items:
+        if isinstance(item, Rep):
+            if item.max_count > item.min_count:
+                found.append(item)
+            found.extend(_elastic_repeats(item.children))
+    return found
+
+
+def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
+    fixed = layout.edge_samples
+    mult: dict[int, tuple[Elastic, int]] = {}
+
+    def walk(items: Sequence[Item], times: int) -> None:
+        nonlocal fixed
+        for item in items:
+            if isinstance(item, Fixed):
+                fixed += item.samples * times
+            elif isinstance(item, Elastic):
+                _, before = mult.get(item.uid, (item, 0))
+                mult[item.uid] = (item, before + times)
+            else:
+                walk(item.children, times * counts.get(item.uid, item.min_count))
+
+    walk(layout.items, 1)
+    return _Flat(fixed, tuple((p, m) for p, m in mult.values() if m > 0))
+
+
+def feasible_range(layout: Layout) -> tuple[int, int | None]:
+    """The shortest and longest totals (samples; None = unbounded) the layout can make."""
+    reps = _elastic_repeats(layout.items)
+    low = _flatten(layout, {r.uid: r.min_count for r in reps}).low
+    high = _flatten(layout, {r.uid: r.max_count for r in reps}).high
+    return low, high
+
+
+# --------------------------------------------------------------------------- solving
+
+
+def _candidate_counts(reps: Sequence[Rep], position: float) -> list[dict[int, int]]:
+    """Count vectors to try, best first: all repeats scaled together along one path,
+    ordered by closeness to ``position`` (0 = every repeat at its minimum, 1 = maximum);
+    then, for the rare layout whose path has gaps, every other combination."""
+    steps = max((r.max_count - r.min_count for r in reps), default=0)
+    path: list[tuple[float, dict[int, int]]] = []
+    seen: set[tuple[int, ...]] = set()
+    for i in range(steps + 1):
+        t = i / steps if steps else 0.0
+        counts = {r.uid: r.min_count + round(t * (r.max_count - r.min_count)) for r in reps}
+        key = tuple(counts.values())
+        if key not in seen:
+            seen.add(key)
+            path.append((abs(t - position), counts))
+    path.sort(key=lambda pair: pair[0])
+    ordered = [counts for _, counts in path]
+    total = math.prod(r.max_count - r.min_count + 1 for r in reps)
+    if total <= 20_000:
+        rest: list[tuple[float, dict[int, int]]] = []
+        for combo in itertools.product(*(range(r.min_count, r.max_count + 1) for r in reps)):
+            if combo in seen:
+                continue
+            spans = [(c - r.min_count) / (r.max_count - r.min_count) for c, r in zip(combo, reps)]
+            distance = sum(abs(s - position) for s in spans) / len(spans)
+            rest.append((distance, dict(zip((r.uid for r in reps), combo))))
+        rest.sort(key=lambda pair: pair[0])
+        ordered.extend(counts for _, counts in rest)
+    return ordered
+
+
+def _water_fill(pauses: Sequence[tuple[Elastic, int]], extra: int) -> dict[int, int]:
+    """Lengths for every pause: min + min(cap, weight * level), with the level chosen so the
+    multiplicity-weighted sum of the additions is ``extra`` samples, rounded exactly."""
+    if not pauses:
+        return {}
+    caps = [math.inf if p.max_samples is None else p.max_samples - p.min_samples for p, _ in pauses]
+    weights = [max(p.weight, 1e-9) for p, _ in pauses]
+    mults = [m for _, m in pauses]
+
+    def filled(level: float) -> float:
+        return sum(m * min(c, w * level) for m, c, w in zip(mults, caps, weights))
+
+    # walk the breakpoints (where a pause reaches its maximum) to find the level exactly
+    breaks = sorted({c / w for c, w in zip(caps, weights) if math.isfinite(c)})
+    low_level = 0.0
+    level = 0.0
+    for b in [*breaks, math.inf]:
+        if math.isinf(b) or filled(b) >= extra:
+            slope = sum(m * w for m, c, w in zip(mults, caps, weights) if c / w > low_level)
+            base = filled(low_level)
+            level = low_level + (extra - base) / slope if slope > 0 else low_level
+            if math.isfinite(b):
+                level = min(level, b)
+            break
+        low_level = b
+    adds = [min(c, w * level) for c, w in zip(caps, weights)]
+    whole = [int(math.floor(a)) for a in adds]
+    # hand out what flooring left over, one sample at a time, to pauses with room
+    left = extra - sum(m * x for m, x in zip(mults, whole))
+    order = sorted(range(len(pauses)), key=lambda i: (mults[i], -(adds[i] - whole[i])))
+    for i in order:
+        if left <= 0:
+            break
+        room = caps[i] - whole[i]
+        if mults[i] <= left and room >= 1:
+            take = int(min(room, left // mults[i]))
+            whole[i] += take
+            left -= take * mults[i]
+    return {p.uid: p.min_samples + x for (p, _), x in zip(pauses, whole)}
+
+
+def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
+    """Repeat counts and pause lengths whose total is ``target_samples`` exactly.
+
+    ``position`` (0..1) is where the target sits in the script's intended range; it decides
+    how many rounds elastic repeats get. Raises ``Infeasible`` with the feasible range.
+    """
+    reps = _elastic_repeats(layout.items)
+    position = min(1.0, max(0.0, position))
+    for counts in _candidate_counts(reps, position):
+        flat = _flatten(layout, counts)
+        high = flat.high
+        if target_samples < flat.low or (high is not None and target_samples > high):
+            continue
+        extra = target_samples - flat.low
+        lengths = _water_fill(flat.pauses, extra)
+        used = flat.fixed + sum(lengths[p.uid] * m for p, m in flat.pauses)
+        pad = target_samples - used
+        if pad < 0:  # cannot happen: the fill never overshoots
+            continue
+        return Plan(target_samples, dict(counts), lengths, pad)
+    low, high = feasible_range(layout)
+    near = None
+    if target_samples >= low and (high is None or target_samples <= high):
+        near = _nearest(layout, reps, target_samples)
+    raise Infeasible(low, high, near)
+
+
+def _nearest(layout: Layout, reps: Sequence[Rep], target: int) -> tuple[int, int]:
+    """The feasible totals just below and above a target that falls between count choices."""
+    below, above = 0, 2**62
+    for counts in _candidate_counts(reps, 0.5):
+        flat = _flatten(layout, counts)
+        high = flat.high if flat.high is not None else 2**62
+        if high < target:
+            below = max(below, high)
+        if flat.low > target:
+            above = min(above, flat.low)
+    return below, above

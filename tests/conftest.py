@@ -1,0 +1,86 @@
+"""Shared test helpers: an isolated phrase cache, the CLI as a real process, and
+independent instruments (the ffmpeg binary from imageio-ffmpeg, mutagen)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One phrase cache for the whole run, never the user's own."""
+    root = tmp_path_factory.mktemp("kindvoice-cache")
+    old = os.environ.get("KINDVOICE_CACHE_DIR")
+    os.environ["KINDVOICE_CACHE_DIR"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("KINDVOICE_CACHE_DIR", None)
+    else:
+        os.environ["KINDVOICE_CACHE_DIR"] = old
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def kindvoice(*args: str, cwd: Path | None = None, timeout: float = 900) -> Run:
+    """Run the real CLI in a subprocess, as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "kindvoice", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def decode(path: Path, channels: int = 2, rate: int = 48_000) -> np.ndarray:
+    """Decode any audio file with ffmpeg (independent of kindvoice) to float32 samples."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", str(channels),
+         "-ar", str(rate), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(out, dtype=np.float32).reshape(-1, channels)
+
+
+@dataclass
+class Ebur128:
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def ebur128(path: Path) -> Ebur128:
+    """ffmpeg's own BS.1770 meter: integrated loudness and true peak."""
+    err = subprocess.run(
+        [ffmpeg_exe(), "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true",
+         "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = err[err.rfind("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return Ebur128(integrated, peak)
