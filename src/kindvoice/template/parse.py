@@ -1,0 +1,819 @@
+"""Template text -> ``Script`` IR: front-matter validation and the body parser.
+
+This module owns TEMPLATE_FORMAT.md. ``parse_template`` is pure (no I/O) and
+``load_template`` only reads. Every problem is a ``TemplateError`` with the file, line and
+column (1-based) in the template file and a message that says how to fix it.
+
+The body is read line by line: comments are masked out first (keeping columns), then each
+line is a blank (paragraph break), a ``##`` heading (new section) or text, which is
+tokenised into literal text, ``{variables}`` and ``[markers]``. Variable values are
+substituted after tokenising, so a value is always plain spoken text.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from kindvoice.errors import AudioIOError, TemplateError, UsageError, closest
+from kindvoice.template import variables as var
+from kindvoice.template.model import (
+    Bell,
+    Breathe,
+    Meta,
+    Minutes,
+    Node,
+    Pause,
+    Pos,
+    Repeat,
+    Script,
+    Section,
+    Speech,
+    Variable,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FENCE = re.compile(r"---[ \t]*")
+_FENCE_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
+
+# ---------------------------------------------------------------- front matter
+
+_TOP_KEYS = (
+    "id",
+    "title",
+    "summary",
+    "minutes",
+    "background",
+    "voice",
+    "variables",
+    "tags",
+    "language",
+)
+_MINUTES_KEYS = ("min", "default", "max")
+_VOICE_KEYS = ("rate",)
+_VARIABLE_KEYS = ("default", "describe")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MINUTES_EXAMPLE = "minutes: {min: 3, default: 10, max: 30}"
+
+
+class _FrontMatter:
+    """The YAML data plus where each key stands in the file, for error positions."""
+
+    def __init__(self, file: str, marks: dict[tuple[str, ...], tuple[int, int]]) -> None:
+        self.file = file
+        self.marks = marks
+
+    def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
+        """Raise at the key ``path`` (or its nearest known parent; else the first line)."""
+        while path and path not in self.marks:
+            path = path[:-1]
+        line, col = self.marks.get(path, (1, 1))
+        raise TemplateError(self.file, line, col, message)
+
+    def mapping(
+        self, value: Any, path: tuple[str, ...], allowed: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """``value`` as a mapping whose keys are all in ``allowed``."""
+        where = f" under '{'.'.join(path)}'" if path else ""
+        if not isinstance(value, dict):
+            self.fail(path, f"'{'.'.join(path)}' must be a mapping like key: value")
+        for key in value:
+            name = str(key)
+            if name not in allowed:
+                near = closest(name, allowed)
+                hint = f" Did you mean '{near}'?" if near else ""
+                self.fail(
+                    (*path, name),
+                    f"Unknown key '{name}'{where} in front matter.{hint} "
+                    f"Valid keys: {', '.join(allowed)}",
+                )
+        return {str(k): v for k, v in value.items()}
+
+    def string(self, value: Any, path: tuple[str, ...], required: bool = False) -> str | None:
+        """A string value (None when absent or empty in YAML, unless ``required``)."""
+        if value is None and not required:
+            return None
+        if isinstance(value, str) and required and not value.strip():
+            self.fail(path, f"'{'.'.join(path)}' must not be empty")
+        if not isinstance(value, str):
+            self.fail(
+                path,
+                f"'{'.'.join(path)}' must be text (put it in quotes if YAML reads it as "
+                f"a number, date or yes/no); got {_yaml_type(value)}",
+            )
+        return value
+
+    def number(self, value: Any, path: tuple[str, ...]) -> float:
+        """A finite number greater than zero."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(path, f"'{'.'.join(path)}' must be a number; got {_yaml_type(value)}")
+        if not math.isfinite(value) or value <= 0:
+            self.fail(path, f"'{'.'.join(path)}' must be a number greater than 0; got {value}")
+        return float(value)
+
+
+def _yaml_type(value: Any) -> str:
+    names = {bool: "yes/no", int: "a number", float: "a number", str: "text"}
+    names.update({list: "a list", dict: "a mapping", type(None): "nothing"})
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _split_front_matter(lines: list[str], file: str) -> tuple[str, int]:
+    """The YAML text between the ``---`` fences and the index of the first body line."""
+    if not lines or not _FENCE.fullmatch(lines[0]):
+        raise TemplateError(
+            file,
+            1,
+            1,
+            "Missing front matter: start the file with a '---' line, then "
+            "'title: Your title', then another '---' line",
+        )
+    for index in range(1, len(lines)):
+        if _FENCE_END.fullmatch(lines[index]):
+            return "\n".join(lines[1:index]), index + 1
+    raise TemplateError(
+        file, 1, 1, "The front matter is not closed: add a '---' line after its last key"
+    )
+
+
+def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
+    """Load the YAML safely and note each key's (line, col) in the file (YAML starts on line 2)."""
+    try:
+        loader = yaml.SafeLoader(yaml_text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
+        problem = exc.problem or exc.context or "syntax error"
+        hint = "check the quotes, brackets, colons and indentation here"
+        if "mapping values are not allowed" in problem:
+            hint = "put the value in quotes when it contains ': '"
+        elif isinstance(exc, yaml.constructor.ConstructorError):
+            hint = "YAML tags (!!...) are not allowed; write plain text, numbers and lists"
+        raise TemplateError(
+            file, line, col, f"Front matter is not valid YAML: {problem}; {hint}"
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(yaml_text, exc.position)
+        raise TemplateError(
+            file,
+            line + 1,
+            col,
+            f"Front matter contains a character YAML cannot read ({exc.reason}): remove it",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise TemplateError(file, 2, 1, f"Front matter is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise TemplateError(file, 2, 1, "Front matter is nested too deeply") from None
+
+    marks: dict[tuple[str, ...], tuple[int, int]] = {}
+
+    def walk(current: Any, path: tuple[str, ...]) -> None:
+        # Three levels of keys exist (variables -> name -> default); deeper is never valid.
+        if not isinstance(current, yaml.MappingNode) or len(path) > 2:
+            return
+        for key_node, value_node in current.value:
+            key = (*path, str(key_node.value))
+            at = (key_node.start_mark.line + 2, key_node.start_mark.column + 1)
+            if key in marks and isinstance(key_node, yaml.ScalarNode):
+                raise TemplateError(
+                    file, *at, f"Duplicate key '{key[-1]}' in front matter: keep only one"
+                )
+            marks[key] = at
+            walk(value_node, key)
+
+    walk(node, ())
+    return data, marks
+
+
+def _meta(yaml_text: str, file: str) -> Meta:
+    """Validate the front matter into ``Meta``."""
+    data, marks = _compose(yaml_text, file)
+    fm = _FrontMatter(file, marks)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        fm.fail((), "The front matter must be 'key: value' lines, starting with 'title: ...'")
+    top = fm.mapping(data, (), _TOP_KEYS)
+
+    if top.get("title") is None:
+        fm.fail((), "The front matter has no 'title': add a line like 'title: My practice'")
+    title = fm.string(top["title"], ("title",), required=True)
+    assert title is not None
+    practice_id = fm.string(top.get("id"), ("id",)) or Path(file).stem
+    if top.get("id") is not None and not _ID_RE.fullmatch(practice_id):
+        fm.fail(
+            ("id",),
+            f"'id' must be letters, digits, '.', '_' or '-' (no spaces); got {practice_id!r}",
+        )
+
+    voice_rate = None
+    if top.get("voice") is not None:
+        voice = fm.mapping(top["voice"], ("voice",), _VOICE_KEYS)
+        if voice.get("rate") is not None:
+            voice_rate = fm.number(voice["rate"], ("voice", "rate"))
+
+    tags = top.get("tags")
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        fm.fail(("tags",), "'tags' must be a list of text, like tags: [short, sleep]")
+
+    return Meta(
+        id=practice_id,
+        title=title.strip(),
+        summary=(fm.string(top.get("summary"), ("summary",)) or "").strip(),
+        minutes=_minutes(fm, top.get("minutes")),
+        background=fm.string(top.get("background"), ("background",)),
+        voice_rate=voice_rate,
+        variables=_variables(fm, top.get("variables")),
+        tags=tuple(tags),
+        language=fm.string(top.get("language"), ("language",)) or "en",
+    )
+
+
+def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
+    """``minutes``: a bare number is the default; the range widens to hold it."""
+    fallback = Meta(id="", title="").minutes
+    if value is None:
+        return fallback
+    if not isinstance(value, dict):
+        default = fm.number(value, ("minutes",))
+        return Minutes(min(fallback.min, default), default, max(fallback.max, default))
+    given = {
+        k: fm.number(v, ("minutes", k))
+        for k, v in fm.mapping(value, ("minutes",), _MINUTES_KEYS).items()
+    }
+    if "default" not in given:
+        fm.fail(("minutes",), f"'minutes' needs a default, like {_MINUTES_EXAMPLE}")
+    default = given["default"]
+    low = given.get("min", min(fallback.min, default))
+    high = given.get("max", max(fallback.max, default))
+    if not low <= default <= high:
+        fm.fail(
+            ("minutes",),
+            f"'minutes' must have min <= default <= max; got min {low:g}, default {default:g}, "
+            f"max {high:g}",
+        )
+    return Minutes(low, default, high)
+
+
+def _variables(fm: _FrontMatter, value: Any) -> tuple[Variable, ...]:
+    """``variables``: name -> {default, describe}, or name -> default text."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        fm.fail(("variables",), "'variables' must be a mapping like  name: {default: friend}")
+    out = []
+    for key, spec in value.items():
+        name = str(key)
+        path = ("variables", name)
+        if not var.is_valid_name(name):
+            fm.fail(path, f"Variable name '{name}' must be letters, digits, '_' or '-'")
+        if spec is None or isinstance(spec, str):
+            out.append(Variable(name, spec or ""))
+            continue
+        if not isinstance(spec, dict):
+            fm.fail(
+                path,
+                f"Variable '{name}' must be text (its default) or a mapping like "
+                f"{{default: friend, describe: ...}}; got {_yaml_type(spec)}",
+            )
+        fields = fm.mapping(spec, path, _VARIABLE_KEYS)
+        default = fm.string(fields.get("default"), (*path, "default")) or ""
+        describe = fm.string(fields.get("describe"), (*path, "describe")) or ""
+        out.append(Variable(name, default, describe))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- body tokens
+
+_HEADING = re.compile(r" {0,3}(#+)[ \t]*(.*?)(?:[ \t]+#+)?[ \t]*")
+_BULLET = re.compile(r"[ \t]*(?:[-*+>]|[0-9]{1,3}[.)])[ \t]+")
+_VAR = re.compile(r"\{[ \t]*(" + var.NAME_PATTERN + r")[ \t]*(?:\|([^{}]*))?\}")
+_EMPHASIS = re.compile(r"\*+|(?<!\w)_+|_+(?!\w)")
+_SPOKEN = re.compile(r"\w")
+
+_MARKERS = ("pause", "silence", "bell", "breathe", "repeat", "/repeat")
+_MARKER_LIST = "[pause 5s], [silence 1m~], [bell], [breathe 4], [repeat 2] ... [/repeat]"
+_DURATION = re.compile(
+    r"(?:(?P<m>[0-9]+(?:\.[0-9]+)?)m(?!s))?"
+    r"(?:(?P<s>[0-9]+(?:\.[0-9]+)?)s)?"
+    r"(?:(?P<ms>[0-9]+(?:\.[0-9]+)?)ms)?"
+)
+_DURATION_FORMS = "500ms, 5s, 1.5s, 2m or 1m30s"
+_MAX_DURATION_MS = 24 * 3600 * 1000
+_INT = re.compile(r"[0-9]{1,6}")
+_NUMBER = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
+_BELL_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_BREATHE_DEFAULTS = {"in": 4.0, "hold": 0.0, "out": 6.0}
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class _Marker:
+    content: str
+    pos: Pos
+
+
+_Token = _Text | var.VarUse | _Marker
+
+
+def _mask_comments(lines: list[str], first_line: int, file: str) -> list[str | None]:
+    """Each line with ``<!-- -->`` replaced by spaces; None for a line that was only comment."""
+    out: list[str | None] = []
+    open_at: tuple[int, int] | None = None
+    for offset, line in enumerate(lines):
+        pieces: list[str] = []
+        had_comment = open_at is not None
+        i = 0
+        while i <= len(line):
+            if open_at is not None:
+                end = line.find("-->", i)
+                if end < 0:
+                    pieces.append(" " * (len(line) - i))
+                    break
+                pieces.append(" " * (end + 3 - i))
+                i, open_at = end + 3, None
+            else:
+                start = line.find("<!--", i)
+                if start < 0:
+                    pieces.append(line[i:])
+                    break
+                pieces.append(line[i:start])
+                open_at, had_comment = (first_line + offset, start + 1), True
+                pieces.append("    ")
+                i = start + 4
+        masked = "".join(pieces)
+        out.append(None if had_comment and not masked.strip() else masked)
+    if open_at is not None:
+        raise TemplateError(file, *open_at, "Comment is not closed: add '-->' where it should end")
+    return out
+
+
+def _tokenize(line: str, start: int, line_no: int, file: str) -> list[_Token]:
+    """Split one line (from index ``start``) into literal text, variables and markers."""
+    tokens: list[_Token] = []
+    literal: list[str] = []
+    literal_col = start
+
+    def flush_literal(next_col: int) -> None:
+        nonlocal literal_col
+        if literal:
+            tokens.append(_Text("".join(literal), Pos(file, line_no, literal_col + 1)))
+            literal.clear()
+        literal_col = next_col
+
+    i = start
+    while i < len(line):
+        char = line[i]
+        pair = line[i : i + 2]
+        if pair in ("{{", "}}"):
+            if not literal:
+                literal_col = i
+            literal.append(char)
+            i += 2
+        elif char == "{":
+            match = _VAR.match(line, i)
+            if match is None:
+                raise TemplateError(
+                    file,
+                    line_no,
+                    i + 1,
+                    "Bad variable: write {name} or {name|default}, or '{{' for a literal brace",
+                )
+            flush_literal(match.end())
+            default = match.group(2)
+            pos = Pos(file, line_no, i + 1)
+            tokens.append(
+                var.VarUse(match.group(1), default.strip() if default is not None else None, pos)
+            )
+            i = match.end()
+        elif char == "}":
+            raise TemplateError(file, line_no, i + 1, "Stray '}': write '}}' for a literal brace")
+        elif char == "[" and i + 1 < len(line) and (line[i + 1].isalpha() or line[i + 1] == "/"):
+            end = line.find("]", i)
+            if end < 0:
+                raise TemplateError(
+                    file, line_no, i + 1, "Marker is not closed: add ']' (markers stay on one line)"
+                )
+            flush_literal(end + 1)
+            tokens.append(_Marker(line[i + 1 : end], Pos(file, line_no, i + 1)))
+            i = end + 1
+        else:
+            if not literal:
+                literal_col = i
+            literal.append(char)
+            i += 1
+    flush_literal(len(line))
+    return tokens
+
+
+def _duration_ms(text: str, pos: Pos, marker: str) -> int:
+    match = _DURATION.fullmatch(text)
+    if match is None or not any(match.groupdict().values()):
+        raise TemplateError(
+            pos.file,
+            pos.line,
+            pos.col,
+            f"Bad duration '{text}' in [{marker}]: write {_DURATION_FORMS}",
+        )
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    total = parts.get("m", 0.0) * 60_000 + parts.get("s", 0.0) * 1000 + parts.get("ms", 0.0)
+    if total > _MAX_DURATION_MS:
+        raise TemplateError(pos.file, pos.line, pos.col, f"Duration '{text}' is over 24 hours")
+    return round(total)
+
+
+# ---------------------------------------------------------------- body parser
+
+
+@dataclass
+class _OpenRepeat:
+    """A ``[repeat]`` waiting for its ``[/repeat]``."""
+
+    uid: int
+    pos: Pos
+    min_count: int
+    max_count: int
+    nodes: list[Node] = field(default_factory=list)
+    written: bool = False  # has text, variables or markers (even if values leave it silent)
+
+
+class _Body:
+    """Builds sections from body lines; holds the open repeats and the pending speech."""
+
+    def __init__(self, file: str, meta: Meta, values: Mapping[str, str]) -> None:
+        self.file = file
+        self.meta = meta
+        self.declared = {v.name: v for v in meta.variables}
+        self.values = values
+        self.uses: list[var.VarUse] = []
+        self.sections: list[Section] = []
+        self.section_title = meta.title
+        self.section_pos: Pos | None = None  # None: content before the first heading
+        self.nodes: list[Node] = []
+        self.repeats: list[_OpenRepeat] = []
+        self.pieces: list[tuple[str, Pos]] = []  # the speech being gathered
+        self.gap: Pos | None = None  # a blank line seen since the last node was added
+        self.next_uid = 0
+        self.written = False  # any text, variable or marker at all
+
+    # -- helpers
+
+    def fail(self, pos: Pos, message: str) -> NoReturn:
+        raise TemplateError(pos.file, pos.line, pos.col, message)
+
+    def uid(self) -> int:
+        self.next_uid += 1
+        return self.next_uid
+
+    def target(self) -> list[Node]:
+        return self.repeats[-1].nodes if self.repeats else self.nodes
+
+    def add(self, node: Node) -> None:
+        self.target().append(node)
+        self.gap = None
+
+    def value(self, use: var.VarUse) -> str:
+        self.uses.append(use)
+        return var.resolve(use, self.declared, self.values)
+
+    # -- lines
+
+    def parse(self, lines: list[str], first_line: int) -> tuple[Section, ...]:
+        for offset, line in enumerate(_mask_comments(lines, first_line, self.file)):
+            line_no = first_line + offset
+            if line is None:
+                continue
+            if not line.strip():
+                self.flush()
+                self.gap = self.gap or Pos(self.file, line_no, 1)
+            elif heading := _HEADING.fullmatch(line):
+                self.heading(heading, line_no)
+            else:
+                self.text_line(line, line_no)
+        self.flush()
+        if self.repeats:
+            self.fail(self.repeats[-1].pos, "[repeat] is not closed: add [/repeat] after its lines")
+        self.close_section()
+        if not any(section.body for section in self.sections):
+            message = (
+                "The template has nothing to play: write the lines to speak (and markers "
+                "like [bell]) below the front matter"
+            )
+            if self.written:
+                message = "With these variable values the template has nothing to play"
+            self.fail(Pos(self.file, first_line, 1), message)
+        return tuple(self.sections)
+
+    def heading(self, match: re.Match[str], line_no: int) -> None:
+        pos = Pos(self.file, line_no, match.start(1) + 1)
+        if len(match.group(1)) != 2:
+            self.fail(pos, "Only '## ' headings start sections: write '## Title'")
+        if not match.group(2):
+            self.fail(pos, "A section heading needs a title: write '## Title'")
+        self.flush()
+        if self.repeats:
+            self.fail(
+                self.repeats[-1].pos,
+                f"[repeat] is not closed before the section on line {line_no}: "
+                "add [/repeat] before the heading",
+            )
+        self.close_section()
+        parts = []
+        for token in _tokenize(match.string[: match.end(2)], match.start(2), line_no, self.file):
+            if isinstance(token, _Marker):
+                self.fail(token.pos, "Headings are not spoken: put the marker on its own line")
+            parts.append(self.value(token) if isinstance(token, var.VarUse) else _plain(token.text))
+        self.section_title = var.tidy("".join(parts))
+        self.section_pos = pos
+
+    def close_section(self) -> None:
+        if self.section_pos is None:
+            if self.nodes:  # content before the first heading becomes a section
+                self.sections.append(
+                    Section(self.section_title, self.nodes[0].pos, tuple(self.nodes))
+                )
+        else:
+            self.sections.append(Section(self.section_title, self.section_pos, tuple(self.nodes)))
+        self.nodes = []
+        self.gap = None
+
+    def text_line(self, line: str, line_no: int) -> None:
+        bullet = _BULLET.match(line)
+        if self.pieces:
+            self.pieces.append((" ", self.pieces[-1][1]))
+        for token in _tokenize(line, bullet.end() if bullet else 0, line_no, self.file):
+            if isinstance(token, _Marker):
+                self.flush()
+                if not token.content.startswith("/"):
+                    self.mark_written()
+                self.marker(token.content, token.pos)
+            elif isinstance(token, var.VarUse):
+                self.mark_written()
+                self.pieces.append((self.value(token), token.pos))
+            else:
+                lead = len(token.text) - len(token.text.lstrip())
+                pos = Pos(self.file, line_no, token.pos.col + lead)
+                text = _plain(token.text)
+                if _SPOKEN.search(text):
+                    self.mark_written()
+                self.pieces.append((text, pos))
+
+    def mark_written(self) -> None:
+        self.written = True
+        if self.repeats:
+            self.repeats[-1].written = True
+
+    def flush(self) -> None:
+        """Turn the gathered pieces into one Speech (dropped when nothing is left to say)."""
+        if not self.pieces:
+            return
+        text = var.tidy("".join(text for text, _ in self.pieces))
+        pos = next((p for t, p in self.pieces if t.strip()), self.pieces[0][1])
+        self.pieces = []
+        if not _SPOKEN.search(text):
+            return
+        target = self.target()
+        if self.gap is not None and target and isinstance(target[-1], Speech):
+            target.append(Pause(self.uid(), self.gap, 0, 0, paragraph=True))
+        self.add(Speech(self.uid(), pos, text))
+
+    # -- markers
+
+    def marker(self, content: str, pos: Pos) -> None:
+        words = content.split()
+        word = words[0].lower()
+        args = words[1:]
+        if word in ("pause", "silence"):
+            self.add(self.pause(word, args, pos))
+        elif word == "bell":
+            self.add(self.bell(args, pos))
+        elif word == "breathe":
+            self.add(self.breathe(args, pos))
+        elif word == "repeat":
+            low, high = self.repeat_counts(args, pos)
+            self.repeats.append(_OpenRepeat(self.uid(), pos, low, high))
+            self.gap = None
+        elif word == "/repeat":
+            if args:
+                self.fail(pos, "[/repeat] takes nothing: write [/repeat]")
+            if not self.repeats:
+                self.fail(pos, "[/repeat] without a matching [repeat N] before it")
+            block = self.repeats.pop()
+            if not block.written:
+                self.fail(
+                    block.pos, "Empty [repeat] block: put lines between [repeat] and [/repeat]"
+                )
+            if not block.nodes:
+                # Only empty variable values were inside: whether a template is valid must
+                # not depend on values, so the block quietly plays nothing.
+                log.debug("%s: the [repeat] block is silent with these values", block.pos)
+                return
+            self.add(
+                Repeat(block.uid, block.pos, block.min_count, block.max_count, tuple(block.nodes))
+            )
+        else:
+            near = closest(word, _MARKERS)
+            hint = f" Did you mean [{near}]?" if near else ""
+            self.fail(pos, f"Unknown marker '[{words[0]}]'.{hint} Valid markers: {_MARKER_LIST}")
+
+    def pause(self, word: str, args: list[str], pos: Pos) -> Pause:
+        usage = f"write [{word} 5s], [{word} 10s~60s], [{word} 20s~] or [{word} 10s~60s x2]"
+        weight = 1.0
+        if args and args[-1][:1] in ("x", "X"):
+            text = args.pop()[1:]
+            if not _NUMBER.fullmatch(text) or float(text) <= 0:
+                self.fail(pos, f"Bad weight 'x{text}' in [{word}]: use a positive number, like x2")
+            weight = float(text)
+        span = "".join(args)
+        if not span:
+            self.fail(pos, f"[{word}] needs a length: {usage}")
+        bounds = span.split("~")
+        if len(bounds) > 2:
+            self.fail(pos, f"Bad length '{span}' in [{word}]: {usage}")
+        low = _duration_ms(bounds[0], pos, word)
+        high: int | None = low
+        if len(bounds) == 2:
+            high = _duration_ms(bounds[1], pos, word) if bounds[1] else None
+        if high is not None and low > high:
+            self.fail(pos, f"[{word} {span}]: the minimum is longer than the maximum; swap them")
+        if weight != 1.0 and high == low:
+            self.fail(pos, f"A weight only applies to an elastic pause: {usage}")
+        return Pause(self.uid(), pos, low, high, weight=weight, fade_background=word == "silence")
+
+    def bell(self, args: list[str], pos: Pos) -> Bell:
+        usage = "write [bell], [bell soft], [bell 3] or [bell soft 3] (1 to 12 strikes)"
+        kind: str | None = None
+        strikes = 1
+        if args and not args[0].isdigit():
+            kind = args.pop(0)
+            if not _BELL_KIND.fullmatch(kind):
+                self.fail(pos, f"Bad bell kind '{kind}': {usage}")
+        if args:
+            count = args.pop(0)
+            if not _INT.fullmatch(count):
+                self.fail(pos, f"Bad bell strikes '{count}': {usage}")
+            strikes = int(count)
+        if args:
+            self.fail(pos, f"Too much in [bell]: {usage}")
+        if not 1 <= strikes <= 12:
+            self.fail(pos, f"[bell] strikes must be 1 to 12; got {strikes}")
+        return Bell(self.uid(), pos, kind, strikes)
+
+    def breathe(self, args: list[str], pos: Pos) -> Breathe:
+        usage = "write [breathe 4] or [breathe 4 in=4 hold=2 out=6] (seconds per phase)"
+        if not args or not _INT.fullmatch(args[0]):
+            self.fail(pos, f"[breathe] needs a number of breaths: {usage}")
+        count = int(args[0])
+        if not 1 <= count <= 200:
+            self.fail(pos, f"[breathe] takes 1 to 200 breaths; got {count}")
+        phases = dict(_BREATHE_DEFAULTS)
+        seen: set[str] = set()
+        for arg in args[1:]:
+            key, _, text = arg.partition("=")
+            if key not in phases:
+                near = closest(key, phases)
+                hint = f" Did you mean '{near}='?" if near else ""
+                self.fail(pos, f"Unknown [breathe] setting '{arg}'.{hint} {usage}")
+            if key in seen:
+                self.fail(pos, f"[breathe] sets '{key}' twice: keep one")
+            seen.add(key)
+            number = text.removesuffix("s")
+            if not _NUMBER.fullmatch(number):
+                self.fail(
+                    pos, f"Bad [breathe] {key}='{text}': give seconds as a number, like {key}=4"
+                )
+            seconds = float(number)
+            if seconds > 60 or (key != "hold" and seconds <= 0):
+                self.fail(pos, f"[breathe] {key}= must be above 0 and at most 60 seconds")
+            phases[key] = seconds
+        return Breathe(
+            self.uid(),
+            pos,
+            count,
+            in_ms=round(phases["in"] * 1000),
+            hold_ms=round(phases["hold"] * 1000),
+            out_ms=round(phases["out"] * 1000),
+        )
+
+    def repeat_counts(self, args: list[str], pos: Pos) -> tuple[int, int]:
+        usage = "write [repeat 3] or [repeat 1~6] (1 to 100), and [/repeat] after the block"
+        span = "".join(args)
+        bounds = span.split("~")
+        if not span or len(bounds) > 2 or not all(_INT.fullmatch(b) for b in bounds):
+            self.fail(pos, f"Bad [repeat] count '{span}': {usage}")
+        low, high = int(bounds[0]), int(bounds[-1])
+        if not (1 <= low <= 100 and 1 <= high <= 100):
+            self.fail(pos, f"[repeat] counts must be 1 to 100; got {span}")
+        if low > high:
+            self.fail(pos, f"[repeat {span}]: the minimum is larger than the maximum; swap them")
+        return low, high
+
+
+def _plain(text: str) -> str:
+    """Literal text without Markdown emphasis (``*word*``, ``_word_``): never spoken."""
+    return _EMPHASIS.sub("", text)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def parse_template(text: str, file: str, values: Mapping[str, str] | None = None) -> Script:
+    """Parse template text into a ``Script``; ``file`` names it in errors. Pure: no I/O.
+
+    ``values`` (from ``--var``) override inline and front-matter defaults; a key the
+    template neither declares nor uses raises ``UnknownNameError``.
+    """
+    values = dict(values or {})
+    text = text.removeprefix("\ufeff")
+    bad = _CONTROL.search(text)
+    if bad:
+        line, col = _position(text, bad.start())
+        raise TemplateError(
+            file, line, col, f"Control character U+{ord(bad.group()):04X} in the text: remove it"
+        )
+    lines = _LINE_BREAK.split(text)
+    yaml_text, body_start = _split_front_matter(lines, file)
+    meta = _meta(yaml_text, file)
+    body = _Body(file, meta, values)
+    sections = body.parse(lines[body_start:], body_start + 1)
+    var.check_values(values, body.declared, (use.name for use in body.uses))
+    log.debug("parsed %s: %d sections", file, len(sections))
+    return Script(
+        meta=meta,
+        sections=sections,
+        source=file,
+        values=var.resolved_values(body.uses, body.declared, values),
+    )
+
+
+def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script:
+    """Read and parse a template file (strict UTF-8, at most 1 MB, no binary). Never writes."""
+    file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"Template file '{file}' not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"'{file}' is a folder, not a template file") from None
+    except OSError as exc:
+        raise AudioIOError(f"Cannot read template '{file}': {exc.strerror or exc}") from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateError(
+            file, 1, 1, "File is over 1 MB: a template is a text script, not a recording or book"
+        )
+    if not data.strip():
+        raise TemplateError(file, 1, 1, "File is empty: start with '---', 'title: ...', '---'")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _byte_position(data, nul)
+        raise TemplateError(
+            file, line, col, "This is a binary file, not a text template (it contains NUL bytes)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _byte_position(data, exc.start)
+        raise TemplateError(
+            file,
+            line,
+            col,
+            f"Byte 0x{data[exc.start]:02x} is not UTF-8: save the file as UTF-8 in your editor",
+        ) from None
+    return parse_template(text, file, values)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of character ``index``, counting line breaks as the parser does."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, index))
+    return len(breaks) + 1, index - (breaks[-1].end() if breaks else 0) + 1
+
+
+def _byte_position(data: bytes, index: int) -> tuple[int, int]:
+    """1-based (line, column in characters) of byte ``index``."""
+    before = data[:index].decode("utf-8", errors="replace")
+    return _position(before, len(before))
