@@ -197,6 +197,36 @@ def build(ctx: click.Context, practice: str, output: Path, minutes: float | None
 
 
 @cli.command()
+@click.argument("practice")
+@click.option("--minutes", type=float, help="Total length in minutes (default: the practice's).")
+@click.option("--length", "length_text", help="Total length as MM:SS or H:MM:SS.")
+@click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine.")
+@click.option("--voice", help="Voice id, or a Piper .onnx path.")
+@click.option("--rate", type=float, help="Speaking pace; 1.0 is the engine's normal pace.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill a variable.")
+def plan(practice: str, minutes: float | None, length_text: str | None, engine: str,
+         voice: str | None, rate: float | None, variables: tuple[str, ...]) -> None:
+    """Print the timeline a render would have, without encoding anything."""
+    from kindvoice.pipeline import prepare
+    from kindvoice.report import plan_lines
+    from kindvoice.settings import RenderRequest, VoiceSettings
+
+    if minutes is not None and length_text is not None:
+        raise UsageError("Give --minutes or --length, not both.")
+    if length_text is not None:
+        minutes = parse_length(length_text)
+    request = RenderRequest(
+        practice=practice,
+        output=Path("plan.mp3"),
+        minutes=minutes,
+        variables=parse_vars(variables),
+        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+    )
+    for line in plan_lines(prepare(request)):
+        click.echo(line)
+
+
+@cli.command()
 @click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine.")
 def voices(engine: str) -> None:
     """List the voices an engine offers."""

@@ -38,6 +38,7 @@ class Prepared:
     script: Script
     path: Path
     phrases: dict[str, Mono]
+    cues: dict[str, Mono]
     plan: Plan
     timeline: Timeline
     background: str
@@ -78,18 +79,21 @@ def _bells_used(nodes: Sequence[Node]) -> list[Bell]:
     return found
 
 
-def _cue_offsets(node: Breathe) -> list[tuple[int, str, int]]:
-    """Where each breathing cue tone starts in a ``[breathe]`` passage, and its length."""
-    from kindvoice.sound.breath import cue_tone
+class _Cues:
+    """Breathing cue tones by key, gathered while the timeline is laid out."""
 
-    cues: list[tuple[int, str, int]] = []
-    t = 0
-    for _ in range(node.count):
-        for kind, ms in (("in", node.in_ms), ("hold", node.hold_ms), ("out", node.out_ms)):
-            if ms > 0:
-                cues.append((t, kind, min(len(cue_tone(kind)), ms_to_samples(ms))))
-            t += ms_to_samples(ms)
-    return cues
+    def __init__(self) -> None:
+        self.audio: dict[str, Mono] = {}
+
+    def __call__(self, node: Breathe) -> list[tuple[int, str, int]]:
+        from kindvoice.sound.breath import breathe_cues
+
+        placed: list[tuple[int, str, int]] = []
+        for offset, kind, tone in breathe_cues(node.in_ms, node.hold_ms, node.out_ms, node.count):
+            key = f"{kind}/{len(tone)}"
+            self.audio[key] = tone
+            placed.append((offset, key, len(tone)))
+        return placed
 
 
 def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepared:
@@ -164,6 +168,7 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
         ) from None
 
     # lay out: every sound's start sample, the chapters, the quiet stretches
+    cues = _Cues()
     timeline = lay_out(
         script,
         plan,
@@ -173,10 +178,11 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
         tail_samples=ms_to_samples(mix.tail_ms) ,
         bell_name=bell_name,
         bell_samples=bell_duration_samples,
-        cue_offsets=_cue_offsets,
+        cue_offsets=cues,
     )
     return Prepared(
-        script, path, phrases, plan, timeline, background, voice_label, feasible_range(layout)
+        script, path, phrases, cues.audio, plan, timeline, background, voice_label,
+        feasible_range(layout),
     )
 
 
@@ -211,7 +217,6 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
     from kindvoice.export.tags import TagInfo, write_tags
     from kindvoice.sound.beds import BED_REFERENCE_LUFS, make_bed
     from kindvoice.sound.bells import render_bell
-    from kindvoice.sound.breath import cue_tone
 
     export, mix = request.export, request.mix
     fmt = format_for(request.output)  # an unknown extension fails before any work
@@ -238,7 +243,7 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
         elif event.kind == "bell":
             sounds[key] = render_bell(event.key, event.strikes, bell_peak, mix.seed)
         else:
-            sounds[key] = cue_tone(event.key)[: event.length] * cue_peak
+            sounds[key] = prepared.cues[event.key] * cue_peak
 
     # mix: background shaped around the voice, every sound overlaid, block by block
     bed_gain = db_to_gain(export.target_lufs + mix.background_level_lu - BED_REFERENCE_LUFS)

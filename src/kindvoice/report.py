@@ -1,0 +1,63 @@
+"""The plan report: what the solver chose for a render, as text (``kindvoice plan``).
+
+Everything here is read from a ``Prepared`` render (the timeline and the plan), so the
+figures add up to the requested total exactly; nothing is encoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kindvoice.audio import samples_to_s
+from kindvoice.pipeline import Prepared, clock
+from kindvoice.template.model import Node, Pause, Repeat
+
+
+def _precise(samples: int) -> str:
+    seconds = samples_to_s(samples)
+    minutes, rest = divmod(seconds, 60.0)
+    return f"{int(minutes)}:{rest:06.3f}"
+
+
+def plan_lines(prepared: Prepared) -> list[str]:
+    """The timeline as lines: sections with start times, elastic choices, totals."""
+    plan, timeline, script = prepared.plan, prepared.timeline, prepared.script
+    lines = [
+        f"{script.meta.title} ({script.meta.id}), {prepared.engine_label}, "
+        f"background {prepared.background}",
+    ]
+
+    def walk(nodes: Sequence[Node], depth: int) -> None:
+        pad = "    " * depth
+        for node in nodes:
+            if isinstance(node, Pause) and node.elastic and not node.paragraph:
+                kind = "silence" if node.fade_background else "pause"
+                high = "" if node.max_ms is None else f"{node.max_ms / 1000:g}s"
+                chosen = samples_to_s(plan.pause_samples[node.uid])
+                lines.append(
+                    f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high}"
+                    f" -> {chosen:.1f} s"
+                )
+            elif isinstance(node, Repeat):
+                count = plan.count(node)
+                span = f"{node.min_count}~{node.max_count}" if node.elastic else f"{node.min_count}"
+                lines.append(f"    {pad}line {node.pos.line}: repeat {span} -> {count} times")
+                walk(node.body, depth + 1)
+
+    for section, chapter in zip(script.sections, timeline.chapters):
+        lines.append(f"  {clock(chapter.start):>7}  {section.title}")
+        walk(section.body, 0)
+
+    speech = sum(e.length for e in timeline.events if e.kind == "speech")
+    sounds = sum(e.length for e in timeline.events if e.kind == "bell")
+    silence = timeline.total - speech - sounds
+    low, high = prepared.feasible
+    top = "no upper limit" if high is None else clock(high)
+    lines += [
+        f"Speech  {_precise(speech)}",
+        f"Bells   {_precise(sounds)}",
+        f"Silence {_precise(silence)} (pauses, breathing, lead-in and tail)",
+        f"Total   {_precise(timeline.total)}",
+        f"Feasible with this voice: {clock(low)} to {top}",
+    ]
+    return lines

@@ -1,0 +1,127 @@
+"""The background registry: names, descriptions, and ``make_bed`` (with layering).
+
+Adding a background is one small module in this package (a ``Bed`` subclass) and one
+line in ``_BEDS``. A spec may layer beds with ``+`` and give each layer a level in dB
+relative to the reference: ``"rain@-3+drone@-8"``. Layers add, so two layers at 0 dB
+are about 3 LU louder than the reference; give levels to keep the sum at it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+
+from kindvoice.audio import db_to_gain
+from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.sound.beds.base import BED_REFERENCE_LUFS, F64, Bed, Seed, measure_lufs
+from kindvoice.sound.beds.binaural import BinauralBed, IsochronicBed
+from kindvoice.sound.beds.drone import DroneBed
+from kindvoice.sound.beds.noise import BrownBed, PinkBed
+from kindvoice.sound.beds.ocean import OceanBed
+from kindvoice.sound.beds.rain import RainBed
+from kindvoice.sound.beds.silence import SilenceBed
+
+__all__ = [
+    "BED_REFERENCE_LUFS",
+    "Bed",
+    "LayeredBed",
+    "background_descriptions",
+    "background_names",
+    "make_bed",
+    "measure_lufs",
+]
+
+# name -> (factory taking a seed, one-line description)
+_BEDS: dict[str, tuple[Callable[[Seed], Bed], str]] = {
+    "none": (SilenceBed, "Silence: the voice alone."),
+    "brown": (BrownBed, "Brown noise: a deep, soft rumble, like a distant waterfall."),
+    "pink": (PinkBed, "Pink noise: an even, gentle hush, brighter than brown."),
+    "drone": (DroneBed, "Warm drone: a slowly breathing pad on A with its fifth and octave."),
+    "rain": (RainBed, "Rain: steady soft rain with the occasional droplet."),
+    "ocean": (OceanBed, "Ocean: surf swelling and receding every 8-12 seconds."),
+    "binaural-delta": (
+        partial(BinauralBed, beat_hz=2.0),
+        "Binaural beat at 2 Hz (200 Hz carrier); stereo only, use headphones.",
+    ),
+    "binaural-theta": (
+        partial(BinauralBed, beat_hz=6.0),
+        "Binaural beat at 6 Hz (200 Hz carrier); stereo only, use headphones.",
+    ),
+    "binaural-alpha": (
+        partial(BinauralBed, beat_hz=10.0),
+        "Binaural beat at 10 Hz (200 Hz carrier); stereo only, use headphones.",
+    ),
+    "isochronic": (IsochronicBed, "Isochronic tone: a soft 220 Hz tone pulsing 6 times a second."),
+}
+
+# One layer of a spec: a name, optionally "@" and a level in dB ("rain", "drone@-8").
+_LAYER = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9_-]+)\s*(?:@\s*(?P<db>[-+]?\d+(?:\.\d+)?)\s*(?:dB)?)?\s*$"
+)
+# "+" separates layers only where a name follows, so "rain@+3+drone" splits correctly.
+_SPLIT = re.compile(r"\+(?=\s*[A-Za-z])")
+
+
+def background_names() -> list[str]:
+    """The background names, in the registry's order (quietest and simplest first)."""
+    return list(_BEDS)
+
+
+def background_descriptions() -> dict[str, str]:
+    """One line per background, for ``kindvoice sounds`` and the README."""
+    return {name: description for name, (_, description) in _BEDS.items()}
+
+
+class LayeredBed(Bed):
+    """Several beds summed, each with its own gain (linear, relative to the reference)."""
+
+    def __init__(self, layers: list[tuple[Bed, float]]) -> None:
+        super().__init__()
+        self.layers = layers
+        self.needs_stereo = any(bed.needs_stereo for bed, _ in layers)
+
+    def _render(self, n: int) -> F64:
+        out = np.zeros((n, 2))
+        for bed, gain in self.layers:
+            out += gain * bed.render(n)
+        return out
+
+
+def _parse(spec: str) -> list[tuple[str, float]]:
+    """``"rain@-3+drone"`` -> ``[("rain", -3.0), ("drone", 0.0)]``; names not checked."""
+    layers = []
+    for part in _SPLIT.split(spec):
+        match = _LAYER.match(part)
+        if match is None:
+            raise UsageError(
+                f"Cannot read background layer '{part.strip()}' in '{spec}'; "
+                "write name or name@dB, joined by +, e.g. rain@-3+drone@-8."
+            )
+        layers.append((match["name"].lower(), float(match["db"] or 0.0)))
+    return layers
+
+
+def make_bed(name: str, seed: int = 0) -> Bed:
+    """A fresh bed for ``name``: one registry name, or layers like ``"rain@-3+drone@-8"``.
+
+    The same name and seed give the same samples. Raises ``UnknownNameError`` (with the
+    choices) for an unknown name and ``UsageError`` for a spec that cannot be read.
+    """
+    layers = _parse(name)
+    for layer, _ in layers:
+        if layer not in _BEDS:
+            raise UnknownNameError("background", layer, background_names())
+    if len(layers) == 1 and layers[0][1] == 0.0:
+        factory, _ = _BEDS[layers[0][0]]
+        return factory(seed)
+    # Layer i > 0 gets its own seed, so "brown+brown" is two streams, not one doubled;
+    # layer 0 keeps the plain seed, so "rain@-3" is exactly "rain", 3 dB down.
+    return LayeredBed(
+        [
+            (_BEDS[layer][0](seed if i == 0 else (seed, i)), db_to_gain(level_db))
+            for i, (layer, level_db) in enumerate(layers)
+        ]
+    )
