@@ -7,7 +7,9 @@ with ``--debug``); anything else is a bug, reported as one line and exit code 1.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from kindvoice import __version__
-from kindvoice.errors import KindvoiceError, UsageError
+from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
 
 log = logging.getLogger("kindvoice")
 
@@ -81,6 +83,9 @@ class KindvoiceGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was written.", err=True)
             sys.exit(130)
@@ -100,38 +105,49 @@ class KindvoiceGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--templates-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="KINDVOICE_TEMPLATES_DIR",
+              help="Your own practices; they override bundled ones with the same id.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool,
+        templates_dir: Path | None) -> None:
     """Voice-guided self-compassion meditations, rendered offline to phone-ready audio."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[
         min(verbose + (2 if debug else 0), 2)
     ]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    ctx.obj = {"quiet": quiet, "debug": debug}
+    ctx.obj = {"quiet": quiet, "debug": debug, "templates_dir": templates_dir}
 
 
 @cli.command("list")
-def list_cmd() -> None:
-    """List the practices with their lengths."""
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """List the practices with their lengths and where each comes from."""
     from kindvoice.template.library import list_practices
     from kindvoice.template.parse import load_template
 
-    for ref in list_practices():
-        meta = load_template(ref.path).meta
+    for ref in list_practices(ctx.obj["templates_dir"]):
+        try:
+            meta = load_template(ref.path).meta
+        except KindvoiceError as exc:
+            click.echo(f"{ref.id:<26} (broken: {exc.format_message()})")
+            continue
         m = meta.minutes
+        where = "" if ref.origin == "bundled" else f"  [{ref.origin}: {ref.path}]"
         click.echo(
-            f"{ref.id:<26} {m.min:g}-{m.max:g} min (default {m.default:g})  {meta.title}"
+            f"{ref.id:<26} {m.min:g}-{m.max:g} min (default {m.default:g})  {meta.title}{where}"
         )
 
 
 @cli.command()
 @click.argument("practice")
-def show(practice: str) -> None:
+@click.pass_context
+def show(ctx: click.Context, practice: str) -> None:
     """Show a practice: its summary, lengths, variables and sections."""
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
-    path = resolve_practice(practice)
+    path = resolve_practice(practice, ctx.obj["templates_dir"])
     script = load_template(path)
     meta = script.meta
     click.echo(f"{meta.title}  ({meta.id})")
@@ -186,6 +202,7 @@ def build(ctx: click.Context, practice: str, output: Path, minutes: float | None
         export=ExportSettings(mono=mono, artist=artist),
         use_cache=not no_cache,
         workers=workers,
+        templates_dir=ctx.obj["templates_dir"],
     )
     bar = Bar(not ctx.obj["quiet"])
     result = render(request, progress=bar)
@@ -204,7 +221,8 @@ def build(ctx: click.Context, practice: str, output: Path, minutes: float | None
 @click.option("--voice", help="Voice id, or a Piper .onnx path.")
 @click.option("--rate", type=float, help="Speaking pace; 1.0 is the engine's normal pace.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Fill a variable.")
-def plan(practice: str, minutes: float | None, length_text: str | None, engine: str,
+@click.pass_context
+def plan(ctx: click.Context, practice: str, minutes: float | None, length_text: str | None, engine: str,
          voice: str | None, rate: float | None, variables: tuple[str, ...]) -> None:
     """Print the timeline a render would have, without encoding anything."""
     from kindvoice.pipeline import prepare
@@ -221,6 +239,7 @@ def plan(practice: str, minutes: float | None, length_text: str | None, engine: 
         minutes=minutes,
         variables=parse_vars(variables),
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+        templates_dir=ctx.obj["templates_dir"],
     )
     for line in plan_lines(prepare(request)):
         click.echo(line)
@@ -253,7 +272,30 @@ def validate(paths: tuple[Path, ...]) -> None:
             continue
         click.echo(f"{path}: ok ({script.meta.id}, {len(script.sections)} sections)")
     if failed:
-        raise KindvoiceError(f"{failed} of {len(paths)} templates have errors.")
+        raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--title", help="The practice's title (default: from NAME).")
+def new(name: str, title: str | None) -> None:
+    """Write a starter template NAME.md that shows every marker, ready to edit."""
+    from importlib.resources import files
+
+    from kindvoice.template.parse import load_template
+
+    path = Path(name if name.endswith(".md") else f"{name}.md")
+    if path.exists():
+        raise UsageError(f"'{path}' already exists; choose another name or remove it first.")
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "my-practice"
+    heading = title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+    text = files("kindvoice.template").joinpath("starter.md").read_text(encoding="utf-8")
+    # JSON strings are valid YAML scalars: a title with a colon or quote stays valid
+    text = text.replace("title: My Practice", f"title: {json.dumps(heading)}", 1)
+    text = text.replace("---\n# Your practice.", f"---\nid: {slug}\n# Your practice.", 1)
+    path.write_text(text, encoding="utf-8")
+    load_template(path)  # the starter must always validate
+    click.echo(f"Wrote {path}. Edit it, then: kindvoice validate {path}")
 
 
 @cli.group()

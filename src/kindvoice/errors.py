@@ -51,6 +51,12 @@ class TemplateError(KindvoiceError):
         super().__init__(f"{file}:{line}:{col}: {message}")
 
 
+class ValidationFailed(KindvoiceError):
+    """``kindvoice validate`` found problems (each already reported as file:line:col)."""
+
+    exit_code = 3
+
+
 class UnknownNameError(KindvoiceError):
     """A name (practice, engine, voice, background, variable) that is not one of the choices."""
 

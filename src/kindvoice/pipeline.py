@@ -107,7 +107,7 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
     from kindvoice.template.parse import load_template
 
     # load: the template, parsed to its IR with the listener's variables filled in
-    path = resolve_practice(request.practice)
+    path = resolve_practice(request.practice, request.templates_dir)
     script = load_template(path, request.variables)
     meta = script.meta
     background = request.mix.background or meta.background or DEFAULT_BACKGROUND
@@ -191,24 +191,40 @@ def _default_voice(engine: str) -> str:
 
 
 def master_voice(
-    phrases: dict[str, Mono], target_lufs: float, ceiling_db: float
+    phrases: dict[str, Mono], target_lufs: float, ceiling_db: float, channels: int, gap: int
 ) -> tuple[dict[str, Mono], float]:
     """Bring the voice stem to ``target_lufs`` and under the true-peak ceiling.
 
-    The stem is measured from the phrases themselves (the gate ignores the silences
-    between them), gained, limited phrase by phrase, then measured again and corrected
-    once for what the limiter took off.
+    The stem is measured from the phrases themselves, each followed by a paragraph's
+    gap (``gap`` samples) as on the timeline: the meter's 400 ms blocks that straddle
+    speech and silence count as they will in the file, while the gate drops the longer
+    silences. It is then gained, limited phrase by phrase, then measured again and corrected
+    until the limiter's share is made up. The voice plays in every channel, and BS.1770
+    sums channels: stereo reads 3 dB louder than the mono stem.
     """
+    spread_db = 10.0 * float(np.log10(channels))
     if not phrases:
         return {}, target_lufs
-    stem = np.concatenate(list(phrases.values()))
-    gain_db = target_lufs - loudness_lufs(stem)
-    for _ in range(2):
-        g = np.float32(db_to_gain(gain_db))
+    silence = np.zeros(gap, dtype=np.float32)
+
+    def stem(audio: dict[str, Mono]) -> Mono:
+        return np.concatenate([part for a in audio.values() for part in (a, silence)])
+
+    gains = [target_lufs - loudness_lufs(stem(phrases)) - spread_db]
+    readings: list[float] = []
+    for _ in range(4):
+        g = np.float32(db_to_gain(gains[-1]))
         out = {text: limit(audio * g, ceiling_db) for text, audio in phrases.items()}
-        measured = loudness_lufs(np.concatenate(list(out.values())))
-        gain_db += target_lufs - measured
-    return out, measured
+        readings.append(loudness_lufs(stem(out)) + spread_db)
+        error = target_lufs - readings[-1]
+        if abs(error) < 0.1:
+            break
+        # the limiter takes more as the gain rises: step along the measured slope
+        slope = 1.0
+        if len(readings) > 1 and gains[-1] != gains[-2]:
+            slope = (readings[-1] - readings[-2]) / (gains[-1] - gains[-2])
+        gains.append(gains[-1] + error / min(max(slope, 0.3), 1.0))
+    return out, readings[-1]
 
 
 def render(request: RenderRequest, progress: Progress | None = None) -> RenderResult:
@@ -227,7 +243,11 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
 
     # master the voice: the stem at the loudness target, every phrase under the ceiling
     voice, voice_lufs = master_voice(
-        prepared.phrases, export.target_lufs, export.true_peak_ceiling_db
+        prepared.phrases,
+        export.target_lufs,
+        export.true_peak_ceiling_db,
+        export.channels,
+        ms_to_samples(request.voice.paragraph_gap_ms),
     )
 
     # gather the sounds: voice phrases, bell strikes and cue tones at their levels

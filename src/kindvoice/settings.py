@@ -34,7 +34,7 @@ class MixSettings:
     tail_ms: int = 4000  # after the last sound, while everything fades out
     fade_in_ms: int = 2500
     fade_out_ms: int = 3500
-    bell_level_lu: float = -2.0  # bell strike peak (dBFS) relative to the voice target (LUFS)
+    bell_level_lu: float = 4.0  # bell strike peak (dBFS) relative to the voice target (LUFS)
     cue_level_lu: float = -8.0  # breathing cue tones, likewise
     seed: int = 0  # noise and bell detuning: the same inputs give the same bytes
 
@@ -80,4 +80,5 @@ class RenderRequest:
     export: ExportSettings = ExportSettings()
     use_cache: bool = True
     workers: int | None = None  # None: one per core
+    templates_dir: Path | None = None  # None: the user templates folder (platformdirs)
     force: bool = True

@@ -1,0 +1,78 @@
+"""The command line as a user meets it: list, show, validate, new, errors, --version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import kindvoice
+
+from kindvoice import __version__
+from kindvoice.template.library import list_practices
+
+
+def test_version_and_help() -> None:
+    run = kindvoice("--version")
+    assert run.code == 0 and __version__ in run.stdout
+    run = kindvoice("--help")
+    for command in ("build", "list", "show", "voices", "validate", "cache", "plan", "new"):
+        assert command in run.stdout
+
+
+def test_list_shows_every_practice_with_its_range() -> None:
+    run = kindvoice("list")
+    assert run.code == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(list_practices()) == 13
+    scb = next(line for line in lines if line.startswith("self-compassion-break"))
+    assert "3-30 min (default 10)" in scb
+    assert "The Self-Compassion Break" in scb
+
+
+def test_show_describes_a_practice() -> None:
+    run = kindvoice("show", "self-compassion-break")
+    assert run.code == 0, run.stderr
+    assert "Length: 3 to 30 minutes, default 10" in run.stdout
+    assert "Variable difficulty" in run.stdout
+    assert "Mindfulness" in run.stdout
+
+
+def test_validate_reports_file_line_col(tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text("---\ntitle: Fine\n---\nHello.\n[pause 2s~5s]\n", encoding="utf-8")
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: Broken\n---\nHello.\n\nRest here [pase 5s] now.\n", encoding="utf-8")
+    run = kindvoice("validate", str(good), str(bad))
+    assert run.code == 3
+    assert f"{good}: ok" in run.stdout
+    assert f"{bad}:6:11: " in run.stderr
+    assert "pause" in run.stderr  # the closest marker is suggested
+    assert "Traceback" not in run.stderr
+
+
+def test_new_writes_a_starter_that_validates(tmp_path: Path) -> None:
+    run = kindvoice("new", "evening-calm", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    written = tmp_path / "evening-calm.md"
+    text = written.read_text(encoding="utf-8")
+    for marker in ("[pause 3s]", "[pause 5s~40s]", "x2]", "[bell]", "[bell soft]", "[breathe 4",
+                   "[repeat 1~4]", "[repeat 2]", "[/repeat]", "[silence", "{name}", "<!--"):
+        assert marker in text
+    assert kindvoice("validate", str(written)).code == 0
+    again = kindvoice("new", "evening-calm", cwd=tmp_path)
+    assert again.code == 2 and "already exists" in again.stderr
+    assert written.read_text(encoding="utf-8") == text
+
+
+def test_bad_length_syntax_is_a_usage_error(tmp_path: Path) -> None:
+    run = kindvoice("build", "self-compassion-break", "--length", "ten", "-o",
+                    str(tmp_path / "x.mp3"))
+    assert run.code == 2
+    assert "MM:SS" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_output_extension_is_refused_before_work(tmp_path: Path) -> None:
+    run = kindvoice("build", "self-compassion-break", "-o", str(tmp_path / "x.aiff"))
+    assert run.code == 2
+    assert ".mp3" in run.stderr
+    assert list(tmp_path.iterdir()) == []
