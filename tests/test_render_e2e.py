@@ -35,7 +35,7 @@ def check_tags(path: Path) -> None:
     lyrics = tags.getall("USLT")[0].text
     assert "This is a moment of suffering." in lyrics
     assert "May I be kind to myself." in lyrics
-    chapters = tags.getall("CHAP")
+    chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
     assert len(chapters) == SECTIONS
     assert [str(c.sub_frames["TIT2"]) for c in chapters][:2] == ["Arriving", "A difficulty"]
     assert chapters[0].start_time == 0
