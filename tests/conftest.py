@@ -57,8 +57,20 @@ def ffmpeg_exe() -> str:
 def decode(path: Path, channels: int = 2, rate: int = 48_000) -> np.ndarray:
     """Decode any audio file with ffmpeg (independent of kindvoice) to float32 samples."""
     out = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", str(channels),
-         "-ar", str(rate), "-"],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "f32le",
+            "-ac",
+            str(channels),
+            "-ar",
+            str(rate),
+            "-",
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -74,8 +86,17 @@ class Ebur128:
 def ebur128(path: Path) -> Ebur128:
     """ffmpeg's own BS.1770 meter: integrated loudness and true peak."""
     err = subprocess.run(
-        [ffmpeg_exe(), "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true",
-         "-f", "null", "-"],
+        [
+            ffmpeg_exe(),
+            "-nostats",
+            "-i",
+            str(path),
+            "-filter_complex",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
         capture_output=True,
         text=True,
         check=True,

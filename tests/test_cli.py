@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import kindvoice
-
 from kindvoice import __version__
 from kindvoice.template.library import list_practices
+
+from conftest import kindvoice
 
 
 def test_version_and_help() -> None:
@@ -40,7 +40,9 @@ def test_validate_reports_file_line_col(tmp_path: Path) -> None:
     good = tmp_path / "good.md"
     good.write_text("---\ntitle: Fine\n---\nHello.\n[pause 2s~5s]\n", encoding="utf-8")
     bad = tmp_path / "bad.md"
-    bad.write_text("---\ntitle: Broken\n---\nHello.\n\nRest here [pase 5s] now.\n", encoding="utf-8")
+    bad.write_text(
+        "---\ntitle: Broken\n---\nHello.\n\nRest here [pase 5s] now.\n", encoding="utf-8"
+    )
     run = kindvoice("validate", str(good), str(bad))
     assert run.code == 3
     assert f"{good}: ok" in run.stdout
@@ -54,8 +56,20 @@ def test_new_writes_a_starter_that_validates(tmp_path: Path) -> None:
     assert run.code == 0, run.stderr
     written = tmp_path / "evening-calm.md"
     text = written.read_text(encoding="utf-8")
-    for marker in ("[pause 3s]", "[pause 5s~40s]", "x2]", "[bell]", "[bell soft]", "[breathe 4",
-                   "[repeat 1~4]", "[repeat 2]", "[/repeat]", "[silence", "{name}", "<!--"):
+    for marker in (
+        "[pause 3s]",
+        "[pause 5s~40s]",
+        "x2]",
+        "[bell]",
+        "[bell soft]",
+        "[breathe 4",
+        "[repeat 1~4]",
+        "[repeat 2]",
+        "[/repeat]",
+        "[silence",
+        "{name}",
+        "<!--",
+    ):
         assert marker in text
     assert kindvoice("validate", str(written)).code == 0
     again = kindvoice("new", "evening-calm", cwd=tmp_path)
@@ -64,8 +78,9 @@ def test_new_writes_a_starter_that_validates(tmp_path: Path) -> None:
 
 
 def test_bad_length_syntax_is_a_usage_error(tmp_path: Path) -> None:
-    run = kindvoice("build", "self-compassion-break", "--length", "ten", "-o",
-                    str(tmp_path / "x.mp3"))
+    run = kindvoice(
+        "build", "self-compassion-break", "--length", "ten", "-o", str(tmp_path / "x.mp3")
+    )
     assert run.code == 2
     assert "MM:SS" in run.stderr
     assert list(tmp_path.iterdir()) == []

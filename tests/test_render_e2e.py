@@ -6,12 +6,13 @@ from pathlib import Path
 
 import mutagen.mp3
 import pytest
-from conftest import decode, ebur128, kindvoice
 from mutagen.id3 import ID3
 
 from kindvoice.speech.cache import PhraseCache
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
+
+from conftest import decode, ebur128, kindvoice
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +59,14 @@ def test_pyttsx3_builds_exact_lengths(tmp_path: Path, minutes: int) -> None:
 def test_piper_builds_exact_lengths(tmp_path: Path, minutes: int) -> None:
     out = tmp_path / f"scb-joe-{minutes}.mp3"
     run = kindvoice(
-        "build", "self-compassion-break", "--engine", "piper", "--minutes", str(minutes),
-        "-o", str(out),
+        "build",
+        "self-compassion-break",
+        "--engine",
+        "piper",
+        "--minutes",
+        str(minutes),
+        "-o",
+        str(out),
     )
     assert run.code == 0, run.stderr
     check_length(out, minutes)
@@ -78,21 +85,31 @@ def test_impossible_length_names_the_range_and_writes_nothing(tmp_path: Path) ->
 
 def test_other_lengths_reuse_the_cache(tmp_path: Path, isolated_cache: Path) -> None:
     cache = PhraseCache()
-    first = kindvoice("build", "self-compassion-break", "--minutes", "7", "--background",
-                      "brown", "-o", str(tmp_path / "a.mp3"))
+    first = kindvoice(
+        "build",
+        "self-compassion-break",
+        "--minutes",
+        "7",
+        "--background",
+        "brown",
+        "-o",
+        str(tmp_path / "a.mp3"),
+    )
     assert first.code == 0, first.stderr
     before = cache.info()
     assert before[0] > 0
-    second = kindvoice("build", "self-compassion-break", "--minutes", "12", "-o",
-                       str(tmp_path / "b.mp3"))
+    second = kindvoice(
+        "build", "self-compassion-break", "--minutes", "12", "-o", str(tmp_path / "b.mp3")
+    )
     assert second.code == 0, second.stderr
     assert cache.info() == before
 
 
 def test_voice_alone_meets_the_loudness_targets(tmp_path: Path) -> None:
     out = tmp_path / "voice.mp3"
-    run = kindvoice("build", "self-compassion-break", "--minutes", "4", "--background", "none",
-                    "-o", str(out))
+    run = kindvoice(
+        "build", "self-compassion-break", "--minutes", "4", "--background", "none", "-o", str(out)
+    )
     assert run.code == 0, run.stderr
     meter = ebur128(out)
     assert meter.integrated_lufs == pytest.approx(-16.0, abs=1.0)
@@ -101,8 +118,17 @@ def test_voice_alone_meets_the_loudness_targets(tmp_path: Path) -> None:
 
 def test_mono_meets_the_mono_target(tmp_path: Path) -> None:
     out = tmp_path / "mono.mp3"
-    run = kindvoice("build", "self-compassion-break", "--minutes", "3", "--background", "none",
-                    "--mono", "-o", str(out))
+    run = kindvoice(
+        "build",
+        "self-compassion-break",
+        "--minutes",
+        "3",
+        "--background",
+        "none",
+        "--mono",
+        "-o",
+        str(out),
+    )
     assert run.code == 0, run.stderr
     info = mutagen.mp3.MP3(out).info
     assert info.channels == 1
@@ -126,8 +152,9 @@ def test_lossless_formats_are_sample_exact(tmp_path: Path, suffix: str) -> None:
 
 
 def test_unknown_engine_lists_the_choices(tmp_path: Path) -> None:
-    run = kindvoice("build", "self-compassion-break", "--engine", "pipr", "-o",
-                    str(tmp_path / "x.mp3"))
+    run = kindvoice(
+        "build", "self-compassion-break", "--engine", "pipr", "-o", str(tmp_path / "x.mp3")
+    )
     assert run.code == 4
     assert "Unknown engine 'pipr'" in run.stderr
     assert "piper" in run.stderr and "pyttsx3" in run.stderr

@@ -17,12 +17,12 @@ Stereo = npt.NDArray[np.float32]
 
 def ms_to_samples(ms: float) -> int:
     """Milliseconds to whole samples at the house rate."""
-    return int(round(ms * SAMPLE_RATE / 1000.0))
+    return round(ms * SAMPLE_RATE / 1000.0)
 
 
 def s_to_samples(seconds: float) -> int:
     """Seconds to whole samples at the house rate."""
-    return int(round(seconds * SAMPLE_RATE))
+    return round(seconds * SAMPLE_RATE)
 
 
 def samples_to_s(samples: int) -> float:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kindvoice.audio import Mono, db_to_gain, ms_to_samples, s_to_samples, samples_to_s
-from kindvoice.errors import LengthError, TemplateError, UsageError
+from kindvoice.audio import Mono, Stereo, db_to_gain, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.errors import LengthError, TemplateError, UnknownNameError, UsageError
 from kindvoice.mix.master import TruePeakLimiter, limit, loudness_lufs
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out
@@ -63,7 +63,7 @@ class RenderResult:
 
 def clock(samples: int) -> str:
     """A length as m:ss (or h:mm:ss) for messages."""
-    total = int(round(samples_to_s(samples)))
+    total = round(samples_to_s(samples))
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -98,8 +98,8 @@ class _Cues:
 
 def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepared:
     """Load, synthesize, fit and lay out; raises before any audio file is touched."""
-    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples, bell_names
     from kindvoice.sound.beds import make_bed
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples, bell_names
     from kindvoice.speech.base import EngineSpec
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
@@ -120,7 +120,9 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
     for bell in (b for s in script.sections for b in _bells_used(s.body)):
         if bell.kind is not None and bell.kind not in bell_names():
             raise TemplateError(
-                bell.pos.file, bell.pos.line, bell.pos.col,
+                bell.pos.file,
+                bell.pos.line,
+                bell.pos.col,
                 f"Unknown bell '{bell.kind}'. Choose one of: {', '.join(bell_names())}",
             )
     minutes = request.minutes if request.minutes is not None else meta.minutes.default
@@ -175,13 +177,20 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
         speech_samples,
         paragraph_gap_samples=gap,
         lead_in_samples=ms_to_samples(mix.lead_in_ms),
-        tail_samples=ms_to_samples(mix.tail_ms) ,
+        tail_samples=ms_to_samples(mix.tail_ms),
         bell_name=bell_name,
         bell_samples=bell_duration_samples,
         cue_offsets=cues,
     )
     return Prepared(
-        script, path, phrases, cues.audio, plan, timeline, background, voice_label,
+        script,
+        path,
+        phrases,
+        cues.audio,
+        plan,
+        timeline,
+        background,
+        voice_label,
         feasible_range(layout),
     )
 
@@ -227,8 +236,30 @@ def master_voice(
     return out, readings[-1]
 
 
-def render(request: RenderRequest, progress: Progress | None = None) -> RenderResult:
-    """Render one practice to ``request.output``; see the module docstring for the stages."""
+def _span(timeline: Timeline, section: str | None, limit_seconds: float | None) -> tuple[int, int]:
+    """The stretch to render: one section, or the start up to ``limit_seconds``, or all."""
+    if section is not None:
+        titles = [c.title for c in timeline.chapters]
+        match = [c for c in timeline.chapters if c.title.lower() == section.strip().lower()]
+        if not match:
+            raise UnknownNameError("section", section, titles)
+        return match[0].start, match[0].end
+    if limit_seconds is not None:
+        return 0, min(timeline.total, s_to_samples(limit_seconds))
+    return 0, timeline.total
+
+
+def render(
+    request: RenderRequest,
+    progress: Progress | None = None,
+    *,
+    section: str | None = None,
+    limit_seconds: float | None = None,
+) -> RenderResult:
+    """Render one practice to ``request.output``; see the module docstring for the stages.
+
+    ``section`` or ``limit_seconds`` render only part of it (a preview): that section,
+    or the first seconds, with a short fade at the cut."""
     from kindvoice.export.encode import Writer, format_for
     from kindvoice.export.tags import TagInfo, write_tags
     from kindvoice.sound.beds import BED_REFERENCE_LUFS, make_bed
@@ -240,6 +271,8 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
     # load, synthesize, fit, lay out
     prepared = prepare(request, progress)
     timeline, script = prepared.timeline, prepared.script
+    start, stop = _span(timeline, section, limit_seconds)
+    partial = (start, stop) != (0, timeline.total)
 
     # master the voice: the stem at the loudness target, every phrase under the ceiling
     voice, voice_lufs = master_voice(
@@ -282,15 +315,18 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
     writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality)
     limiter = TruePeakLimiter(export.true_peak_ceiling_db)
     peak = 0.0
+    cut = _Cut(start, stop) if partial else None
     try:
         done = 0
-        for block in mixer.blocks():
+        for block in mixer.blocks(start, stop):
+            if cut is not None:
+                block = cut(block)
             out = limiter.process(block)
             peak = max(peak, float(np.max(np.abs(out), initial=0.0)))
             writer.write(out)
             done += len(block)
             if progress:
-                progress("mix", done, timeline.total)
+                progress("mix", done, stop - start)
         tail = limiter.flush()
         peak = max(peak, float(np.max(np.abs(tail), initial=0.0)))
         writer.write(tail)
@@ -302,13 +338,15 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
             finished,
             fmt,
             TagInfo(
-                title=meta.title,
+                title=f"{meta.title} (preview)" if partial else meta.title,
                 artist=export.artist,
                 album=export.album or "kindvoice meditations",
                 summary=meta.summary,
                 transcript=transcript(timeline),
-                chapters=tuple((c.title, c.start, c.end) for c in timeline.chapters),
-                total_samples=timeline.total,
+                chapters=()
+                if partial
+                else tuple((c.title, c.start, c.end) for c in timeline.chapters),
+                total_samples=stop - start,
                 practice_id=meta.id,
             ),
         )
@@ -316,18 +354,37 @@ def render(request: RenderRequest, progress: Progress | None = None) -> RenderRe
     except BaseException:
         writer.abort()
         raise
-    if writer.samples != timeline.total:
-        raise AssertionError(f"wrote {writer.samples} samples, timeline has {timeline.total}")
+    if writer.samples != stop - start:
+        raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")
     log.info("limiter took off at most %.1f dB", limiter.max_reduction_db)
     return RenderResult(
         path=path,
-        total_samples=timeline.total,
+        total_samples=stop - start,
         voice_lufs=voice_lufs,
         peak_db=20.0 * float(np.log10(max(peak, 1e-9))),
         limiter_db=limiter.max_reduction_db,
         size_bytes=path.stat().st_size,
         prepared=prepared,
     )
+
+
+class _Cut:
+    """Half-second fades where a preview cuts into the session, so it neither clicks in
+    nor stops dead."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        self.start, self.stop = start, stop
+        self.position = start
+        self.fade = ms_to_samples(500)
+
+    def __call__(self, block: Stereo) -> Stereo:
+        t = np.arange(self.position, self.position + len(block))
+        self.position += len(block)
+        ramp = np.minimum(1.0, np.minimum(t - self.start, self.stop - 1 - t) / self.fade)
+        if self.start == 0:  # the session's own fade-in is already there
+            ramp = np.minimum(1.0, (self.stop - 1 - t) / self.fade)
+        out: Stereo = (block * np.clip(ramp, 0.0, 1.0)[:, None]).astype(np.float32)
+        return out
 
 
 def transcript(timeline: Timeline) -> str:

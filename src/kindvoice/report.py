@@ -44,7 +44,7 @@ def plan_lines(prepared: Prepared) -> list[str]:
                 lines.append(f"    {pad}line {node.pos.line}: repeat {span} -> {count} times")
                 walk(node.body, depth + 1)
 
-    for section, chapter in zip(script.sections, timeline.chapters):
+    for section, chapter in zip(script.sections, timeline.chapters, strict=True):
         lines.append(f"  {clock(chapter.start):>7}  {section.title}")
         walk(section.body, 0)
 

@@ -99,7 +99,8 @@ item_strategy = st.recursive(
     st.one_of(
         st.builds(Fixed, st.integers(0, 200_000)),
         st.tuples(
-            st.integers(0, 100_000), st.one_of(st.none(), st.integers(1, 300_000)),
+            st.integers(0, 100_000),
+            st.one_of(st.none(), st.integers(1, 300_000)),
             st.floats(0.25, 4.0),
         ),
     ),

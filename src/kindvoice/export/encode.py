@@ -39,7 +39,9 @@ def format_for(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         choices = ", ".join(FORMATS)
-        raise UsageError(f"Unknown output format '{path.suffix or path.name}'. Use one of: {choices}")
+        raise UsageError(
+            f"Unknown output format '{path.suffix or path.name}'. Use one of: {choices}"
+        )
     return fmt
 
 
@@ -81,7 +83,12 @@ class Writer:
 
                 subtype = "PCM_16" if self.format == "wav" else "PCM_24"
                 self._sf = soundfile.SoundFile(
-                    self.tmp, "w", SAMPLE_RATE, channels, subtype=subtype, format=self.format.upper()
+                    self.tmp,
+                    "w",
+                    SAMPLE_RATE,
+                    channels,
+                    subtype=subtype,
+                    format=self.format.upper(),
                 )
         except BaseException:
             self.abort()

@@ -34,7 +34,7 @@ class TagInfo:
 
 
 def _ms(samples: int) -> int:
-    return int(round(samples * 1000 / SAMPLE_RATE))
+    return round(samples * 1000 / SAMPLE_RATE)
 
 
 def _id3_frames(info: TagInfo) -> list[object]:
@@ -59,7 +59,7 @@ def _id3_frames(info: TagInfo) -> list[object]:
                 sub_frames=[TIT2(encoding=3, text=info.title)],
             )
         )
-    for cid, (title, start, end) in zip(ids, info.chapters):
+    for cid, (title, start, end) in zip(ids, info.chapters, strict=True):
         frames.append(
             CHAP(
                 element_id=cid,
@@ -100,7 +100,8 @@ def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
         flac["LYRICS"] = info.transcript
         for i, (title, start, _end) in enumerate(info.chapters, start=1):
             ms = _ms(start)
-            stamp = f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+            h, m, sec = ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60
+            stamp = f"{h:02d}:{m:02d}:{sec:02d}.{ms % 1000:03d}"
             flac[f"CHAPTER{i:03d}"] = stamp
             flac[f"CHAPTER{i:03d}NAME"] = title
         flac.save()

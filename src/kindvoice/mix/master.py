@@ -49,7 +49,9 @@ def loudness_lufs(x: Audio) -> float:
 def _window_min(x: npt.NDArray[np.float64], before: int, after: int) -> npt.NDArray[np.float64]:
     """out[n] = min(x[n - before .. n + after]) (edges: nearest value)."""
     size = before + after + 1
-    return minimum_filter1d(x, size=size, mode="nearest", origin=before - size // 2)
+    return np.asarray(
+        minimum_filter1d(x, size=size, mode="nearest", origin=before - size // 2), dtype=np.float64
+    )
 
 
 class TruePeakLimiter:
@@ -84,15 +86,16 @@ class TruePeakLimiter:
             up = up.max(axis=1)
         tp = up[: len(window) * OVERSAMPLE].reshape(len(window), OVERSAMPLE).max(axis=1)
         tp = np.maximum(tp, peaks)
-        need = np.minimum(1.0, self.ceiling / np.maximum(tp, 1e-12))
+        need = np.asarray(np.minimum(1.0, self.ceiling / np.maximum(tp, 1e-12)), dtype=np.float64)
         if need.min() >= 1.0:
             return need
         # look ahead, hold, then a moving average no longer than the look-ahead: every
         # averaged value is <= the need at the sample, so the ceiling always holds
         held = _window_min(need, self.hold, self.lookahead - 1)
-        return uniform_filter1d(
+        smooth = uniform_filter1d(
             held, size=self.lookahead, mode="nearest", origin=(self.lookahead - 1) // 2
         )
+        return np.asarray(smooth, dtype=np.float64)
 
     def _run(self, block: Audio, final: bool) -> Audio:
         parts = [p for p in (self._history, self._pending, block) if p is not None]

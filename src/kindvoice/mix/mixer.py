@@ -146,13 +146,17 @@ class Mixer:
     def event_key(event: Event) -> tuple[str, str, int]:
         return (event.kind, event.key, event.strikes)
 
-    def blocks(self, block_samples: int = BLOCK_SAMPLES) -> Iterator[Stereo]:
-        """The mix, in order, as float blocks of shape (n, channels)."""
+    def blocks(
+        self, begin: int = 0, stop: int | None = None, block_samples: int = BLOCK_SAMPLES
+    ) -> Iterator[Stereo]:
+        """The mix from ``begin`` to ``stop`` (samples; default: all of it), in order, as
+        float blocks of shape (n, channels)."""
         events = self.timeline.events
         frame_bytes = 4 * self.channels
+        stop = self.timeline.total if stop is None else min(stop, self.timeline.total)
         first = 0  # events before this index have ended
-        for start in range(0, self.timeline.total, block_samples):
-            n = min(block_samples, self.timeline.total - start)
+        for start in range(begin, stop, block_samples):
+            n = min(block_samples, stop - start)
             end = start + n
             bed = self.bed.render(n)  # type: ignore[attr-defined]
             bed = bed * self.envelope.gains(start, n)[:, None]

@@ -68,9 +68,7 @@ def cue_tone(kind: str) -> Mono:
     return _tone(kind, ms_to_samples(_CUES[kind].duration_ms))
 
 
-def breathe_cues(
-    in_ms: int, hold_ms: int, out_ms: int, count: int
-) -> list[tuple[int, str, Mono]]:
+def breathe_cues(in_ms: int, hold_ms: int, out_ms: int, count: int) -> list[tuple[int, str, Mono]]:
     """The cues of a ``[breathe]`` passage: ``(offset in samples from the passage start,
     kind, tone)`` at the start of every phase. The passage lasts ``count * (in + hold + out)``
     ms; a tone longer than its phase is shortened to 90 % of it, so every tone ends

@@ -211,9 +211,12 @@ def _candidate_counts(reps: Sequence[Rep], position: float) -> list[dict[int, in
         for combo in itertools.product(*(range(r.min_count, r.max_count + 1) for r in reps)):
             if combo in seen:
                 continue
-            spans = [(c - r.min_count) / (r.max_count - r.min_count) for c, r in zip(combo, reps)]
+            spans = [
+                (c - r.min_count) / (r.max_count - r.min_count)
+                for c, r in zip(combo, reps, strict=True)
+            ]
             distance = sum(abs(s - position) for s in spans) / len(spans)
-            rest.append((distance, dict(zip((r.uid for r in reps), combo))))
+            rest.append((distance, dict(zip((r.uid for r in reps), combo, strict=True))))
         rest.sort(key=lambda pair: pair[0])
         ordered.extend(counts for _, counts in rest)
     return ordered
@@ -229,25 +232,27 @@ def _water_fill(pauses: Sequence[tuple[Elastic, int]], extra: int) -> dict[int, 
     mults = [m for _, m in pauses]
 
     def filled(level: float) -> float:
-        return sum(m * min(c, w * level) for m, c, w in zip(mults, caps, weights))
+        return sum(m * min(c, w * level) for m, c, w in zip(mults, caps, weights, strict=True))
 
     # walk the breakpoints (where a pause reaches its maximum) to find the level exactly
-    breaks = sorted({c / w for c, w in zip(caps, weights) if math.isfinite(c)})
+    breaks = sorted({c / w for c, w in zip(caps, weights, strict=True) if math.isfinite(c)})
     low_level = 0.0
     level = 0.0
     for b in [*breaks, math.inf]:
         if math.isinf(b) or filled(b) >= extra:
-            slope = sum(m * w for m, c, w in zip(mults, caps, weights) if c / w > low_level)
+            slope = sum(
+                m * w for m, c, w in zip(mults, caps, weights, strict=True) if c / w > low_level
+            )
             base = filled(low_level)
             level = low_level + (extra - base) / slope if slope > 0 else low_level
             if math.isfinite(b):
                 level = min(level, b)
             break
         low_level = b
-    adds = [min(c, w * level) for c, w in zip(caps, weights)]
-    whole = [int(math.floor(a)) for a in adds]
+    adds = [min(c, w * level) for c, w in zip(caps, weights, strict=True)]
+    whole = [math.floor(a) for a in adds]
     # hand out what flooring left over, one sample at a time, to pauses with room
-    left = extra - sum(m * x for m, x in zip(mults, whole))
+    left = extra - sum(m * x for m, x in zip(mults, whole, strict=True))
     order = sorted(range(len(pauses)), key=lambda i: (mults[i], -(adds[i] - whole[i])))
     for i in order:
         if left <= 0:
@@ -257,7 +262,7 @@ def _water_fill(pauses: Sequence[tuple[Elastic, int]], extra: int) -> dict[int, 
             take = int(min(room, left // mults[i]))
             whole[i] += take
             left -= take * mults[i]
-    return {p.uid: p.min_samples + x for (p, _), x in zip(pauses, whole)}
+    return {p.uid: p.min_samples + x for (p, _), x in zip(pauses, whole, strict=True)}
 
 
 def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:

@@ -9,7 +9,6 @@ Durations are integer milliseconds (``*_ms``); ``None`` as a maximum means unbou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class Repeat:
         return self.max_count > self.min_count
 
 
-Node = Union[Speech, Pause, Bell, Breathe, Repeat]
+Node = Speech | Pause | Bell | Breathe | Repeat
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,176 @@
+"""The ``kindvoice`` click group and what its commands share: option parsing, the
+progress bar, and the error handling that keeps every failure to one line.
+
+Errors below the CLI are ``KindvoiceError``s, printed as one line (a traceback only with
+``--debug``); anything else is a bug, reported as one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kindvoice import __version__
+from kindvoice.errors import KindvoiceError, UsageError
+
+log = logging.getLogger("kindvoice")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_length(text: str) -> float:
+    """``12:30`` or ``1:02:03`` or ``750s`` or ``12.5`` (minutes) to minutes."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(:\d{1,2}){1,2}(\.\d+)?", text):
+        parts = [float(p) for p in text.split(":")]
+        seconds = 0.0
+        for p in parts:
+            seconds = seconds * 60 + p
+        return seconds / 60.0
+    if m := re.fullmatch(r"(\d+(?:\.\d+)?)s", text):
+        return float(m.group(1)) / 60.0
+    raise UsageError(f"Cannot read the length '{text}'. Write MM:SS (12:30) or H:MM:SS.")
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var needs name=value; got '{pair}'.")
+        values[name.strip()] = value
+    return values
+
+
+class Bar:
+    """A one-line progress bar on stderr (silent when stderr is not a terminal or -q)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        label = {"speech": "Speaking", "mix": "Mixing  "}.get(stage, stage)
+        click.echo(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%",
+            err=True,
+            nl=False,
+        )
+        if done >= total:
+            click.echo("", err=True)
+
+    def close(self) -> None:
+        pass
+
+
+class KindvoiceGroup(click.Group):
+    """Turns unexpected exceptions into one line (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; no output was written.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug: keep the message, hide the traceback
+            if ctx.find_root().params.get("debug"):
+                raise
+            raise KindvoiceError(
+                f"Internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
+            ) from exc
+
+
+# --------------------------------------------------------------------------- the group
+
+
+@click.group(cls=KindvoiceGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kindvoice")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--templates-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KINDVOICE_TEMPLATES_DIR",
+    help="Your own practices; they override bundled ones with the same id.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context, verbose: int, quiet: bool, debug: bool, templates_dir: Path | None
+) -> None:
+    """Voice-guided self-compassion meditations, rendered offline to phone-ready audio."""
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + (2 if debug else 0), 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = {"quiet": quiet, "debug": debug, "templates_dir": templates_dir}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def length_options(func: F) -> F:
+    """--minutes / --length, read by ``minutes_from``."""
+    func = click.option("--length", "length_text", help="Total length as MM:SS or H:MM:SS.")(func)
+    return click.option(
+        "--minutes", type=float, help="Total length in minutes (default: the practice's)."
+    )(func)
+
+
+def minutes_from(minutes: float | None, length_text: str | None) -> float | None:
+    if minutes is not None and length_text is not None:
+        raise UsageError("Give --minutes or --length, not both.")
+    return parse_length(length_text) if length_text is not None else minutes
+
+
+def voice_options(func: F) -> F:
+    """--engine / --voice / --rate / --var, the options that decide what is spoken."""
+    for option in reversed(
+        [
+            click.option(
+                "--engine",
+                default="pyttsx3",
+                show_default=True,
+                help="Speech engine: pyttsx3 (espeak-ng) or piper (neural).",
+            ),
+            click.option("--voice", help="Voice id (pyttsx3), or 'joe' / a .onnx path (piper)."),
+            click.option(
+                "--rate", type=float, help="Speaking pace; 1.0 is the engine's normal pace."
+            ),
+            click.option(
+                "--var",
+                "variables",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Fill a template variable (repeatable).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def check_rate(rate: float | None) -> None:
+    if rate is not None and not 0.3 <= rate <= 3.0:
+        raise UsageError(f"--rate must be between 0.3 and 3.0; got {rate:g}.")

@@ -1,0 +1,98 @@
+"""Commands for the practice library and for teachers writing their own: list, show,
+validate, new."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from kindvoice.cli.app import cli
+from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
+
+
+@cli.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """List the practices with their lengths and where each comes from."""
+    from kindvoice.template.library import list_practices
+    from kindvoice.template.parse import load_template
+
+    for ref in list_practices(ctx.obj["templates_dir"]):
+        try:
+            meta = load_template(ref.path).meta
+        except KindvoiceError as exc:
+            click.echo(f"{ref.id:<26} (broken: {exc.format_message()})")
+            continue
+        m = meta.minutes
+        where = "" if ref.origin == "bundled" else f"  [{ref.origin}: {ref.path}]"
+        click.echo(
+            f"{ref.id:<26} {m.min:g}-{m.max:g} min (default {m.default:g})  {meta.title}{where}"
+        )
+
+
+@cli.command()
+@click.argument("practice")
+@click.pass_context
+def show(ctx: click.Context, practice: str) -> None:
+    """Show a practice: its summary, lengths, variables and sections."""
+    from kindvoice.template.library import resolve_practice
+    from kindvoice.template.parse import load_template
+
+    path = resolve_practice(practice, ctx.obj["templates_dir"])
+    script = load_template(path)
+    meta = script.meta
+    click.echo(f"{meta.title}  ({meta.id})")
+    if meta.summary:
+        click.echo(meta.summary)
+    m = meta.minutes
+    click.echo(f"Length: {m.min:g} to {m.max:g} minutes, default {m.default:g}")
+    click.echo(f"Background: {meta.background or 'drone'}   File: {path}")
+    for var in meta.variables:
+        hint = f" - {var.describe}" if var.describe else ""
+        click.echo(f"Variable {var.name} (default {var.default!r}){hint}")
+    click.echo("Sections: " + "; ".join(s.title for s in script.sections))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check template files; every problem is reported as file:line:col."""
+    from kindvoice.template.parse import load_template
+
+    failed = 0
+    for path in paths:
+        try:
+            script = load_template(path)
+        except KindvoiceError as exc:
+            failed += 1
+            click.echo(exc.format_message(), err=True)
+            continue
+        click.echo(f"{path}: ok ({script.meta.id}, {len(script.sections)} sections)")
+    if failed:
+        raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--title", help="The practice's title (default: from NAME).")
+def new(name: str, title: str | None) -> None:
+    """Write a starter template NAME.md that shows every marker, ready to edit."""
+    from importlib.resources import files
+
+    from kindvoice.template.parse import load_template
+
+    path = Path(name if name.endswith(".md") else f"{name}.md")
+    if path.exists():
+        raise UsageError(f"'{path}' already exists; choose another name or remove it first.")
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "my-practice"
+    heading = title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+    text = files("kindvoice.template").joinpath("starter.md").read_text(encoding="utf-8")
+    # JSON strings are valid YAML scalars: a title with a colon or quote stays valid
+    text = text.replace("title: My Practice", f"title: {json.dumps(heading)}", 1)
+    text = text.replace("---\n# Your practice.", f"---\nid: {slug}\n# Your practice.", 1)
+    path.write_text(text, encoding="utf-8")
+    load_template(path)  # the starter must always validate
+    click.echo(f"Wrote {path}. Edit it, then: kindvoice validate {path}")

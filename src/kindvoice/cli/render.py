@@ -1,0 +1,208 @@
+"""Commands that render: build (the whole session), plan (the timeline, no audio) and
+preview (the first minute or one section, quickly)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kindvoice.cli.app import (
+    Bar,
+    check_rate,
+    cli,
+    length_options,
+    minutes_from,
+    parse_vars,
+    voice_options,
+)
+from kindvoice.settings import RenderRequest
+
+
+def _request(
+    ctx: click.Context,
+    practice: str,
+    output: Path,
+    minutes: float | None,
+    engine: str,
+    voice: str | None,
+    rate: float | None,
+    variables: tuple[str, ...],
+    **extra: object,
+) -> RenderRequest:
+    from kindvoice.settings import VoiceSettings
+
+    check_rate(rate)
+    return RenderRequest(
+        practice=practice,
+        output=output,
+        minutes=minutes,
+        variables=parse_vars(variables),
+        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+        templates_dir=ctx.obj["templates_dir"],
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _summary(result: object) -> str:
+    from kindvoice.pipeline import RenderResult, clock
+
+    assert isinstance(result, RenderResult)
+    return (
+        f"{clock(result.total_samples)} ({result.seconds:.3f} s), voice {result.voice_lufs:.1f}"
+        f" LUFS, peak {result.peak_db:.1f} dBFS, {result.size_bytes / 1e6:.1f} MB -> {result.path}"
+    )
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file; the extension picks the format (.mp3, .wav, .flac).",
+)
+background_option = click.option(
+    "--background", help="Background: drone, brown, pink, rain, ocean, none; layer with '+'."
+)
+
+
+@cli.command()
+@click.argument("practice")
+@output_option
+@length_options
+@voice_options
+@background_option
+@click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
+@click.option("--artist", default="kindvoice", show_default=True, help="Artist tag.")
+@click.option("--no-cache", is_flag=True, help="Synthesize every phrase again.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Speech worker processes (default: cores)."
+)
+@click.pass_context
+def build(
+    ctx: click.Context,
+    practice: str,
+    output: Path,
+    minutes: float | None,
+    length_text: str | None,
+    engine: str,
+    voice: str | None,
+    rate: float | None,
+    variables: tuple[str, ...],
+    background: str | None,
+    mono: bool,
+    artist: str,
+    no_cache: bool,
+    workers: int | None,
+) -> None:
+    """Render PRACTICE (a bundled id or a template path) to an audio file."""
+    from kindvoice.pipeline import render
+    from kindvoice.settings import ExportSettings, MixSettings
+
+    request = _request(
+        ctx,
+        practice,
+        output,
+        minutes_from(minutes, length_text),
+        engine,
+        voice,
+        rate,
+        variables,
+        mix=MixSettings(background=background),
+        export=ExportSettings(mono=mono, artist=artist),
+        use_cache=not no_cache,
+        workers=workers,
+    )
+    click.echo(_summary(render(request, progress=Bar(not ctx.obj["quiet"]))))
+
+
+@cli.command()
+@click.argument("practice")
+@length_options
+@voice_options
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    practice: str,
+    minutes: float | None,
+    length_text: str | None,
+    engine: str,
+    voice: str | None,
+    rate: float | None,
+    variables: tuple[str, ...],
+) -> None:
+    """Print the timeline a render would have, without encoding anything."""
+    from kindvoice.pipeline import prepare
+    from kindvoice.report import plan_lines
+
+    request = _request(
+        ctx,
+        practice,
+        Path("plan.mp3"),
+        minutes_from(minutes, length_text),
+        engine,
+        voice,
+        rate,
+        variables,
+    )
+    for line in plan_lines(prepare(request)):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("practice")
+@output_option
+@length_options
+@voice_options
+@background_option
+@click.option("--section", help="Render this section (by its heading) instead of the first minute.")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(5, 600),
+    default=60,
+    show_default=True,
+    help="How much to render.",
+)
+@click.pass_context
+def preview(
+    ctx: click.Context,
+    practice: str,
+    output: Path,
+    minutes: float | None,
+    length_text: str | None,
+    engine: str,
+    voice: str | None,
+    rate: float | None,
+    variables: tuple[str, ...],
+    background: str | None,
+    section: str | None,
+    seconds: float,
+) -> None:
+    """Render the first minute (or one section) of PRACTICE, to check a voice or background.
+
+    Without a length, the session is laid out at its shortest, so a section plays with
+    its pauses at their minimum."""
+    from kindvoice.pipeline import render
+    from kindvoice.settings import MixSettings
+    from kindvoice.template.library import resolve_practice
+    from kindvoice.template.parse import load_template
+
+    length = minutes_from(minutes, length_text)
+    if length is None:
+        path = resolve_practice(practice, ctx.obj["templates_dir"])
+        length = load_template(path, parse_vars(variables)).meta.minutes.min
+    request = _request(
+        ctx,
+        practice,
+        output,
+        length,
+        engine,
+        voice,
+        rate,
+        variables,
+        mix=MixSettings(background=background),
+    )
+    result = render(
+        request, progress=Bar(not ctx.obj["quiet"]), section=section, limit_seconds=seconds
+    )
+    click.echo(_summary(result))
