@@ -96,8 +96,12 @@ class _Cues:
         return placed
 
 
-def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepared:
-    """Load, synthesize, fit and lay out; raises before any audio file is touched."""
+def prepare(
+    request: RenderRequest, progress: Progress | None = None, script: Script | None = None
+) -> Prepared:
+    """Load, synthesize, fit and lay out; raises before any audio file is touched.
+
+    ``script`` skips loading: a script built in code (the timer) renders like a file."""
     from kindvoice.sound.beds import make_bed
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples, bell_names
     from kindvoice.speech.base import EngineSpec
@@ -107,8 +111,11 @@ def prepare(request: RenderRequest, progress: Progress | None = None) -> Prepare
     from kindvoice.template.parse import load_template
 
     # load: the template, parsed to its IR with the listener's variables filled in
-    path = resolve_practice(request.practice, request.templates_dir)
-    script = load_template(path, request.variables)
+    if script is None:
+        path = resolve_practice(request.practice, request.templates_dir)
+        script = load_template(path, request.variables)
+    else:
+        path = Path(script.source)
     meta = script.meta
     background = request.mix.background or meta.background or DEFAULT_BACKGROUND
     bed = make_bed(background, request.mix.seed)  # an unknown name fails here, early
@@ -255,6 +262,7 @@ def render(
     *,
     section: str | None = None,
     limit_seconds: float | None = None,
+    script: Script | None = None,
 ) -> RenderResult:
     """Render one practice to ``request.output``; see the module docstring for the stages.
 
@@ -269,7 +277,7 @@ def render(
     fmt = format_for(request.output)  # an unknown extension fails before any work
 
     # load, synthesize, fit, lay out
-    prepared = prepare(request, progress)
+    prepared = prepare(request, progress, script)
     timeline, script = prepared.timeline, prepared.script
     start, stop = _span(timeline, section, limit_seconds)
     partial = (start, stop) != (0, timeline.total)

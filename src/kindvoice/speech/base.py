@@ -16,10 +16,21 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import ClassVar
 
-from kindvoice.audio import Mono
-from kindvoice.errors import UnknownNameError
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import resample_poly
+
+from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
+from kindvoice.errors import EngineError, UnknownNameError
+
+# Bump when finish_phrase() changes what it makes of an engine's output: old cache
+# entries then stop matching instead of being served.
+PHRASE_FORMAT = "1"
+TRIM_THRESHOLD_DB = -50.0  # relative to the phrase's peak
+TRIM_MARGIN_MS = 10.0  # kept before the first and after the last audible sample
 
 
 @dataclass(frozen=True)
@@ -50,10 +61,16 @@ class Engine(ABC):
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
 
+    @classmethod
     @abstractmethod
-    def identity(self) -> dict[str, str]:
+    def identity_for(cls, spec: EngineSpec) -> dict[str, str]:
         """Everything that changes the audio besides the text (engine, version, voice,
-        voice file digest, rate ...): the phrase cache keys on it."""
+        voice file digest, rate ...): the phrase cache keys on it. Must not import the
+        engine's library, so the main process can look phrases up without a worker."""
+
+    def identity(self) -> dict[str, str]:
+        """``identity_for`` this engine's spec."""
+        return type(self).identity_for(self.spec)
 
     @abstractmethod
     def synthesize(self, text: str) -> Mono:
@@ -98,3 +115,30 @@ def engine_class(name: str) -> type[Engine]:
 def create_engine(spec: EngineSpec) -> Engine:
     """Construct the engine a spec names (this checks its prerequisites)."""
     return engine_class(spec.engine)(spec)
+
+
+def engine_identity(spec: EngineSpec) -> dict[str, str]:
+    """The phrase-cache identity of a spec, computed without loading the engine."""
+    identity = engine_class(spec.engine).identity_for(spec)
+    identity["phrase_format"] = PHRASE_FORMAT
+    return identity
+
+
+def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str) -> Mono:
+    """An engine's raw mono output -> house format: resampled to ``SAMPLE_RATE``, leading
+    and trailing silence trimmed (keeping ``TRIM_MARGIN_MS``), edge ramps applied.
+
+    ``EngineError`` names the phrase when nothing audible is left.
+    """
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if sample_rate != SAMPLE_RATE and len(x):
+        ratio = Fraction(SAMPLE_RATE, sample_rate)
+        x = resample_poly(x, ratio.numerator, ratio.denominator)
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    if not np.isfinite(peak) or peak < 1e-6:
+        raise EngineError(f"The speech engine produced no audio for the phrase {text!r}.")
+    audible = np.flatnonzero(np.abs(x) >= peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0))
+    margin = round(TRIM_MARGIN_MS * SAMPLE_RATE / 1000.0)
+    start = max(0, int(audible[0]) - margin)
+    end = min(len(x), int(audible[-1]) + 1 + margin)
+    return edge_ramps(x[start:end].astype(np.float32))
