@@ -330,13 +330,15 @@ def render(
             if cut is not None:
                 block = cut(block)
             out = limiter.process(block)
-            peak = max(peak, float(np.max(np.abs(out), initial=0.0)))
+            if len(out):
+                peak = max(peak, float(out.max()), -float(out.min()))
             writer.write(out)
             done += len(block)
             if progress:
                 progress("mix", done, stop - start)
         tail = limiter.flush()
-        peak = max(peak, float(np.max(np.abs(tail), initial=0.0)))
+        if len(tail):
+            peak = max(peak, float(tail.max()), -float(tail.min()))
         writer.write(tail)
         finished = writer.finish()
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 
 from kindvoice.audio import SAMPLE_RATE, Stereo
 from kindvoice.errors import AudioIOError, UsageError
@@ -32,6 +33,17 @@ FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac"}
 
 _LAME_DELAY = 576  # lameenc's encoder delay (samples), measured: the decoder adds 529 more
 _SAMPLES_PER_FRAME = 1152
+
+
+def _tpdf_table(frames: int = 1 << 16) -> npt.NDArray[np.float32]:
+    """Triangular dither, one 16-bit step wide, for two channels (seeded: reproducible),
+    stored twice over so any run of up to ``frames`` rows is one slice."""
+    rng = np.random.default_rng(0)
+    table = rng.random((frames, 2), dtype=np.float32) - rng.random((frames, 2), dtype=np.float32)
+    return np.concatenate([table, table])
+
+
+_DITHER = _tpdf_table()
 
 
 def format_for(path: Path) -> str:
@@ -62,7 +74,7 @@ class Writer:
             raise AudioIOError(f"Cannot write in '{folder}': {exc.strerror}.") from exc
         os.close(fd)
         self.tmp = Path(name)
-        self._rng = np.random.default_rng(0)  # dither noise: same input, same bytes
+        self._dither_at = 0
         try:
             if self.format == "mp3":
                 import lameenc
@@ -107,10 +119,17 @@ class Writer:
             raise AudioIOError(f"Cannot write '{self.path}': {exc.strerror or exc}.") from exc
 
     def _pcm16(self, block: Stereo) -> bytes:
-        # triangular dither of one 16-bit step keeps quiet fades from turning to grit
-        dither = (self._rng.random(block.shape) - self._rng.random(block.shape)) / 32768.0
-        pcm = np.clip(np.rint((block + dither) * 32767.0), -32768, 32767).astype("<i2")
-        return pcm.tobytes()
+        # triangular dither of one 16-bit step keeps quiet fades from turning to grit; it
+        # is read from a fixed table (same input, same bytes; no per-block random draws)
+        n = len(block)
+        if n > len(_DITHER) // 2:  # longer than the table: no dither needed to be unique
+            parts = [block[i : i + len(_DITHER) // 2] for i in range(0, n, len(_DITHER) // 2)]
+            return b"".join(self._pcm16(part) for part in parts)
+        dither = _DITHER[self._dither_at : self._dither_at + n, : block.shape[1]]
+        self._dither_at = (self._dither_at + n) % (len(_DITHER) // 2)
+        scaled = block * np.float32(32767.0) + dither
+        np.clip(scaled, -32768.0, 32767.0, out=scaled)
+        return np.rint(scaled).astype("<i2").tobytes()
 
     def _write_mp3(self, data: bytes) -> None:
         if not data:

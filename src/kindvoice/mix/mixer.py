@@ -27,6 +27,7 @@ with __import__("warnings").catch_warnings():
 
 _SCALE = float(2**31) / 8.0  # float 1.0 -> int32 with 18 dB of headroom
 BLOCK_SAMPLES = SAMPLE_RATE  # one second
+_GRID = 32  # samples between exact evaluations of the background envelope (0.67 ms)
 
 
 def to_segment(audio: Mono | Stereo, channels: int) -> AudioSegment:
@@ -106,8 +107,17 @@ class Envelope:
         return np.where(inside, 0.0, distance), inside
 
     def gains(self, start: int, n: int) -> npt.NDArray[np.float32]:
+        """The background gain for samples ``start`` .. ``start + n``: evaluated every
+        ``_GRID`` samples and interpolated (the envelope moves over hundreds of ms)."""
+        grid = np.arange(start, start + n + _GRID, _GRID, dtype=np.int64)
+        coarse = self._exact(grid)
+        if coarse.max() == coarse.min():  # most blocks: steady under speech or in silence
+            return np.full(n, coarse[0], dtype=np.float32)
+        fine = np.interp(np.arange(start, start + n), grid, coarse)
+        return fine.astype(np.float32)
+
+    def _exact(self, t: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         s = self.shape
-        t = np.arange(start, start + n, dtype=np.int64)
         away, _ = self._distance_db(t, self.busy_start, self.busy_end)
         db = s.rise_db * _ramp(away / s.rise_time)
         deep, _ = self._distance_db(t, self.quiet_start, self.quiet_end)
@@ -115,7 +125,7 @@ class Envelope:
         sink = _ramp(1.0 - deep / s.rise_time)
         db = db * (1.0 - sink) + s.silence_db * sink
         fade = np.minimum(_ramp(t / s.fade_in), _ramp((self.total - t) / s.fade_out))
-        return (s.gain * 10.0 ** (db / 20.0) * fade).astype(np.float32)
+        return np.asarray(s.gain * 10.0 ** (db / 20.0) * fade, dtype=np.float64)
 
 
 class Mixer:

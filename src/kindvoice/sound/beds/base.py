@@ -80,7 +80,8 @@ class NoiseSource:
     def next(self, n: int) -> F64:
         # Uniform white noise (unit variance) is as white as Gaussian, four times cheaper
         # to draw, and comes out Gaussian anyway once these filters have summed it.
-        white = self._rng.uniform(-_SQRT3, _SQRT3, (n, 2))
+        white = self._rng.random((n, 2), dtype=np.float32) * np.float32(2 * _SQRT3)
+        white -= np.float32(_SQRT3)
         out, self._zi = signal.sosfilt(self._sos, white, axis=0, zi=self._zi)
         result: F64 = out
         return result

@@ -1,0 +1,209 @@
+"""Speed and memory, measured in one run on this machine, against the targets of issue 6.
+
+    .venv/bin/python scripts/bench.py [--quick]
+
+Prints, for a 10- and a 60-minute session (MP3 128 kbps stereo, brown-noise background,
+warm phrase cache): render time and peak RSS of ``kindvoice build``; the time lameenc
+alone takes to encode the same audio (the floor) and the ratio; the same session built
+the naive way (``scripts/naive_baseline.py``: pydub ``+=``, ``overlay``, ffmpeg export)
+and the ratios; cold-cache Piper synthesis with 1 and with all workers; a batch of 8
+renders with 1 and with all workers. Every render runs as its own process, so peak RSS
+is that process's own (``os.wait4``). Figures vary with machine load: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile
+
+ROOT = Path(__file__).resolve().parents[1]
+PRACTICE = "self-compassion-break"
+BACKGROUND = "brown"
+
+
+@dataclass
+class Measured:
+    seconds: float
+    rss_mb: float
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run a command to completion; its wall time and its own peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(args)}\n{proc.stderr.read().decode()}")
+    return Measured(seconds, usage.ru_maxrss / 1024.0)
+
+
+def kindvoice(*args: str, env: dict[str, str] | None = None) -> Measured:
+    return run([sys.executable, "-m", "kindvoice", "-q", *args], env)
+
+
+def lame_floor(wav: Path) -> float:
+    """Seconds lameenc takes to encode ``wav`` as kindvoice ships (128 kbps, q5), 1-s blocks."""
+    import lameenc
+
+    audio, rate = soundfile.read(wav, dtype="int16")
+    blocks = [audio[i : i + rate].tobytes() for i in range(0, len(audio), rate)]
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(128)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(audio.shape[1])
+    encoder.set_quality(5)
+    encoder.silence()
+    start = time.perf_counter()
+    for block in blocks:
+        encoder.encode(block)
+    encoder.flush()
+    return time.perf_counter() - start
+
+
+def line(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    verdict = "" if ok is None else ("  met" if ok else "  NOT MET")
+    print(f"{label:<58} {value:>14}  {target}{verdict}")
+
+
+def renders(work: Path, minutes_list: list[int]) -> dict[int, dict[str, float]]:
+    figures: dict[int, dict[str, float]] = {}
+    for minutes in minutes_list:
+        out = work / f"kv-{minutes}.mp3"
+        wav = work / f"kv-{minutes}.wav"
+        args = [PRACTICE, "--minutes", str(minutes), "--background", BACKGROUND]
+        ours = kindvoice("build", *args, "-o", str(out))
+        kindvoice("build", *args, "-o", str(wav))
+        floor = lame_floor(wav)
+        naive = run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "naive_baseline.py"),
+                PRACTICE,
+                str(minutes),
+                str(work / f"naive-{minutes}.mp3"),
+            ]
+        )
+        figures[minutes] = {
+            "time": ours.seconds,
+            "rss": ours.rss_mb,
+            "floor": floor,
+            "naive_time": naive.seconds,
+            "naive_rss": naive.rss_mb,
+        }
+        line(f"{minutes}-minute render, warm cache", f"{ours.seconds:.2f} s")
+        line(f"{minutes}-minute render, peak RSS", f"{ours.rss_mb:.0f} MB")
+        line(f"{minutes}-minute lameenc-only encode (the floor)", f"{floor:.2f} s")
+        line(f"{minutes}-minute render / floor", f"{ours.seconds / floor:.2f} x")
+        line(f"{minutes}-minute naive build (pydub +=, export)", f"{naive.seconds:.2f} s")
+        line(f"{minutes}-minute naive build, peak RSS", f"{naive.rss_mb:.0f} MB")
+        for f in (out, wav):
+            f.unlink(missing_ok=True)
+    return figures
+
+
+def cold_synthesis(work: Path, workers: int) -> float:
+    """Seconds to synthesize every phrase of a practice with Piper into an empty cache."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from kindvoice.speech.base import EngineSpec\n"
+        "from kindvoice.speech.cache import PhraseCache\n"
+        "from kindvoice.speech.synth import synthesize_phrases\n"
+        "from kindvoice.template.library import resolve_practice\n"
+        "from kindvoice.template.parse import load_template\n"
+        "texts = load_template(resolve_practice('compassionate-body-scan')).speech_texts()\n"
+        "start = time.perf_counter()\n"
+        f"synthesize_phrases(EngineSpec('piper', None, 0.9), texts, PhraseCache(Path(sys.argv[1])),"
+        f" {workers})\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    cache = Path(tempfile.mkdtemp(dir=work))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cache)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def batch(work: Path, workers: int) -> float | None:
+    """Seconds for a batch of 8 renders, or None where this build has no batch command."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "kindvoice", "batch", "--help"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        return None
+    folder = work / f"batch-{workers}"
+    folder.mkdir()
+    rows = ["practice,minutes,background,output"]
+    for i in range(8):
+        practice = ("morning-intention", "soothing-touch", "self-compassion-break")[i % 3]
+        rows.append(f"{practice},{3 + i % 3},brown,session-{i}.mp3")
+    manifest = folder / "batch.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return kindvoice(
+        "batch", str(manifest), "--workers", str(workers), "--output-dir", str(folder)
+    ).seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 minutes only; no Piper, no batch")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    print(f"kindvoice benchmark on {cores} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.environ["KINDVOICE_CACHE_DIR"] = str(work / "cache")
+        kindvoice("build", PRACTICE, "--minutes", "3", "-o", str(work / "warm.mp3"))  # warm up
+        minutes_list = [10] if args.quick else [10, 60]
+        figures = renders(work, minutes_list)
+        print()
+        if 60 in figures:
+            f60, f10 = figures[60], figures[10]
+            ratio = f60["time"] / f60["floor"]
+            line(
+                "60 min: render / bare lameenc encode",
+                f"{ratio:.2f} x",
+                "target <= 1.25",
+                ratio <= 1.25,
+            )
+            line("60 min: peak RSS", f"{f60['rss']:.0f} MB", "target <= 250", f60["rss"] <= 250)
+            growth = f60["rss"] / f10["rss"]
+            line("peak RSS 60 min / 10 min", f"{growth:.2f} x", "target <= 1.3", growth <= 1.3)
+            speed = f60["naive_time"] / f60["time"]
+            line("60 min: naive time / kindvoice time", f"{speed:.1f} x", "target >= 3", speed >= 3)
+            memory = f60["naive_rss"] / f60["rss"]
+            line("60 min: naive RSS / kindvoice RSS", f"{memory:.1f} x", "target >= 8", memory >= 8)
+        if args.quick:
+            return
+        one = cold_synthesis(work, 1)
+        many = cold_synthesis(work, cores)
+        line("cold Piper synthesis (compassionate-body-scan), 1 worker", f"{one:.2f} s")
+        line(f"cold Piper synthesis, {cores} workers", f"{many:.2f} s")
+        line(
+            "cold Piper synthesis speed-up",
+            f"{one / many:.2f} x",
+            "target >= 1.6",
+            one / many >= 1.6,
+        )
+        single = batch(work, 1)
+        if single is None:
+            line("batch of 8 renders", "no batch command", "", False)
+            return
+        multi = batch(work, cores)
+        assert multi is not None
+        line("batch of 8 renders, 1 worker", f"{single:.2f} s")
+        line(f"batch of 8 renders, {cores} workers", f"{multi:.2f} s")
+        line("batch speed-up", f"{single / multi:.2f} x", "target >= 1.6", single / multi >= 1.6)
+
+
+if __name__ == "__main__":
+    main()
