@@ -51,7 +51,7 @@ def kindvoice(*args: str, env: dict[str, str] | None = None) -> Measured:
 
 
 def lame_floor(wav: Path) -> float:
-    """Seconds lameenc takes to encode ``wav`` as kindvoice ships (128 kbps, q5), 1-s blocks."""
+    """Seconds lameenc takes to encode ``wav`` as kindvoice ships (128 kbps, q7), 1-s blocks."""
     import lameenc
 
     audio, rate = soundfile.read(wav, dtype="int16")
@@ -60,7 +60,7 @@ def lame_floor(wav: Path) -> float:
     encoder.set_bit_rate(128)
     encoder.set_in_sample_rate(rate)
     encoder.set_channels(audio.shape[1])
-    encoder.set_quality(5)
+    encoder.set_quality(7)
     encoder.silence()
     start = time.perf_counter()
     for block in blocks:

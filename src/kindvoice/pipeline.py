@@ -16,7 +16,7 @@ import numpy as np
 
 from kindvoice.audio import Mono, Stereo, db_to_gain, ms_to_samples, s_to_samples, samples_to_s
 from kindvoice.errors import LengthError, TemplateError, UnknownNameError, UsageError
-from kindvoice.mix.master import TruePeakLimiter, limit, loudness_lufs
+from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out
 from kindvoice.settings import RenderRequest
@@ -223,15 +223,19 @@ def master_voice(
         return {}, target_lufs
     silence = np.zeros(gap, dtype=np.float32)
 
-    def stem(audio: dict[str, Mono]) -> Mono:
-        return np.concatenate([part for a in audio.values() for part in (a, silence)])
+    def stem_lufs(audio: dict[str, Mono]) -> float:
+        meter = StreamMeter()
+        for phrase in audio.values():
+            meter.feed(phrase)
+            meter.feed(silence)
+        return meter.lufs() + spread_db
 
-    gains = [target_lufs - loudness_lufs(stem(phrases)) - spread_db]
+    gains = [target_lufs - stem_lufs(phrases)]
     readings: list[float] = []
     for _ in range(4):
         g = np.float32(db_to_gain(gains[-1]))
         out = {text: limit(audio * g, ceiling_db) for text, audio in phrases.items()}
-        readings.append(loudness_lufs(stem(out)) + spread_db)
+        readings.append(stem_lufs(out))
         error = target_lufs - readings[-1]
         if abs(error) < 0.1:
             break
@@ -318,6 +322,7 @@ def render(
     )
     bed = make_bed(prepared.background, mix.seed)
     mixer = Mixer(timeline, sounds, bed, shape, channels=export.channels)
+    del sounds, voice  # the mixer holds its own copies as pydub segments
 
     # limit and encode as the blocks come, into a temporary file beside the output
     writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality)

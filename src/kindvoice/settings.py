@@ -45,7 +45,7 @@ class ExportSettings:
 
     mono: bool = False
     bitrate_kbps: int | None = None  # None: 128 stereo, 64 mono
-    lame_quality: int = 5  # LAME -q: 2 best ... 7 fastest; 5 is plenty for voice
+    lame_quality: int = 7  # LAME -q: 2 best ... 7 fast; plenty at 128 kbps for voice and ambience
     target_lufs_stereo: float = -16.0
     target_lufs_mono: float = -19.0
     true_peak_ceiling_db: float = -1.5  # below -1 dBTP with room for the codec's overshoot

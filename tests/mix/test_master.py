@@ -62,3 +62,22 @@ def test_loudness_of_a_reference_tone() -> None:
     tone = (10 ** (-20 / 20) * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
     reading = loudness_lufs(np.stack([tone, tone], axis=1))
     assert reading == pytest.approx(-20.0, abs=0.5)
+
+
+def test_stream_meter_agrees_with_pyloudnorm_in_pieces() -> None:
+    from kindvoice.mix.master import StreamMeter
+
+    rng = np.random.default_rng(7)
+    # speech-like: noise bursts of varying level with silences between them
+    parts = []
+    for i in range(40):
+        n = int(rng.uniform(0.3, 2.5) * SAMPLE_RATE)
+        parts.append(
+            (rng.standard_normal(n) * 10 ** (rng.uniform(-30, -10) / 20)).astype(np.float32)
+        )
+        parts.append(np.zeros(int(rng.uniform(0.2, 3.0) * SAMPLE_RATE), dtype=np.float32))
+    meter = StreamMeter()
+    for part in parts:
+        meter.feed(part)
+    whole = np.concatenate(parts)
+    assert meter.lufs() == pytest.approx(loudness_lufs(whole), abs=0.05)

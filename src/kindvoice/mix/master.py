@@ -58,6 +58,69 @@ def sample_peaks(x: Audio) -> npt.NDArray[np.float32]:
     return peaks
 
 
+class StreamMeter:
+    """Integrated loudness (BS.1770) of mono audio fed in pieces, in constant memory.
+
+    pyloudnorm filters and holds the whole signal (several float64 copies of it); this
+    uses the same K-weighting filters (pyloudnorm's IIRfilter designs), carries their state
+    from piece to piece, and keeps only the energy of each 100 ms step; the 400 ms gating
+    blocks (75 % overlap) and the absolute and relative gates follow BS.1770-4.
+    """
+
+    _STEP = SAMPLE_RATE // 10
+
+    def __init__(self) -> None:
+        from pyloudnorm.iirfilter import IIRfilter
+
+        shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, SAMPLE_RATE, "high_shelf")
+        high = IIRfilter(0.0, 0.5, 38.0, SAMPLE_RATE, "high_pass")
+        self._filters = [(f.b, f.a) for f in (shelf, high)]
+        self._state = [np.zeros(max(len(a), len(b)) - 1) for b, a in self._filters]
+        self._partial = 0.0  # energy of the unfinished step
+        self._partial_n = 0
+        self._steps: list[float] = []
+
+    def feed(self, x: Audio) -> None:
+        from scipy.signal import lfilter
+
+        y = np.asarray(x, dtype=np.float64)
+        for i, (b, a) in enumerate(self._filters):
+            y, self._state[i] = lfilter(b, a, y, zi=self._state[i])
+        squares = y * y
+        at = 0
+        if self._partial_n:
+            take = min(self._STEP - self._partial_n, len(squares))
+            self._partial += float(squares[:take].sum())
+            self._partial_n += take
+            at = take
+            if self._partial_n == self._STEP:
+                self._steps.append(self._partial)
+                self._partial, self._partial_n = 0.0, 0
+        whole = (len(squares) - at) // self._STEP
+        if whole:
+            block = squares[at : at + whole * self._STEP].reshape(whole, self._STEP)
+            self._steps.extend(block.sum(axis=1).tolist())
+            at += whole * self._STEP
+        if at < len(squares):
+            self._partial = float(squares[at:].sum())
+            self._partial_n = len(squares) - at
+
+    def lufs(self) -> float:
+        steps = np.asarray(self._steps)
+        if len(steps) < 4:
+            return float("-inf")
+        # 400 ms blocks every 100 ms: the sum of four consecutive steps
+        blocks = np.convolve(steps, np.ones(4), mode="valid") / (4 * self._STEP)
+        with np.errstate(divide="ignore"):
+            loud = -0.691 + 10.0 * np.log10(blocks)
+        kept = blocks[loud >= -70.0]
+        if kept.size == 0:
+            return float("-inf")
+        relative = -0.691 + 10.0 * np.log10(kept.mean()) - 10.0
+        kept = blocks[(loud >= -70.0) & (loud >= relative)]
+        return float(-0.691 + 10.0 * np.log10(kept.mean()))
+
+
 def _window_min(x: npt.NDArray[np.float64], before: int, after: int) -> npt.NDArray[np.float64]:
     """out[n] = min(x[n - before .. n + after]) (edges: nearest value)."""
     size = before + after + 1
