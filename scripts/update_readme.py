@@ -45,7 +45,9 @@ def main() -> int:
     new = updated(text)
     if "--check" in sys.argv:
         if new != text:
-            print("README.md's practice table is stale: run scripts/update_readme.py", file=sys.stderr)
+            print(
+                "README.md's practice table is stale: run scripts/update_readme.py", file=sys.stderr
+            )
             return 1
         return 0
     README.write_text(new, encoding="utf-8")

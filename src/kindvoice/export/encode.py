@@ -129,7 +129,8 @@ class Writer:
         self._dither_at = (self._dither_at + n) % (len(_DITHER) // 2)
         scaled = block * np.float32(32767.0) + dither
         np.clip(scaled, -32768.0, 32767.0, out=scaled)
-        return np.rint(scaled).astype("<i2").tobytes()
+        pcm: bytes = np.rint(scaled).astype("<i2").tobytes()
+        return pcm
 
     def _write_mp3(self, data: bytes) -> None:
         if not data:

@@ -3,7 +3,9 @@
 Adding a background is one small module in this package (a ``Bed`` subclass) and one
 line in ``_BEDS``. A spec may layer beds with ``+`` and give each layer a level in dB
 relative to the reference: ``"rain@-3+drone@-8"``. Layers add, so two layers at 0 dB
-are about 3 LU louder than the reference; give levels to keep the sum at it.
+are about 3 LU louder than the reference; give levels to keep the sum at it. A layer
+``music:PATH`` is the listener's own music file (``music.py``); it is not in ``_BEDS``,
+whose names each render alone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.sound.beds.base import BED_REFERENCE_LUFS, F64, Bed, Seed, measure_lufs
 from kindvoice.sound.beds.binaural import BinauralBed, IsochronicBed
 from kindvoice.sound.beds.drone import DroneBed
+from kindvoice.sound.beds.music import is_music, make_music_bed, parse_music_layer
 from kindvoice.sound.beds.noise import BrownBed, PinkBed
 from kindvoice.sound.beds.ocean import OceanBed
 from kindvoice.sound.beds.rain import RainBed
@@ -61,8 +64,12 @@ _BEDS: dict[str, tuple[Callable[[Seed], Bed], str]] = {
 _LAYER = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9_-]+)\s*(?:@\s*(?P<db>[-+]?\d+(?:\.\d+)?)\s*(?:dB)?)?\s*$"
 )
-# "+" separates layers only where a name follows, so "rain@+3+drone" splits correctly.
-_SPLIT = re.compile(r"\+(?=\s*[A-Za-z])")
+# "+" separates layers only where a whole layer follows (a name with an optional level, or
+# music:), so "rain@+3+drone" splits correctly and a music path may contain "+".
+_SPLIT = re.compile(
+    r"\+(?=\s*(?:music:|[A-Za-z][A-Za-z0-9_-]*\s*(?:@\s*[-+]?\d+(?:\.\d+)?\s*(?:dB)?)?\s*(?:\+|$)))",
+    re.IGNORECASE,
+)
 
 
 def background_names() -> list[str]:
@@ -94,6 +101,10 @@ def _parse(spec: str) -> list[tuple[str, float]]:
     """``"rain@-3+drone"`` -> ``[("rain", -3.0), ("drone", 0.0)]``; names not checked."""
     layers = []
     for part in _SPLIT.split(spec):
+        if is_music(part):  # the path keeps its case; the level is read off its end
+            path, start, level_db = parse_music_layer(part)
+            layers.append((f"music:{path}" + (f"#t={start}" if start else ""), level_db))
+            continue
         match = _LAYER.match(part)
         if match is None:
             raise UsageError(
@@ -112,16 +123,20 @@ def make_bed(name: str, seed: int = 0) -> Bed:
     """
     layers = _parse(name)
     for layer, _ in layers:
-        if layer not in _BEDS:
-            raise UnknownNameError("background", layer, background_names())
+        if layer not in _BEDS and not is_music(layer):
+            raise UnknownNameError("background", layer, [*background_names(), "music:PATH"])
     if len(layers) == 1 and layers[0][1] == 0.0:
-        factory, _ = _BEDS[layers[0][0]]
-        return factory(seed)
+        return _factory(layers[0][0])(seed)
     # Layer i > 0 gets its own seed, so "brown+brown" is two streams, not one doubled;
     # layer 0 keeps the plain seed, so "rain@-3" is exactly "rain", 3 dB down.
     return LayeredBed(
         [
-            (_BEDS[layer][0](seed if i == 0 else (seed, i)), db_to_gain(level_db))
+            (_factory(layer)(seed if i == 0 else (seed, i)), db_to_gain(level_db))
             for i, (layer, level_db) in enumerate(layers)
         ]
     )
+
+
+def _factory(layer: str) -> Callable[[Seed], Bed]:
+    """The constructor (taking a seed) for one parsed layer."""
+    return partial(make_music_bed, layer) if is_music(layer) else _BEDS[layer][0]
