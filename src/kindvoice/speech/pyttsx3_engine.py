@@ -1,0 +1,152 @@
+"""The pyttsx3 engine: espeak-ng voices, always available, fast and robotic.
+
+pyttsx3 is imported lazily, inside a speech worker process only (see ``synth.py``):
+its espeak-ng and Piper's crash when they share a process. With the espeak driver one
+``save_to_file`` is queued per ``runAndWait()`` (several queued saves write only the
+last file); the file is 22,050 Hz mono WAV and the driver announces it on stdout, which
+we swallow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import io
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+import soundfile as sf
+
+from kindvoice.audio import Mono
+from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
+from kindvoice.speech.espeak import ensure_espeak, espeak_identity
+
+log = logging.getLogger(__name__)
+
+# espeak-ng's own normal pace; rate 1.0 means this many words per minute. (The pyttsx3
+# driver would start at 200.)
+NORMAL_WPM = 175
+_PREFERRED_DEFAULTS = ("gmw/en-us", "en-us")
+
+
+def _pyttsx3_version() -> str:
+    try:
+        return importlib.metadata.version("pyttsx3")
+    except importlib.metadata.PackageNotFoundError:
+        raise EngineError("The pyttsx3 engine needs pyttsx3: pip install pyttsx3") from None
+
+
+def _init_pyttsx3() -> Any:
+    ensure_espeak()
+    try:
+        import pyttsx3
+    except ImportError as exc:
+        raise EngineError(f"The pyttsx3 engine needs pyttsx3: pip install pyttsx3 ({exc})") from exc
+    try:
+        return pyttsx3.init("espeak")
+    except Exception as exc:
+        raise EngineError(
+            f"Cannot start espeak-ng for pyttsx3 ({exc}). Install espeak-ng "
+            "(apt install espeak-ng) or pip install espeakng-loader."
+        ) from exc
+
+
+def _disable_stop(engine: Any) -> None:
+    """Make the espeak driver's ``stop()`` a no-op: we never interrupt speech.
+
+    ``runAndWait()`` calls ``stop()``, which cancels espeak and sets a "stopping" flag
+    whenever espeak's thread still looks busy. When the phrase then finishes first, the
+    flag survives and cancels the NEXT phrase at once, which is saved as an empty WAV
+    (measured: about 1 phrase in 100 with two busy workers, pyttsx3 2.99).
+    """
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if driver is not None and hasattr(driver, "stop"):
+        driver.stop = lambda: None
+
+
+def _voice_infos(driver: Any) -> list[VoiceInfo]:
+    default_id = _default_voice_id(driver)
+    infos = []
+    for v in driver.getProperty("voices"):
+        language = v.languages[0] if v.languages else ""
+        infos.append(VoiceInfo(v.id, v.name, str(language), v.id == default_id))
+    return infos
+
+
+def _default_voice_id(driver: Any) -> str:
+    voices = driver.getProperty("voices")
+    for wanted in _PREFERRED_DEFAULTS:
+        for v in voices:
+            if v.id == wanted or wanted in (v.languages or []):
+                return str(v.id)
+    return str(driver.getProperty("voice"))
+
+
+def _resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
+    """Match an espeak voice by id ("gmw/en-us"), short id ("en-us"), name or language."""
+    wanted = requested.strip().casefold()
+    for field in ("id", "short_id", "name", "language"):
+        for v in voices:
+            value = v.id.rpartition("/")[2] if field == "short_id" else getattr(v, field)
+            if str(value).casefold() == wanted:
+                return v
+    raise UnknownNameError("voice", requested, [v.id.rpartition("/")[2] for v in voices])
+
+
+class Pyttsx3Engine(Engine):
+    """espeak-ng through pyttsx3; voice by espeak id or name, rate 1.0 = 175 wpm."""
+
+    name: ClassVar[str] = "pyttsx3"
+
+    def __init__(self, spec: EngineSpec) -> None:
+        super().__init__(spec)
+        if spec.rate <= 0:
+            raise EngineError(f"Speech rate must be above 0, got {spec.rate}.")
+        self._driver = _init_pyttsx3()
+        _disable_stop(self._driver)
+        voices = _voice_infos(self._driver)
+        if spec.voice is None:
+            self._voice = next((v for v in voices if v.default), voices[0])
+        else:
+            self._voice = _resolve_voice(spec.voice, voices)
+        self._driver.setProperty("voice", self._voice.id)
+        self._driver.setProperty("rate", round(NORMAL_WPM * spec.rate))
+        log.debug("pyttsx3 voice %s at %.2f", self._voice.id, spec.rate)
+
+    @classmethod
+    def identity_for(cls, spec: EngineSpec) -> dict[str, str]:
+        # The voice as asked (normalised): resolving names would need espeak loaded.
+        # Two spellings of one voice only cost a duplicate cache entry. espeak adds its
+        # own sentence pauses, so the sentence gap is not part of the identity.
+        return {
+            "engine": cls.name,
+            "pyttsx3": _pyttsx3_version(),
+            "espeak": espeak_identity(),
+            "voice": (spec.voice or "default").strip().casefold(),
+            "rate": repr(float(spec.rate)),
+        }
+
+    @property
+    def voice_label(self) -> str:
+        return self._voice.id.rpartition("/")[2]
+
+    def synthesize(self, text: str) -> Mono:
+        if not text.strip():
+            raise EngineError(f"The pyttsx3 engine cannot speak an empty phrase {text!r}.")
+        with tempfile.TemporaryDirectory(prefix="kindvoice-espeak-") as folder:
+            wav = Path(folder) / "phrase.wav"
+            with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..."
+                self._driver.save_to_file(text, str(wav))
+                self._driver.runAndWait()
+            if not wav.exists():
+                raise EngineError(f"The pyttsx3 engine wrote no audio for the phrase {text!r}.")
+            samples, sample_rate = sf.read(wav, dtype="float32", always_2d=True)
+        log.debug("espeak: %d samples at %d Hz for %r", len(samples), sample_rate, text)
+        return finish_phrase(samples.mean(axis=1), sample_rate, text)
+
+    @classmethod
+    def voices(cls) -> list[VoiceInfo]:
+        return _voice_infos(_init_pyttsx3())

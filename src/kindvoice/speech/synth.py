@@ -1,0 +1,243 @@
+"""Parallel phrase synthesis in worker processes, in front of the phrase cache.
+
+pyttsx3 (espeakng-loader's libespeak-ng) and Piper (its own espeak bridge) crash when
+they share a process, so no engine ever runs in the main process: engines are built in
+"spawn" worker processes, one per worker, and the main process only reads the cache
+(``engine_identity`` needs neither library), so a warm-cache render starts no worker.
+
+Errors cross the process boundary as plain data (``_Failure``) and are raised again in
+the main process as the same ``KindvoiceError`` class with the same message.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kindvoice import errors
+from kindvoice.audio import Mono
+from kindvoice.errors import EngineError, KindvoiceError
+from kindvoice.speech.base import (
+    Engine,
+    EngineSpec,
+    VoiceInfo,
+    create_engine,
+    engine_class,
+    engine_identity,
+)
+from kindvoice.speech.cache import PhraseCache
+
+log = logging.getLogger(__name__)
+
+# No phrase takes anywhere near this long (a sentence is ~10 ms with espeak, ~0.1 s with
+# Piper); a worker silent for this long has hung.
+PHRASE_TIMEOUT_S = 120.0
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A KindvoiceError as picklable data (click exceptions do not unpickle)."""
+
+    cls_name: str
+    message: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _portable(exc: KindvoiceError) -> _Failure:
+    state = {k: v for k, v in vars(exc).items() if isinstance(v, (str, int, float, type(None)))}
+    return _Failure(type(exc).__name__, exc.message, state)
+
+
+def _restore(failure: _Failure) -> KindvoiceError:
+    cls = getattr(errors, failure.cls_name, EngineError)
+    if not (isinstance(cls, type) and issubclass(cls, KindvoiceError)):
+        cls = EngineError
+    err = cls.__new__(cls)
+    click.ClickException.__init__(err, failure.message)
+    err.__dict__.update(failure.state)
+    return err
+
+
+# --- worker side: one engine per worker process --------------------------------------
+
+_engine: Engine | None = None
+_engine_failure: _Failure | None = None
+_cache: PhraseCache | None = None
+
+
+def _init_worker(
+    spec: EngineSpec | None, cache_root: Path | None, log_level: int, workers: int
+) -> None:
+    global _engine, _engine_failure, _cache
+    logging.basicConfig(level=log_level, format="%(processName)s %(name)s: %(message)s")
+    if spec is not None and spec.engine == "piper":
+        from kindvoice.speech import piper_engine
+
+        piper_engine.intra_op_threads = max(1, (os.cpu_count() or 1) // workers)
+    _cache = PhraseCache(cache_root) if cache_root is not None else None
+    if spec is None:
+        return
+    try:
+        _engine = create_engine(spec)
+    except KindvoiceError as exc:
+        _engine_failure = _portable(exc)
+    except Exception as exc:  # a library's own error: report it, don't break the pool
+        _engine_failure = _portable(EngineError(f"Cannot start the {spec.engine} engine: {exc}"))
+
+
+def _speak(text: str, key: str | None) -> Mono | _Failure:
+    if _engine_failure is not None or _engine is None:
+        return _engine_failure or _Failure("EngineError", "The speech worker has no engine.")
+    try:
+        audio = _engine.synthesize(text)
+    except KindvoiceError as exc:
+        return _portable(exc)
+    except Exception as exc:
+        return _portable(
+            EngineError(f"The {_engine.name} engine failed on the phrase {text!r}: {exc}")
+        )
+    if _cache is not None and key is not None:
+        try:
+            _cache.put(key, audio)
+        except OSError as exc:  # a full or read-only cache must not stop the render
+            log.warning("Cannot write the phrase cache %s: %s", _cache.root, exc)
+    return audio
+
+
+def _check() -> _Failure | None:
+    return _engine_failure
+
+
+def _voices(engine_name: str) -> list[VoiceInfo] | _Failure:
+    try:
+        return engine_class(engine_name).voices()
+    except KindvoiceError as exc:
+        return _portable(exc)
+    except Exception as exc:
+        return _portable(EngineError(f"Cannot list the {engine_name} voices: {exc}"))
+
+
+# --- main side -----------------------------------------------------------------------
+
+
+@contextmanager
+def _pool(
+    workers: int, spec: EngineSpec | None = None, cache: PhraseCache | None = None
+) -> Iterator[ProcessPoolExecutor]:
+    """A spawn pool whose workers build ``spec``'s engine (if any); killed on any error
+    or Ctrl-C."""
+    level = logging.getLogger("kindvoice").getEffectiveLevel()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(spec, cache.root if cache else None, level, workers),
+    )
+    try:
+        yield pool
+    except BaseException:
+        # A hung or crashed worker must not keep the interpreter from exiting.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _result(future: concurrent.futures.Future[Any], what: str) -> Any:
+    try:
+        out = future.result(timeout=PHRASE_TIMEOUT_S)
+    except concurrent.futures.TimeoutError:
+        raise EngineError(f"The speech worker hung while {what}.") from None
+    except BrokenProcessPool:
+        raise EngineError(f"The speech worker crashed while {what}.") from None
+    if isinstance(out, _Failure):
+        raise _restore(out)
+    return out
+
+
+def check_engine(spec: EngineSpec) -> None:
+    """Build the engine in a worker so a missing package, unknown voice or corrupt model
+    fails before any work (``EngineError``/``UnknownNameError``)."""
+    engine_class(spec.engine)  # an unknown engine name needs no worker
+    with _pool(1, spec) as pool:
+        _result(pool.submit(_check), f"starting the {spec.engine} engine")
+
+
+def list_voices(engine_name: str) -> list[VoiceInfo]:
+    """The voices ``engine_name`` offers on this machine (asked in a worker)."""
+    engine_class(engine_name)
+    with _pool(1) as pool:
+        voices: list[VoiceInfo] = _result(
+            pool.submit(_voices, engine_name), f"listing the {engine_name} voices"
+        )
+    return voices
+
+
+def synthesize_phrases(
+    spec: EngineSpec,
+    texts: Sequence[str],
+    cache: PhraseCache | None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Mono]:
+    """Every distinct text -> its audio (float32 mono, house rate, trimmed and ramped).
+
+    Cache hits are read here; the misses are spoken by ``workers`` processes (None: one
+    per core, never more than there are misses), which store them in the cache
+    themselves. ``cache=None`` neither reads nor writes a cache. ``progress(done,
+    total)`` counts distinct texts. Engine failures raise ``EngineError`` naming the
+    phrase; a worker that finishes nothing for ``PHRASE_TIMEOUT_S`` counts as hung.
+    """
+    unique = list(dict.fromkeys(texts))
+    found: dict[str, Mono] = {}
+    keys: dict[str, str] = {}
+    if cache is not None:
+        identity = engine_identity(spec)
+        for text in unique:
+            keys[text] = cache.key(identity, text)
+            audio = cache.get(keys[text])
+            if audio is not None:
+                found[text] = audio
+    else:
+        engine_class(spec.engine)
+    misses = [text for text in unique if text not in found]
+    log.info("%d phrases: %d cached, %d to synthesize", len(unique), len(found), len(misses))
+    if progress is not None:
+        progress(len(found), len(unique))
+
+    if misses:
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(misses)))
+        log.debug("starting %d %s workers", n_workers, spec.engine)
+        with _pool(n_workers, spec, cache) as pool:
+            futures = {pool.submit(_speak, text, keys.get(text)): text for text in misses}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=PHRASE_TIMEOUT_S, return_when=FIRST_COMPLETED)
+                if not done:
+                    stuck = futures[next(iter(pending))]
+                    raise EngineError(
+                        f"The {spec.engine} engine stopped responding: no phrase finished in "
+                        f"{PHRASE_TIMEOUT_S:.0f} s (waiting on {stuck!r})."
+                    )
+                for future in done:
+                    text = futures[future]
+                    found[text] = _result(future, f"speaking the phrase {text!r}")
+                    if progress is not None:
+                        progress(len(found), len(unique))
+    return {text: found[text] for text in unique}

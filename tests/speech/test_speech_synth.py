@@ -1,0 +1,113 @@
+"""Parallel synthesis: cache first, misses in spawn workers, errors carried back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kindvoice.errors import EngineError
+from kindvoice.speech import synth
+from kindvoice.speech.base import EngineSpec, engine_identity
+from kindvoice.speech.cache import PhraseCache
+from kindvoice.speech.synth import synthesize_phrases
+
+SPEC = EngineSpec("pyttsx3")
+TEXTS = [
+    "This is a moment of suffering.",
+    "Everyone struggles sometimes.",
+    "May I be kind to myself.",
+    "May I give myself the compassion I need.",
+    "Breathe in, and let the breath go.",
+    "You are not alone.",
+]
+
+
+def _no_pool(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a warm cache must not start workers")
+
+
+def test_warm_cache_starts_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = PhraseCache(tmp_path)
+    cold = synthesize_phrases(SPEC, TEXTS, cache, workers=2)
+    assert list(cold) == TEXTS
+    assert cache.info()[0] == len(TEXTS)
+
+    monkeypatch.setattr(synth, "ProcessPoolExecutor", _no_pool)
+    warm = synthesize_phrases(SPEC, TEXTS, cache, workers=2)
+    assert cache.info()[0] == len(TEXTS)
+    for text in TEXTS:
+        np.testing.assert_array_equal(warm[text], cold[text])
+    # Neither engine library ever entered the main process.
+    assert "pyttsx3" not in sys.modules and "piper" not in sys.modules
+
+
+def test_workers_fill_the_cache_under_the_main_process_key(tmp_path: Path) -> None:
+    cache = PhraseCache(tmp_path)
+    out = synthesize_phrases(SPEC, TEXTS[:2], cache)
+    identity = engine_identity(SPEC)
+    for text in TEXTS[:2]:
+        stored = cache.get(cache.key(identity, text))
+        assert stored is not None
+        np.testing.assert_array_equal(stored, out[text])
+
+
+def _envelope(audio: np.ndarray, n: int) -> np.ndarray:
+    frames = audio[: n // 960 * 960].reshape(-1, 960)  # 20 ms frames
+    return np.sqrt(np.mean(frames**2, axis=1))
+
+
+def test_two_workers_match_one() -> None:
+    # espeak-ng carries a little state from one utterance to the next, so only a
+    # worker's first phrase is bit-identical; the rest match in length and envelope.
+    one = synthesize_phrases(SPEC, TEXTS, None, workers=1)
+    two = synthesize_phrases(SPEC, TEXTS, None, workers=2)
+    assert list(one) == list(two) == TEXTS
+    np.testing.assert_array_equal(one[TEXTS[0]], two[TEXTS[0]])
+    for text in TEXTS:
+        a, b = one[text], two[text]
+        assert abs(len(a) - len(b)) < 0.01 * len(a)
+        n = min(len(a), len(b))
+        assert np.corrcoef(_envelope(a, n), _envelope(b, n))[0, 1] > 0.98
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINDVOICE_CACHE_DIR", str(tmp_path))
+    out = synthesize_phrases(SPEC, TEXTS[:1], None)
+    assert len(out[TEXTS[0]]) > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_entry_is_synthesized_again(tmp_path: Path) -> None:
+    cache = PhraseCache(tmp_path)
+    first = synthesize_phrases(SPEC, TEXTS[:1], cache)[TEXTS[0]]
+    path = cache.path(cache.key(engine_identity(SPEC), TEXTS[0]))
+    path.write_bytes(path.read_bytes()[:-64])
+    again = synthesize_phrases(SPEC, TEXTS[:1], cache)[TEXTS[0]]
+    np.testing.assert_array_equal(again, first)  # a fresh worker's first phrase
+    assert cache.get(cache.key(engine_identity(SPEC), TEXTS[0])) is not None
+
+
+def test_duplicates_and_progress() -> None:
+    seen: list[tuple[int, int]] = []
+    out = synthesize_phrases(
+        SPEC, [TEXTS[0], TEXTS[1], TEXTS[0]], None, progress=lambda d, t: seen.append((d, t))
+    )
+    assert list(out) == TEXTS[:2]
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_a_failing_phrase_is_named(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match=r"no audio for the phrase '\.\.\.'") as info:
+        synthesize_phrases(SPEC, [TEXTS[0], "...", TEXTS[1]], PhraseCache(tmp_path), workers=2)
+    assert info.value.exit_code == 6
+
+
+def test_a_silent_worker_counts_as_hung(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No worker can start in a millisecond, so the main process sees no progress.
+    monkeypatch.setattr(synth, "PHRASE_TIMEOUT_S", 0.001)
+    with pytest.raises(EngineError, match="stopped responding"):
+        synthesize_phrases(SPEC, TEXTS[:2], PhraseCache(tmp_path), workers=1)
