@@ -14,9 +14,12 @@ import importlib.metadata
 import io
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 import soundfile as sf
 
 from kindvoice.audio import Mono
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 # driver would start at 200.)
 NORMAL_WPM = 175
 _PREFERRED_DEFAULTS = ("gmw/en-us", "en-us")
+_ATTEMPTS = 3
 
 
 def _pyttsx3_version() -> str:
@@ -136,6 +140,17 @@ class Pyttsx3Engine(Engine):
     def synthesize(self, text: str) -> Mono:
         if not text.strip():
             raise EngineError(f"The pyttsx3 engine cannot speak an empty phrase {text!r}.")
+        for _ in range(_ATTEMPTS):
+            samples, sample_rate = self._speak_to_wav(text)
+            if len(samples):
+                break
+            # Rarer than 1 in 1000 phrases even with stop() disabled: the driver saved an
+            # empty file. Let espeak's thread finish the orphaned phrase, then try again.
+            log.debug("espeak saved an empty file for %r; trying again", text)
+            self._wait_idle()
+        return finish_phrase(samples.mean(axis=1), sample_rate, text)
+
+    def _speak_to_wav(self, text: str) -> tuple[npt.NDArray[np.float32], int]:
         with tempfile.TemporaryDirectory(prefix="kindvoice-espeak-") as folder:
             wav = Path(folder) / "phrase.wav"
             with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..."
@@ -145,7 +160,15 @@ class Pyttsx3Engine(Engine):
                 raise EngineError(f"The pyttsx3 engine wrote no audio for the phrase {text!r}.")
             samples, sample_rate = sf.read(wav, dtype="float32", always_2d=True)
         log.debug("espeak: %d samples at %d Hz for %r", len(samples), sample_rate, text)
-        return finish_phrase(samples.mean(axis=1), sample_rate, text)
+        return samples, int(sample_rate)
+
+    def _wait_idle(self, limit_s: float = 5.0) -> None:
+        from pyttsx3.drivers import _espeak
+
+        deadline = time.monotonic() + limit_s
+        while _espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # its last callbacks come just after it reports idle
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:
