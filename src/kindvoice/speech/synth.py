@@ -86,7 +86,9 @@ def _init_worker(
     if spec is not None and spec.engine == "piper":
         from kindvoice.speech import piper_engine
 
-        piper_engine.intra_op_threads = max(1, (os.cpu_count() or 1) // workers)
+        # one thread per worker: --workers N means N cores, and N single-threaded
+        # workers beat one worker with N threads (phrases are short, threads sync often)
+        piper_engine.intra_op_threads = 1
     _cache = PhraseCache(cache_root) if cache_root is not None else None
     if spec is None:
         return
