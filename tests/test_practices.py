@@ -1,0 +1,86 @@
+"""Every bundled practice validates, fits its whole length range, and renders exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import soundfile
+from mutagen.wave import WAVE
+
+from kindvoice.pipeline import prepare, render
+from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+from kindvoice.template.library import list_practices
+from kindvoice.template.parse import load_template
+
+PRACTICES = [ref.id for ref in list_practices() if ref.origin == "bundled"]
+EXPECTED = {
+    "self-compassion-break",
+    "compassionate-letter",
+    "friend-perspective",
+    "soothing-touch",
+    "morning-intention",
+    "affectionate-breathing",
+    "loving-kindness",
+    "compassionate-body-scan",
+    "soften-soothe-allow",
+    "work-setback",
+    "heartbreak-and-loss",
+    "evening-reflection",
+    "timer",
+}
+
+
+def minutes_of(practice: str) -> tuple[float, float, float]:
+    ref = next(r for r in list_practices() if r.id == practice)
+    m = load_template(ref.path).meta.minutes
+    return m.min, m.default, m.max
+
+
+def test_the_library_has_every_practice_of_the_catalogue() -> None:
+    assert set(PRACTICES) == EXPECTED
+
+
+@pytest.mark.parametrize("practice", PRACTICES)
+def test_plan_is_feasible_across_the_whole_range(practice: str) -> None:
+    for minutes in minutes_of(practice):
+        request = RenderRequest(practice=practice, output=Path("x.wav"), minutes=minutes)
+        prepared = prepare(request)
+        assert prepared.timeline.total == round(minutes * 60 * 48_000)
+
+
+def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Path:
+    out = tmp_path / f"{practice}-{minutes:g}-{engine}.wav"
+    request = RenderRequest(
+        practice=practice,
+        output=out,
+        minutes=minutes,
+        voice=VoiceSettings(engine=engine),
+        mix=MixSettings(background="none" if engine == "piper" else None),
+    )
+    result = render(request)
+    assert result.path == out
+    info = soundfile.info(str(out))
+    assert info.frames == round(minutes * 60 * 48_000)  # exact to the sample
+    # the transcript in the file is what the script says, in the order it says it
+    lyrics = WAVE(out).tags.getall("USLT")[0].text
+    spoken = [line for line in lyrics.splitlines() if line and not line.startswith("## ")]
+    assert spoken == [e.key for e in result.prepared.timeline.speech]
+    assert set(spoken) == set(result.prepared.script.speech_texts())
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("practice", PRACTICES)
+def test_renders_at_minimum_and_default_with_espeak(tmp_path: Path, practice: str) -> None:
+    low, default, _ = minutes_of(practice)
+    for minutes in (low, default):
+        render_wav(tmp_path, practice, minutes, "pyttsx3").unlink()
+
+
+@pytest.mark.slow
+@pytest.mark.piper
+@pytest.mark.parametrize("practice", PRACTICES)
+def test_renders_at_minimum_with_the_neural_voice(tmp_path: Path, practice: str) -> None:
+    low, _, _ = minutes_of(practice)
+    render_wav(tmp_path, practice, low, "piper").unlink()
