@@ -24,11 +24,14 @@ never stored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
 import subprocess
+import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,11 +79,27 @@ def crossfade_samples(length: int) -> int:
     return min(s_to_samples(CROSSFADE_S), length // 4)
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send C libraries' stderr (file descriptor 2) to /dev/null for a moment."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _decode_soundfile(path: Path) -> tuple[Stereo, int] | None:
     import soundfile
 
     try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        with _quiet_stderr():  # libmpg123 prints "Note: ..." lines on bad mp3 frames
+            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, TypeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
         log.debug("soundfile cannot decode %s (%s); trying ffmpeg", path, exc)
         return None

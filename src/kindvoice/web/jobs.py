@@ -1,0 +1,166 @@
+"""Render jobs for the web page: a bounded pool of worker threads fed first in, first out.
+
+A job is a function that renders something and returns where the result is (a session
+name, a preview's address). ``JobQueue`` runs at most ``workers`` of them at once (one
+per core by default: each render is mostly numpy work) and refuses new ones once
+``limit`` are waiting or running, so one user cannot queue up the machine for hours.
+Jobs keep their progress (stage and fraction done) for the page to poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kindvoice.errors import KindvoiceError
+
+log = logging.getLogger(__name__)
+
+#: (stage, done, total), as ``pipeline.Progress``
+Progress = Callable[[str, int, int], None]
+Work = Callable[[Progress], str]
+
+# How much of a render each pipeline stage takes (measured with espeak on a cold cache:
+# speech about a third, mixing and encoding the rest); the bar moves evenly enough.
+_STAGES = {"speech": (0.0, 0.35), "mix": (0.35, 1.0)}
+_KEEP_FINISHED = 200  # finished jobs remembered for polling; older ones are forgotten
+
+
+class QueueFull(KindvoiceError):
+    """Too many renders are waiting or running; the page says to try again later."""
+
+    exit_code = 2
+
+
+@dataclass
+class Job:
+    """One render: its state as the page shows it. ``result`` is set when done."""
+
+    id: str
+    kind: str  # "session", "timer" or "preview"
+    title: str
+    status: str = "waiting"  # waiting -> running -> done | failed
+    stage: str = ""
+    fraction: float = 0.0
+    message: str = ""
+    result: str | None = None
+    created: float = field(default_factory=time.time)
+    seconds: float | None = None  # how long the work itself took
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+class JobQueue:
+    """``workers`` threads taking jobs in the order they came; at most ``limit`` unfinished."""
+
+    def __init__(self, workers: int | None = None, limit: int = 8) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.limit = max(1, limit)
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._waiting: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"kindvoice-job-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, kind: str, title: str, work: Work) -> Job:
+        """Queue ``work``; raises ``QueueFull`` when ``limit`` jobs are unfinished."""
+        with self._lock:
+            unfinished = sum(1 for job in self._jobs.values() if not job.finished)
+            if unfinished >= self.limit:
+                raise QueueFull(
+                    f"{unfinished} renders are already waiting or running (the limit is "
+                    f"{self.limit}). Try again when one has finished."
+                )
+            job = Job(uuid.uuid4().hex[:12], kind, title)
+            self._jobs[job.id] = job
+            self._forget_old()
+        self._waiting.put((job, work))
+        log.info("queued %s job %s: %s", kind, job.id, title)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def position(self, job: Job) -> int:
+        """How many jobs are ahead of a waiting ``job`` (0 once it runs)."""
+        with self._lock:
+            if job.status != "waiting":
+                return 0
+            ahead = 0
+            for other in self._jobs.values():
+                if other is job:
+                    break
+                ahead += other.status == "waiting"
+            return ahead
+
+    def state(self, job: Job) -> dict[str, Any]:
+        """The job as JSON for the page."""
+        return {
+            "id": job.id,
+            "kind": job.kind,
+            "title": job.title,
+            "status": job.status,
+            "stage": job.stage,
+            "percent": round(100.0 * job.fraction, 1),
+            "ahead": self.position(job),
+            "message": job.message,
+            "result": job.result,
+            "seconds": job.seconds,
+        }
+
+    def shutdown(self) -> None:
+        """Let the worker threads end after their current job (they are daemons anyway)."""
+        for _ in self._threads:
+            self._waiting.put(None)
+
+    # ------------------------------------------------------------------ internals
+
+    def _forget_old(self) -> None:
+        finished = [key for key, job in self._jobs.items() if job.finished]
+        for key in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
+            del self._jobs[key]
+
+    def _run(self) -> None:
+        while True:
+            item = self._waiting.get()
+            if item is None:
+                return
+            job, work = item
+            job.status = "running"
+            started = time.perf_counter()
+
+            def progress(stage: str, done: int, total: int, job: Job = job) -> None:
+                low, high = _STAGES.get(stage, (job.fraction, job.fraction))
+                share = done / total if total > 0 else 1.0
+                job.stage = stage
+                job.fraction = max(job.fraction, low + (high - low) * min(share, 1.0))
+
+            try:
+                job.result = work(progress)
+            except KindvoiceError as exc:
+                job.message = exc.format_message()
+                job.status = "failed"
+                log.info("job %s failed: %s", job.id, job.message)
+            except Exception as exc:  # a bug: keep the server up, tell the page
+                log.exception("job %s crashed", job.id)
+                job.message = f"Internal error: {type(exc).__name__}: {exc}"
+                job.status = "failed"
+            else:
+                job.fraction = 1.0
+                job.status = "done"
+            job.seconds = round(time.perf_counter() - started, 2)

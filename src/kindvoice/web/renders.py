@@ -1,0 +1,217 @@
+"""What the web page's jobs actually do: render a session, a timer or a preview clip into
+the library, and work out the feasible length range for the build form's slider.
+
+Each ``*_work`` function returns a job body for ``JobQueue.submit``: it takes the
+progress callback and returns where the result is (a session stem or a preview's file
+name). Sessions get their sidecars (``export.sidecars``) and a ``.session.json`` holding
+the chapters and cues from the timeline, so the player works even without the .vtt.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kindvoice.audio import SAMPLE_RATE
+from kindvoice.errors import LengthError
+from kindvoice.settings import RenderRequest
+from kindvoice.web.sessions import Library, stem_for
+
+if TYPE_CHECKING:
+    from kindvoice.pipeline import RenderResult
+    from kindvoice.timer import TimerSpec
+    from kindvoice.web.jobs import Progress
+
+log = logging.getLogger(__name__)
+
+PREVIEW_SECONDS = 30.0
+SLIDER_STEP_MIN = 0.5
+
+
+def _seconds(samples: int) -> float:
+    return round(samples / SAMPLE_RATE, 3)
+
+
+def _record(library: Library, stem: str, result: RenderResult, info: dict[str, Any]) -> str:
+    """Write the sidecars (unless the render already did) and the session's meta file."""
+    from kindvoice.export.sidecars import timeline_cues, write_sidecars
+
+    prepared = result.prepared
+    timeline, meta = prepared.timeline, prepared.script.meta
+    if not result.path.with_suffix(".vtt").exists():  # the render may write them itself
+        artist = str(info.get("artist", "kindvoice"))
+        write_sidecars(result.path, timeline, title=meta.title, artist=artist)
+    library.save_meta(
+        stem,
+        {
+            **info,
+            "title": meta.title,
+            "summary": meta.summary,
+            "practice": meta.id,
+            "audio": result.path.name,
+            "seconds": _seconds(result.total_samples),
+            "background": prepared.background,
+            "voice": prepared.engine_label,
+            "size_bytes": result.size_bytes,
+            "chapters": [
+                {"title": c.title, "start": _seconds(c.start), "end": _seconds(c.end)}
+                for c in timeline.chapters
+            ],
+            "cues": [
+                {"start": _seconds(c.start), "end": _seconds(c.end), "text": c.text}
+                for c in timeline_cues(timeline)
+            ],
+        },
+    )
+    return stem
+
+
+def session_work(
+    library: Library, request: RenderRequest, practice_id: str, info: dict[str, Any]
+) -> Callable[[Progress], str]:
+    """A job that renders ``request`` into the library (its ``output`` gives the format)."""
+
+    def work(progress: Progress) -> str:
+        import time
+
+        from kindvoice.pipeline import render
+
+        seconds = (request.minutes or 0.0) * 60.0
+        stem = stem_for(practice_id, seconds)
+        target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
+        result = render(target, progress=progress)
+        return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
+
+    return work
+
+
+def timer_work(
+    library: Library, spec: TimerSpec, request: RenderRequest, info: dict[str, Any]
+) -> Callable[[Progress], str]:
+    """A job that renders a meditation timer into the library."""
+
+    def work(progress: Progress) -> str:
+        import time
+
+        from kindvoice.timer import render_timer
+
+        stem = stem_for("timer", spec.minutes * 60.0)
+        target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
+        result, _ = render_timer(spec, target, progress)
+        return _record(library, stem, result, {**info, "kind": "timer", "created": time.time()})
+
+    return work
+
+
+def preview_work(
+    library: Library, practice_id: str, path: Path, templates_dir: Path | None
+) -> Callable[[Progress], str]:
+    """A job that renders the first ``PREVIEW_SECONDS`` of a practice at its shortest,
+    cached as ``previews/<id>.mp3``; returns the file name."""
+
+    def work(progress: Progress) -> str:
+        from kindvoice.pipeline import render
+        from kindvoice.template.parse import load_template
+
+        target = library.preview_path(practice_id)
+        if target.is_file():
+            return target.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        meta = load_template(path).meta
+        for minutes in (meta.minutes.min, meta.minutes.default):
+            request = RenderRequest(
+                practice=str(path),
+                output=target,
+                minutes=minutes,
+                templates_dir=templates_dir,
+            )
+            try:
+                render(request, progress=progress, limit_seconds=PREVIEW_SECONDS)
+                break
+            except LengthError:
+                if minutes == meta.minutes.default:
+                    raise
+        return target.name
+
+    return work
+
+
+class RangeCache:
+    """Feasible lengths per practice file, engine, voice and rate: ``prepare()`` measures
+    every phrase (seconds on a cold phrase cache), so each answer is kept."""
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir
+        self._answers: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+
+    def get(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+        key = (str(path), path.stat().st_mtime_ns, engine, voice or "", round(rate, 3))
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # two pages asking at once measure once
+            if key not in self._answers:
+                answer = self._measure(path, engine, voice, rate)
+                with self._lock:
+                    self._answers[key] = answer
+        return self._answers[key]
+
+    def _measure(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+        from kindvoice.pipeline import prepare
+        from kindvoice.settings import VoiceSettings
+        from kindvoice.template.parse import load_template
+
+        meta = load_template(path).meta
+        minutes = meta.minutes
+        prepared = None
+        failure: LengthError | None = None
+        # prepare() solves for one length; any feasible one gives the whole range
+        for asked in (minutes.default, minutes.min, minutes.max, 60.0):
+            request = RenderRequest(
+                practice=str(path),
+                output=Path("range.mp3"),
+                minutes=asked,
+                voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+                templates_dir=self.templates_dir,
+            )
+            try:
+                prepared = prepare(request)
+                break
+            except LengthError as exc:
+                failure = exc
+        if prepared is None:
+            assert failure is not None
+            raise failure
+        low, high = prepared.feasible
+        low_min = low / SAMPLE_RATE / 60.0
+        high_min = None if high is None else high / SAMPLE_RATE / 60.0
+        return {
+            "low_s": _seconds(low),
+            "high_s": None if high is None else _seconds(high),
+            "voice": prepared.engine_label,
+            **slider_bounds(low_min, high_min, minutes.min, minutes.max),
+        }
+
+
+def slider_bounds(
+    low_min: float, high_min: float | None, template_min: float, template_max: float
+) -> dict[str, float]:
+    """The slider's ends (minutes, on ``SLIDER_STEP_MIN`` steps): the lengths the
+    template is written for, narrowed to what this voice can fill."""
+    step = SLIDER_STEP_MIN
+    feasible_lo = math.ceil(low_min / step - 1e-9) * step
+    feasible_hi = None if high_min is None else math.floor(high_min / step + 1e-9) * step
+    lo = max(feasible_lo, template_min)
+    hi = template_max if feasible_hi is None else min(feasible_hi, template_max)
+    if lo > hi:  # the voice cannot fill the template's own range: offer what it can
+        lo = feasible_lo
+        hi = max(lo, feasible_hi if feasible_hi is not None else template_max)
+    return {"min": lo, "max": hi, "step": step}

@@ -1,0 +1,219 @@
+"""The library folder the web page renders into: sessions, previews, uploaded templates.
+
+Layout (``--library DIR``)::
+
+    DIR/<stem>.mp3             a rendered session (or .wav, .flac)
+    DIR/<stem>.vtt .srt ...    its sidecars (``export.sidecars``)
+    DIR/<stem>.session.json    what the page knows about it: title, settings, chapters, cues
+    DIR/previews/<id>.mp3      short preview clips, rendered on first request
+    DIR/templates/<hash>.md    templates pasted or uploaded on the "Write" page
+
+Every name that comes from a request goes through ``Library.file()``, which accepts only
+plain names of known kinds and checks that the resolved path is inside the folder, so no
+request can read or delete anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from kindvoice.export.sidecars import SUFFIXES, write_atomic
+
+log = logging.getLogger(__name__)
+
+META_SUFFIX = ".session.json"
+AUDIO_SUFFIXES = (".mp3", ".wav", ".flac")
+#: every file a session may have, by the suffix after its stem
+SESSION_SUFFIXES = (*AUDIO_SUFFIXES, *SUFFIXES.values(), META_SUFFIX)
+_STEM = re.compile(r"[a-z0-9][a-z0-9-]{0,120}")
+_UPLOAD = re.compile(r"[0-9a-f]{16}")
+_VTT_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
+
+
+class NotInLibrary(LookupError):
+    """A name that is not a file of the library (unknown, or reaching outside it)."""
+
+
+def default_library() -> Path:
+    """The default folder: the platformdirs user data dir / "library"."""
+    return Path(platformdirs.user_data_dir("kindvoice")) / "library"
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One line of the transcript: seconds from the start of the audio."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """A rendered session as the library page and the player show it."""
+
+    stem: str
+    meta: dict[str, Any]
+    audio: str  # the audio file's name
+    files: dict[str, str]  # "audio", "vtt", "srt", "lrc", "chapters", "cover" -> file name
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", self.stem))
+
+    @property
+    def seconds(self) -> float:
+        return float(self.meta.get("seconds", 0.0))
+
+    @property
+    def chapters(self) -> list[dict[str, Any]]:
+        return list(self.meta.get("chapters", []))
+
+
+def stem_for(practice_id: str, seconds: float) -> str:
+    """A new file stem: ``self-compassion-break-7m00s-20250101-120000-3f9a``.
+
+    No dots (sidecars replace the suffix) and only ``[a-z0-9-]``, so it is safe anywhere."""
+    slug = re.sub(r"[^a-z0-9]+", "-", practice_id.lower()).strip("-")[:60] or "session"
+    whole = round(seconds)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return f"{slug}-{whole // 60}m{whole % 60:02d}s-{stamp}-{secrets.token_hex(2)}"
+
+
+def parse_vtt(text: str) -> list[Cue]:
+    """The cues of a WebVTT file (as ``export.sidecars`` writes it), markup unescaped."""
+    cues: list[Cue] = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = block.strip().split("\n")
+        for i, line in enumerate(lines):
+            if "-->" not in line:
+                continue
+            start, _, end = line.partition("-->")
+            spoken = " ".join(html.unescape(part.strip()) for part in lines[i + 1 :])
+            cues.append(Cue(_vtt_seconds(start), _vtt_seconds(end.split()[0]), spoken))
+            break
+    return cues
+
+
+def _vtt_seconds(text: str) -> float:
+    match = _VTT_TIME.search(text)
+    if match is None:
+        raise ValueError(f"not a WebVTT time: {text!r}")
+    h, m, s, ms = (int(g or 0) for g in match.groups())
+    return h * 3600 + m * 60 + s + ms / 1000.0
+
+
+class Library:
+    """The library folder; created on first use."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()
+        self.previews = self.root / "previews"
+        self.templates = self.root / "templates"
+        # renders cut short (the server was stopped) leave their temporary files behind
+        for folder in (self.root, self.previews, self.templates):
+            for stale in folder.glob(".*.part"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+
+    # ------------------------------------------------------------ safe names
+
+    def file(self, name: str, folder: Path | None = None) -> Path:
+        """The path of library file ``name`` (a plain name in the root or ``folder``).
+
+        Raises ``NotInLibrary`` for anything else: separators, ``..``, unknown kinds,
+        symlinks that lead out, missing files."""
+        base = (folder or self.root).resolve()
+        if not name or name != Path(name).name or name.startswith("."):
+            raise NotInLibrary(name)
+        if not name.endswith(SESSION_SUFFIXES):
+            raise NotInLibrary(name)
+        path = (base / name).resolve()
+        if not path.is_relative_to(self.root) or path.parent != base or not path.is_file():
+            raise NotInLibrary(name)
+        return path
+
+    def upload_path(self, digest: str) -> Path:
+        """Where the uploaded template with this digest is kept (checked: 16 hex digits)."""
+        if not _UPLOAD.fullmatch(digest):
+            raise NotInLibrary(digest)
+        return self.templates / f"{digest}.md"
+
+    def save_upload(self, text: str) -> str:
+        """Keep a validated template as data; returns its digest (its name)."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        self.templates.mkdir(exist_ok=True)
+        path = self.upload_path(digest)
+        if not path.exists():
+            write_atomic(path, text)
+        return digest
+
+    def preview_path(self, practice_id: str) -> Path:
+        slug = re.sub(r"[^a-z0-9-]+", "-", practice_id.lower()).strip("-") or "practice"
+        return self.previews / f"{slug}.mp3"
+
+    # ------------------------------------------------------------ sessions
+
+    def save_meta(self, stem: str, meta: dict[str, Any]) -> Path:
+        return write_atomic(self.root / f"{stem}{META_SUFFIX}", json.dumps(meta, indent=2) + "\n")
+
+    def session(self, stem: str) -> Session:
+        """The session called ``stem``; ``NotInLibrary`` when there is none."""
+        if not _STEM.fullmatch(stem):
+            raise NotInLibrary(stem)
+        meta_path = self.file(f"{stem}{META_SUFFIX}")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise NotInLibrary(stem) from exc
+        files = {
+            kind: f"{stem}{suffix}"
+            for kind, suffix in SUFFIXES.items()
+            if (self.root / f"{stem}{suffix}").is_file()
+        }
+        audio = str(meta.get("audio", ""))
+        self.file(audio)  # the audio must be there (and be a plain library name)
+        files = {"audio": audio, **files}
+        return Session(stem, meta, audio, files)
+
+    def sessions(self) -> list[Session]:
+        """Every session in the folder, newest first; broken ones are skipped."""
+        found: list[Session] = []
+        for path in self.root.glob(f"*{META_SUFFIX}"):
+            with contextlib.suppress(NotInLibrary):
+                found.append(self.session(path.name[: -len(META_SUFFIX)]))
+        return sorted(found, key=lambda s: float(s.meta.get("created", 0)), reverse=True)
+
+    def cues(self, session: Session) -> list[Cue]:
+        """The transcript: from the .vtt sidecar if present, else the cues kept in the meta."""
+        if "vtt" in session.files:
+            try:
+                text = self.file(session.files["vtt"]).read_text(encoding="utf-8")
+                return parse_vtt(text)
+            except (OSError, ValueError, NotInLibrary):
+                log.warning("cannot read %s; using the kept timeline", session.files["vtt"])
+        return [Cue(c["start"], c["end"], c["text"]) for c in session.meta.get("cues", [])]
+
+    def delete(self, stem: str) -> list[str]:
+        """Delete every file of session ``stem``; returns the names removed."""
+        session = self.session(stem)
+        removed = []
+        for suffix in SESSION_SUFFIXES:
+            with contextlib.suppress(NotInLibrary, FileNotFoundError):
+                self.file(f"{session.stem}{suffix}").unlink()
+                removed.append(f"{session.stem}{suffix}")
+        log.info("deleted %s", ", ".join(removed))
+        return removed

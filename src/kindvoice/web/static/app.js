@@ -1,0 +1,186 @@
+// kindvoice: the live parts of the pages. Each part starts only where its page asks
+// for it (data-* attributes), so every page works as plain HTML first.
+"use strict";
+document.documentElement.classList.add("js");
+
+const token = document.querySelector('meta[name="kindvoice-token"]').content;
+
+function clock(seconds) {
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  const ss = String(s).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+async function getJSON(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+// Poll a render job until it finishes; onUpdate gets each state.
+async function follow(url, onUpdate) {
+  for (;;) {
+    const state = await getJSON(url);
+    onUpdate(state);
+    if (state.status === "done" || state.status === "failed") return state;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+// Practice select: choosing another practice reloads the form for it.
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
+
+// Confirm before deleting.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}
+
+// Format: the MP3 quality only matters for MP3.
+for (const select of document.querySelectorAll("select[data-format]")) {
+  const rows = select.form.querySelectorAll("[data-mp3-only]");
+  const update = () => rows.forEach((row) => { row.hidden = select.value !== "mp3"; });
+  select.addEventListener("change", update);
+  update();
+}
+
+// Build form: slider read-outs, background levels, and the feasible range for the voice.
+const build = document.querySelector("form[data-range-url]");
+if (build) {
+  const minutes = build.querySelector("#minutes");
+  const minutesOut = build.querySelector("#minutes-out");
+  const rate = build.querySelector("#rate");
+  const rateOut = build.querySelector("#rate-out");
+  const note = build.querySelector("[data-range-note]");
+  const showMinutes = () => { minutesOut.value = clock(minutes.value * 60); };
+  minutes.addEventListener("input", showMinutes);
+  rate.addEventListener("input", () => { rateOut.value = Number(rate.value).toFixed(2); });
+
+  for (const box of build.querySelectorAll(".layers input[type=checkbox]")) {
+    const show = () => box.closest("li").classList.toggle("on", box.checked);
+    box.addEventListener("change", show);
+    show();
+  }
+
+  let asked = 0;
+  async function updateRange() {
+    const ask = ++asked;
+    const params = new URLSearchParams({
+      practice: build.elements.practice.value,
+      engine: build.elements.engine.value,
+      voice: build.elements.voice.value,
+      rate: build.elements.rate.value,
+    });
+    note.textContent = "Measuring what this voice can fill…";
+    try {
+      const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
+      if (ask !== asked) return;
+      const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
+      minutes.min = range.min;
+      minutes.max = range.max;
+      minutes.value = value;
+      showMinutes();
+      const high = range.high_s === null ? "no upper limit" : clock(range.high_s);
+      note.textContent = `With ${range.voice}: ${clock(range.min * 60)} to ${clock(range.max * 60)} on the slider ` +
+        `(the script can run ${clock(range.low_s)} to ${high}).`;
+      build.dataset.rangeReady = "1";
+    } catch (error) {
+      if (ask === asked) note.textContent = error.message;
+    }
+  }
+  for (const input of build.querySelectorAll("[data-range-input]")) {
+    input.addEventListener("change", updateRange);
+  }
+  updateRange();
+}
+
+// Job page: the progress bar follows the render, then opens the player.
+const job = document.querySelector("[data-job]");
+if (job) {
+  const bar = job.querySelector("progress");
+  const status = job.querySelector("[data-job-status]");
+  const done = job.querySelector("[data-job-done]");
+  follow(job.dataset.job, (state) => {
+    bar.value = state.percent;
+    bar.textContent = `${state.percent}%`;
+    if (state.status === "waiting") status.textContent = `Waiting (${state.ahead} ahead).`;
+    else if (state.status === "running") {
+      status.textContent = `${state.stage === "speech" ? "Speaking" : "Mixing"}… ${Math.round(state.percent)}%`;
+    } else if (state.status === "failed") status.textContent = state.message;
+    else {
+      status.textContent = `Done in ${state.seconds} s.`;
+      done.hidden = false;
+      done.innerHTML = "";
+      const link = document.createElement("a");
+      link.className = "button";
+      link.href = state.url;
+      link.textContent = "Listen";
+      done.append(link);
+      window.location.assign(state.url);
+    }
+  }).catch((error) => { status.textContent = error.message; });
+}
+
+// Practice cards: a preview is rendered on first request, then played.
+for (const button of document.querySelectorAll("button[data-preview]")) {
+  button.addEventListener("click", async () => {
+    const id = button.dataset.preview;
+    const audio = document.getElementById(`preview-${id}`);
+    const status = document.getElementById(`preview-status-${id}`);
+    button.disabled = true;
+    try {
+      let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}`, {
+        method: "POST", headers: { "X-Kindvoice-Token": token },
+      });
+      if (!answer.url) {
+        const state = await follow(answer.poll, (s) => {
+          status.textContent = s.status === "waiting" ? "Waiting for a free worker…" : `Preparing a preview… ${Math.round(s.percent)}%`;
+        });
+        if (state.status === "failed") throw new Error(state.message);
+        answer = state;
+      }
+      status.textContent = "";
+      audio.src = answer.url;
+      audio.hidden = false;
+      await audio.play().catch(() => {});
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// Player: chapters seek; the transcript follows the sound.
+const player = document.getElementById("player");
+if (player) {
+  for (const button of document.querySelectorAll("[data-seek]")) {
+    button.addEventListener("click", () => {
+      player.currentTime = Number(button.dataset.seek);
+      player.play().catch(() => {});
+    });
+  }
+  const cues = [...document.querySelectorAll("[data-transcript] li[data-start]")];
+  const followBox = document.getElementById("follow");
+  let current = null;
+  player.addEventListener("timeupdate", () => {
+    const t = player.currentTime;
+    const cue = cues.find((li) => t >= Number(li.dataset.start) && t < Number(li.dataset.end)) || null;
+    if (cue === current) return;
+    if (current) { current.classList.remove("now"); current.removeAttribute("aria-current"); }
+    current = cue;
+    if (cue) {
+      cue.classList.add("now");
+      cue.setAttribute("aria-current", "true");
+      if (followBox.checked) {
+        const list = cue.parentElement;
+        list.scrollTop = cue.offsetTop - list.offsetTop - list.clientHeight / 3;
+      }
+    }
+  });
+}

@@ -1,0 +1,117 @@
+"""Fixtures for the web tests: a real server on 127.0.0.1 and an ephemeral port (with or
+without the access token), and a tiny urllib client that returns every status instead of
+raising, and never follows redirects (so the tests see the 303s and cookies)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kindvoice.web import Running, create_app, start_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # also registered in pyproject.toml; here too so this folder runs on its own
+    config.addinivalue_line("markers", "browser: drives a real headless Chromium (Playwright)")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class Site:
+    """A running server plus what a test needs to talk to it."""
+
+    running: Running
+    state: Any  # kindvoice.web.app.State
+    token: str
+    library: Path
+
+    @property
+    def base(self) -> str:
+        return self.running.url.rstrip("/")
+
+    def request(
+        self,
+        path: str,
+        data: bytes | dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+    ) -> Reply:
+        body = data
+        hdrs = dict(headers or {})
+        if isinstance(data, dict):
+            body = urllib.parse.urlencode(data).encode()
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        req = urllib.request.Request(self.base + path, data=body, headers=hdrs, method=method)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(req, timeout=600) as response:
+                return Reply(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.headers, exc.read())
+
+    def post(self, path: str, fields: dict[str, str]) -> Reply:
+        return self.request(path, {"token": self.token, **fields})
+
+    def wait_job(self, job_url: str) -> dict[str, Any]:
+        """Poll a job until it finishes (no timing asserted: the test's own timeout rules)."""
+        while True:
+            state: dict[str, Any] = self.request(job_url).json()
+            if state["status"] in ("done", "failed"):
+                return state
+            time.sleep(0.2)
+
+
+StartSite = Callable[..., Site]
+
+
+@pytest.fixture
+def start_site(tmp_path: Path) -> Iterator[StartSite]:
+    """Start servers (``start_site(require_token=True, queue_limit=...)``); all stop after."""
+    started: list[tuple[Running, Any]] = []
+
+    def start(**options: Any) -> Site:
+        library = tmp_path / f"library{len(started)}"
+        app = create_app(library, **options)
+        running = start_server(app, "127.0.0.1", 0)
+        state = app.extensions["kindvoice"]
+        started.append((running, state))
+        return Site(running, state, state.token, state.library.root)
+
+    yield start
+    for running, state in started:
+        running.stop()
+        state.jobs.shutdown()
+
+
+@pytest.fixture
+def site(start_site: StartSite) -> Site:
+    """A server on loopback: no token needed to read, the token needed to post."""
+    return start_site()

@@ -1,0 +1,155 @@
+"""End to end in a real headless Chromium (Debian's ``chromium``, driven by Playwright):
+choose a practice, set 7 minutes, render, follow the progress, play the result in the
+page's audio element, download it; the phone layout; the upload-and-validate path.
+
+Run ``bash scripts/install_browser.sh`` once to install Chromium; Playwright's own browser
+download is never used."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mutagen
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
+    ),
+]
+
+BROKEN = "---\ntitle: Broken\nminutes: {min: 1, default: 2, max: 5}\n---\n\n## Start\n"
+BROKEN += "Hello there.\n[pause 5s~60s]\n{nmae}\n"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _unlabelled(page: Any) -> list[str]:
+    """Form controls the page shows with no label (every one must have one)."""
+    result: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+              .map(el => el.id || el.name)"""
+    )
+    return result
+
+
+def test_render_play_and_download_seven_minutes(browser, site, tmp_path: Path) -> None:
+    page = browser.new_page(accept_downloads=True)
+    page.goto(site.running.url)
+    page.get_by_role("link", name="Build this practice: The Self-Compassion Break").click()
+    page.wait_for_selector("form[data-range-ready]")  # the slider's range, measured
+    assert page.locator("#minutes").get_attribute("min") == "3"
+    page.locator("#minutes").fill("7")
+    assert page.locator("#minutes-out").inner_text() == "7:00"
+    page.get_by_label("Engine").select_option("pyttsx3")
+    page.get_by_role("button", name="Render").click()
+
+    page.wait_for_url("**/jobs/*")
+    job_url = page.locator("[data-job]").get_attribute("data-job")
+    page.wait_for_url("**/sessions/*", timeout=300_000)  # the page moves on when done
+    state = site.request(job_url).json()
+    assert (state["status"], state["percent"]) == ("done", 100.0)
+    assert page.locator("h1").inner_text() == "The Self-Compassion Break"
+
+    # play it in the page's own audio element
+    page.get_by_role("button", name="Arriving 0:00").click()
+    page.wait_for_function(
+        "() => { const a = document.getElementById('player');"
+        " return a.readyState >= 1 && isFinite(a.duration) && !a.paused; }"
+    )
+    duration = page.evaluate("document.getElementById('player').duration")
+    assert duration == pytest.approx(420.0, abs=0.05)
+
+    # a chapter seeks, and the transcript follows to the words spoken there
+    page.get_by_role("button", name="Kindness").click()
+    page.wait_for_selector(".transcript li.now")
+    assert page.evaluate("document.getElementById('player').currentTime") >= 196.0
+    assert "hands over your heart" in page.locator(".transcript li.now").inner_text()
+
+    with page.expect_download() as info:
+        page.locator("a[data-kind=audio]").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.suffix == ".mp3"
+    assert mutagen.File(saved).info.length == pytest.approx(420.0, abs=0.05)
+    assert saved.read_bytes() == (site.library / saved.name).read_bytes()
+    for kind in ("vtt", "srt", "chapters"):
+        assert page.locator(f"a[data-kind={kind}]").count() == 1
+    page.close()
+
+
+def test_phone_layout_fits_and_every_input_is_labelled(browser, site) -> None:
+    queued = site.post(
+        "/timer",
+        {
+            "minutes": "1",
+            "bell": "chime",
+            "background": "none",
+            "engine": "pyttsx3",
+            "format": "mp3",
+            "welcome": "Welcome. Let yourself arrive.",
+        },
+    )
+    state = site.wait_job(f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}")
+    assert state["status"] == "done", state["message"]
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    for path in ("/", "/build", "/write", "/timer", "/course", "/sessions", state["url"]):
+        page.goto(site.base + path)
+        page.wait_for_load_state("networkidle")
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{path} scrolls sideways at 390 px"
+        assert _unlabelled(page) == [], path
+    # the transcript of the timer's welcome is there, and the page is keyboard usable
+    assert "Welcome. Let yourself arrive." in page.locator(".transcript").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    context.close()
+
+
+def test_upload_and_validate_a_broken_template(browser, site, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.goto(site.base + "/write")
+    page.get_by_label("Template text").fill(BROKEN)
+    page.get_by_role("button", name="Check it").click()
+    alert = page.get_by_role("alert")
+    assert "Line 9, column 1:" in alert.inner_text()
+    assert "Unknown variable" in alert.inner_text()
+    assert page.locator(".source li.bad").inner_text() == "{nmae}"
+    assert page.get_by_label("Template text").input_value() == BROKEN  # kept for fixing
+
+    fixed = tmp_path / "fixed.md"
+    fixed.write_text(BROKEN.replace("{nmae}\n", "Be kind.\n"), encoding="utf-8")
+    page.get_by_label("Template text").fill("")
+    page.get_by_label("Or upload a file").set_input_files(str(fixed))
+    page.get_by_role("button", name="Check it").click()
+    assert "Broken is a valid template" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Render it").click()
+    assert page.locator("#practice-choice").input_value().startswith("upload:")
+    page.close()
