@@ -1,0 +1,235 @@
+"""Sidecar files beside the audio: the words and the chapters, timed from the timeline.
+
+``NAME.vtt`` and ``NAME.srt`` (captions: one cue per utterance, long utterances split
+into cues of at most two lines of about 65 characters), ``NAME.lrc`` (lyrics for music
+players) and ``NAME.chapters.json`` (Podcasting 2.0 chapters). Every time is read from
+the mixer's timeline in samples and divided by the sample rate; nothing is estimated
+except where one utterance is split into several cues, and then only inside that
+utterance's exact span (in proportion to characters).
+
+This module also owns ``write_atomic()``, the temp-file-and-rename write that every
+small text file kindvoice publishes goes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kindvoice.audio import SAMPLE_RATE
+from kindvoice.errors import AudioIOError
+from kindvoice.mix.timeline import Chapter, Timeline
+
+log = logging.getLogger(__name__)
+
+MAX_LINE_CHARS = 65
+MAX_LINES = 2
+CHAPTERS_VERSION = "1.2.0"  # Podcasting 2.0 JSON chapters format version
+#: sidecar kind -> file name suffix that replaces the audio's extension
+SUFFIXES = {
+    "vtt": ".vtt",
+    "srt": ".srt",
+    "lrc": ".lrc",
+    "chapters": ".chapters.json",
+    "cover": ".jpg",
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption: its lines and its span in samples (relative to the file's start)."""
+
+    start: int
+    end: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def sidecar_paths(audio: Path) -> dict[str, Path]:
+    """Where each sidecar of ``audio`` goes: ``NAME.vtt``, ``NAME.chapters.json`` ..."""
+    return {kind: audio.with_suffix(suffix) for kind, suffix in SUFFIXES.items()}
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place, so a
+    reader never sees half a file and a failure leaves the old one untouched."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise AudioIOError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+    return path
+
+
+# --------------------------------------------------------------------------- cues
+
+
+def split_utterance(text: str, start: int, end: int) -> list[Cue]:
+    """One utterance as cues of at most ``MAX_LINES`` lines of ``MAX_LINE_CHARS``.
+
+    A short utterance is one cue over its whole span. A long one is wrapped at word
+    boundaries and its span shared out in proportion to each cue's characters; the last
+    cue ends exactly where the utterance does."""
+    lines = textwrap.wrap(" ".join(text.split()), MAX_LINE_CHARS, break_on_hyphens=False)
+    if not lines:
+        return []
+    groups = [tuple(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+    weights = [sum(len(line) for line in group) + len(group) - 1 for group in groups]
+    total = sum(weights)
+    cues: list[Cue] = []
+    done = 0
+    begin = start
+    for group, weight in zip(groups, weights, strict=True):
+        done += weight
+        stop = start + round((end - start) * done / total)
+        cues.append(Cue(begin, stop, group))
+        begin = stop
+    return cues
+
+
+def timeline_cues(timeline: Timeline, span: tuple[int, int] | None = None) -> list[Cue]:
+    """Every utterance on the timeline as cues; with ``span`` (a preview's start and stop
+    samples) only what falls inside it, clipped and shifted so times start at zero."""
+    start, stop = span if span is not None else (0, timeline.total)
+    cues: list[Cue] = []
+    for event in timeline.speech:
+        for cue in split_utterance(event.key, event.start, event.end):
+            if cue.end <= start or cue.start >= stop:
+                continue
+            cues.append(Cue(max(cue.start, start) - start, min(cue.end, stop) - start, cue.lines))
+    return cues
+
+
+def clip_chapters(
+    chapters: Sequence[Chapter], span: tuple[int, int] | None = None
+) -> list[Chapter]:
+    """The chapters inside ``span`` (start, stop samples), shifted to start at zero."""
+    if span is None:
+        return list(chapters)
+    start, stop = span
+    return [
+        Chapter(c.title, max(c.start, start) - start, min(c.end, stop) - start)
+        for c in chapters
+        if c.end > start and c.start < stop
+    ]
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _clock(samples: int, separator: str) -> str:
+    """hh:mm:ss.mmm (VTT, separator '.') or hh:mm:ss,mmm (SRT, ',')."""
+    ms = round(samples * 1000 / SAMPLE_RATE)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+
+
+def _vtt_escape(line: str) -> str:
+    # '&' and '<' start markup in WebVTT; escaping '>' as well keeps "-->" out of a cue
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def vtt_text(cues: Sequence[Cue]) -> str:
+    """A WebVTT file, cues numbered from 1."""
+    out = ["WEBVTT", ""]
+    for i, cue in enumerate(cues, start=1):
+        out.append(str(i))
+        out.append(f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}")
+        out.extend(_vtt_escape(line) for line in cue.lines)
+        out.append("")
+    return "\n".join(out)
+
+
+def srt_text(cues: Sequence[Cue]) -> str:
+    """A SubRip file, cues numbered from 1."""
+    out: list[str] = []
+    for i, cue in enumerate(cues, start=1):
+        out.append(str(i))
+        out.append(f"{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}")
+        out.extend(cue.lines)
+        out.append("")
+    return "\n".join(out)
+
+
+def _lrc_stamp(samples: int) -> str:
+    centis = round(samples * 100 / SAMPLE_RATE)
+    m, rest = divmod(centis, 6000)
+    s, cs = divmod(rest, 100)
+    return f"[{m:02d}:{s:02d}.{cs:02d}]"
+
+
+def lrc_text(cues: Sequence[Cue], title: str, artist: str, total_samples: int) -> str:
+    """Simple LRC: one timed line per cue, and an empty timed line where a silence of
+    more than a second follows, so players clear the words during the pause."""
+    total_s = round(total_samples / SAMPLE_RATE)
+    out = [f"[ti:{title}]", f"[ar:{artist}]", f"[length:{total_s // 60:02d}:{total_s % 60:02d}]"]
+    for i, cue in enumerate(cues):
+        out.append(f"{_lrc_stamp(cue.start)}{cue.text}")
+        following = cues[i + 1].start if i + 1 < len(cues) else total_samples
+        if following - cue.end > SAMPLE_RATE:
+            out.append(_lrc_stamp(cue.end))
+    return "\n".join(out) + "\n"
+
+
+def chapters_json(chapters: Sequence[Chapter], title: str) -> str:
+    """Podcasting 2.0 JSON chapters (``version``, ``chapters`` with ``startTime`` and
+    ``endTime`` in seconds, ``title``)."""
+    doc = {
+        "version": CHAPTERS_VERSION,
+        "title": title,
+        "chapters": [
+            {
+                "startTime": round(c.start / SAMPLE_RATE, 3),
+                "endTime": round(c.end / SAMPLE_RATE, 3),
+                "title": c.title,
+            }
+            for c in chapters
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_sidecars(
+    audio: Path,
+    timeline: Timeline,
+    *,
+    title: str,
+    artist: str,
+    span: tuple[int, int] | None = None,
+    cover_jpeg: bytes | None = None,
+) -> list[Path]:
+    """Write the VTT, SRT, LRC and chapters JSON (and the cover, when given) beside
+    ``audio``; ``span`` limits them to a preview's stretch. Returns the paths written."""
+    paths = sidecar_paths(audio)
+    start, stop = span if span is not None else (0, timeline.total)
+    cues = timeline_cues(timeline, span)
+    written = [
+        write_atomic(paths["vtt"], vtt_text(cues)),
+        write_atomic(paths["srt"], srt_text(cues)),
+        write_atomic(paths["lrc"], lrc_text(cues, title, artist, stop - start)),
+        write_atomic(paths["chapters"], chapters_json(clip_chapters(timeline.chapters, span), title)),
+    ]
+    if cover_jpeg is not None:
+        written.append(write_atomic(paths["cover"], cover_jpeg))
+    log.info("sidecars: %s", ", ".join(p.name for p in written))
+    return written
