@@ -172,7 +172,7 @@ def test_unknown_practice_suggests_the_closest(tmp_path: Path) -> None:
 def test_existing_output_survives_a_failed_render(tmp_path: Path) -> None:
     out = tmp_path / "keep.mp3"
     out.write_bytes(b"precious")
-    run = kindvoice("build", "self-compassion-break", "--minutes", "1", "-o", str(out))
+    run = kindvoice("build", "self-compassion-break", "--minutes", "1", "--force", "-o", str(out))
     assert run.code == 5
     assert out.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.mp3"]

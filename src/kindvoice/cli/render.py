@@ -3,12 +3,14 @@ preview (the first minute or one section, quickly)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from kindvoice.cli.app import (
     Bar,
+    F,
     check_rate,
     cli,
     length_options,
@@ -16,6 +18,7 @@ from kindvoice.cli.app import (
     parse_vars,
     voice_options,
 )
+from kindvoice.errors import UsageError
 from kindvoice.settings import RenderRequest
 
 
@@ -54,13 +57,30 @@ def _summary(result: object) -> str:
     )
 
 
-output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Output file; the extension picks the format (.mp3, .wav, .flac).",
-)
+def _check_output(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    """An existing output is replaced only with --force, or after asking at a terminal."""
+    if value is not None and value.exists() and not ctx.params.get("force"):
+        if not sys.stdin.isatty():
+            raise UsageError(f"'{value}' already exists. Add --force to replace it.")
+        click.confirm(f"'{value}' already exists. Replace it?", abort=True, err=True)
+    return value
+
+
+def output_option(func: F) -> F:
+    """-o/--output (the extension picks the format) with -f/--force."""
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        callback=_check_output,
+        help="Output file; the extension picks the format (.mp3, .wav, .flac).",
+    )(func)
+    return click.option(
+        "-f", "--force", is_flag=True, is_eager=True, help="Replace the output if it exists."
+    )(func)
+
+
 background_option = click.option(
     "--background", help="Background: drone, brown, pink, rain, ocean, none; layer with '+'."
 )
@@ -83,6 +103,7 @@ def build(
     ctx: click.Context,
     practice: str,
     output: Path,
+    force: bool,
     minutes: float | None,
     length_text: str | None,
     engine: str,
@@ -168,6 +189,7 @@ def preview(
     ctx: click.Context,
     practice: str,
     output: Path,
+    force: bool,
     minutes: float | None,
     length_text: str | None,
     engine: str,

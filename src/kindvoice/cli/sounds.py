@@ -127,7 +127,9 @@ def sounds_list() -> None:
     "--strikes", type=click.IntRange(1, 9), default=3, show_default=True, help="Bell strikes."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Noise and start choices.")
-def sounds_preview(name: str, output: Path, seconds: float, strikes: int, seed: int) -> None:
+def sounds_preview(
+    name: str, output: Path, force: bool, seconds: float, strikes: int, seed: int
+) -> None:
     """Render NAME (a bell, or any --background spec such as rain+drone@-6 or
     music:PATH) to a short file, faded in and out."""
     from kindvoice.pipeline import clock
@@ -171,6 +173,7 @@ def timer(
     rate: float | None,
     mono: bool,
     output: Path,
+    force: bool,
 ) -> None:
     """A meditation timer: warm-up, opening bell, optional interval bells, closing bell,
     as one file that keeps playing when the phone's screen locks."""

@@ -14,6 +14,7 @@ at the start, which makes ffmpeg, mutagen and gapless players report the exact l
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
 import struct
@@ -68,8 +69,10 @@ class Writer:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise AudioIOError(f"Output folder '{folder}' does not exist. Create it first.")
+        _remove_orphans(folder, path.name)
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+            prefix = f".{path.name}.{os.getpid()}."
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
         except OSError as exc:
             raise AudioIOError(f"Cannot write in '{folder}': {exc.strerror}.") from exc
         os.close(fd)
@@ -201,6 +204,28 @@ class Writer:
         crc = _crc16(bytes(frame[: lame_start + 34]))  # LAME's tag CRC: all bytes before it
         frame[lame_start + 34 : lame_start + 36] = crc.to_bytes(2, "big")
         return bytes(frame)
+
+
+def _remove_orphans(folder: Path, name: str) -> None:
+    """Delete temporary files a killed render (kill -9, power loss) left for this output:
+    their names carry the writer's process id, and that process is gone."""
+    for part in folder.glob(f".{glob.escape(name)}.*.part"):
+        pid_text = part.name[len(name) + 2 :].split(".", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        log.debug("removing %s, left by a render that did not finish", part)
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _crc16(data: bytes) -> int:
