@@ -95,7 +95,14 @@ def test_interrupted_render_keeps_the_existing_file(tmp_path: Path, how: str) ->
         assert proc.returncode == -signal.SIGKILL
         # kill -9 cannot clean up; the next render to that path removes the leftover
         run = kindvoice(
-            "build", "self-compassion-break", "--minutes", "3", "--force", "-o", str(out)
+            "build",
+            "self-compassion-break",
+            "--minutes",
+            "3",
+            "--force",
+            "--no-sidecars",
+            "-o",
+            str(out),
         )
         assert run.code == 0, run.stderr
         assert [p.name for p in tmp_path.iterdir()] == ["session.mp3"]

@@ -13,7 +13,8 @@ Exit codes (documented in the README):
   4   unknown name (practice, engine, voice, background ...)
   5   impossible length (the message gives the feasible range)
   6   speech engine failure
-  7   audio input/output failure (music file, output path, disk)
+  7   audio input/output failure (music file, cover, output path, disk)
+  8   a batch or course in which some renders failed (the others were rendered)
 130   interrupted (Ctrl-C)
 ====  ==========================================================
 """

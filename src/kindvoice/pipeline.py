@@ -14,7 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kindvoice.audio import Mono, Stereo, db_to_gain, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.audio import (
+    SAMPLE_RATE,
+    Mono,
+    Stereo,
+    db_to_gain,
+    ms_to_samples,
+    s_to_samples,
+    samples_to_s,
+)
 from kindvoice.errors import LengthError, TemplateError, UnknownNameError, UsageError
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
@@ -267,24 +275,44 @@ def render(
     section: str | None = None,
     limit_seconds: float | None = None,
     script: Script | None = None,
+    sidecars: bool = False,
+    cover: Path | None = None,
+    title: str | None = None,
+    track: tuple[int, int] | None = None,
 ) -> RenderResult:
     """Render one practice to ``request.output``; see the module docstring for the stages.
 
     ``section`` or ``limit_seconds`` render only part of it (a preview): that section,
-    or the first seconds, with a short fade at the cut."""
+    or the first seconds, with a short fade at the cut. ``sidecars`` writes the VTT, SRT,
+    LRC, chapters JSON and cover JPEG beside the audio once it is in place. ``cover`` is
+    the user's own cover image (default: a generated one); ``title`` replaces the
+    practice's title in the tags and ``track`` is (n, of N) for a course."""
+    from kindvoice.export.cover import generate_cover, length_label, load_cover
     from kindvoice.export.encode import Writer, format_for
+    from kindvoice.export.sidecars import write_sidecars
     from kindvoice.export.tags import TagInfo, write_tags
     from kindvoice.sound.beds import BED_REFERENCE_LUFS, make_bed
     from kindvoice.sound.bells import render_bell
 
     export, mix = request.export, request.mix
     fmt = format_for(request.output)  # an unknown extension fails before any work
+    # the user's cover is checked before any work too; the generated one needs the title
+    cover_jpeg = load_cover(cover) if cover is not None else None
 
     # load, synthesize, fit, lay out
     prepared = prepare(request, progress, script)
     timeline, script = prepared.timeline, prepared.script
     start, stop = _span(timeline, section, limit_seconds)
     partial = (start, stop) != (0, timeline.total)
+    meta = script.meta
+    shown_title = title or meta.title
+    if partial:
+        shown_title = f"{shown_title} (preview)"
+    if cover_jpeg is None:
+        cover_jpeg = generate_cover(
+            title or meta.title, length_label(stop - start, SAMPLE_RATE), meta.id
+        )
+    chapters = () if partial else tuple((c.title, c.start, c.end) for c in timeline.chapters)
 
     # master the voice: the stem at the loudness target, every phrase under the ceiling
     voice, voice_lufs = master_voice(
@@ -325,7 +353,7 @@ def render(
     del sounds, voice  # the mixer holds its own copies as pydub segments
 
     # limit and encode as the blocks come, into a temporary file beside the output
-    writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality)
+    writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality, chapters)
     limiter = TruePeakLimiter(export.true_peak_ceiling_db)
     peak = 0.0
     cut = _Cut(start, stop) if partial else None
@@ -347,22 +375,21 @@ def render(
         writer.write(tail)
         finished = writer.finish()
 
-        # tag: title, summary, transcript and chapters, then rename into place
-        meta = script.meta
+        # tag: title, summary, transcript, chapters and cover, then rename into place
         write_tags(
             finished,
             fmt,
             TagInfo(
-                title=f"{meta.title} (preview)" if partial else meta.title,
+                title=shown_title,
                 artist=export.artist,
                 album=export.album or "kindvoice meditations",
                 summary=meta.summary,
                 transcript=transcript(timeline),
-                chapters=()
-                if partial
-                else tuple((c.title, c.start, c.end) for c in timeline.chapters),
+                chapters=chapters,
                 total_samples=stop - start,
                 practice_id=meta.id,
+                cover_jpeg=cover_jpeg,
+                track=track,
             ),
         )
         path = writer.commit()
@@ -371,6 +398,16 @@ def render(
         raise
     if writer.samples != stop - start:
         raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")
+    # sidecars: only once the audio is in place, timed from the same timeline
+    if sidecars:
+        write_sidecars(
+            path,
+            timeline,
+            title=shown_title,
+            artist=export.artist,
+            span=(start, stop) if partial else None,
+            cover_jpeg=cover_jpeg,
+        )
     log.info("limiter took off at most %.1f dB", limiter.max_reduction_db)
     return RenderResult(
         path=path,

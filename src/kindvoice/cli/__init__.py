@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from kindvoice.cli import library, render, serve, sounds, speech  # noqa: F401 - registers the commands
+from kindvoice.cli import library, publish, render, serve, sounds, speech  # noqa: F401 - registers the commands
 from kindvoice.cli.app import cli
 
 

@@ -11,6 +11,7 @@ import click
 
 from kindvoice.cli.app import cli
 from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
+from kindvoice.template.model import Script
 
 
 @cli.command("list")
@@ -58,21 +59,61 @@ def show(ctx: click.Context, practice: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check template files; every problem is reported as file:line:col."""
+@click.option(
+    "--no-length-check",
+    is_flag=True,
+    help="Only check the format; skip speaking the script to test its minutes range.",
+)
+def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
+    """Check template files; every problem is reported as file:line:col.
+
+    Besides the format, the script's shortest and longest ``minutes`` are tried with the
+    default voice (speech is synthesized once and cached)."""
     from kindvoice.template.parse import load_template
 
     failed = 0
     for path in paths:
         try:
             script = load_template(path)
+            problems = [] if no_length_check else _length_problems(path, script)
         except KindvoiceError as exc:
             failed += 1
             click.echo(exc.format_message(), err=True)
             continue
+        for problem in problems:
+            click.echo(problem, err=True)
+        if problems:
+            failed += 1
+            continue
         click.echo(f"{path}: ok ({script.meta.id}, {len(script.sections)} sections)")
     if failed:
         raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
+
+
+def _length_problems(path: Path, script: Script) -> list[str]:
+    """The minutes (min, max) this script cannot fill with the default voice, as
+    file:line:col lines pointing at the ``minutes`` key."""
+    from kindvoice.errors import LengthError
+    from kindvoice.pipeline import prepare
+    from kindvoice.settings import RenderRequest
+
+    text = path.read_text(encoding="utf-8")
+    line = next(
+        (i for i, row in enumerate(text.splitlines(), start=1) if row.startswith("minutes:")), 1
+    )
+    problems = []
+    m = script.meta.minutes
+    for label, minutes in (("min", m.min), ("max", m.max)):
+        request = RenderRequest(
+            practice=str(path), output=path.with_suffix(".mp3"), minutes=minutes
+        )
+        try:
+            prepare(request)
+        except LengthError as exc:
+            problems.append(
+                f"{path}:{line}:1: minutes {label} ({minutes:g}) cannot be met: {exc.message}"
+            )
+    return problems
 
 
 @cli.command()

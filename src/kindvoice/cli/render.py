@@ -74,7 +74,7 @@ def output_option(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         required=True,
         callback=_check_output,
-        help="Output file; the extension picks the format (.mp3, .wav, .flac).",
+        help="Output file; the extension picks the format (.mp3, .m4a, .opus, .ogg, .flac, .wav).",
     )(func)
     return click.option(
         "-f", "--force", is_flag=True, is_eager=True, help="Replace the output if it exists."
@@ -93,6 +93,22 @@ background_option = click.option(
 @voice_options
 @background_option
 @click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
+@click.option(
+    "--quality",
+    type=click.Choice(["standard", "voice", "music"], case_sensitive=False),
+    help="standard: stereo 128 kbps (default); voice: mono 64 kbps; music: stereo 160 kbps.",
+)
+@click.option(
+    "--sidecars/--no-sidecars",
+    default=True,
+    show_default=True,
+    help="Also write NAME.vtt, .srt, .lrc, .chapters.json and .jpg beside the audio.",
+)
+@click.option(
+    "--cover",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your own cover image (cropped to a 1400 px square); default: a generated one.",
+)
 @click.option("--artist", default="kindvoice", show_default=True, help="Artist tag.")
 @click.option("--no-cache", is_flag=True, help="Synthesize every phrase again.")
 @click.option(
@@ -112,13 +128,17 @@ def build(
     variables: tuple[str, ...],
     background: str | None,
     mono: bool,
+    quality: str | None,
+    sidecars: bool,
+    cover: Path | None,
     artist: str,
     no_cache: bool,
     workers: int | None,
 ) -> None:
     """Render PRACTICE (a bundled id or a template path) to an audio file."""
+    from kindvoice.export.quality import export_settings
     from kindvoice.pipeline import render
-    from kindvoice.settings import ExportSettings, MixSettings
+    from kindvoice.settings import MixSettings
 
     request = _request(
         ctx,
@@ -130,11 +150,12 @@ def build(
         rate,
         variables,
         mix=MixSettings(background=background),
-        export=ExportSettings(mono=mono, artist=artist),
+        export=export_settings(quality, mono=mono, artist=artist),
         use_cache=not no_cache,
         workers=workers,
     )
-    click.echo(_summary(render(request, progress=Bar(not ctx.obj["quiet"]))))
+    result = render(request, progress=Bar(not ctx.obj["quiet"]), sidecars=sidecars, cover=cover)
+    click.echo(_summary(result))
 
 
 @cli.command()

@@ -130,7 +130,7 @@ def _jpeg(image: Image) -> bytes:
 
 
 def length_label(total_samples: int, sample_rate: int) -> str:
-    """"12 minutes" (or "45 seconds" under a minute) for the cover."""
+    """ "12 minutes" (or "45 seconds" under a minute) for the cover."""
     seconds = total_samples / sample_rate
     if seconds < 60:
         return f"{round(seconds)} seconds"

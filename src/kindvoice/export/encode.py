@@ -1,7 +1,8 @@
 """Encoding: float blocks in, a finished file out, written atomically.
 
 The format follows the output's extension: ``.mp3`` through lameenc (CBR, streaming),
-``.wav`` and ``.flac`` through soundfile. Every writer writes a temporary file beside the
+``.wav`` and ``.flac`` through soundfile, ``.m4a``/``.opus``/``.ogg`` through the ffmpeg
+binary (``ffmpeg_encode``). Every writer writes a temporary file beside the
 output and only ``commit()`` renames it into place, so a failed or interrupted render
 leaves nothing half-written and never harms a file already at that path.
 
@@ -19,6 +20,7 @@ import logging
 import os
 import struct
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +32,15 @@ from kindvoice.errors import AudioIOError, UsageError
 
 log = logging.getLogger(__name__)
 
-FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac"}
+FORMATS = {
+    ".mp3": "mp3",
+    ".wav": "wav",
+    ".flac": "flac",
+    ".m4a": "m4a",
+    ".opus": "opus",
+    ".ogg": "ogg",
+}
+FFMPEG_FORMATS = frozenset({"m4a", "opus", "ogg"})  # encoded by the ffmpeg binary
 
 _LAME_DELAY = 576  # lameenc's encoder delay (samples), measured: the decoder adds 529 more
 _SAMPLES_PER_FRAME = 1152
@@ -47,6 +57,14 @@ def _tpdf_table(frames: int = 1 << 16) -> npt.NDArray[np.float32]:
 _DITHER = _tpdf_table()
 
 
+def public_mode() -> int:
+    """The permissions a new file gets normally (0o666 less the umask): ``mkstemp`` makes
+    temporary files private (0o600), which a web server publishing a feed cannot read."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def format_for(path: Path) -> str:
     """The format an output path asks for, by its extension."""
     fmt = FORMATS.get(path.suffix.lower())
@@ -55,13 +73,27 @@ def format_for(path: Path) -> str:
         raise UsageError(
             f"Unknown output format '{path.suffix or path.name}'. Use one of: {choices}"
         )
+    if fmt in FFMPEG_FORMATS:  # no ffmpeg: fail now, before any speech is synthesized
+        from kindvoice.export.ffmpeg_encode import ffmpeg_exe
+
+        ffmpeg_exe()
     return fmt
 
 
 class Writer:
-    """Streams float blocks into a temporary file; ``commit()`` moves it to ``path``."""
+    """Streams float blocks into a temporary file; ``commit()`` moves it to ``path``.
 
-    def __init__(self, path: Path, channels: int, bitrate_kbps: int = 128, quality: int = 5):
+    ``chapters`` (title, start, end in samples) are only used by formats that must carry
+    them from the encoder (m4a); the others get theirs from ``tags.write_tags``."""
+
+    def __init__(
+        self,
+        path: Path,
+        channels: int,
+        bitrate_kbps: int = 128,
+        quality: int = 5,
+        chapters: Sequence[tuple[str, int, int]] = (),
+    ):
         self.path = path
         self.format = format_for(path)
         self.channels = channels
@@ -93,6 +125,10 @@ class Writer:
                 self._file.write(b"\0" * self._frame_bytes)  # room for the Info frame
                 self._first_header: bytes | None = None
                 self._frames = 0
+            elif self.format in FFMPEG_FORMATS:
+                from kindvoice.export.ffmpeg_encode import FfmpegEncoder
+
+                self._ff = FfmpegEncoder(self.tmp, self.format, channels, bitrate_kbps, chapters)
             else:
                 import soundfile
 
@@ -115,6 +151,8 @@ class Writer:
         try:
             if self.format == "mp3":
                 self._write_mp3(self._encoder.encode(self._pcm16(block)))
+            elif self.format in FFMPEG_FORMATS:
+                self._ff.write(block)
             else:
                 self._sf.write(block)
         except OSError as exc:
@@ -153,6 +191,8 @@ class Writer:
                 self._file.seek(0)
                 self._file.write(self._info_frame(total_bytes))
                 self._file.close()
+            elif self.format in FFMPEG_FORMATS:
+                self._ff.close()
             else:
                 self._sf.close()
         except OSError as exc:
@@ -165,6 +205,7 @@ class Writer:
         try:
             with open(self.tmp, "rb+") as f:
                 os.fsync(f.fileno())
+            os.chmod(self.tmp, public_mode())
             os.replace(self.tmp, self.path)
         except OSError as exc:
             self.abort()
@@ -173,6 +214,9 @@ class Writer:
 
     def abort(self) -> None:
         """Drop the temporary file; the output path is left as it was."""
+        encoder = getattr(self, "_ff", None)
+        if encoder is not None:
+            encoder.kill()
         for closer in ("_file", "_sf"):
             handle = getattr(self, closer, None)
             if handle is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.errors import AudioIOError
+from kindvoice.export.encode import public_mode
 from kindvoice.mix.timeline import Chapter, Timeline
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
+        os.chmod(tmp, public_mode())
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None:
@@ -191,6 +193,11 @@ def lrc_text(cues: Sequence[Cue], title: str, artist: str, total_samples: int) -
     return "\n".join(out) + "\n"
 
 
+def _seconds(samples: int) -> float:
+    """Seconds rounded to the millisecond the way the ID3 chapters round, so the two agree."""
+    return round(samples * 1000 / SAMPLE_RATE) / 1000
+
+
 def chapters_json(chapters: Sequence[Chapter], title: str) -> str:
     """Podcasting 2.0 JSON chapters (``version``, ``chapters`` with ``startTime`` and
     ``endTime`` in seconds, ``title``)."""
@@ -198,11 +205,7 @@ def chapters_json(chapters: Sequence[Chapter], title: str) -> str:
         "version": CHAPTERS_VERSION,
         "title": title,
         "chapters": [
-            {
-                "startTime": round(c.start / SAMPLE_RATE, 3),
-                "endTime": round(c.end / SAMPLE_RATE, 3),
-                "title": c.title,
-            }
+            {"startTime": _seconds(c.start), "endTime": _seconds(c.end), "title": c.title}
             for c in chapters
         ],
     }
@@ -227,7 +230,9 @@ def write_sidecars(
         write_atomic(paths["vtt"], vtt_text(cues)),
         write_atomic(paths["srt"], srt_text(cues)),
         write_atomic(paths["lrc"], lrc_text(cues, title, artist, stop - start)),
-        write_atomic(paths["chapters"], chapters_json(clip_chapters(timeline.chapters, span), title)),
+        write_atomic(
+            paths["chapters"], chapters_json(clip_chapters(timeline.chapters, span), title)
+        ),
     ]
     if cover_jpeg is not None:
         written.append(write_atomic(paths["cover"], cover_jpeg))

@@ -2,17 +2,40 @@
 
 MP3 (and WAV) get ID3v2.3, which every phone reads: TIT2/TPE1/TALB/TCON "Meditation",
 COMM with the summary, USLT with the spoken text, and CTOC/CHAP chapters in milliseconds
-from the ``##`` sections. FLAC gets Vorbis comments with the same facts and
-``CHAPTERnnn``/``CHAPTERnnnNAME`` chapters.
+from the ``##`` sections, APIC with the cover and TRCK for a course. FLAC, Opus and Ogg
+Vorbis get Vorbis comments with the same facts, ``CHAPTERnnn``/``CHAPTERnnnNAME``
+chapters and a picture block; M4A gets iTunes atoms (its chapters are written by the
+encoder, ``ffmpeg_encode``, because mutagen cannot write MP4 chapters).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.flac import FLAC
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TXXX, USLT, CTOCFlags
+from mutagen.flac import FLAC, Picture
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TCON,
+    TIT2,
+    TLEN,
+    TPE1,
+    TRCK,
+    TXXX,
+    USLT,
+    CTOCFlags,
+    PictureType,
+)
+from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from kindvoice.audio import SAMPLE_RATE
@@ -31,6 +54,8 @@ class TagInfo:
     total_samples: int
     language: str = "eng"
     practice_id: str = ""
+    cover_jpeg: bytes | None = None  # front cover (APIC, covr, METADATA_BLOCK_PICTURE)
+    track: tuple[int, int] | None = None  # (n, of N) in a course
 
 
 def _ms(samples: int) -> int:
@@ -49,6 +74,18 @@ def _id3_frames(info: TagInfo) -> list[object]:
     ]
     if info.practice_id:
         frames.append(TXXX(encoding=3, desc="kindvoice practice", text=info.practice_id))
+    if info.track is not None:
+        frames.append(TRCK(encoding=3, text=f"{info.track[0]}/{info.track[1]}"))
+    if info.cover_jpeg is not None:
+        frames.append(
+            APIC(
+                encoding=3,
+                mime="image/jpeg",
+                type=PictureType.COVER_FRONT,
+                desc="cover",
+                data=info.cover_jpeg,
+            )
+        )
     ids = [f"chp{i}" for i in range(len(info.chapters))]
     if ids:
         frames.append(
@@ -92,16 +129,70 @@ def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
         wave.save(v2_version=3)
     elif fmt == "flac":
         flac = FLAC(path)
-        flac["TITLE"] = info.title
-        flac["ARTIST"] = info.artist
-        flac["ALBUM"] = info.album
-        flac["GENRE"] = "Meditation"
-        flac["DESCRIPTION"] = info.summary
-        flac["LYRICS"] = info.transcript
-        for i, (title, start, _end) in enumerate(info.chapters, start=1):
-            ms = _ms(start)
-            h, m, sec = ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60
-            stamp = f"{h:02d}:{m:02d}:{sec:02d}.{ms % 1000:03d}"
-            flac[f"CHAPTER{i:03d}"] = stamp
-            flac[f"CHAPTER{i:03d}NAME"] = title
+        _vorbis_comments(flac, info)
+        if info.cover_jpeg is not None:
+            flac.add_picture(_picture(info.cover_jpeg))
         flac.save()
+    elif fmt in ("opus", "ogg"):
+        ogg = OggOpus(path) if fmt == "opus" else OggVorbis(path)
+        _vorbis_comments(ogg, info)
+        if info.cover_jpeg is not None:
+            # Ogg has no picture block: the FLAC one goes in a comment, base64-encoded
+            data = _picture(info.cover_jpeg).write()
+            ogg["METADATA_BLOCK_PICTURE"] = base64.b64encode(data).decode("ascii")
+        ogg.save()
+    elif fmt == "m4a":
+        mp4 = MP4(path)
+        if mp4.tags is None:
+            mp4.add_tags()
+        assert mp4.tags is not None
+        mp4.tags["\xa9nam"] = [info.title]
+        mp4.tags["\xa9ART"] = [info.artist]
+        mp4.tags["\xa9alb"] = [info.album]
+        mp4.tags["\xa9gen"] = ["Meditation"]
+        mp4.tags["\xa9cmt"] = [info.summary]
+        mp4.tags["\xa9lyr"] = [info.transcript]
+        if info.practice_id:
+            practice = MP4FreeForm(info.practice_id.encode("utf-8"))
+            mp4.tags["----:org.kindvoice:practice"] = [practice]
+        if info.track is not None:
+            mp4.tags["trkn"] = [info.track]
+        if info.cover_jpeg is not None:
+            mp4.tags["covr"] = [MP4Cover(info.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
+        mp4.save()
+
+
+def _picture(jpeg: bytes) -> Picture:
+    """A FLAC picture block holding the front cover."""
+    from PIL import Image
+
+    picture = Picture()
+    picture.type = PictureType.COVER_FRONT
+    picture.mime = "image/jpeg"
+    picture.desc = "cover"
+    with Image.open(io.BytesIO(jpeg)) as image:
+        picture.width, picture.height = image.size
+    picture.depth = 24
+    picture.data = jpeg
+    return picture
+
+
+def _vorbis_comments(file: FLAC | OggOpus | OggVorbis, info: TagInfo) -> None:
+    """The Vorbis-comment tags FLAC, Opus and Ogg Vorbis share, chapters included."""
+    file["TITLE"] = info.title
+    file["ARTIST"] = info.artist
+    file["ALBUM"] = info.album
+    file["GENRE"] = "Meditation"
+    file["DESCRIPTION"] = info.summary
+    file["LYRICS"] = info.transcript
+    if info.practice_id:
+        file["KINDVOICE_PRACTICE"] = info.practice_id
+    if info.track is not None:
+        file["TRACKNUMBER"] = str(info.track[0])
+        file["TRACKTOTAL"] = str(info.track[1])
+    for i, (title, start, _end) in enumerate(info.chapters, start=1):
+        ms = _ms(start)
+        h, m, sec = ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60
+        stamp = f"{h:02d}:{m:02d}:{sec:02d}.{ms % 1000:03d}"
+        file[f"CHAPTER{i:03d}"] = stamp
+        file[f"CHAPTER{i:03d}NAME"] = title

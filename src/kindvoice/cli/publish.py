@@ -1,0 +1,157 @@
+"""Commands that publish: batch (many sessions from a manifest), course (a graded series
+from a plan) and feed (a podcast feed for a folder of sessions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kindvoice.cli.app import Bar, cli
+
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Sessions rendered at once (default: one per core).",
+)
+force_option = click.option("--force", is_flag=True, help="Render again even when up to date.")
+
+
+def _echo_table(outcomes: list[object]) -> None:
+    from kindvoice.publish.batch import Outcome, check_outcomes, summary_lines
+
+    rows = [o for o in outcomes if isinstance(o, Outcome)]
+    for line in summary_lines(rows):
+        click.echo(line)
+    check_outcomes(rows)
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the sessions go (default: the manifest's folder).",
+)
+@workers_option
+@force_option
+@click.option("--no-sidecars", is_flag=True, help="Skip the .vtt/.srt/.lrc/.chapters.json/.jpg.")
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    manifest: Path,
+    output_dir: Path | None,
+    workers: int | None,
+    force: bool,
+    no_sidecars: bool,
+) -> None:
+    """Render every session listed in MANIFEST (CSV or YAML), in parallel.
+
+    Columns: practice (or path), minutes (or length), engine, voice, rate, background,
+    variables, quality, title, artist, album, cover, output. Sessions already rendered
+    from the same inputs are skipped; a failed row does not stop the others."""
+    from kindvoice.publish.batch import load_manifest, run_batch
+
+    folder = output_dir or manifest.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    items = load_manifest(manifest, folder, ctx.obj["templates_dir"], sidecars=not no_sidecars)
+    bar = Bar(not ctx.obj["quiet"])
+    outcomes = run_batch(
+        items, workers=workers, force=force, progress=lambda d, t: bar("Sessions", d, t)
+    )
+    _echo_table(list(outcomes))
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the course goes (default: a folder named after the plan, beside it).",
+)
+@click.option("--base-url", help="Also write feed.xml, for the folder served at this address.")
+@click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
+@workers_option
+@force_option
+@click.pass_context
+def course(
+    ctx: click.Context,
+    plan: Path,
+    output_dir: Path | None,
+    base_url: str | None,
+    private: bool,
+    workers: int | None,
+    force: bool,
+) -> None:
+    """Render the course in PLAN (YAML) as a numbered, tagged series with a playlist,
+    an index page and (with --base-url or base_url: in the plan) a podcast feed."""
+    from kindvoice.publish.course import Session, build_course, load_plan
+
+    course_plan = load_plan(plan)
+    folder = output_dir or plan.with_suffix("")
+    quiet = ctx.obj["quiet"]
+
+    def planned(sessions: list[Session]) -> None:
+        if quiet:
+            return
+        lengths = ", ".join(str(s.minutes) for s in sessions)
+        click.echo(f"{len(sessions)} sessions, minutes: {lengths}", err=True)
+
+    bar = Bar(not quiet)
+    result = build_course(
+        course_plan,
+        folder,
+        templates_dir=ctx.obj["templates_dir"],
+        workers=workers,
+        force=force,
+        base_url=base_url,
+        private=private,
+        progress=lambda d, t: bar("Sessions", d, t),
+        planned=planned,
+    )
+    click.echo(f"Course '{course_plan.title}' in {result.folder}")
+    if result.feed is not None:
+        click.echo(f"Feed: {result.feed}")
+    _echo_table(list(result.outcomes))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--base-url", required=True, help="The address FOLDER is served from (https://...).")
+@click.option("--title", help="The podcast's title (default: the folder's name).")
+@click.option("--author", default="kindvoice", show_default=True, help="The podcast's author.")
+@click.option("--description", help="A sentence or two about the podcast.")
+@click.option(
+    "--image",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The podcast's cover (default: a generated cover.jpg).",
+)
+@click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
+def feed(
+    folder: Path,
+    base_url: str,
+    title: str | None,
+    author: str,
+    description: str | None,
+    image: Path | None,
+    private: bool,
+) -> None:
+    """Write FOLDER/feed.xml, a podcast feed of the sessions in FOLDER.
+
+    Copy the folder to a web server at --base-url and subscribe to BASE-URL/feed.xml.
+    Running it again after adding sessions keeps the earlier episodes as they were."""
+    from kindvoice.publish.feed import write_feed
+
+    name = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
+    path = write_feed(
+        folder,
+        base_url,
+        name,
+        author=author,
+        description=description,
+        image=image,
+        private=private,
+    )
+    click.echo(f"Feed: {path} (subscribe to {base_url.rstrip('/')}/{path.name})")

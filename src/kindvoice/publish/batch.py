@@ -1,0 +1,450 @@
+"""Batches: many renders from one manifest, in parallel, skipping what is up to date.
+
+A manifest is CSV (a header row, one session per row) or YAML (a list of sessions, or a
+mapping with ``defaults`` and ``sessions``). Columns: ``practice`` (an id or a template
+path, relative to the manifest), ``minutes`` (or ``length`` as MM:SS), ``engine``,
+``voice``, ``rate``, ``background``, ``variables`` (``name=value; name=value`` in CSV, a
+mapping in YAML), ``quality``, ``title``, ``artist``, ``album``, ``cover`` and ``output``
+(a file name inside the output folder; its extension picks the format).
+
+Every row becomes a ``Job``; jobs run in a process pool (one render per core, each
+speaking with one worker so the cores are not oversubscribed). A row that cannot be read
+or fails to render becomes a failed ``Outcome`` with the reason; the others go on.
+Beside each output a small stamp (``.NAME.kindvoice.json``) records a hash of the
+request, the template text, the cover and the kindvoice version; a row whose output,
+sidecars and stamp match is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+import yaml
+
+from kindvoice import __version__
+from kindvoice.audio import s_to_samples
+from kindvoice.errors import KindvoiceError, UsageError, closest
+from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    "practice",
+    "path",
+    "minutes",
+    "length",
+    "engine",
+    "voice",
+    "rate",
+    "background",
+    "variables",
+    "quality",
+    "title",
+    "artist",
+    "album",
+    "cover",
+    "output",
+)
+
+#: progress callback: (sessions done, sessions in all)
+BatchProgress = Callable[[int, int], None]
+
+
+class BatchFailed(KindvoiceError):
+    """Some sessions of a batch failed (each is named in the summary table)."""
+
+    exit_code = 8
+
+
+@dataclass(frozen=True)
+class Job:
+    """One session to render: the request plus what publishing adds to it."""
+
+    row: int  # 1-based, for messages ("row 3")
+    name: str  # the output's name relative to the output folder
+    request: RenderRequest
+    sidecars: bool = True
+    cover: Path | None = None
+    title: str | None = None
+    track: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one row: ``status`` is "rendered", "skipped" or "failed"."""
+
+    row: int
+    name: str
+    status: str
+    seconds: float | None = None
+    message: str = ""
+    exit_code: int = 0
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+def safe_output(folder: Path, name: str) -> Path:
+    """``name`` inside ``folder``; absolute paths and ``..`` are refused, so a manifest
+    can never write outside the folder it was given."""
+    text = name.strip()
+    pure = PurePath(text)
+    if not text or pure.is_absolute() or text.startswith(("/", "\\")) or ".." in pure.parts:
+        raise UsageError(
+            f"Output '{name}' must be a file name inside the output folder "
+            "(no absolute path, no '..')."
+        )
+    path = folder / pure
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise UsageError(f"Output '{name}' leaves the output folder '{folder}'.")
+    return path
+
+
+def _variables(value: Any, row: int) -> dict[str, str]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    pairs: dict[str, str] = {}
+    for part in str(value).split(";"):
+        if not part.strip():
+            continue
+        name, sep, text = part.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"Row {row}: variables need name=value; got '{part.strip()}'.")
+        pairs[name.strip()] = text.strip()
+    return pairs
+
+
+def _minutes(fields: Mapping[str, Any], row: int) -> float | None:
+    from kindvoice.cli.app import parse_length  # the same length syntax as the CLI
+
+    minutes, length = fields.get("minutes"), fields.get("length")
+    if minutes not in (None, "") and length not in (None, ""):
+        raise UsageError(f"Row {row}: give minutes or length, not both.")
+    if length not in (None, ""):
+        return parse_length(str(length))
+    if minutes in (None, ""):
+        return None
+    try:
+        value = float(minutes)
+    except (TypeError, ValueError):
+        raise UsageError(f"Row {row}: minutes must be a number; got '{minutes}'.") from None
+    if value <= 0:
+        raise UsageError(f"Row {row}: minutes must be positive; got '{minutes}'.")
+    return value
+
+
+def _text(fields: Mapping[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def job_from_row(
+    fields: Mapping[str, Any],
+    row: int,
+    *,
+    base: Path,
+    output_dir: Path,
+    templates_dir: Path | None = None,
+    sidecars: bool = True,
+) -> Job:
+    """One manifest row as a Job; raises KindvoiceError naming the row when it is wrong.
+    Relative template and cover paths are read relative to ``base`` (the manifest's
+    folder)."""
+    from kindvoice.export.encode import format_for
+    from kindvoice.export.quality import export_settings
+
+    practice = _text(fields, "practice") or _text(fields, "path")
+    if practice is None:
+        raise UsageError(f"Row {row}: no practice (give a practice id or a template path).")
+    as_path = Path(practice).expanduser()
+    if not as_path.is_absolute() and (base / as_path).is_file():
+        practice = str(base / as_path)
+    minutes = _minutes(fields, row)
+    output = _text(fields, "output")
+    if output is None:
+        stem = Path(practice).stem
+        output = f"{stem}-{minutes:g}min.mp3" if minutes is not None else f"{stem}.mp3"
+    path = safe_output(output_dir, output)
+    format_for(path)
+    rate_text = _text(fields, "rate")
+    try:
+        rate = float(rate_text) if rate_text is not None else None
+    except ValueError:
+        raise UsageError(f"Row {row}: rate must be a number; got '{rate_text}'.") from None
+    cover_text = _text(fields, "cover")
+    cover = None
+    if cover_text is not None:
+        cover = Path(cover_text).expanduser()
+        cover = cover if cover.is_absolute() else base / cover
+    request = RenderRequest(
+        practice=practice,
+        output=path,
+        minutes=minutes,
+        variables=_variables(fields.get("variables"), row),
+        voice=VoiceSettings(
+            engine=_text(fields, "engine") or "pyttsx3", voice=_text(fields, "voice"), rate=rate
+        ),
+        mix=MixSettings(background=_text(fields, "background")),
+        export=export_settings(
+            _text(fields, "quality"),
+            artist=_text(fields, "artist") or "kindvoice",
+            album=_text(fields, "album"),
+        ),
+        workers=1,  # one render per core already; more speech workers would fight
+        templates_dir=templates_dir,
+    )
+    return Job(row, output, request, sidecars=sidecars, cover=cover, title=_text(fields, "title"))
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV or YAML manifest, YAML ``defaults`` merged into each row."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"Cannot read manifest '{path}': {exc.strerror or exc}.") from None
+    if path.suffix.lower() == ".csv":
+        rows: list[dict[str, Any]] = [
+            {(k or "").strip().lower(): v for k, v in row.items()}
+            for row in csv.DictReader(text.splitlines())
+        ]
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise UsageError(f"Manifest '{path}' is not valid YAML: {exc}") from None
+        defaults: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            defaults = dict(data.get("defaults") or {})
+            data = data.get("sessions")
+        if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
+            raise UsageError(
+                f"Manifest '{path}' must be a list of sessions, or have 'sessions:' (a list)."
+            )
+        rows = [{**defaults, **{str(k).lower(): v for k, v in r.items()}} for r in data]
+    else:
+        raise UsageError(f"Manifest '{path}' must be .csv, .yaml or .yml.")
+    for row in rows:
+        for key in row:
+            if key not in COLUMNS:
+                near = closest(key, COLUMNS)
+                hint = f" Did you mean '{near}'?" if near else ""
+                raise UsageError(
+                    f"Manifest '{path}': unknown column '{key}'.{hint} "
+                    f"Columns: {', '.join(COLUMNS)}"
+                )
+    if not rows:
+        raise UsageError(f"Manifest '{path}' lists no sessions.")
+    return rows
+
+
+def load_manifest(
+    path: Path,
+    output_dir: Path,
+    templates_dir: Path | None = None,
+    sidecars: bool = True,
+) -> list[Job | Outcome]:
+    """Every row as a Job, or as a failed Outcome when the row itself is wrong."""
+    items: list[Job | Outcome] = []
+    seen: dict[Path, int] = {}
+    for row, fields in enumerate(read_manifest(path), start=1):
+        try:
+            job = job_from_row(
+                fields,
+                row,
+                base=path.parent,
+                output_dir=output_dir,
+                templates_dir=templates_dir,
+                sidecars=sidecars,
+            )
+        except KindvoiceError as exc:
+            name = str(fields.get("output") or fields.get("practice") or f"row {row}")
+            items.append(Outcome(row, name, "failed", message=exc.message, exit_code=exc.exit_code))
+            continue
+        key = job.request.output.resolve()
+        if key in seen:
+            items.append(
+                Outcome(row, job.name, "failed", message=f"same output as row {seen[key]}")
+            )
+            continue
+        seen[key] = row
+        items.append(job)
+    return items
+
+
+# --------------------------------------------------------------------------- stamps
+
+
+def stamp_path(output: Path) -> Path:
+    """Where the up-to-date stamp of ``output`` lives: ``.NAME.kindvoice.json`` beside it."""
+    return output.with_name(f".{output.name}.kindvoice.json")
+
+
+def job_digest(job: Job) -> str:
+    """A hash of everything that decides the output's bytes: the request, the template
+    text, the cover image, the publishing options and the kindvoice version."""
+    from kindvoice.template.library import resolve_practice
+
+    request = dataclasses.asdict(job.request)
+    for volatile in ("output", "workers", "use_cache", "force", "templates_dir"):
+        request.pop(volatile, None)
+    digest = hashlib.sha256()
+    described = {
+        "kindvoice": __version__,
+        "request": request,
+        "name": job.name,
+        "sidecars": job.sidecars,
+        "title": job.title,
+        "track": job.track,
+    }
+    digest.update(json.dumps(described, sort_keys=True, default=str).encode("utf-8"))
+    template = resolve_practice(job.request.practice, job.request.templates_dir)
+    digest.update(template.read_bytes())
+    if job.cover is not None:
+        digest.update(job.cover.read_bytes())
+    return digest.hexdigest()
+
+
+def is_up_to_date(job: Job) -> bool:
+    """True when the output, its sidecars and its stamp exist and the stamp matches."""
+    from kindvoice.export.sidecars import sidecar_paths
+
+    output = job.request.output
+    if not output.is_file():
+        return False
+    if job.sidecars and not all(p.is_file() for p in sidecar_paths(output).values()):
+        return False
+    stamp = read_stamp(output)
+    try:
+        return stamp is not None and stamp.get("inputs") == job_digest(job)
+    except (OSError, KindvoiceError):
+        return False  # the template or the cover is gone: render again (and fail there)
+
+
+def read_stamp(output: Path) -> dict[str, Any] | None:
+    """The stamp beside ``output`` (None when missing or unreadable)."""
+    try:
+        stamp = json.loads(stamp_path(output).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
+def _write_stamp(job: Job, seconds: float) -> None:
+    from kindvoice.export.sidecars import write_atomic
+
+    stamp = {"kindvoice": __version__, "inputs": job_digest(job), "seconds": seconds}
+    write_atomic(stamp_path(job.request.output), json.dumps(stamp, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _init_worker(level: int) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def run_job(job: Job) -> Outcome:
+    """Render one job (in a pool worker) and report it as plain, picklable data: click's
+    exceptions do not survive the trip between processes."""
+    from kindvoice.pipeline import render
+
+    try:
+        result = render(
+            job.request, sidecars=job.sidecars, cover=job.cover, title=job.title, track=job.track
+        )
+        _write_stamp(job, result.seconds)
+    except KindvoiceError as exc:
+        return Outcome(job.row, job.name, "failed", message=exc.message, exit_code=exc.exit_code)
+    except Exception as exc:  # a bug in one render must not take the batch down
+        log.debug("row %d failed", job.row, exc_info=True)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
+    return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
+
+
+def run_batch(
+    items: Sequence[Job | Outcome],
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    progress: BatchProgress | None = None,
+) -> list[Outcome]:
+    """Render every Job not up to date (all with ``force``) on ``workers`` processes
+    (default: one per core); returns one Outcome per item, in manifest order."""
+    outcomes: dict[int, Outcome] = {}
+    todo: list[Job] = []
+    for item in items:
+        if isinstance(item, Outcome):
+            outcomes[item.row] = item
+        elif not force and is_up_to_date(item):
+            seconds = (read_stamp(item.request.output) or {}).get("seconds")
+            outcomes[item.row] = Outcome(item.row, item.name, "skipped", seconds=seconds)
+        else:
+            item.request.output.parent.mkdir(parents=True, exist_ok=True)
+            todo.append(item)
+    total = len(items)
+    if progress:
+        progress(len(outcomes), total)
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    if todo:
+        log.info("rendering %d sessions on %d workers", len(todo), n_workers)
+        # spawn: a clean interpreter per worker, like the speech workers (engine libraries
+        # must never be inherited half-initialised)
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(logging.getLogger().getEffectiveLevel(),),
+        ) as pool:
+            pending: dict[Future[Outcome], Job] = {pool.submit(run_job, job): job for job in todo}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        outcome = Outcome(
+                            job.row, job.name, "failed", message="the render process crashed"
+                        )
+                    outcomes[job.row] = outcome
+                    if progress:
+                        progress(len(outcomes), total)
+    return [outcomes[row] for row in sorted(outcomes)]
+
+
+def summary_lines(outcomes: Sequence[Outcome]) -> list[str]:
+    """The summary table: one line per session, then the counts."""
+    from kindvoice.pipeline import clock
+
+    width = max([len(o.name) for o in outcomes] + [6])
+    lines = [f"{'row':>3}  {'status':<8}  {'output':<{width}}  {'length':>7}  note"]
+    for o in outcomes:
+        length = clock(s_to_samples(o.seconds)) if o.seconds is not None else ""
+        lines.append(f"{o.row:>3}  {o.status:<8}  {o.name:<{width}}  {length:>7}  {o.message}")
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("rendered", "skipped")}
+    failed = sum(1 for o in outcomes if o.status == "failed")
+    lines.append(f"{counts['rendered']} rendered, {counts['skipped']} skipped, {failed} failed")
+    return lines
+
+
+def check_outcomes(outcomes: Sequence[Outcome]) -> None:
+    """Raise BatchFailed when any session failed."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        rows = ", ".join(str(o.row) for o in failed)
+        raise BatchFailed(f"{len(failed)} of {len(outcomes)} sessions failed (rows {rows}).")

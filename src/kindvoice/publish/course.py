@@ -1,0 +1,368 @@
+"""Courses: a plan becomes a numbered series of sessions that grow gradually in length.
+
+A plan is YAML::
+
+    title: Three Weeks of Kindness
+    teacher: Sam Rivera
+    days: 21                  # or sessions: 21 (the tracks say "Day n" or "Session n")
+    start_minutes: 3
+    end_minutes: 15
+    practices: [self-compassion-break, soothing-touch, morning-intention]  # cycled
+    background: brown         # optional: engine, voice, rate, variables, quality, format
+    base_url: https://example.org/kindness   # optional: also write the podcast feed
+
+Lengths grow linearly from start to end, rounded to whole minutes and clamped to what
+each practice can fill with the chosen voice (its feasible range, measured with the real
+speech). The series renders through the batch machinery (parallel, skipping what is up
+to date) as ``01-<practice>.mp3`` ..., tagged as one album (album = title, artist =
+teacher, track n/N), with an M3U playlist, an index page (Markdown and HTML) and, with a
+base URL, a feed.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kindvoice.audio import SAMPLE_RATE
+from kindvoice.errors import UsageError, closest
+from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
+from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+PLAN_KEYS = (
+    "title",
+    "teacher",
+    "description",
+    "days",
+    "sessions",
+    "start_minutes",
+    "end_minutes",
+    "practices",
+    "background",
+    "engine",
+    "voice",
+    "rate",
+    "variables",
+    "quality",
+    "format",
+    "base_url",
+    "private",
+)
+FORMATS = ("mp3", "m4a", "opus", "ogg", "flac")
+PLAYLIST = "playlist.m3u"
+
+
+@dataclass(frozen=True)
+class CoursePlan:
+    """A validated plan."""
+
+    title: str
+    practices: tuple[str, ...]
+    count: int
+    start_minutes: float
+    end_minutes: float
+    teacher: str = "kindvoice"
+    description: str = ""
+    unit: str = "Day"  # "Day" for days:, "Session" for sessions:
+    background: str | None = None
+    engine: str = "pyttsx3"
+    voice: str | None = None
+    rate: float | None = None
+    variables: dict[str, str] = field(default_factory=dict, hash=False)
+    quality: str | None = None
+    format: str = "mp3"
+    base_url: str | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    """One planned session of the course."""
+
+    number: int
+    practice: str
+    minutes: int
+    title: str
+    summary: str
+    file_name: str
+
+
+def _number(data: Mapping[str, Any], key: str, where: Path) -> float:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise UsageError(f"{where}: '{key}' must be a positive number of minutes; got {value!r}.")
+    return float(value)
+
+
+def load_plan(path: Path) -> CoursePlan:
+    """Read and check a course plan; every problem names the file and the key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read plan '{path}': {exc.strerror or exc}.") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"Plan '{path}' is not valid YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise UsageError(f"Plan '{path}' must be a YAML mapping (title:, days:, practices: ...).")
+    for key in data:
+        if key not in PLAN_KEYS:
+            near = closest(str(key), PLAN_KEYS)
+            hint = f" Did you mean '{near}'?" if near else ""
+            raise UsageError(f"{path}: unknown key '{key}'.{hint} Keys: {', '.join(PLAN_KEYS)}")
+    title = str(data.get("title") or "").strip()
+    if not title:
+        raise UsageError(f"{path}: the plan needs a 'title'.")
+    if ("days" in data) == ("sessions" in data):
+        raise UsageError(f"{path}: give 'days' or 'sessions' (how many), one of the two.")
+    unit = "Day" if "days" in data else "Session"
+    count = data.get("days", data.get("sessions"))
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 999:
+        raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to 999.")
+    practices = data.get("practices")
+    if isinstance(practices, str):
+        practices = [practices]
+    if not isinstance(practices, list) or not practices:
+        raise UsageError(f"{path}: 'practices' must list at least one practice id or path.")
+    fmt = str(data.get("format") or "mp3").lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise UsageError(f"{path}: unknown format '{fmt}'. Choose one of: {', '.join(FORMATS)}")
+    variables = data.get("variables") or {}
+    if not isinstance(variables, Mapping):
+        raise UsageError(f"{path}: 'variables' must be a mapping (name: value).")
+    rate = data.get("rate")
+    return CoursePlan(
+        title=title,
+        practices=tuple(_practice_path(str(p), path.parent) for p in practices),
+        count=count,
+        start_minutes=_number(data, "start_minutes", path),
+        end_minutes=_number(data, "end_minutes", path),
+        teacher=str(data.get("teacher") or "kindvoice"),
+        description=str(data.get("description") or ""),
+        unit=unit,
+        background=data.get("background"),
+        engine=str(data.get("engine") or "pyttsx3"),
+        voice=data.get("voice"),
+        rate=float(rate) if rate is not None else None,
+        variables={str(k): "" if v is None else str(v) for k, v in variables.items()},
+        quality=data.get("quality"),
+        format=fmt,
+        base_url=data.get("base_url"),
+        private=bool(data.get("private", False)),
+    )
+
+
+def _practice_path(practice: str, base: Path) -> str:
+    """A template path relative to the plan is made absolute; ids stay ids."""
+    candidate = base / practice
+    return str(candidate) if practice.endswith(".md") and candidate.is_file() else practice
+
+
+def course_lengths(count: int, start_minutes: float, end_minutes: float) -> list[int]:
+    """``count`` whole-minute lengths growing linearly from start to end."""
+    if count == 1:
+        return [round(start_minutes)]
+    step = (end_minutes - start_minutes) / (count - 1)
+    return [round(start_minutes + step * i) for i in range(count)]
+
+
+def _request(
+    plan: CoursePlan,
+    practice: str,
+    output: Path,
+    minutes: float | None,
+    templates_dir: Path | None,
+    workers: int | None,
+) -> RenderRequest:
+    from kindvoice.export.quality import export_settings
+
+    return RenderRequest(
+        practice=practice,
+        output=output,
+        minutes=minutes,
+        variables=dict(plan.variables),
+        voice=VoiceSettings(engine=plan.engine, voice=plan.voice, rate=plan.rate),
+        mix=MixSettings(background=plan.background),
+        export=export_settings(plan.quality, artist=plan.teacher, album=plan.title),
+        workers=workers,
+        templates_dir=templates_dir,
+    )
+
+
+def feasible_minutes(
+    plan: CoursePlan, practice: str, templates_dir: Path | None = None
+) -> tuple[int, int | None, str, str, str]:
+    """The whole-minute range ``practice`` can fill with the plan's voice, with its id,
+    title and summary. The speech is synthesized once here (into the phrase cache, so the
+    renders reuse it)."""
+    from kindvoice.pipeline import prepare
+
+    prepared = prepare(_request(plan, practice, Path("plan.mp3"), None, templates_dir, None))
+    low, high = prepared.feasible
+    meta = prepared.script.meta
+    low_min = max(1, math.ceil(low / SAMPLE_RATE / 60 - 1e-9))
+    high_min = None if high is None else math.floor(high / SAMPLE_RATE / 60 + 1e-9)
+    return low_min, high_min, meta.id, meta.title, meta.summary
+
+
+def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[Session]:
+    """The sessions in order: practice (cycled), whole-minute length (clamped), file name."""
+    ranges = {p: feasible_minutes(plan, p, templates_dir) for p in dict.fromkeys(plan.practices)}
+    width = max(2, len(str(plan.count)))
+    sessions: list[Session] = []
+    lengths = course_lengths(plan.count, plan.start_minutes, plan.end_minutes)
+    for i, wanted in enumerate(lengths):
+        practice = plan.practices[i % len(plan.practices)]
+        low, high, pid, title, summary = ranges[practice]
+        minutes = max(low, wanted if high is None else min(wanted, high))
+        if minutes != wanted:
+            log.info("%s %d: %s fits %d min, not %d", plan.unit, i + 1, pid, minutes, wanted)
+        number = i + 1
+        sessions.append(
+            Session(
+                number=number,
+                practice=practice,
+                minutes=minutes,
+                title=f"{plan.unit} {number}: {title}",
+                summary=summary,
+                file_name=f"{number:0{width}d}-{pid}.{plan.format}",
+            )
+        )
+    return sessions
+
+
+def course_jobs(
+    plan: CoursePlan,
+    sessions: Sequence[Session],
+    output_dir: Path,
+    templates_dir: Path | None = None,
+) -> list[Job]:
+    """The batch jobs that render ``sessions`` into ``output_dir`` as one album."""
+    return [
+        Job(
+            row=s.number,
+            name=s.file_name,
+            request=_request(
+                plan, s.practice, output_dir / s.file_name, s.minutes, templates_dir, 1
+            ),
+            title=s.title,
+            track=(s.number, len(sessions)),
+        )
+        for s in sessions
+    ]
+
+
+def playlist_text(plan: CoursePlan, sessions: Sequence[Session], seconds: Sequence[int]) -> str:
+    """An extended M3U playlist (UTF-8) of the sessions, by relative file name."""
+    out = ["#EXTM3U", f"#PLAYLIST:{plan.title}"]
+    for session, length in zip(sessions, seconds, strict=True):
+        out.append(f"#EXTINF:{length},{plan.teacher} - {session.title}")
+        out.append(session.file_name)
+    return "\n".join(out) + "\n"
+
+
+def index_markdown(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) -> str:
+    """A README-style page listing the sessions."""
+    span = f"{sessions[0].minutes} to {sessions[-1].minutes} minutes"
+    out = [f"# {plan.title}", "", f"A course by {plan.teacher}: {len(sessions)} sessions, {span}."]
+    if plan.description:
+        out += ["", plan.description]
+    if feed:
+        out += ["", f"Subscribe in a podcast app: <{feed}>"]
+    out += ["", "| # | Session | Length | File |", "| --- | --- | --- | --- |"]
+    for s in sessions:
+        name = s.title.replace("|", "\\|")
+        out.append(f"| {s.number} | {name} | {s.minutes} min | [{s.file_name}]({s.file_name}) |")
+    out += ["", f"Playlist: [{PLAYLIST}]({PLAYLIST}). Stop whenever you need to."]
+    return "\n".join(out) + "\n"
+
+
+def index_html(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) -> str:
+    """The same page as HTML, every value escaped."""
+    e = html.escape
+    rows = "\n".join(
+        f"<tr><td>{s.number}</td><td>{e(s.title)}<br><small>{e(s.summary)}</small></td>"
+        f"<td>{s.minutes} min</td>"
+        f'<td><audio controls preload="none" src="{e(s.file_name)}"></audio> '
+        f'<a href="{e(s.file_name)}">{e(s.file_name)}</a></td></tr>'
+        for s in sessions
+    )
+    subscribe = (
+        f'<p>Subscribe in a podcast app: <a href="{e(feed)}">{e(feed)}</a></p>' if feed else ""
+    )
+    description = f"<p>{e(plan.description)}</p>" if plan.description else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(plan.title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}}
+td{{padding:.4rem;vertical-align:top;border-bottom:1px solid #ddd}}</style></head>
+<body><h1>{e(plan.title)}</h1>
+<p>A course by {e(plan.teacher)}: {len(sessions)} sessions.</p>
+{description}{subscribe}
+<table><tr><th>#</th><th>Session</th><th>Length</th><th>Listen</th></tr>
+{rows}
+</table>
+<p><a href="{PLAYLIST}">Playlist (M3U)</a></p>
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    sessions: list[Session]
+    outcomes: list[Outcome]
+    folder: Path
+    feed: Path | None
+
+
+def build_course(
+    plan: CoursePlan,
+    output_dir: Path,
+    *,
+    templates_dir: Path | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    base_url: str | None = None,
+    private: bool = False,
+    progress: BatchProgress | None = None,
+    planned: Callable[[list[Session]], None] | None = None,
+) -> CourseResult:
+    """Plan, render (in parallel, skipping what is up to date), then write the playlist,
+    the index pages and (with a base URL) the feed for the sessions that exist."""
+    from kindvoice.export.sidecars import write_atomic
+    from kindvoice.publish.feed import FEED_NAME, write_feed
+
+    sessions = plan_sessions(plan, templates_dir)
+    if planned:
+        planned(sessions)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    jobs = course_jobs(plan, sessions, output_dir, templates_dir)
+    outcomes = run_batch(jobs, workers=workers, force=force, progress=progress)
+    ready = [s for s, o in zip(sessions, outcomes, strict=True) if o.status != "failed"]
+    feed_path = None
+    url = base_url or plan.base_url
+    if ready:
+        seconds = [s.minutes * 60 for s in ready]  # each render hits its length exactly
+        write_atomic(output_dir / PLAYLIST, playlist_text(plan, ready, seconds))
+        feed_url = f"{url.rstrip('/')}/{FEED_NAME}" if url else None
+        write_atomic(output_dir / "index.md", index_markdown(plan, ready, feed_url))
+        write_atomic(output_dir / "index.html", index_html(plan, ready, feed_url))
+        if url:
+            feed_path = write_feed(
+                output_dir,
+                url,
+                plan.title,
+                author=plan.teacher,
+                description=plan.description or None,
+                private=private or plan.private,
+            )
+    return CourseResult(sessions, outcomes, output_dir, feed_path)

@@ -1,0 +1,307 @@
+"""A podcast feed (RSS 2.0 with the Apple ``itunes`` and Podcasting 2.0 ``podcast``
+namespaces) for a folder of rendered sessions, so a phone can subscribe to it.
+
+Each audio file is read back with mutagen (title, summary, length, practice id, track
+number): the feed describes what is on disk, whoever rendered it. Sidecars beside a file
+(``NAME.chapters.json``, ``NAME.vtt``, ``NAME.srt``, ``NAME.jpg``) become
+``podcast:chapters``, ``podcast:transcript`` and ``itunes:image``.
+
+Episode ``guid``s are a hash of the file name and the practice id, so they never change
+while the file keeps its name; ``pubDate``s are read back from the previous ``feed.xml``
+in the folder, so re-running after adding a session leaves the old episodes as they were
+and podcast apps do not show them as new. The XML is built with ElementTree, which
+escapes every value.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from kindvoice import __version__
+from kindvoice.errors import AudioIOError, UsageError
+
+log = logging.getLogger(__name__)
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
+# Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme) in this namespace
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+FEED_NAME = "feed.xml"
+CHANNEL_COVER = "cover.jpg"
+#: Apple Podcasts category and subcategory (from Apple's list)
+CATEGORY = ("Health & Fitness", "Mental Health")
+MIME_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/x-m4a",
+    ".opus": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".flac": "audio/flac",
+}
+
+for _prefix, _uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM)):
+    ET.register_namespace(_prefix, _uri)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One audio file as the feed describes it."""
+
+    path: Path
+    title: str
+    summary: str
+    seconds: float
+    practice_id: str
+    track: int | None
+    size_bytes: int
+
+    @property
+    def guid(self) -> str:
+        key = f"{self.path.name}\n{self.practice_id}".encode()
+        return "kindvoice-" + hashlib.sha256(key).hexdigest()[:32]
+
+    @property
+    def mime(self) -> str:
+        return MIME_TYPES[self.path.suffix.lower()]
+
+
+def _first(tags: Any, *keys: str) -> str:
+    """The first non-empty text among ``keys`` in a mutagen tag mapping."""
+    if tags is None:
+        return ""
+    for key in keys:
+        try:
+            value = tags[key]
+        except (KeyError, ValueError):
+            continue
+        if hasattr(value, "text"):  # an ID3 frame
+            value = value.text
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        if isinstance(value, tuple):  # MP4 trkn: (n, N)
+            value = value[0]
+        if isinstance(value, bytes):  # MP4 freeform
+            value = value.decode("utf-8", "replace")
+        text = str(value).strip()
+        if text:
+            return text
+    return ""
+
+
+def read_episode(path: Path) -> Episode:
+    """The facts a feed needs from one audio file, read from its own tags."""
+    import mutagen
+
+    try:
+        audio = mutagen.File(path)
+    except mutagen.MutagenError as exc:
+        raise AudioIOError(f"Cannot read '{path}': {exc}.") from None
+    if audio is None:
+        raise AudioIOError(f"'{path}' is not an audio file mutagen can read.")
+    tags = audio.tags
+    if hasattr(tags, "getall"):  # ID3: COMM and TXXX have descriptions in their keys
+        comments = [str(c) for c in tags.getall("COMM") if str(c).strip()]
+        practice = [str(t) for t in tags.getall("TXXX") if t.desc == "kindvoice practice"]
+        title = _first(tags, "TIT2")
+        summary = comments[0] if comments else ""
+        practice_id = practice[0] if practice else ""
+        track_text = _first(tags, "TRCK")
+    else:
+        title = _first(tags, "\xa9nam", "title")
+        summary = _first(tags, "\xa9cmt", "description", "comment")
+        practice_id = _first(tags, "----:org.kindvoice:practice", "kindvoice_practice")
+        track_text = _first(tags, "trkn", "tracknumber")
+    number = track_text.split("/")[0].strip()
+    return Episode(
+        path=path,
+        title=title or path.stem,
+        summary=summary,
+        seconds=float(audio.info.length),
+        practice_id=practice_id,
+        track=int(number) if number.isdigit() else None,
+        size_bytes=path.stat().st_size,
+    )
+
+
+def find_episodes(folder: Path) -> list[Episode]:
+    """Every audio file in ``folder`` (not hidden, not in subfolders), in track order."""
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in MIME_TYPES and not p.name.startswith(".")
+    ]
+    episodes = [read_episode(p) for p in files]
+    return sorted(episodes, key=lambda e: (e.track is None, e.track or 0, e.path.name))
+
+
+def _previous_dates(feed: Path) -> dict[str, str]:
+    """guid -> pubDate from an earlier feed.xml (an unreadable one is ignored)."""
+    if not feed.is_file():
+        return {}
+    try:
+        root = ET.parse(feed).getroot()
+    except (ET.ParseError, OSError) as exc:
+        log.warning("ignoring the old %s (%s); every episode gets a new date", feed, exc)
+        return {}
+    dates: dict[str, str] = {}
+    for item in root.iter("item"):
+        guid, date = item.findtext("guid"), item.findtext("pubDate")
+        if guid and date:
+            dates[guid.strip()] = date.strip()
+    return dates
+
+
+def _url(base_url: str, name: str) -> str:
+    return f"{base_url.rstrip('/')}/{urllib.parse.quote(name)}"
+
+
+def _duration(seconds: float) -> str:
+    """itunes:duration as H:MM:SS (Apple also accepts seconds; this reads better)."""
+    total = round(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _channel_cover(folder: Path, title: str, count: int, image: Path | None) -> Path:
+    """``cover.jpg`` in the folder: the user's image, else a kept or generated one."""
+    from kindvoice.export.cover import generate_cover, load_cover
+    from kindvoice.export.sidecars import write_atomic
+
+    target = folder / CHANNEL_COVER
+    if image is not None:
+        write_atomic(target, load_cover(image))
+    elif not target.is_file():
+        label = f"{count} session" if count == 1 else f"{count} sessions"
+        write_atomic(target, generate_cover(title, label, title))
+    return target
+
+
+def write_feed(
+    folder: Path,
+    base_url: str,
+    title: str,
+    *,
+    author: str = "kindvoice",
+    description: str | None = None,
+    image: Path | None = None,
+    private: bool = False,
+    language: str = "en",
+    now: datetime | None = None,
+) -> Path:
+    """Write ``folder/feed.xml`` for the audio files in ``folder``; returns its path.
+
+    ``base_url`` is where the folder will be served from (the feed links every file
+    under it); ``private`` asks directories and apps not to list the feed publicly."""
+    from kindvoice.export.sidecars import sidecar_paths, write_atomic
+
+    parsed = urllib.parse.urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(
+            f"--base-url must be an http(s) address like https://example.org/course; "
+            f"got '{base_url}'."
+        )
+    # a space or other unsafe character in the address is quoted, as in the file names
+    base_url = parsed._replace(path=urllib.parse.quote(parsed.path, safe="/%:@~")).geturl()
+    if not folder.is_dir():
+        raise AudioIOError(f"Folder '{folder}' does not exist.")
+    episodes = find_episodes(folder)
+    if not episodes:
+        raise UsageError(f"No audio files (.mp3, .m4a, .opus, .ogg, .flac) in '{folder}'.")
+    feed_path = folder / FEED_NAME
+    old_dates = _previous_dates(feed_path)
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    new = [e for e in episodes if e.guid not in old_dates]
+    # new episodes a minute apart in track order, so apps list them in order
+    dates = dict(old_dates)
+    for i, episode in enumerate(new):
+        when = now - timedelta(minutes=len(new) - 1 - i)
+        dates[episode.guid] = email.utils.format_datetime(when)
+    cover = _channel_cover(folder, title, len(episodes), image)
+    serial = all(e.track is not None for e in episodes)
+
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", title)
+    _sub(channel, "link", base_url)
+    text = description or f"{title}: guided self-compassion practices by {author}."
+    _sub(channel, "description", text)
+    _sub(channel, "language", language)
+    _sub(channel, "generator", f"kindvoice {__version__}")
+    _sub(channel, "lastBuildDate", email.utils.format_datetime(now))
+    feed_url = _url(base_url, FEED_NAME)
+    _sub(channel, f"{{{ATOM}}}link", href=feed_url, rel="self", type="application/rss+xml")
+    image_el = _sub(channel, "image")
+    _sub(image_el, "url", _url(base_url, cover.name))
+    _sub(image_el, "title", title)
+    _sub(image_el, "link", base_url)
+    _sub(channel, f"{{{ITUNES}}}author", author)
+    _sub(channel, f"{{{ITUNES}}}summary", text)
+    _sub(channel, f"{{{ITUNES}}}image", href=_url(base_url, cover.name))
+    # Apple's category names go in a ``text`` attribute, the subcategory nested inside
+    category = ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": CATEGORY[0]})
+    ET.SubElement(category, f"{{{ITUNES}}}category", {"text": CATEGORY[1]})
+    _sub(channel, f"{{{ITUNES}}}explicit", "false")
+    _sub(channel, f"{{{ITUNES}}}type", "serial" if serial else "episodic")
+    bare = feed_url.split("://", 1)[1].rstrip("/")
+    _sub(channel, f"{{{PODCAST}}}guid", str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare)))
+    if private:
+        _sub(channel, f"{{{ITUNES}}}block", "Yes")
+        _sub(channel, f"{{{PODCAST}}}block", "yes")
+        _sub(channel, f"{{{PODCAST}}}locked", "yes")
+
+    newest_first = sorted(
+        episodes,
+        key=lambda e: (email.utils.parsedate_to_datetime(dates[e.guid]), e.track or 0),
+        reverse=True,
+    )
+    for episode in newest_first:
+        item = _sub(channel, "item")
+        _sub(item, "title", episode.title)
+        _sub(item, "description", episode.summary or episode.title)
+        _sub(item, "guid", episode.guid, isPermaLink="false")
+        _sub(item, "pubDate", dates[episode.guid])
+        _sub(
+            item,
+            "enclosure",
+            url=_url(base_url, episode.path.name),
+            length=str(episode.size_bytes),
+            type=episode.mime,
+        )
+        _sub(item, f"{{{ITUNES}}}duration", _duration(episode.seconds))
+        _sub(item, f"{{{ITUNES}}}explicit", "false")
+        _sub(item, f"{{{ITUNES}}}episodeType", "full")
+        if episode.track is not None:
+            _sub(item, f"{{{ITUNES}}}episode", str(episode.track))
+        sidecars = sidecar_paths(episode.path)
+        if sidecars["cover"].is_file():
+            _sub(item, f"{{{ITUNES}}}image", href=_url(base_url, sidecars["cover"].name))
+        if sidecars["chapters"].is_file():
+            chapters_url = _url(base_url, sidecars["chapters"].name)
+            _sub(item, f"{{{PODCAST}}}chapters", url=chapters_url, type="application/json+chapters")
+        for kind, mime in (("vtt", "text/vtt"), ("srt", "application/x-subrip")):
+            if sidecars[kind].is_file():
+                link = _url(base_url, sidecars[kind].name)
+                _sub(item, f"{{{PODCAST}}}transcript", url=link, type=mime, language=language)
+
+    ET.indent(rss)
+    data = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    write_atomic(feed_path, data + b"\n")
+    log.info("feed: %d episodes (%d new) -> %s", len(episodes), len(new), feed_path)
+    return feed_path
