@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+
 from conftest import kindvoice
 
 GOOD = "---\ntitle: Fine\nminutes: {min: 1, default: 2, max: 5}\n---\nHello there.\n[pause 5s~]\n"

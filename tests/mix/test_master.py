@@ -70,7 +70,7 @@ def test_stream_meter_agrees_with_pyloudnorm_in_pieces() -> None:
     rng = np.random.default_rng(7)
     # speech-like: noise bursts of varying level with silences between them
     parts = []
-    for i in range(40):
+    for _ in range(40):
         n = int(rng.uniform(0.3, 2.5) * SAMPLE_RATE)
         parts.append(
             (rng.standard_normal(n) * 10 ** (rng.uniform(-30, -10) / 20)).astype(np.float32)
