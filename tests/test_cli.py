@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kindvoice import __version__
 from kindvoice.template.library import list_practices
 
@@ -38,7 +40,7 @@ def test_show_describes_a_practice() -> None:
 
 def test_validate_reports_file_line_col(tmp_path: Path) -> None:
     good = tmp_path / "good.md"
-    good.write_text("---\ntitle: Fine\n---\nHello.\n[pause 2s~5s]\n", encoding="utf-8")
+    good.write_text("---\ntitle: Fine\n---\nHello.\n[pause 2s~]\n", encoding="utf-8")
     bad = tmp_path / "bad.md"
     bad.write_text(
         "---\ntitle: Broken\n---\nHello.\n\nRest here [pase 5s] now.\n", encoding="utf-8"
@@ -91,3 +93,48 @@ def test_unknown_output_extension_is_refused_before_work(tmp_path: Path) -> None
     assert run.code == 2
     assert ".mp3" in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plan_figures_add_up_to_the_total() -> None:
+    run = kindvoice("plan", "loving-kindness", "--minutes", "17")
+    assert run.code == 0, run.stderr
+
+    def seconds(label: str) -> float:
+        line = next(x for x in run.stdout.splitlines() if x.startswith(label))
+        minutes, secs = line.split()[1].split(":")
+        return int(minutes) * 60 + float(secs)
+
+    parts = seconds("Speech") + seconds("Bells") + seconds("Silence")
+    assert seconds("Total") == 17 * 60
+    assert abs(parts - seconds("Total")) < 0.002
+    assert "repeat" in run.stdout and "Feasible with this voice" in run.stdout
+
+
+@pytest.mark.slow
+def test_a_new_practice_renders_at_three_lengths(tmp_path: Path) -> None:
+    import soundfile
+
+    assert kindvoice("new", "my-first", cwd=tmp_path).code == 0
+    template = tmp_path / "my-first.md"
+    assert kindvoice("validate", str(template)).code == 0
+    for minutes in ("3", "8", "30"):
+        out = tmp_path / f"first-{minutes}.wav"
+        run = kindvoice(
+            "build", str(template), "--minutes", minutes, "--no-sidecars", "-o", str(out)
+        )
+        assert run.code == 0, run.stderr
+        assert soundfile.info(str(out)).frames == int(minutes) * 60 * 48_000
+
+
+def test_validate_checks_the_minutes_range(tmp_path: Path) -> None:
+    tight = tmp_path / "tight.md"
+    tight.write_text(
+        "---\ntitle: Tight\nminutes: {min: 1, default: 2, max: 5}\n---\nHello there.\n"
+        "[pause 2s~10s]\n",
+        encoding="utf-8",
+    )
+    run = kindvoice("validate", str(tight))
+    assert run.code == 3
+    assert f"{tight}:3:1: minutes min (1) cannot be met" in run.stderr
+    assert "5:00 asked" in run.stderr
+    assert kindvoice("validate", "--no-length-check", str(tight)).code == 0
