@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -111,3 +112,60 @@ def test_a_silent_worker_counts_as_hung(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(synth, "PHRASE_TIMEOUT_S", 0.001)
     with pytest.raises(EngineError, match="stopped responding"):
         synthesize_phrases(SPEC, TEXTS[:2], PhraseCache(tmp_path), workers=1)
+
+
+def _children(pid: int) -> list[int]:
+    """The speech worker processes of ``pid`` (from /proc; not the resource tracker)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) != pid:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+            if b"spawn_main" in command and b"resource_tracker" not in command:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.piper
+def test_a_killed_worker_is_replaced_and_the_phrases_still_come(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import signal
+    import threading
+    import time
+
+    texts = [f"Breathe in slowly, and let number {i} settle in the body." for i in range(24)]
+    cache = PhraseCache(tmp_path / "cache")
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["audio"] = synthesize_phrases(EngineSpec("piper"), texts, cache, workers=1)
+        except Exception as exc:  # pragma: no cover - reported by the assertion below
+            result["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    killed = False
+    while time.monotonic() < deadline and not killed:
+        for child in _children(os.getpid()):
+            # wait until the worker has spoken something, so the kill lands mid-work
+            if cache.info()[0] >= 2:
+                os.kill(child, signal.SIGKILL)
+                killed = True
+                break
+        time.sleep(0.05)
+    thread.join(timeout=300)
+    assert killed
+    assert any("crashed" in r.getMessage() for r in caplog.records)
+    assert "error" not in result, result.get("error")
+    audio = result["audio"]
+    assert isinstance(audio, dict) and set(audio) == set(texts)

@@ -161,13 +161,17 @@ def _pool(
         pool.shutdown(wait=True)
 
 
+class _WorkerCrash(EngineError):
+    """A worker process died (a crash in the engine's native code, or killed)."""
+
+
 def _result(future: concurrent.futures.Future[Any], what: str) -> Any:
     try:
         out = future.result(timeout=PHRASE_TIMEOUT_S)
     except concurrent.futures.TimeoutError:
         raise EngineError(f"The speech worker hung while {what}.") from None
     except BrokenProcessPool:
-        raise EngineError(f"The speech worker crashed while {what}.") from None
+        raise _WorkerCrash(f"The speech worker crashed while {what}.") from None
     if isinstance(out, _Failure):
         raise _restore(out)
     return out
@@ -189,6 +193,37 @@ def list_voices(engine_name: str) -> list[VoiceInfo]:
             pool.submit(_voices, engine_name), f"listing the {engine_name} voices"
         )
     return voices
+
+
+def _speak_all(
+    spec: EngineSpec,
+    texts: Sequence[str],
+    keys: dict[str, str],
+    cache: PhraseCache | None,
+    workers: int | None,
+    found: dict[str, Mono],
+    unique: Sequence[str],
+    progress: Progress | None,
+) -> None:
+    """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish."""
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(texts)))
+    log.debug("starting %d %s workers", n_workers, spec.engine)
+    with _pool(n_workers, spec, cache) as pool:
+        futures = {pool.submit(_speak, text, keys.get(text)): text for text in texts}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=PHRASE_TIMEOUT_S, return_when=FIRST_COMPLETED)
+            if not done:
+                stuck = futures[next(iter(pending))]
+                raise EngineError(
+                    f"The {spec.engine} engine stopped responding: no phrase finished in "
+                    f"{PHRASE_TIMEOUT_S:.0f} s (waiting on {stuck!r})."
+                )
+            for future in done:
+                text = futures[future]
+                found[text] = _result(future, f"speaking the phrase {text!r}")
+                if progress is not None:
+                    progress(len(found), len(unique))
 
 
 def synthesize_phrases(
@@ -223,23 +258,15 @@ def synthesize_phrases(
     if progress is not None:
         progress(len(found), len(unique))
 
-    if misses:
-        n_workers = max(1, min(workers or os.cpu_count() or 1, len(misses)))
-        log.debug("starting %d %s workers", n_workers, spec.engine)
-        with _pool(n_workers, spec, cache) as pool:
-            futures = {pool.submit(_speak, text, keys.get(text)): text for text in misses}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=PHRASE_TIMEOUT_S, return_when=FIRST_COMPLETED)
-                if not done:
-                    stuck = futures[next(iter(pending))]
-                    raise EngineError(
-                        f"The {spec.engine} engine stopped responding: no phrase finished in "
-                        f"{PHRASE_TIMEOUT_S:.0f} s (waiting on {stuck!r})."
-                    )
-                for future in done:
-                    text = futures[future]
-                    found[text] = _result(future, f"speaking the phrase {text!r}")
-                    if progress is not None:
-                        progress(len(found), len(unique))
+    # a crashed worker takes its pool down: start a fresh pool once for what is left
+    for attempt in range(2):
+        left = [text for text in misses if text not in found]
+        if not left:
+            break
+        try:
+            _speak_all(spec, left, keys, cache, workers, found, unique, progress)
+        except _WorkerCrash as crash:
+            if attempt == 1:
+                raise EngineError(crash.message) from None
+            log.warning("%s Starting a new speech worker.", crash.message)
     return {text: found[text] for text in unique}

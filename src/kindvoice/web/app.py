@@ -58,6 +58,8 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
 MAX_VARIABLE_CHARS = 300
 UPLOAD_PREFIX = "upload:"
+#: the Course form's upper bounds: days, minutes per session, practices to cycle
+COURSE_LIMITS = {"days": 60, "minutes": 120, "practices": 20}
 
 
 @dataclass
@@ -522,7 +524,73 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/course")
     def course_page() -> str:
-        return render_template("course.html", nav="course", available=_course_available())
+        return render_template(
+            "course.html",
+            nav="course",
+            available=_course_available(),
+            cards=[c for c in _cards() if not c["broken"]],
+            backgrounds=_backgrounds(),
+            engines=_engines(),
+            limits=COURSE_LIMITS,
+        )
+
+    @app.post("/course")
+    def course_submit() -> BaseResponse:
+        if not _course_available():
+            raise UsageError("The course builder is not part of this installation.")
+        from kindvoice.publish.course import CoursePlan
+
+        form = request.form
+        title = " ".join(form.get("title", "").split())
+        teacher = " ".join(form.get("teacher", "").split()) or "kindvoice"
+        if not title or len(title) > MAX_VARIABLE_CHARS or len(teacher) > MAX_VARIABLE_CHARS:
+            raise UsageError(f"Give the course a title (at most {MAX_VARIABLE_CHARS} characters).")
+        days = _number(form, "days", "The number of days", 1, COURSE_LIMITS["days"])
+        if days != int(days):
+            raise UsageError(f"The number of days must be a whole number; got {days:g}.")
+        top = COURSE_LIMITS["minutes"]
+        start = _number(form, "start_minutes", "The first day's minutes", 1, top)
+        end = _number(form, "end_minutes", "The last day's minutes", 1, top)
+        chosen = form.getlist("practices")
+        if not chosen or len(chosen) > COURSE_LIMITS["practices"]:
+            raise UsageError("Choose at least one practice to cycle through.")
+        if any(value.startswith(UPLOAD_PREFIX) for value in chosen):
+            raise UsageError("A course cycles installed practices; choose them from the list.")
+        # bundled or user practices by id only; the plan gets their template files
+        practices = tuple(str(_practice(value)[1]) for value in chosen)
+        plan = CoursePlan(
+            title=title,
+            practices=practices,
+            count=int(days),
+            start_minutes=start,
+            end_minutes=end,
+            teacher=teacher,
+            background=_choice(form, "background", "background", list(_backgrounds())),
+            engine=_choice(form, "engine", "engine", [e["name"] for e in _engines()]),
+        )
+        state = _state()
+        work = renders.course_work(state.library, plan, state.templates_dir, _speech_workers())
+        return _submit("course", f"Course: {title}, {int(days)} days", work)
+
+    @app.get("/courses/<slug>")
+    def course_result(slug: str) -> str:
+        library = _state().library
+        try:
+            names = library.course_files(slug)
+        except NotInLibrary:
+            raise NotFound(f"No course '{slug}' in the library.") from None
+        tracks = _playlist(library.course_folder(slug) / "playlist.m3u", names)
+        return render_template(
+            "course_result.html", nav="course", slug=slug, tracks=tracks, names=names
+        )
+
+    @app.get("/courses/<slug>/<name>")
+    def course_file(slug: str, name: str) -> Response:
+        try:
+            path = _state().library.course_file(slug, name)
+        except NotInLibrary:
+            abort(404, "No such file in that course.")
+        return send_file(path, as_attachment=bool(request.args.get("download")), conditional=True)
 
     @app.get("/sessions")
     def sessions_page() -> str:
@@ -574,6 +642,22 @@ def _register_pages(app: Flask) -> None:
         return send_file(path, conditional=True)
 
 
+def _playlist(path: Path, names: list[str]) -> list[dict[str, Any]]:
+    """The course's tracks from its M3U playlist: title, seconds and file, in order."""
+    tracks: list[dict[str, Any]] = []
+    info: tuple[float, str] | None = None
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in lines:
+        if line.startswith("#EXTINF:"):
+            seconds, _, title = line[len("#EXTINF:") :].partition(",")
+            info = (float(seconds or 0), title)
+        elif line and not line.startswith("#") and line in names:
+            seconds_, title = info or (0.0, line)
+            tracks.append({"title": title, "seconds": seconds_, "file": line})
+            info = None
+    return tracks
+
+
 def _write_error(text: str, exc: TemplateError) -> tuple[str, int]:
     """The Write page with the error at its line, and the lines around it."""
     lines = text.splitlines()
@@ -603,6 +687,8 @@ def _register_api(app: Flask) -> None:
         body = jobs.state(job)
         if job.status == "done" and job.kind in ("session", "timer"):
             body["url"] = url_for("player_page", stem=job.result)
+        elif job.status == "done" and job.kind == "course":
+            body["url"] = url_for("course_result", slug=job.result)
         elif job.status == "done" and job.kind == "preview":
             body["url"] = url_for("preview_file", name=job.result)
         return jsonify(body)

@@ -30,7 +30,8 @@ Work = Callable[[Progress], str]
 
 # How much of a render each pipeline stage takes (measured with espeak on a cold cache:
 # speech about a third, mixing and encoding the rest); the bar moves evenly enough.
-_STAGES = {"speech": (0.0, 0.35), "mix": (0.35, 1.0)}
+# A course counts whole sessions.
+_STAGES = {"speech": (0.0, 0.35), "mix": (0.35, 1.0), "sessions": (0.0, 1.0)}
 _KEEP_FINISHED = 200  # finished jobs remembered for polling; older ones are forgotten
 
 
@@ -45,7 +46,7 @@ class Job:
     """One render: its state as the page shows it. ``result`` is set when done."""
 
     id: str
-    kind: str  # "session", "timer" or "preview"
+    kind: str  # "session", "timer", "course" or "preview"
     title: str
     status: str = "waiting"  # waiting -> running -> done | failed
     stage: str = ""

@@ -1,5 +1,5 @@
-"""What the web page's jobs actually do: render a session, a timer or a preview clip into
-the library, and work out the feasible length range for the build form's slider.
+"""What the web page's jobs actually do: render a session, a timer, a course or a preview
+clip into the library, and work out the feasible length range for the build form's slider.
 
 Each ``*_work`` function returns a job body for ``JobQueue.submit``: it takes the
 progress callback and returns where the result is (a session stem or a preview's file
@@ -24,6 +24,7 @@ from kindvoice.web.sessions import Library, stem_for
 
 if TYPE_CHECKING:
     from kindvoice.pipeline import RenderResult
+    from kindvoice.publish.course import CoursePlan
     from kindvoice.timer import TimerSpec
     from kindvoice.web.jobs import Progress
 
@@ -104,6 +105,31 @@ def timer_work(
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
         result, _ = render_timer(spec, target, progress)
         return _record(library, stem, result, {**info, "kind": "timer", "created": time.time()})
+
+    return work
+
+
+def course_work(
+    library: Library, plan: CoursePlan, templates_dir: Path | None, workers: int
+) -> Callable[[Progress], str]:
+    """A job that builds a course into a new ``courses/<slug>`` folder of the library
+    (``publish.course.build_course``); returns the slug. Fails if any session failed."""
+
+    def work(progress: Progress) -> str:
+        from kindvoice.publish.batch import check_outcomes
+        from kindvoice.publish.course import build_course
+
+        folder = library.new_course_folder(plan.title)
+        progress("sessions", 0, plan.count)  # planning measures the speech first
+        result = build_course(
+            plan,
+            folder,
+            templates_dir=templates_dir,
+            workers=workers,
+            progress=lambda done, total: progress("sessions", done, total),
+        )
+        check_outcomes(result.outcomes)
+        return folder.name
 
     return work
 

@@ -7,6 +7,8 @@ Layout (``--library DIR``)::
     DIR/<stem>.session.json    what the page knows about it: title, settings, chapters, cues
     DIR/previews/<id>.mp3      short preview clips, rendered on first request
     DIR/templates/<hash>.md    templates pasted or uploaded on the "Write" page
+    DIR/courses/<slug>/        a course from the "Course" page: 01-<practice>.mp3 ...,
+                               playlist.m3u, index.html, index.md (``publish.course``)
 
 Every name that comes from a request goes through ``Library.file()``, which accepts only
 plain names of known kinds and checks that the resolved path is inside the folder, so no
@@ -39,6 +41,8 @@ AUDIO_SUFFIXES = (".mp3", ".wav", ".flac")
 SESSION_SUFFIXES = (*AUDIO_SUFFIXES, *SUFFIXES.values(), META_SUFFIX)
 _STEM = re.compile(r"[a-z0-9][a-z0-9-]{0,120}")
 _UPLOAD = re.compile(r"[0-9a-f]{16}")
+#: the files of a course folder the page may serve (audio, sidecars, playlist, index pages)
+COURSE_SUFFIXES = (*AUDIO_SUFFIXES, ".m4a", ".opus", ".ogg", *SUFFIXES.values(), ".m3u", ".html")
 _VTT_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 
 
@@ -123,6 +127,7 @@ class Library:
         self.root = root.resolve()
         self.previews = self.root / "previews"
         self.templates = self.root / "templates"
+        self.courses = self.root / "courses"
         # renders cut short (the server was stopped) leave their temporary files behind
         for folder in (self.root, self.previews, self.templates):
             for stale in folder.glob(".*.part"):
@@ -160,6 +165,48 @@ class Library:
         if not path.exists():
             write_atomic(path, text)
         return digest
+
+    def new_course_folder(self, title: str) -> Path:
+        """A fresh folder for a course, ``courses/<slug>`` (created here)."""
+        words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "course"
+        slug = f"{words}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+        folder = self.course_folder(slug)
+        folder.mkdir(parents=True)
+        return folder
+
+    def course_folder(self, slug: str) -> Path:
+        """The folder of course ``slug``; ``NotInLibrary`` for a bad name (checked like a
+        session stem, and resolved inside ``courses/``)."""
+        if not _STEM.fullmatch(slug):
+            raise NotInLibrary(slug)
+        folder = (self.courses / slug).resolve()
+        if folder.parent != self.courses.resolve() or not folder.is_relative_to(self.root):
+            raise NotInLibrary(slug)
+        return folder
+
+    def course_files(self, slug: str) -> list[str]:
+        """The names of the servable files of course ``slug``, sorted."""
+        folder = self.course_folder(slug)
+        if not folder.is_dir():
+            raise NotInLibrary(slug)
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.name.endswith(COURSE_SUFFIXES)
+        )
+
+    def course_file(self, slug: str, name: str) -> Path:
+        """The path of file ``name`` of course ``slug``: only a plain name of a servable
+        kind that resolves inside the course's folder; ``NotInLibrary`` otherwise."""
+        folder = self.course_folder(slug)
+        if not name or name != Path(name).name or name.startswith("."):
+            raise NotInLibrary(name)
+        if not name.endswith(COURSE_SUFFIXES):
+            raise NotInLibrary(name)
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            raise NotInLibrary(name)
+        return path
 
     def preview_path(self, practice_id: str) -> Path:
         slug = re.sub(r"[^a-z0-9-]+", "-", practice_id.lower()).strip("-") or "practice"

@@ -110,7 +110,8 @@ if (job) {
     bar.textContent = `${state.percent}%`;
     if (state.status === "waiting") status.textContent = `Waiting (${state.ahead} ahead).`;
     else if (state.status === "running") {
-      status.textContent = `${state.stage === "speech" ? "Speaking" : "Mixing"}… ${Math.round(state.percent)}%`;
+      const doing = { speech: "Speaking", sessions: "Rendering the sessions" }[state.stage] || "Mixing";
+      status.textContent = `${doing}… ${Math.round(state.percent)}%`;
     } else if (state.status === "failed") status.textContent = state.message;
     else {
       status.textContent = `Done in ${state.seconds} s.`;

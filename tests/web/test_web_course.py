@@ -1,0 +1,46 @@
+"""The Course page over real HTTP: a tiny course built through the job queue into a
+sub-folder of the library, then listed with its files served from there."""
+
+from __future__ import annotations
+
+import mutagen
+import pytest
+
+
+def test_course_builds_into_the_library(site) -> None:
+    form = site.request("/course")
+    assert form.status == 200 and 'name="practices"' in form.text
+    fields = {
+        "title": "Tiny Kindness",
+        "teacher": "Sam",
+        "days": "2",
+        "start_minutes": "3",
+        "end_minutes": "3",
+        "practices": "morning-intention",
+        "background": "none",
+        "engine": "pyttsx3",
+    }
+    assert site.request("/course", fields).status == 403  # no token: refused (CSRF)
+    queued = site.post("/course", fields)
+    assert queued.status == 303, queued.text
+    job_id = queued.headers["Location"].rsplit("/", 1)[1]
+    state = site.wait_job(f"/api/jobs/{job_id}")
+    assert state["status"] == "done", state["message"]
+    assert state["percent"] == 100.0
+
+    folder = site.library / "courses" / state["result"]
+    mp3s = sorted(p.name for p in folder.glob("*.mp3"))
+    assert mp3s == ["01-morning-intention.mp3", "02-morning-intention.mp3"]
+    for name in mp3s:
+        assert mutagen.File(folder / name).info.length == pytest.approx(180.0, abs=0.5)
+    playlist = (folder / "playlist.m3u").read_text(encoding="utf-8")
+    assert playlist.startswith("#EXTM3U") and all(name in playlist for name in mp3s)
+
+    page = site.request(state["url"])
+    assert page.status == 200 and "Sam - Day 1" in page.text
+    audio = site.request(f"/courses/{state['result']}/{mp3s[0]}")
+    assert audio.status == 200 and audio.body == (folder / mp3s[0]).read_bytes()
+    # names stay inside the course folder
+    assert site.request(f"/courses/{state['result']}/..%2F..%2Fx.mp3").status == 404
+    assert site.request(f"/courses/..%2F{state['result']}/{mp3s[0]}").status == 404
+    assert site.request(f"/courses/{state['result']}/playlist.yaml").status == 404
