@@ -13,8 +13,10 @@ import contextlib
 import importlib.metadata
 import io
 import logging
+import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -71,6 +73,24 @@ def _disable_stop(engine: Any) -> None:
         driver.stop = lambda: None
 
 
+def _read_when_written(wav: Path, limit_s: float = 10.0) -> tuple[npt.NDArray[np.float32], int]:
+    """The WAV espeak is writing, once it is complete (empty if it never appears).
+
+    Python's wave module writes the header (with the final frame count) before the
+    data, so a file is complete when its size holds every frame the header announces."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            info = sf.info(str(wav))
+            if wav.stat().st_size >= 44 + info.frames * 2 * info.channels:
+                samples, sample_rate = sf.read(wav, dtype="float32", always_2d=True)
+                return samples, int(sample_rate)
+        except (OSError, RuntimeError):  # not there yet, or the header half written
+            pass
+        time.sleep(0.005)
+    return np.zeros((0, 1), dtype=np.float32), 22_050
+
+
 def _voice_infos(driver: Any) -> list[VoiceInfo]:
     default_id = _default_voice_id(driver)
     infos = []
@@ -118,6 +138,10 @@ class Pyttsx3Engine(Engine):
             self._voice = _resolve_voice(spec.voice, voices)
         self._driver.setProperty("voice", self._voice.id)
         self._driver.setProperty("rate", round(NORMAL_WPM * spec.rate))
+        self._folder = Path(tempfile.mkdtemp(prefix="kindvoice-espeak-"))
+        self._count = 0
+        # workers are stopped, not closed: remove the folder when the engine goes away
+        weakref.finalize(self, shutil.rmtree, self._folder, True)
         log.debug("pyttsx3 voice %s at %.2f", self._voice.id, spec.rate)
 
     @classmethod
@@ -132,6 +156,9 @@ class Pyttsx3Engine(Engine):
             "voice": (spec.voice or "default").strip().casefold(),
             "rate": repr(float(spec.rate)),
         }
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     @property
     def voice_label(self) -> str:
@@ -151,16 +178,19 @@ class Pyttsx3Engine(Engine):
         return finish_phrase(samples.mean(axis=1), sample_rate, text)
 
     def _speak_to_wav(self, text: str) -> tuple[npt.NDArray[np.float32], int]:
-        with tempfile.TemporaryDirectory(prefix="kindvoice-espeak-") as folder:
-            wav = Path(folder) / "phrase.wav"
-            with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..."
-                self._driver.save_to_file(text, str(wav))
-                self._driver.runAndWait()
-            if not wav.exists():
-                raise EngineError(f"The pyttsx3 engine wrote no audio for the phrase {text!r}.")
-            samples, sample_rate = sf.read(wav, dtype="float32", always_2d=True)
+        """Speak into a fresh file name in this engine's own folder. The folder outlives
+        the phrase, so a write that espeak's thread finishes late (an orphaned phrase)
+        lands harmlessly instead of failing; an empty result means "try again"."""
+        self._count += 1
+        wav = self._folder / f"phrase-{self._count}.wav"
+        with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..."
+            self._driver.save_to_file(text, str(wav))
+            self._driver.runAndWait()
+        samples, sample_rate = _read_when_written(wav)
+        with contextlib.suppress(OSError):
+            wav.unlink()
         log.debug("espeak: %d samples at %d Hz for %r", len(samples), sample_rate, text)
-        return samples, int(sample_rate)
+        return samples, sample_rate
 
     def _wait_idle(self, limit_s: float = 5.0) -> None:
         from pyttsx3.drivers import _espeak
