@@ -74,7 +74,13 @@ def test_interrupted_render_keeps_the_existing_file(tmp_path: Path, how: str) ->
     # warm the cache so the render reaches the mixing stage quickly
     assert (
         kindvoice(
-            "build", "self-compassion-break", "--minutes", "3", "-o", str(tmp_path / "warm.wav")
+            "build",
+            "self-compassion-break",
+            "--minutes",
+            "3",
+            "--no-sidecars",
+            "-o",
+            str(tmp_path / "warm.wav"),
         ).code
         == 0
     )
