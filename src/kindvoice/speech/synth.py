@@ -152,10 +152,13 @@ def _pool(
         yield pool
     except BaseException:
         # A hung or crashed worker must not keep the interpreter from exiting.
+        # Stop the workers first, then wait for the pool's manager thread to see them go:
+        # leaving that thread behind made the interpreter's exit hook write to a closed
+        # pipe ("Exception ignored ... Bad file descriptor" on stderr).
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     else:
         pool.shutdown(wait=True)
