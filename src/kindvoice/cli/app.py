@@ -55,7 +55,6 @@ class Bar:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self.stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or total <= 0:
@@ -70,9 +69,6 @@ class Bar:
         )
         if done >= total:
             click.echo("", err=True)
-
-    def close(self) -> None:
-        pass
 
 
 class KindvoiceGroup(click.Group):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from kindvoice.cli.app import (
 )
 from kindvoice.errors import UsageError
 from kindvoice.settings import RenderRequest
+
+if TYPE_CHECKING:
+    from kindvoice.pipeline import RenderResult
 
 
 def _request(
@@ -47,10 +51,9 @@ def _request(
     )
 
 
-def _summary(result: object) -> str:
-    from kindvoice.pipeline import RenderResult, clock
+def _summary(result: RenderResult) -> str:
+    from kindvoice.pipeline import clock
 
-    assert isinstance(result, RenderResult)
     return (
         f"{clock(result.total_samples)} ({result.seconds:.3f} s), voice {result.voice_lufs:.1f}"
         f" LUFS, peak {result.peak_db:.1f} dBFS, {result.size_bytes / 1e6:.1f} MB -> {result.path}"

@@ -92,19 +92,20 @@ class Envelope:
         self.quiet_start = np.array([q.start for q in quiet], dtype=np.int64)
         self.quiet_end = np.array([q.end for q in quiet], dtype=np.int64)
 
-    def _distance_db(
-        self, t: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """Distance (samples) from each time to the nearest interval, and whether inside."""
+    @staticmethod
+    def _distance(
+        t: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Distance (samples) from each time to the nearest interval; 0 inside one."""
         if len(starts) == 0:
-            return np.full(len(t), np.inf), np.zeros(len(t), dtype=bool)
+            return np.full(len(t), np.inf)
         i = np.searchsorted(starts, t, side="right") - 1  # the interval starting at or before
         inside = (i >= 0) & (t < ends[np.clip(i, 0, None)])
         after_prev = np.where(i >= 0, t - ends[np.clip(i, 0, None)], np.inf)
         j = np.clip(i + 1, 0, len(starts) - 1)
         before_next = np.where(i + 1 < len(starts), starts[j] - t, np.inf)
         distance = np.minimum(after_prev, before_next).astype(np.float64)
-        return np.where(inside, 0.0, distance), inside
+        return np.asarray(np.where(inside, 0.0, distance), dtype=np.float64)
 
     def gains(self, start: int, n: int) -> npt.NDArray[np.float32]:
         """The background gain for samples ``start`` .. ``start + n``: evaluated every
@@ -118,9 +119,9 @@ class Envelope:
 
     def _exact(self, t: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         s = self.shape
-        away, _ = self._distance_db(t, self.busy_start, self.busy_end)
+        away = self._distance(t, self.busy_start, self.busy_end)
         db = s.rise_db * _ramp(away / s.rise_time)
-        deep, _ = self._distance_db(t, self.quiet_start, self.quiet_end)
+        deep = self._distance(t, self.quiet_start, self.quiet_end)
         # inside [silence] the bed sinks (instead of rising), easing in and out over rise_time
         sink = _ramp(1.0 - deep / s.rise_time)
         db = db * (1.0 - sink) + s.silence_db * sink
