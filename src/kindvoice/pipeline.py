@@ -7,6 +7,7 @@ until the length is known to be possible, and the output appears only when compl
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -279,6 +280,7 @@ def render(
     cover: Path | None = None,
     title: str | None = None,
     track: tuple[int, int] | None = None,
+    encoder_threads: int | None = None,
 ) -> RenderResult:
     """Render one practice to ``request.output``; see the module docstring for the stages.
 
@@ -286,7 +288,9 @@ def render(
     or the first seconds, with a short fade at the cut. ``sidecars`` writes the VTT, SRT,
     LRC, chapters JSON and cover JPEG beside the audio once it is in place. ``cover`` is
     the user's own cover image (default: a generated one); ``title`` replaces the
-    practice's title in the tags and ``track`` is (n, of N) for a course."""
+    practice's title in the tags and ``track`` is (n, of N) for a course.
+    ``encoder_threads`` caps the MP3 encoder's threads (None: one per core); a batch
+    that renders one session per core gives each render one."""
     from kindvoice.export.cover import generate_cover, length_label, load_cover
     from kindvoice.export.encode import Writer, format_for
     from kindvoice.export.sidecars import write_sidecars
@@ -323,6 +327,8 @@ def render(
         ms_to_samples(request.voice.paragraph_gap_ms),
     )
 
+    prepared = dataclasses.replace(prepared, phrases={})  # mastered copies from here on
+
     # gather the sounds: voice phrases, bell strikes and cue tones at their levels
     sounds: dict[tuple[str, str, int], Mono] = {}
     bell_peak = db_to_gain(export.target_lufs + mix.bell_level_lu)
@@ -353,7 +359,14 @@ def render(
     del sounds, voice  # the mixer holds its own copies as pydub segments
 
     # limit and encode as the blocks come, into a temporary file beside the output
-    writer = Writer(request.output, export.channels, export.bitrate, export.lame_quality, chapters)
+    writer = Writer(
+        request.output,
+        export.channels,
+        export.bitrate,
+        export.lame_quality,
+        chapters,
+        encoder_threads,
+    )
     limiter = TruePeakLimiter(export.true_peak_ceiling_db)
     peak = 0.0
     cut = _Cut(start, stop) if partial else None

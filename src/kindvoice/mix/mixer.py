@@ -147,11 +147,13 @@ class Mixer:
         self.bed = bed
         self.envelope = Envelope(timeline, shape)
         levels = gains_db or {}
-        # each distinct sound becomes a pydub segment once, with its level applied
+        # each distinct sound becomes a pydub segment once, with its level applied; a mono
+        # sound stays mono (half the memory) and each piece of it is spread when overlaid
         self.segments: dict[tuple[str, str, int], AudioSegment] = {}
         for key, audio in sounds.items():
             gain = db_to_gain(levels.get(key[0], 0.0))
-            self.segments[key] = to_segment(audio * np.float32(gain), channels)
+            own = 1 if audio.ndim == 1 else channels
+            self.segments[key] = to_segment(audio * np.float32(gain), own)
 
     @staticmethod
     def event_key(event: Event) -> tuple[str, str, int]:
@@ -184,7 +186,7 @@ class Mixer:
                 segment = self.segments[self.event_key(event)]
                 a = max(0, start - event.start)
                 b = min(event.length, end - event.start)
-                piece = segment.get_sample_slice(a, b)
+                piece = segment.get_sample_slice(a, b).set_channels(self.channels)
                 offset = max(0, event.start - start)
                 if offset:  # pad with silence so the overlay lands on the exact sample
                     piece = piece._spawn(b"\0" * (offset * frame_bytes) + piece.raw_data)
