@@ -211,8 +211,10 @@ def _speak_all(
     """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish."""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(texts)))
     log.debug("starting %d %s workers", n_workers, spec.engine)
+    # longest first, so the last phrases to finish are short and no worker waits alone
+    ordered = sorted(texts, key=len, reverse=True)
     with _pool(n_workers, spec, cache) as pool:
-        futures = {pool.submit(_speak, text, keys.get(text)): text for text in texts}
+        futures = {pool.submit(_speak, text, keys.get(text)): text for text in ordered}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=PHRASE_TIMEOUT_S, return_when=FIRST_COMPLETED)
