@@ -15,6 +15,20 @@ workers_option = click.option(
     help="Sessions rendered at once (default: one per core).",
 )
 force_option = click.option("--force", is_flag=True, help="Render again even when up to date.")
+executor_option = click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    metavar="local|dask://HOST:PORT",
+    help="Where the sessions render: this machine, or the Dask cluster whose scheduler "
+    "listens at HOST:PORT (needs kindvoice[cluster]; outputs go to storage the workers "
+    "share).",
+)
+
+
+def _absolute(path: Path | None) -> Path | None:
+    """Paths travel to other processes (and machines): never relative to this one's cwd."""
+    return path.absolute() if path is not None else None
 
 
 def _echo_table(outcomes: list[object]) -> None:
@@ -35,6 +49,7 @@ def _echo_table(outcomes: list[object]) -> None:
     help="Where the sessions go (default: the manifest's folder).",
 )
 @workers_option
+@executor_option
 @force_option
 @click.option("--no-sidecars", is_flag=True, help="Skip the .vtt/.srt/.lrc/.chapters.json/.jpg.")
 @click.pass_context
@@ -43,6 +58,7 @@ def batch(
     manifest: Path,
     output_dir: Path | None,
     workers: int | None,
+    executor: str,
     force: bool,
     no_sidecars: bool,
 ) -> None:
@@ -52,14 +68,18 @@ def batch(
     variables, quality, title, artist, album, cover, output. Sessions already rendered
     from the same inputs are skipped; a failed row does not stop the others."""
     from kindvoice.publish.batch import load_manifest, run_batch
+    from kindvoice.publish.executors import backend_for
 
-    folder = output_dir or manifest.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    items = load_manifest(manifest, folder, ctx.obj["templates_dir"], sidecars=not no_sidecars)
-    bar = Bar(not ctx.obj["quiet"])
-    outcomes = run_batch(
-        items, workers=workers, force=force, progress=lambda d, t: bar("Sessions", d, t)
-    )
+    with backend_for(executor, workers) as backend:
+        manifest = manifest.absolute()
+        folder = (output_dir or manifest.parent).absolute()
+        folder.mkdir(parents=True, exist_ok=True)
+        templates_dir = _absolute(ctx.obj["templates_dir"])
+        items = load_manifest(manifest, folder, templates_dir, sidecars=not no_sidecars)
+        bar = Bar(not ctx.obj["quiet"])
+        outcomes = run_batch(
+            items, backend=backend, force=force, progress=lambda d, t: bar("Sessions", d, t)
+        )
     _echo_table(list(outcomes))
 
 
@@ -74,6 +94,7 @@ def batch(
 @click.option("--base-url", help="Also write feed.xml, for the folder served at this address.")
 @click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
 @workers_option
+@executor_option
 @force_option
 @click.pass_context
 def course(
@@ -83,13 +104,15 @@ def course(
     base_url: str | None,
     private: bool,
     workers: int | None,
+    executor: str,
     force: bool,
 ) -> None:
     """Render the course in PLAN (YAML) as a numbered, tagged series with a playlist,
     an index page and (with --base-url or base_url: in the plan) a podcast feed."""
     from kindvoice.publish.course import Session, build_course, load_plan
+    from kindvoice.publish.executors import backend_for
 
-    course_plan = load_plan(plan)
+    course_plan = load_plan(plan.absolute())
     folder = output_dir or plan.with_suffix("")
     quiet = ctx.obj["quiet"]
 
@@ -100,18 +123,19 @@ def course(
         click.echo(f"{len(sessions)} sessions, minutes: {lengths}", err=True)
 
     bar = Bar(not quiet)
-    result = build_course(
-        course_plan,
-        folder,
-        templates_dir=ctx.obj["templates_dir"],
-        workers=workers,
-        force=force,
-        base_url=base_url,
-        private=private,
-        progress=lambda d, t: bar("Sessions", d, t),
-        planned=planned,
-    )
-    click.echo(f"Course '{course_plan.title}' in {result.folder}")
+    with backend_for(executor, workers) as backend:
+        result = build_course(
+            course_plan,
+            folder.absolute(),
+            templates_dir=_absolute(ctx.obj["templates_dir"]),
+            backend=backend,
+            force=force,
+            base_url=base_url,
+            private=private,
+            progress=lambda d, t: bar("Sessions", d, t),
+            planned=planned,
+        )
+    click.echo(f"Course '{course_plan.title}' in {folder}")
     if result.feed is not None:
         click.echo(f"Feed: {result.feed}")
     _echo_table(list(result.outcomes))

@@ -7,9 +7,10 @@ path, relative to the manifest), ``minutes`` (or ``length`` as MM:SS), ``engine`
 mapping in YAML), ``quality``, ``title``, ``artist``, ``album``, ``cover`` and ``output``
 (a file name inside the output folder; its extension picks the format).
 
-Every row becomes a ``Job``; jobs run in a process pool (one render per core, each
-speaking with one worker so the cores are not oversubscribed). A row that cannot be read
-or fails to render becomes a failed ``Outcome`` with the reason; the others go on.
+Every row becomes a ``Job``; jobs run, longest first, on a backend from
+``kindvoice.publish.executors``: a local process pool (one render per core, each speaking
+with one worker so the cores are not oversubscribed) or a Dask cluster. A row that cannot
+be read or fails to render becomes a failed ``Outcome`` with the reason; the others go on.
 Beside each output a small stamp (``.NAME.kindvoice.json``) records a hash of the
 request, the template text, the cover and the kindvoice version; a row whose output,
 sidecars and stamp match is skipped.
@@ -22,14 +23,12 @@ import dataclasses
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -37,6 +36,9 @@ from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.errors import KindvoiceError, UsageError, closest
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+
+if TYPE_CHECKING:
+    from kindvoice.publish.executors import Backend
 
 log = logging.getLogger(__name__)
 
@@ -353,18 +355,25 @@ def _write_stamp(job: Job, seconds: float) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def _init_worker(level: int) -> None:
+def init_worker_logging(level: int) -> None:
+    """Log in a worker process as the batch's own process does (``level`` is its level)."""
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 def run_job(job: Job) -> Outcome:
     """Render one job (in a pool worker) and report it as plain, picklable data: click's
-    exceptions do not survive the trip between processes."""
+    exceptions do not survive the trip between processes. A batch runs one render per
+    core, so each render encodes on one thread."""
     from kindvoice.pipeline import render
 
     try:
         result = render(
-            job.request, sidecars=job.sidecars, cover=job.cover, title=job.title, track=job.track
+            job.request,
+            sidecars=job.sidecars,
+            cover=job.cover,
+            title=job.title,
+            track=job.track,
+            encoder_threads=1,
         )
         _write_stamp(job, result.seconds)
     except KindvoiceError as exc:
@@ -376,15 +385,37 @@ def run_job(job: Job) -> Outcome:
     return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
 
 
+def longest_first(jobs: Sequence[Job]) -> list[Job]:
+    """``jobs`` by requested length, longest first, so the last to start is a short one
+    and no worker goes on alone long after the others. Jobs of the practice's own length
+    (no minutes asked) come last; equal lengths keep the manifest's order."""
+    return sorted(jobs, key=lambda job: -(job.request.minutes or 0.0))
+
+
+def _settled(future: Future[Outcome], job: Job) -> Outcome:
+    """The Outcome of a finished future; a worker that died is a failed row."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Outcome(job.row, job.name, "failed", message="the render process crashed")
+    except Exception as exc:  # the cluster lost the worker or the task (Dask)
+        message = f"the worker failed: {type(exc).__name__}: {exc}"
+        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
+
+
 def run_batch(
     items: Sequence[Job | Outcome],
     *,
-    workers: int | None = None,
+    backend: Backend | None = None,
     force: bool = False,
     progress: BatchProgress | None = None,
 ) -> list[Outcome]:
-    """Render every Job not up to date (all with ``force``) on ``workers`` processes
-    (default: one per core); returns one Outcome per item, in manifest order."""
+    """Render every Job not up to date (all with ``force``) on ``backend`` (default: a
+    local pool with one worker per core), longest first; returns one Outcome per item, in
+    manifest order."""
+    from kindvoice.publish.executors import LocalBackend
+
+    backend = backend or LocalBackend()
     outcomes: dict[int, Outcome] = {}
     todo: list[Job] = []
     for item in items:
@@ -399,31 +430,19 @@ def run_batch(
     total = len(items)
     if progress:
         progress(len(outcomes), total)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-    if todo:
-        log.info("rendering %d sessions on %d workers", len(todo), n_workers)
-        # spawn: a clean interpreter per worker, like the speech workers (engine libraries
-        # must never be inherited half-initialised)
-        with ProcessPoolExecutor(
-            max_workers=n_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(logging.getLogger().getEffectiveLevel(),),
-        ) as pool:
-            pending: dict[Future[Outcome], Job] = {pool.submit(run_job, job): job for job in todo}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except BrokenProcessPool:
-                        outcome = Outcome(
-                            job.row, job.name, "failed", message="the render process crashed"
-                        )
-                    outcomes[job.row] = outcome
-                    if progress:
-                        progress(len(outcomes), total)
+    if not todo:
+        return [outcomes[row] for row in sorted(outcomes)]
+    log.info("rendering %d sessions on %s", len(todo), backend.describe(len(todo)))
+    task = backend.task()
+    with backend.executor(len(todo)) as pool:
+        pending = {pool.submit(task, job): job for job in longest_first(todo)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                outcomes[job.row] = _settled(future, job)
+                if progress:
+                    progress(len(outcomes), total)
     return [outcomes[row] for row in sorted(outcomes)]
 
 

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,6 +35,9 @@ from kindvoice.audio import SAMPLE_RATE
 from kindvoice.errors import UsageError, closest
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+
+if TYPE_CHECKING:
+    from kindvoice.publish.executors import Backend
 
 log = logging.getLogger(__name__)
 
@@ -329,15 +332,16 @@ def build_course(
     output_dir: Path,
     *,
     templates_dir: Path | None = None,
-    workers: int | None = None,
+    backend: Backend | None = None,
     force: bool = False,
     base_url: str | None = None,
     private: bool = False,
     progress: BatchProgress | None = None,
     planned: Callable[[list[Session]], None] | None = None,
 ) -> CourseResult:
-    """Plan, render (in parallel, skipping what is up to date), then write the playlist,
-    the index pages and (with a base URL) the feed for the sessions that exist."""
+    """Plan (here), render on ``backend`` (default: the local pool; in parallel, skipping
+    what is up to date), then write the playlist, the index pages and (with a base URL)
+    the feed for the sessions that exist."""
     from kindvoice.export.sidecars import write_atomic
     from kindvoice.publish.feed import FEED_NAME, write_feed
 
@@ -346,7 +350,7 @@ def build_course(
         planned(sessions)
     output_dir.mkdir(parents=True, exist_ok=True)
     jobs = course_jobs(plan, sessions, output_dir, templates_dir)
-    outcomes = run_batch(jobs, workers=workers, force=force, progress=progress)
+    outcomes = run_batch(jobs, backend=backend, force=force, progress=progress)
     ready = [s for s, o in zip(sessions, outcomes, strict=True) if o.status != "failed"]
     feed_path = None
     url = base_url or plan.base_url

@@ -118,6 +118,7 @@ def course_work(
     def work(progress: Progress) -> str:
         from kindvoice.publish.batch import check_outcomes
         from kindvoice.publish.course import build_course
+        from kindvoice.publish.executors import LocalBackend
 
         folder = library.new_course_folder(plan.title)
         progress("sessions", 0, plan.count)  # planning measures the speech first
@@ -125,7 +126,7 @@ def course_work(
             plan,
             folder,
             templates_dir=templates_dir,
-            workers=workers,
+            backend=LocalBackend(workers),
             progress=lambda done, total: progress("sessions", done, total),
         )
         check_outcomes(result.outcomes)
