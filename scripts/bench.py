@@ -9,7 +9,8 @@ same session built the naive way (``scripts/naive_baseline.py``: pydub ``+=``,
 ``overlay``, ffmpeg export) and the ratios; cold-cache Piper synthesis with 1 and with
 all workers; a batch of 8 renders with 1 and with all workers (after an untimed batch
 that fills the phrase cache, so both timed runs start warm). Every render runs as its
-own process, so peak RSS is that process's own (``os.wait4``). kindvoice encodes on all
+own process, so peak RSS is that process's own (``os.wait4``; this script never holds
+audio itself, since Linux hands a child its parent's peak at fork). kindvoice encodes on all
 cores, the floor on one: the CPU line shows what the render costs in all. Figures vary
 with machine load: read the ratios.
 """
@@ -24,8 +25,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import soundfile
 
 ROOT = Path(__file__).resolve().parents[1]
 PRACTICE = "self-compassion-break"
@@ -56,8 +55,19 @@ def kindvoice(*args: str, env: dict[str, str] | None = None) -> Measured:
 
 
 def lame_floor(wav: Path) -> float:
-    """Seconds lameenc takes to encode ``wav`` as kindvoice ships (128 kbps, q7), 1-s blocks."""
+    """Seconds one lameenc encoder takes to encode ``wav`` as kindvoice ships (128 kbps,
+    q7, 1-s blocks), measured in a process of its own: a child inherits its parent's peak
+    RSS (Linux copies the high-water mark at fork), so this process must never hold audio."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--floor", str(wav)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip())
+
+
+def encode_floor(wav: Path) -> float:
+    """The floor itself (run by ``--floor``): the encode loop alone, timed."""
     import lameenc
+    import soundfile
 
     audio, rate = soundfile.read(wav, dtype="int16")
     blocks = [audio[i : i + rate].tobytes() for i in range(0, len(audio), rate)]
@@ -158,7 +168,11 @@ def batch(work: Path, workers: int, name: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 minutes only; no Piper, no batch")
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor:
+        print(encode_floor(args.floor))
+        return
     cores = os.cpu_count() or 1
     print(f"kindvoice benchmark on {cores} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -65,7 +65,8 @@ class Writer:
 
     ``chapters`` (title, start, end in samples) are only used by formats that must carry
     them from the encoder (m4a); the others get theirs from ``tags.write_tags``.
-    ``threads`` caps the MP3 encoder threads (None: one per core, up to four)."""
+    ``threads`` is the number of MP3 encoder threads (None: one per core, up to four;
+    1: encode in the calling thread)."""
 
     def __init__(
         self,

@@ -30,10 +30,10 @@ import logging
 import os
 import struct
 from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -166,12 +166,30 @@ def _join(lame: _Lame, old: _Share, new: _Share, boundary: int) -> int | None:
     return None
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _InOrder(Executor):
+    """Runs each task at once, in the calling thread: with one thread the whole render
+    stays on one core (a batch renders one session per core)."""
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
 class Mp3Stream:
     """Encodes float blocks to CBR MP3 into ``file`` (open for writing, at its start).
 
     ``write`` adds a block and returns while encoder threads work on earlier shares;
     ``finish`` encodes the rest and writes every frame, then the Info frame; ``abort``
-    drops the work in flight."""
+    drops the work in flight. ``workers`` encoder threads (default: one per core, at most
+    four); with 1, every share is encoded in the calling thread."""
 
     def __init__(
         self,
@@ -186,7 +204,11 @@ class Mp3Stream:
         share = _SHARE_FRAMES * _SAMPLES_PER_FRAME
         self._share = share if self._lame.splittable() else None  # samples; None: one piece
         self._workers = workers or min(4, os.cpu_count() or 1)
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="mp3")
+        self._pool: Executor = (
+            ThreadPoolExecutor(self._workers, thread_name_prefix="mp3")
+            if self._workers > 1
+            else _InOrder()
+        )
         self._file.write(b"\0" * self._lame.frame_bytes)  # room for the Info frame
         self._first_header: bytes | None = None
         self._dither_at = 0
