@@ -39,9 +39,11 @@ def music(seconds: float, seed: int = 1) -> np.ndarray:
     return np.clip(out, -0.9, 0.9).astype(np.float32)
 
 
-def encode(path: Path, audio: np.ndarray, workers: int | None = None, block: int = RATE) -> Path:
+def encode(
+    path: Path, audio: np.ndarray, workers: int | None = None, block: int = RATE, kbps: int = 128
+) -> Path:
     with open(path, "wb") as f:
-        stream = Mp3Stream(f, audio.shape[1], 128, 7, workers=workers)
+        stream = Mp3Stream(f, audio.shape[1], kbps, 7, workers=workers)
         for i in range(0, len(audio), block):
             stream.write(audio[i : i + block])
         stream.finish(len(audio))
@@ -68,9 +70,9 @@ def split(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray) -> Path:
 
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory: pytest.TempPathFactory, source: np.ndarray, split: Path) -> Path:
-    """The same audio by one encoder from start to end (splitting turned off)."""
+    """The same audio by one encoder from start to end (one share longer than it)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mp3._Lame, "splittable", lambda self: False)
+        patch.setattr(mp3, "_SHARE_FRAMES", 10**9)
         return encode(tmp_path_factory.mktemp("mp3") / "whole.mp3", source)
 
 
@@ -123,7 +125,7 @@ def test_a_short_stream_is_one_plain_encode(
 ) -> None:
     audio = music(12.0)
     short = encode(tmp_path / "short.mp3", audio, workers=2)
-    monkeypatch.setattr(mp3._Lame, "splittable", lambda self: False)
+    monkeypatch.setattr(mp3, "_SHARE_FRAMES", 10**9)
     assert short.read_bytes() == encode(tmp_path / "plain.mp3", audio).read_bytes()
     assert len(decode(short)) == len(audio)
 
@@ -153,3 +155,19 @@ def test_abort_stops_the_encoder_threads(tmp_path: Path) -> None:
             thread.join(timeout=10)
     assert not [t for t in threading.enumerate() if t.name.startswith("mp3")]
     assert threading.active_count() <= before
+
+
+@pytest.mark.parametrize("bitrate", [64, 96])
+def test_a_resampled_stereo_stream_is_one_encode_without_an_info_frame(
+    tmp_path: Path, bitrate: int
+) -> None:
+    """LAME resamples stereo at 64 (to 24 kHz) and 96 kbps (to 32 kHz): such a stream is
+    not split and gets no 48 kHz Info frame (which would hide its first frame); ffmpeg
+    and mutagen read it as about the audio's length (plus LAME's delay and padding)."""
+    audio = music(40.0)
+    path = encode(tmp_path / f"s{bitrate}.mp3", audio, workers=2, kbps=bitrate)
+    assert path.read_bytes()[:2] == (b"\xff\xf3" if bitrate == 64 else b"\xff\xfb")
+    decoded = len(decode(path))
+    assert len(audio) <= decoded <= len(audio) + 3 * mp3._SAMPLES_PER_FRAME
+    length = mutagen.mp3.MP3(path).info.length
+    assert 40.0 <= length <= 40.0 + 3 * mp3._SAMPLES_PER_FRAME / RATE

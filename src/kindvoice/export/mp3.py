@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO, ParamSpec, TypeVar
+from typing import Any, BinaryIO, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -107,8 +107,8 @@ class _Lame:
         self.payload_at = 4 + (17 if channels == 1 else 32)  # header, then side info
         self.sample_bytes = 2 * channels
 
-    def encode(self, pcm: Pieces) -> bytes:
-        """A whole stream from a fresh encoder: ``pcm``, piece after piece, flushed."""
+    def encoder(self) -> Any:
+        """A fresh lameenc encoder with these settings."""
         import lameenc
 
         encoder = lameenc.Encoder()
@@ -117,12 +117,18 @@ class _Lame:
         encoder.set_channels(self.channels)
         encoder.set_quality(self.quality)
         encoder.silence()
+        return encoder
+
+    def encode(self, pcm: Pieces) -> bytes:
+        """A whole stream from a fresh encoder: ``pcm``, piece after piece, flushed."""
+        encoder = self.encoder()
         out = [encoder.encode(data) for _, data in pcm]
         return b"".join([*out, encoder.flush()])
 
     def splittable(self) -> bool:
         """Whether these settings give MPEG-1 frames at 48 kHz, all ``frame_bytes`` long
-        (LAME resamples at low bitrates; such a stream is encoded in one piece)."""
+        (LAME resamples at low bitrates, e.g. stereo 64 or 96 kbps: such a stream is
+        encoded in one piece, as it comes, and gets no Info frame)."""
         probe = self.encode([(0, bytes(self.sample_bytes * _SAMPLES_PER_FRAME * 4))])
         return (
             len(probe) % self.frame_bytes == 0
@@ -178,7 +184,7 @@ class _InOrder(Executor):
         future: Future[T] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:  # not KeyboardInterrupt: Ctrl-C stops the render at once
             future.set_exception(exc)
         return future
 
@@ -201,15 +207,19 @@ class Mp3Stream:
     ) -> None:
         self._file = file
         self._lame = _Lame(channels, bitrate_kbps, quality)
-        share = _SHARE_FRAMES * _SAMPLES_PER_FRAME
-        self._share = share if self._lame.splittable() else None  # samples; None: one piece
+        self._share = _SHARE_FRAMES * _SAMPLES_PER_FRAME  # samples
         self._workers = workers or min(4, os.cpu_count() or 1)
         self._pool: Executor = (
             ThreadPoolExecutor(self._workers, thread_name_prefix="mp3")
             if self._workers > 1
             else _InOrder()
         )
-        self._file.write(b"\0" * self._lame.frame_bytes)  # room for the Info frame
+        # a resampled stream (not splittable) goes straight through one encoder, without
+        # an Info frame (its layout is not 48 kHz MPEG-1): players then read it ~1,100
+        # samples long
+        self._plain = None if self._lame.splittable() else self._lame.encoder()
+        if self._plain is None:
+            self._file.write(b"\0" * self._lame.frame_bytes)  # room for the Info frame
         self._first_header: bytes | None = None
         self._dither_at = 0
         self._pcm: deque[tuple[int, bytes]] = deque()  # audio received and still needed
@@ -221,10 +231,12 @@ class Mp3Stream:
 
     def write(self, block: Stereo) -> None:
         """Add float audio of shape (n, channels)."""
-        self._pcm.append((self._received, self._pcm16(block)))
+        pcm = self._pcm16(block)
         self._received += len(block)
-        if self._share is None:
+        if self._plain is not None:
+            self._file.write(self._plain.encode(pcm))
             return
+        self._pcm.append((self._received - len(block), pcm))
         post = _POSTROLL_FRAMES * _SAMPLES_PER_FRAME
         while self._received >= (self._next + 1) * self._share + post:
             self._start_share(last=False)
@@ -232,6 +244,10 @@ class Mp3Stream:
     def finish(self, samples: int) -> None:
         """Encode and write everything, then the Info frame for ``samples`` samples; the
         file is left open."""
+        if self._plain is not None:
+            self._file.write(self._plain.flush())
+            self._file.flush()
+            return
         self._start_share(last=True)
         while self._in_flight:
             self._take(self._in_flight.popleft())
@@ -251,7 +267,7 @@ class Mp3Stream:
 
     def _start_share(self, last: bool) -> None:
         """Hand the next share, with its pre- and post-roll, to an encoder thread."""
-        k, share, sample_bytes = self._next, self._share or 0, self._lame.sample_bytes
+        k, share, sample_bytes = self._next, self._share, self._lame.sample_bytes
         start = max(0, k * share - _PREROLL_FRAMES * _SAMPLES_PER_FRAME)
         stop = self._received if last else (k + 1) * share + _POSTROLL_FRAMES * _SAMPLES_PER_FRAME
         pcm = _span(self._pcm, start, stop, sample_bytes)
