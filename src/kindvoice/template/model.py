@@ -4,6 +4,11 @@ The parser turns template text into a ``Script``; nothing here touches audio. Ev
 carries the ``Pos`` (file, line, column) it came from and a ``uid`` unique within its
 script, which the length solver's ``Plan`` uses to name the pauses and repeats it sizes.
 Durations are integer milliseconds (``*_ms``); ``None`` as a maximum means unbounded.
+
+Version 2 adds ``Gate`` (``[from 15m]`` / ``[under 8m]``: content by requested length, decided
+before the solver runs, see ``template.gating``) and ``Rotate`` (``[rotate] A [or] B``:
+the n-th visit plays alternative n, cycling). A ``Speech`` keeps the written ``text``
+(transcripts, subtitles) and the ``spoken`` text sent to the engine (``pronounce:``).
 """
 
 from __future__ import annotations
@@ -25,11 +30,20 @@ class Pos:
 
 @dataclass(frozen=True)
 class Speech:
-    """Text spoken as one utterance (a paragraph, or the part of one between markers)."""
+    """Text spoken as one utterance (a paragraph, or the part of one between markers).
+
+    ``text`` is the written text (transcripts, subtitles, tags); ``spoken`` is what the
+    engine is given, the same unless ``pronounce:`` respells a word (empty: same as text).
+    """
 
     uid: int
     pos: Pos
     text: str
+    spoken: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.spoken:
+            object.__setattr__(self, "spoken", self.text)
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,69 @@ class Repeat:
         return self.max_count > self.min_count
 
 
-Node = Speech | Pause | Bell | Breathe | Repeat
+@dataclass(frozen=True)
+class Gate:
+    """``[from 15m]`` (``op`` "from": in when the requested length >= ``threshold_ms``) or
+    ``[under 8m]`` (``op`` "under": in when it is < ``threshold_ms``) and its block."""
+
+    uid: int
+    pos: Pos
+    op: str
+    threshold_ms: int
+    body: tuple[Node, ...]
+
+    def is_open(self, length_ms: float) -> bool:
+        """Whether the block plays in a session of ``length_ms``."""
+        if self.op == "from":
+            return length_ms >= self.threshold_ms
+        return length_ms < self.threshold_ms
+
+    @property
+    def label(self) -> str:
+        """The marker as written, in canonical form: ``[from 15m]``."""
+        return f"[{self.op} {format_ms(self.threshold_ms)}]"
+
+
+@dataclass(frozen=True)
+class Rotate:
+    """``[rotate] A [or] B [/rotate]``: the n-th time it is reached, alternative n plays
+    (cycling); each alternative is a block of nodes."""
+
+    uid: int
+    pos: Pos
+    alternatives: tuple[tuple[Node, ...], ...]
+
+
+Node = Speech | Pause | Bell | Breathe | Repeat | Gate | Rotate
+
+KINDS = ("practice", "talk", "timer")
+
+
+def format_ms(ms: int) -> str:
+    """A duration in the marker grammar: 15m, 1m30s, 45s, 1.5s, 500ms."""
+    if ms % 1000:
+        return f"{ms}ms" if ms < 1000 else f"{ms / 1000:g}s"
+    minutes, seconds = divmod(ms // 1000, 60)
+    return ((f"{minutes}m" if minutes else "") + (f"{seconds}s" if seconds else "")) or "0s"
+
+
+def children(node: Node) -> tuple[tuple[Node, ...], ...]:
+    """The blocks nested inside a node (a repeat's or gate's body, a rotate's alternatives)."""
+    if isinstance(node, (Repeat, Gate)):
+        return (node.body,)
+    if isinstance(node, Rotate):
+        return node.alternatives
+    return ()
+
+
+def walk(nodes: tuple[Node, ...]) -> list[Node]:
+    """Every node in ``nodes`` and below, in document order (all gates and alternatives)."""
+    out: list[Node] = []
+    for node in nodes:
+        out.append(node)
+        for block in children(node):
+            out.extend(walk(block))
+    return out
 
 
 @dataclass(frozen=True)
@@ -138,6 +214,8 @@ class Meta:
     variables: tuple[Variable, ...] = ()
     tags: tuple[str, ...] = ()
     language: str = "en"
+    kind: str = "practice"
+    pronounce: tuple[tuple[str, str], ...] = ()  # (written word, respelling)
 
 
 @dataclass(frozen=True)
@@ -149,17 +227,28 @@ class Script:
     source: str
     values: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
+    @property
+    def language(self) -> str:
+        """The BCP 47 language tag of the script (``en`` unless the front matter says)."""
+        return self.meta.language
+
+    @property
+    def kind(self) -> str:
+        """practice, talk or timer."""
+        return self.meta.kind
+
+    def nodes(self) -> list[Node]:
+        """Every node, in document order, including gated blocks and all alternatives."""
+        return [node for section in self.sections for node in walk(section.body)]
+
     def speech_texts(self) -> list[str]:
-        """Every distinct text the script may speak, in first-use order."""
-        seen: dict[str, None] = {}
+        """Every distinct written text the script may speak (any length), in first-use order."""
+        return list(self.spoken_texts())
 
-        def walk(nodes: tuple[Node, ...]) -> None:
-            for node in nodes:
-                if isinstance(node, Speech):
-                    seen.setdefault(node.text, None)
-                elif isinstance(node, Repeat):
-                    walk(node.body)
-
-        for section in self.sections:
-            walk(section.body)
-        return list(seen)
+    def spoken_texts(self) -> dict[str, str]:
+        """Written text -> the text the engine speaks, for every phrase, in first-use order."""
+        seen: dict[str, str] = {}
+        for node in self.nodes():
+            if isinstance(node, Speech):
+                seen.setdefault(node.text, node.spoken)
+        return seen

@@ -13,293 +13,39 @@ substituted after tokenising, so a value is always plain spoken text.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
-
-import yaml
+from typing import NoReturn
 
 from kindvoice.errors import AudioIOError, TemplateError, UsageError, closest
+from kindvoice.template import blocks
 from kindvoice.template import variables as var
+from kindvoice.template.frontmatter import (
+    LINE_BREAK,
+    parse_meta,
+    position,
+    respell,
+    split_front_matter,
+)
 from kindvoice.template.model import (
     Bell,
     Breathe,
     Meta,
-    Minutes,
     Node,
     Pause,
     Pos,
-    Repeat,
     Script,
     Section,
     Speech,
-    Variable,
 )
 
 log = logging.getLogger(__name__)
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FENCE = re.compile(r"---[ \t]*")
-_FENCE_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
-
-# ---------------------------------------------------------------- front matter
-
-_TOP_KEYS = (
-    "id",
-    "title",
-    "summary",
-    "minutes",
-    "background",
-    "voice",
-    "variables",
-    "tags",
-    "language",
-)
-_MINUTES_KEYS = ("min", "default", "max")
-_VOICE_KEYS = ("rate",)
-_VARIABLE_KEYS = ("default", "describe")
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_MINUTES_EXAMPLE = "minutes: {min: 3, default: 10, max: 30}"
-
-
-class _FrontMatter:
-    """The YAML data plus where each key stands in the file, for error positions."""
-
-    def __init__(self, file: str, marks: dict[tuple[str, ...], tuple[int, int]]) -> None:
-        self.file = file
-        self.marks = marks
-
-    def fail(self, path: tuple[str, ...], message: str) -> NoReturn:
-        """Raise at the key ``path`` (or its nearest known parent; else the first line)."""
-        while path and path not in self.marks:
-            path = path[:-1]
-        line, col = self.marks.get(path, (1, 1))
-        raise TemplateError(self.file, line, col, message)
-
-    def mapping(
-        self, value: Any, path: tuple[str, ...], allowed: tuple[str, ...]
-    ) -> dict[str, Any]:
-        """``value`` as a mapping whose keys are all in ``allowed``."""
-        where = f" under '{'.'.join(path)}'" if path else ""
-        if not isinstance(value, dict):
-            self.fail(path, f"'{'.'.join(path)}' must be a mapping like key: value")
-        for key in value:
-            name = str(key)
-            if name not in allowed:
-                near = closest(name, allowed)
-                hint = f" Did you mean '{near}'?" if near else ""
-                self.fail(
-                    (*path, name),
-                    f"Unknown key '{name}'{where} in front matter.{hint} "
-                    f"Valid keys: {', '.join(allowed)}",
-                )
-        return {str(k): v for k, v in value.items()}
-
-    def string(self, value: Any, path: tuple[str, ...], required: bool = False) -> str | None:
-        """A string value (None when absent or empty in YAML, unless ``required``)."""
-        if value is None and not required:
-            return None
-        if isinstance(value, str) and required and not value.strip():
-            self.fail(path, f"'{'.'.join(path)}' must not be empty")
-        if not isinstance(value, str):
-            self.fail(
-                path,
-                f"'{'.'.join(path)}' must be text (put it in quotes if YAML reads it as "
-                f"a number, date or yes/no); got {_yaml_type(value)}",
-            )
-        return value
-
-    def number(self, value: Any, path: tuple[str, ...]) -> float:
-        """A finite number greater than zero."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(path, f"'{'.'.join(path)}' must be a number; got {_yaml_type(value)}")
-        if not math.isfinite(value) or value <= 0:
-            self.fail(path, f"'{'.'.join(path)}' must be a number greater than 0; got {value}")
-        return float(value)
-
-
-def _yaml_type(value: Any) -> str:
-    names = {bool: "yes/no", int: "a number", float: "a number", str: "text"}
-    names.update({list: "a list", dict: "a mapping", type(None): "nothing"})
-    return names.get(type(value), f"a {type(value).__name__}")
-
-
-def _split_front_matter(lines: list[str], file: str) -> tuple[str, int]:
-    """The YAML text between the ``---`` fences and the index of the first body line."""
-    if not lines or not _FENCE.fullmatch(lines[0]):
-        raise TemplateError(
-            file,
-            1,
-            1,
-            "Missing front matter: start the file with a '---' line, then "
-            "'title: Your title', then another '---' line",
-        )
-    for index in range(1, len(lines)):
-        if _FENCE_END.fullmatch(lines[index]):
-            return "\n".join(lines[1:index]), index + 1
-    raise TemplateError(
-        file, 1, 1, "The front matter is not closed: add a '---' line after its last key"
-    )
-
-
-def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
-    """Load the YAML safely and note each key's (line, col) in the file (YAML starts on line 2)."""
-    try:
-        loader = yaml.SafeLoader(yaml_text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
-        problem = exc.problem or exc.context or "syntax error"
-        hint = "check the quotes, brackets, colons and indentation here"
-        if "mapping values are not allowed" in problem:
-            hint = "put the value in quotes when it contains ': '"
-        elif isinstance(exc, yaml.constructor.ConstructorError):
-            hint = "YAML tags (!!...) are not allowed; write plain text, numbers and lists"
-        raise TemplateError(
-            file, line, col, f"Front matter is not valid YAML: {problem}; {hint}"
-        ) from None
-    except yaml.reader.ReaderError as exc:
-        line, col = _position(yaml_text, exc.position)
-        raise TemplateError(
-            file,
-            line + 1,
-            col,
-            f"Front matter contains a character YAML cannot read ({exc.reason}): remove it",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise TemplateError(file, 2, 1, f"Front matter is not valid YAML: {exc}") from None
-    except RecursionError:
-        raise TemplateError(file, 2, 1, "Front matter is nested too deeply") from None
-
-    marks: dict[tuple[str, ...], tuple[int, int]] = {}
-
-    def walk(current: Any, path: tuple[str, ...]) -> None:
-        # Three levels of keys exist (variables -> name -> default); deeper is never valid.
-        if not isinstance(current, yaml.MappingNode) or len(path) > 2:
-            return
-        for key_node, value_node in current.value:
-            key = (*path, str(key_node.value))
-            at = (key_node.start_mark.line + 2, key_node.start_mark.column + 1)
-            if key in marks and isinstance(key_node, yaml.ScalarNode):
-                raise TemplateError(
-                    file, *at, f"Duplicate key '{key[-1]}' in front matter: keep only one"
-                )
-            marks[key] = at
-            walk(value_node, key)
-
-    walk(node, ())
-    return data, marks
-
-
-def _meta(yaml_text: str, file: str) -> Meta:
-    """Validate the front matter into ``Meta``."""
-    data, marks = _compose(yaml_text, file)
-    fm = _FrontMatter(file, marks)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        fm.fail((), "The front matter must be 'key: value' lines, starting with 'title: ...'")
-    top = fm.mapping(data, (), _TOP_KEYS)
-
-    if top.get("title") is None:
-        fm.fail((), "The front matter has no 'title': add a line like 'title: My practice'")
-    title = fm.string(top["title"], ("title",), required=True)
-    assert title is not None
-    practice_id = fm.string(top.get("id"), ("id",)) or Path(file).stem
-    if top.get("id") is not None and not _ID_RE.fullmatch(practice_id):
-        fm.fail(
-            ("id",),
-            f"'id' must be letters, digits, '.', '_' or '-' (no spaces); got {practice_id!r}",
-        )
-
-    voice_rate = None
-    if top.get("voice") is not None:
-        voice = fm.mapping(top["voice"], ("voice",), _VOICE_KEYS)
-        if voice.get("rate") is not None:
-            voice_rate = fm.number(voice["rate"], ("voice", "rate"))
-
-    tags = top.get("tags")
-    if tags is None:
-        tags = []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        fm.fail(("tags",), "'tags' must be a list of text, like tags: [short, sleep]")
-
-    return Meta(
-        id=practice_id,
-        title=title.strip(),
-        summary=(fm.string(top.get("summary"), ("summary",)) or "").strip(),
-        minutes=_minutes(fm, top.get("minutes")),
-        background=fm.string(top.get("background"), ("background",)),
-        voice_rate=voice_rate,
-        variables=_variables(fm, top.get("variables")),
-        tags=tuple(tags),
-        language=fm.string(top.get("language"), ("language",)) or "en",
-    )
-
-
-def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
-    """``minutes``: a bare number is the default; the range widens to hold it."""
-    fallback = Meta(id="", title="").minutes
-    if value is None:
-        return fallback
-    if not isinstance(value, dict):
-        default = fm.number(value, ("minutes",))
-        return Minutes(min(fallback.min, default), default, max(fallback.max, default))
-    given = {
-        k: fm.number(v, ("minutes", k))
-        for k, v in fm.mapping(value, ("minutes",), _MINUTES_KEYS).items()
-    }
-    if "default" not in given:
-        fm.fail(("minutes",), f"'minutes' needs a default, like {_MINUTES_EXAMPLE}")
-    default = given["default"]
-    low = given.get("min", min(fallback.min, default))
-    high = given.get("max", max(fallback.max, default))
-    if not low <= default <= high:
-        fm.fail(
-            ("minutes",),
-            f"'minutes' must have min <= default <= max; got min {low:g}, default {default:g}, "
-            f"max {high:g}",
-        )
-    return Minutes(low, default, high)
-
-
-def _variables(fm: _FrontMatter, value: Any) -> tuple[Variable, ...]:
-    """``variables``: name -> {default, describe}, or name -> default text."""
-    if value is None:
-        return ()
-    if not isinstance(value, dict):
-        fm.fail(("variables",), "'variables' must be a mapping like  name: {default: friend}")
-    out = []
-    for key, spec in value.items():
-        name = str(key)
-        path = ("variables", name)
-        if not var.is_valid_name(name):
-            fm.fail(path, f"Variable name '{name}' must be letters, digits, '_' or '-'")
-        if spec is None or isinstance(spec, str):
-            out.append(Variable(name, spec or ""))
-            continue
-        if not isinstance(spec, dict):
-            fm.fail(
-                path,
-                f"Variable '{name}' must be text (its default) or a mapping like "
-                f"{{default: friend, describe: ...}}; got {_yaml_type(spec)}",
-            )
-        fields = fm.mapping(spec, path, _VARIABLE_KEYS)
-        default = fm.string(fields.get("default"), (*path, "default")) or ""
-        describe = fm.string(fields.get("describe"), (*path, "describe")) or ""
-        out.append(Variable(name, default, describe))
-    return tuple(out)
 
 
 # ---------------------------------------------------------------- body tokens
@@ -310,15 +56,11 @@ _VAR = re.compile(r"\{[ \t]*(" + var.NAME_PATTERN + r")[ \t]*(?:\|([^{}]*))?\}")
 _EMPHASIS = re.compile(r"\*+|(?<!\w)_+|_+(?!\w)")
 _SPOKEN = re.compile(r"\w")
 
-_MARKERS = ("pause", "silence", "bell", "breathe", "repeat", "/repeat")
-_MARKER_LIST = "[pause 5s], [silence 1m~], [bell], [breathe 4], [repeat 2] ... [/repeat]"
-_DURATION = re.compile(
-    r"(?:(?P<m>[0-9]+(?:\.[0-9]+)?)m(?!s))?"
-    r"(?:(?P<s>[0-9]+(?:\.[0-9]+)?)s)?"
-    r"(?:(?P<ms>[0-9]+(?:\.[0-9]+)?)ms)?"
+_MARKERS = ("pause", "silence", "bell", "breathe", "or", *blocks.OPENERS, *blocks.CLOSERS)
+_MARKER_LIST = (
+    "[pause 5s], [silence 1m~], [bell], [breathe 4], [repeat 2] ... [/repeat], "
+    "[from 15m] ... [/from], [under 8m] ... [/under], [rotate] A [or] B [/rotate]"
 )
-_DURATION_FORMS = "500ms, 5s, 1.5s, 2m or 1m30s"
-_MAX_DURATION_MS = 24 * 3600 * 1000
 _INT = re.compile(r"[0-9]{1,6}")
 _NUMBER = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 _BELL_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -430,35 +172,7 @@ def _tokenize(line: str, start: int, line_no: int, file: str) -> list[_Token]:
     return tokens
 
 
-def _duration_ms(text: str, pos: Pos, marker: str) -> int:
-    match = _DURATION.fullmatch(text)
-    if match is None or not any(match.groupdict().values()):
-        raise TemplateError(
-            pos.file,
-            pos.line,
-            pos.col,
-            f"Bad duration '{text}' in [{marker}]: write {_DURATION_FORMS}",
-        )
-    parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    total = parts.get("m", 0.0) * 60_000 + parts.get("s", 0.0) * 1000 + parts.get("ms", 0.0)
-    if total > _MAX_DURATION_MS:
-        raise TemplateError(pos.file, pos.line, pos.col, f"Duration '{text}' is over 24 hours")
-    return round(total)
-
-
 # ---------------------------------------------------------------- body parser
-
-
-@dataclass
-class _OpenRepeat:
-    """A ``[repeat]`` waiting for its ``[/repeat]``."""
-
-    uid: int
-    pos: Pos
-    min_count: int
-    max_count: int
-    nodes: list[Node] = field(default_factory=list)
-    written: bool = False  # has text, variables or markers (even if values leave it silent)
 
 
 class _Body:
@@ -474,7 +188,7 @@ class _Body:
         self.section_title = meta.title
         self.section_pos: Pos | None = None  # None: content before the first heading
         self.nodes: list[Node] = []
-        self.repeats: list[_OpenRepeat] = []
+        self.blocks: list[blocks.OpenBlock] = []
         self.pieces: list[tuple[str, Pos]] = []  # the speech being gathered
         self.gap: Pos | None = None  # a blank line seen since the last node was added
         self.next_uid = 0
@@ -490,7 +204,7 @@ class _Body:
         return self.next_uid
 
     def target(self) -> list[Node]:
-        return self.repeats[-1].nodes if self.repeats else self.nodes
+        return self.blocks[-1].nodes if self.blocks else self.nodes
 
     def add(self, node: Node) -> None:
         self.target().append(node)
@@ -515,8 +229,8 @@ class _Body:
             else:
                 self.text_line(line, line_no)
         self.flush()
-        if self.repeats:
-            self.fail(self.repeats[-1].pos, "[repeat] is not closed: add [/repeat] after its lines")
+        if self.blocks:
+            raise blocks.unclosed(self.blocks[-1])
         self.close_section()
         if not any(section.body for section in self.sections):
             message = (
@@ -535,12 +249,8 @@ class _Body:
         if not match.group(2):
             self.fail(pos, "A section heading needs a title: write '## Title'")
         self.flush()
-        if self.repeats:
-            self.fail(
-                self.repeats[-1].pos,
-                f"[repeat] is not closed before the section on line {line_no}: "
-                "add [/repeat] before the heading",
-            )
+        if self.blocks:
+            raise blocks.unclosed(self.blocks[-1], line_no)
         self.close_section()
         parts = []
         for token in _tokenize(match.string[: match.end(2)], match.start(2), line_no, self.file):
@@ -584,8 +294,8 @@ class _Body:
 
     def mark_written(self) -> None:
         self.written = True
-        if self.repeats:
-            self.repeats[-1].written = True
+        if self.blocks:
+            self.blocks[-1].written = True
 
     def flush(self) -> None:
         """Turn the gathered pieces into one Speech (dropped when nothing is left to say)."""
@@ -599,7 +309,7 @@ class _Body:
         target = self.target()
         if self.gap is not None and target and isinstance(target[-1], Speech):
             target.append(Pause(self.uid(), self.gap, 0, 0, paragraph=True))
-        self.add(Speech(self.uid(), pos, text))
+        self.add(Speech(self.uid(), pos, text, respell(text, self.meta.pronounce)))
 
     # -- markers
 
@@ -613,28 +323,18 @@ class _Body:
             self.add(self.bell(args, pos))
         elif word == "breathe":
             self.add(self.breathe(args, pos))
-        elif word == "repeat":
-            low, high = self.repeat_counts(args, pos)
-            self.repeats.append(_OpenRepeat(self.uid(), pos, low, high))
+        elif word in blocks.OPENERS:
+            self.blocks.append(blocks.open_block(word, args, pos, self.uid()))
             self.gap = None
-        elif word == "/repeat":
-            if args:
-                self.fail(pos, "[/repeat] takes nothing: write [/repeat]")
-            if not self.repeats:
-                self.fail(pos, "[/repeat] without a matching [repeat N] before it")
-            block = self.repeats.pop()
-            if not block.written:
-                self.fail(
-                    block.pos, "Empty [repeat] block: put lines between [repeat] and [/repeat]"
-                )
-            if not block.nodes:
-                # Only empty variable values were inside: whether a template is valid must
-                # not depend on values, so the block quietly plays nothing.
-                log.debug("%s: the [repeat] block is silent with these values", block.pos)
+        elif word == "or":
+            blocks.alternative(self.blocks, pos, args)
+            self.gap = None
+        elif word in blocks.CLOSERS:
+            node = blocks.close_block(self.blocks, word, args, pos)
+            if node is None:
+                log.debug("%s: the [%s] block is silent with these values", pos, word[1:])
                 return
-            self.add(
-                Repeat(block.uid, block.pos, block.min_count, block.max_count, tuple(block.nodes))
-            )
+            self.add(node)
         else:
             near = closest(word, _MARKERS)
             hint = f" Did you mean [{near}]?" if near else ""
@@ -654,10 +354,10 @@ class _Body:
         bounds = span.split("~")
         if len(bounds) > 2:
             self.fail(pos, f"Bad length '{span}' in [{word}]: {usage}")
-        low = _duration_ms(bounds[0], pos, word)
+        low = blocks.duration_ms(bounds[0], pos, word)
         high: int | None = low
         if len(bounds) == 2:
-            high = _duration_ms(bounds[1], pos, word) if bounds[1] else None
+            high = blocks.duration_ms(bounds[1], pos, word) if bounds[1] else None
         if high is not None and low > high:
             self.fail(pos, f"[{word} {span}]: the minimum is longer than the maximum; swap them")
         if weight != 1.0 and high == low:
@@ -719,19 +419,6 @@ class _Body:
             out_ms=round(phases["out"] * 1000),
         )
 
-    def repeat_counts(self, args: list[str], pos: Pos) -> tuple[int, int]:
-        usage = "write [repeat 3] or [repeat 1~6] (1 to 100), and [/repeat] after the block"
-        span = "".join(args)
-        bounds = span.split("~")
-        if not span or len(bounds) > 2 or not all(_INT.fullmatch(b) for b in bounds):
-            self.fail(pos, f"Bad [repeat] count '{span}': {usage}")
-        low, high = int(bounds[0]), int(bounds[-1])
-        if not (1 <= low <= 100 and 1 <= high <= 100):
-            self.fail(pos, f"[repeat] counts must be 1 to 100; got {span}")
-        if low > high:
-            self.fail(pos, f"[repeat {span}]: the minimum is larger than the maximum; swap them")
-        return low, high
-
 
 def _plain(text: str) -> str:
     """Literal text without Markdown emphasis (``*word*``, ``_word_``): never spoken."""
@@ -751,13 +438,13 @@ def parse_template(text: str, file: str, values: Mapping[str, str] | None = None
     text = text.removeprefix("\ufeff")
     bad = _CONTROL.search(text)
     if bad:
-        line, col = _position(text, bad.start())
+        line, col = position(text, bad.start())
         raise TemplateError(
             file, line, col, f"Control character U+{ord(bad.group()):04X} in the text: remove it"
         )
-    lines = _LINE_BREAK.split(text)
-    yaml_text, body_start = _split_front_matter(lines, file)
-    meta = _meta(yaml_text, file)
+    lines = LINE_BREAK.split(text)
+    yaml_text, body_start = split_front_matter(lines, file)
+    meta = parse_meta(yaml_text, file)
     body = _Body(file, meta, values)
     sections = body.parse(lines[body_start:], body_start + 1)
     var.check_values(values, body.declared, (use.name for use in body.uses))
@@ -790,14 +477,14 @@ def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script
         raise TemplateError(file, 1, 1, "File is empty: start with '---', 'title: ...', '---'")
     nul = data.find(b"\x00")
     if nul >= 0:
-        line, col = _byte_position(data, nul)
+        line, col = _byteposition(data, nul)
         raise TemplateError(
             file, line, col, "This is a binary file, not a text template (it contains NUL bytes)"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, col = _byte_position(data, exc.start)
+        line, col = _byteposition(data, exc.start)
         raise TemplateError(
             file,
             line,
@@ -807,13 +494,7 @@ def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script
     return parse_template(text, file, values)
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
-    """1-based (line, column) of character ``index``, counting line breaks as the parser does."""
-    breaks = list(_LINE_BREAK.finditer(text, 0, index))
-    return len(breaks) + 1, index - (breaks[-1].end() if breaks else 0) + 1
-
-
-def _byte_position(data: bytes, index: int) -> tuple[int, int]:
+def _byteposition(data: bytes, index: int) -> tuple[int, int]:
     """1-based (line, column in characters) of byte ``index``."""
     before = data[:index].decode("utf-8", errors="replace")
-    return _position(before, len(before))
+    return position(before, len(before))
