@@ -23,8 +23,11 @@ def test_version_and_help() -> None:
 def test_list_shows_every_practice_with_its_range() -> None:
     run = kindvoice("list")
     assert run.code == 0, run.stderr
-    lines = run.stdout.splitlines()
-    assert len(lines) == len(list_practices()) == 13
+    lines = [line.strip() for line in run.stdout.splitlines() if line.startswith("  ")]
+    assert len(lines) == len(list_practices())
+    assert "Practices:" in run.stdout and "Timers:" in run.stdout
+    timers = kindvoice("list", "--kind", "timer").stdout
+    assert "timer " in timers and "self-compassion-break" not in timers
     scb = next(line for line in lines if line.startswith("self-compassion-break"))
     assert "3-30 min (default 10)" in scb
     assert "The Self-Compassion Break" in scb

@@ -1,15 +1,17 @@
 """``render()``: one practice template becomes one exact-length, phone-ready audio file.
 
-load -> synthesize -> fit -> lay out -> master the voice -> mix -> limit -> encode -> tag.
-Each stage is one call below; the stages live in their own modules. Nothing is written
-until the length is known to be possible, and the output appears only when complete.
+load -> choose the gated blocks -> synthesize -> fit -> lay out -> master the voice -> mix
+-> limit -> encode -> tag. Each stage is one call below; the stages live in their own
+modules. Nothing is written until the length is known to be possible, and the output
+appears only when complete. Phrases are synthesized from their spoken text (``pronounce:``
+respellings) and keyed by their written text from then on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +26,15 @@ from kindvoice.audio import (
     s_to_samples,
     samples_to_s,
 )
-from kindvoice.errors import LengthError, TemplateError, UnknownNameError, UsageError
+from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.lengths import check_bells, fit_length, measure_speech
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out
 from kindvoice.settings import RenderRequest
-from kindvoice.template.fit import Infeasible, Plan, build_layout, feasible_range, solve
-from kindvoice.template.model import Bell, Breathe, Node, Repeat, Script
+from kindvoice.template.fit import Plan, feasible_range
+from kindvoice.template.gating import GateChoice, choices, select
+from kindvoice.template.model import Breathe, Script
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class Prepared:
     background: str
     engine_label: str
     feasible: tuple[int, int | None]
+    gates: tuple[GateChoice, ...] = ()  # every [from]/[under] block, in or out
 
 
 @dataclass(frozen=True)
@@ -68,24 +73,6 @@ class RenderResult:
     @property
     def seconds(self) -> float:
         return samples_to_s(self.total_samples)
-
-
-def clock(samples: int) -> str:
-    """A length as m:ss (or h:mm:ss) for messages."""
-    total = round(samples_to_s(samples))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _bells_used(nodes: Sequence[Node]) -> list[Bell]:
-    found: list[Bell] = []
-    for node in nodes:
-        if isinstance(node, Bell):
-            found.append(node)
-        elif isinstance(node, Repeat):
-            found.extend(_bells_used(node.body))
-    return found
 
 
 class _Cues:
@@ -112,10 +99,7 @@ def prepare(
 
     ``script`` skips loading: a script built in code (the timer) renders like a file."""
     from kindvoice.sound.beds import make_bed
-    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples, bell_names
-    from kindvoice.speech.base import EngineSpec
-    from kindvoice.speech.cache import PhraseCache
-    from kindvoice.speech.synth import synthesize_phrases
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
@@ -133,81 +117,47 @@ def prepare(
             f"Background '{background}' needs stereo (binaural beats vanish in mono). "
             "Drop --mono or choose another background."
         )
-    for bell in (b for s in script.sections for b in _bells_used(s.body)):
-        if bell.kind is not None and bell.kind not in bell_names():
-            raise TemplateError(
-                bell.pos.file,
-                bell.pos.line,
-                bell.pos.col,
-                f"Unknown bell '{bell.kind}'. Choose one of: {', '.join(bell_names())}",
-            )
+    check_bells(script)
     minutes = request.minutes if request.minutes is not None else meta.minutes.default
     if minutes <= 0:
         raise UsageError(f"The length must be positive; {minutes:g} minutes asked.")
-    target = s_to_samples(minutes * 60.0)
+
+    # choose: the [from]/[under] blocks this length plays; only their phrases are spoken
+    played = select(script, minutes * 60_000.0)
 
     # synthesize: every distinct phrase once (the cache makes re-renders free)
-    rate = request.voice.rate or meta.voice_rate or 1.0
-    spec = EngineSpec(
-        request.voice.engine, request.voice.voice, rate, request.voice.sentence_gap_ms
-    )
-    texts = script.speech_texts()
-    cache = PhraseCache() if request.use_cache else None
-    report = (lambda done, total: progress("speech", done, total)) if progress else None
-    phrases = synthesize_phrases(spec, texts, cache, request.workers, report)
-    speech_samples = {text: len(audio) for text, audio in phrases.items()}
+    measure, phrases = measure_speech(request, played, progress)
 
     # fit: repeat counts and pause lengths that make the total exact
+    played, layout, plan = fit_length(script, measure, minutes)
+
     def bell_name(kind: str | None) -> str:
         return kind or DEFAULT_BELL
-
-    gap = ms_to_samples(request.voice.paragraph_gap_ms)
-    mix = request.mix
-    edges = ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms)
-    layout = build_layout(
-        script,
-        speech_samples,
-        paragraph_gap_samples=gap,
-        bell_samples=lambda kind, strikes: bell_duration_samples(bell_name(kind), strikes),
-        edge_samples=edges,
-    )
-    span = meta.minutes.max - meta.minutes.min
-    position = (minutes - meta.minutes.min) / span if span > 0 else 0.5
-    voice_label = f"voice {spec.voice or _default_voice(spec.engine)} at rate {rate:g}"
-    try:
-        plan = solve(layout, target, position)
-    except Infeasible as exc:
-        high = "no upper limit" if exc.high is None else clock(exc.high)
-        runs = f"runs {clock(exc.low)} to {high}"
-        if exc.near is not None:
-            runs += f" (nearest: {clock(exc.near[0])} or {clock(exc.near[1])})"
-        raise LengthError(
-            f'"{meta.id}" {runs} with {voice_label}; {clock(target)} asked.'
-        ) from None
 
     # lay out: every sound's start sample, the chapters, the quiet stretches
     cues = _Cues()
     timeline = lay_out(
-        script,
+        played,
         plan,
-        speech_samples,
-        paragraph_gap_samples=gap,
-        lead_in_samples=ms_to_samples(mix.lead_in_ms),
-        tail_samples=ms_to_samples(mix.tail_ms),
+        measure.speech_samples,
+        paragraph_gap_samples=measure.paragraph_gap,
+        lead_in_samples=ms_to_samples(request.mix.lead_in_ms),
+        tail_samples=ms_to_samples(request.mix.tail_ms),
         bell_name=bell_name,
         bell_samples=bell_duration_samples,
         cue_offsets=cues,
     )
     return Prepared(
-        script,
+        played,
         path,
         phrases,
         cues.audio,
         plan,
         timeline,
         background,
-        voice_label,
+        measure.voice_label,
         feasible_range(layout),
+        tuple(choices(script, minutes * 60_000.0)),
     )
 
 

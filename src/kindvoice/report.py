@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from kindvoice.audio import samples_to_s
 from kindvoice.pipeline import Prepared, clock
-from kindvoice.template.model import Node, Pause, Repeat
+from kindvoice.template.model import Node, Pause, Repeat, Rotate
 
 
 def _precise(samples: int) -> str:
@@ -27,26 +27,41 @@ def plan_lines(prepared: Prepared) -> list[str]:
         f"background {prepared.background}",
     ]
 
-    def walk(nodes: Sequence[Node], depth: int) -> None:
+    if prepared.gates:
+        lines.append(f"  Blocks by length, at {clock(plan.total_samples)}:")
+        for choice in prepared.gates:
+            state = "in" if choice.plays else "out"
+            if choice.open and not choice.reached:
+                state = "out (it stands in a block that is out)"
+            pad = "    " * choice.depth
+            lines.append(f"    {pad}line {choice.gate.pos.line}: {choice.gate.label} {state}")
+
+    def tree(nodes: Sequence[Node], depth: int) -> None:
         pad = "    " * depth
         for node in nodes:
             if isinstance(node, Pause) and node.elastic and not node.paragraph:
                 kind = "silence" if node.fade_background else "pause"
                 high = "" if node.max_ms is None else f"{node.max_ms / 1000:g}s"
-                chosen = samples_to_s(plan.pause_samples[node.uid])
+                chosen = plan.pause_samples.get(node.uid)
+                length = "not reached" if chosen is None else f"{samples_to_s(chosen):.1f} s"
                 lines.append(
                     f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high}"
-                    f" -> {chosen:.1f} s"
+                    f" -> {length}"
                 )
+            elif isinstance(node, Rotate):
+                count = len(node.alternatives)
+                lines.append(f"    {pad}line {node.pos.line}: rotate, {count} alternatives in turn")
+                for block in node.alternatives:
+                    tree(block, depth + 1)
             elif isinstance(node, Repeat):
                 count = plan.count(node)
                 span = f"{node.min_count}~{node.max_count}" if node.elastic else f"{node.min_count}"
                 lines.append(f"    {pad}line {node.pos.line}: repeat {span} -> {count} times")
-                walk(node.body, depth + 1)
+                tree(node.body, depth + 1)
 
     for section, chapter in zip(script.sections, timeline.chapters, strict=True):
         lines.append(f"  {clock(chapter.start):>7}  {section.title}")
-        walk(section.body, 0)
+        tree(section.body, 0)
 
     speech = sum(e.length for e in timeline.events if e.kind == "speech")
     sounds = sum(e.length for e in timeline.events if e.kind == "bell")

@@ -11,27 +11,43 @@ import click
 
 from kindvoice.cli.app import cli
 from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
-from kindvoice.template.model import Script
+from kindvoice.template.model import KINDS, Script
 
 
 @cli.command("list")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="Only practices of this kind (practice, talk or timer).",
+)
 @click.pass_context
-def list_cmd(ctx: click.Context) -> None:
-    """List the practices with their lengths and where each comes from."""
+def list_cmd(ctx: click.Context, kind: str | None) -> None:
+    """List the practices by kind, with their lengths and where each comes from."""
     from kindvoice.template.library import list_practices
     from kindvoice.template.parse import load_template
 
-    for ref in list_practices(ctx.obj["templates_dir"]):
+    groups: dict[str, list[str]] = {name: [] for name in (*KINDS, "broken")}
+    refs = list_practices(ctx.obj["templates_dir"])
+    width = max((len(ref.id) + 1 for ref in refs), default=0)
+    width = max(width, 26)
+    for ref in refs:
         try:
             meta = load_template(ref.path).meta
         except KindvoiceError as exc:
-            click.echo(f"{ref.id:<26} (broken: {exc.format_message()})")
+            groups["broken"].append(f"{ref.id:<{width}} (broken: {exc.format_message()})")
             continue
         m = meta.minutes
         where = "" if ref.origin == "bundled" else f"  [{ref.origin}: {ref.path}]"
-        click.echo(
-            f"{ref.id:<26} {m.min:g}-{m.max:g} min (default {m.default:g})  {meta.title}{where}"
-        )
+        span = f"{m.min:g}-{m.max:g} min (default {m.default:g})"
+        groups[meta.kind].append(f"{ref.id:<{width}} {span}  {meta.title}{where}")
+    headings = {"practice": "Practices", "talk": "Talks", "timer": "Timers", "broken": "Broken"}
+    shown = [name for name in groups if groups[name] and kind in (None, name)]
+    for i, name in enumerate(shown):
+        if i:
+            click.echo("")
+        click.echo(f"{headings[name]}:")
+        for line in groups[name]:
+            click.echo(f"  {line}")
 
 
 @cli.command()
@@ -67,8 +83,10 @@ def show(ctx: click.Context, practice: str) -> None:
 def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
     """Check template files; every problem is reported as file:line:col.
 
-    Besides the format, the script's shortest and longest ``minutes`` are tried with the
-    default voice (speech is synthesized once and cached)."""
+    Besides the format, every whole minute of the script's ``minutes`` range (and both
+    ends) is tried with the default voice: the speech, gated blocks included, is
+    synthesized once, then each length is solved on durations. A length that only a
+    [from]/[under] block makes impossible is reported at that block's line."""
     from kindvoice.template.parse import load_template
 
     failed = 0
@@ -91,29 +109,13 @@ def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
 
 
 def _length_problems(path: Path, script: Script) -> list[str]:
-    """The minutes (min, max) this script cannot fill with the default voice, as
-    file:line:col lines pointing at the ``minutes`` key."""
-    from kindvoice.errors import LengthError
-    from kindvoice.pipeline import prepare
+    """The lengths of the script's ``minutes`` range (every whole minute and both ends) it
+    cannot fill with the default voice, as file:line:col lines."""
+    from kindvoice.lengths import range_problems
     from kindvoice.settings import RenderRequest
 
-    text = path.read_text(encoding="utf-8")
-    line = next(
-        (i for i, row in enumerate(text.splitlines(), start=1) if row.startswith("minutes:")), 1
-    )
-    problems = []
-    m = script.meta.minutes
-    for label, minutes in (("min", m.min), ("max", m.max)):
-        request = RenderRequest(
-            practice=str(path), output=path.with_suffix(".mp3"), minutes=minutes
-        )
-        try:
-            prepare(request)
-        except LengthError as exc:
-            problems.append(
-                f"{path}:{line}:1: minutes {label} ({minutes:g}) cannot be met: {exc.message}"
-            )
-    return problems
+    request = RenderRequest(practice=str(path), output=path.with_suffix(".mp3"))
+    return range_problems(path, script, request)
 
 
 @cli.command()

@@ -3,7 +3,9 @@
 ``lay_out()`` walks the script with the plan's repeat counts and pause lengths and
 produces a flat, sorted list of events (speech, bells, breathing cues), the silences the
 background may rise in or fade down for, the chapters, and the exact total. Sidecars,
-chapters and the transcript all come from here, never from estimates.
+chapters and the transcript all come from here, never from estimates. A ``[rotate]``
+plays its next alternative each time it is reached, so the transcript holds the words
+really spoken in each round. Speech events are keyed by the written text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from dataclasses import dataclass
 
 from kindvoice.audio import ms_to_samples
 from kindvoice.template.fit import Plan
-from kindvoice.template.model import Bell, Breathe, Node, Pause, Repeat, Script, Speech
+from kindvoice.template.model import (
+    Bell,
+    Breathe,
+    Gate,
+    Node,
+    Pause,
+    Repeat,
+    Rotate,
+    Script,
+    Speech,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ def lay_out(
     """Place every node of ``script`` by ``plan``; the total equals ``plan.total_samples``."""
     events: list[Event] = []
     quiet: list[Quiet] = []
+    visits: dict[int, int] = {}  # rotate uid -> times reached (the solver counts the same way)
     t = lead_in_samples
 
     def walk(nodes: Sequence[Node]) -> None:
@@ -110,6 +123,12 @@ def lay_out(
             elif isinstance(node, Repeat):
                 for _ in range(plan.count(node)):
                     walk(node.body)
+            elif isinstance(node, Rotate):
+                visit = visits.get(node.uid, 0)
+                visits[node.uid] = visit + 1
+                walk(node.alternatives[visit % len(node.alternatives)])
+            elif isinstance(node, Gate):
+                raise ValueError(f"{node.pos}: gates must be resolved before the timeline")
 
     starts: list[tuple[str, int]] = []
     for section in script.sections:

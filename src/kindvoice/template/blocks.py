@@ -71,6 +71,7 @@ class OpenBlock:
     written: bool = False  # has text, variables or markers (even if values leave it silent)
     done: list[tuple[Node, ...]] = field(default_factory=list)
     part_pos: Pos | None = None  # where the current alternative starts
+    gap: Pos | None = None  # a blank line stood before the opener
 
     @property
     def label(self) -> str:

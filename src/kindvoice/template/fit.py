@@ -12,17 +12,33 @@ all in samples, once the real length of every phrase is known. ``solve()`` then
 
 An impossible target raises ``Infeasible`` with the feasible range; pure and fast, so it is
 tested with property tests and no audio.
+
+A ``[rotate]`` (``Rot``) plays its n-th alternative on its n-th visit, so the rounds of a
+repeat around one differ in length: such a repeat is measured round by round, in play
+order, exactly as the timeline will place it. Gates are resolved before the layout is
+built (``template.gating.select``).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kindvoice.audio import ms_to_samples
-from kindvoice.template.model import Bell, Breathe, Node, Pause, Repeat, Script, Speech
+from kindvoice.template.model import (
+    Bell,
+    Breathe,
+    Gate,
+    Node,
+    Pause,
+    Repeat,
+    Rotate,
+    Script,
+    Speech,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,15 @@ class Rep:
     children: tuple[Item, ...]
 
 
-Item = Fixed | Elastic | Rep
+@dataclass(frozen=True)
+class Rot:
+    """A rotate: visit n plays ``alternatives[n % len]``."""
+
+    uid: int
+    alternatives: tuple[tuple[Item, ...], ...]
+
+
+Item = Fixed | Elastic | Rep | Rot
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,26 @@ class Layout:
 
     items: tuple[Item, ...]
     edge_samples: int = 0
+
+    @functools.cached_property
+    def rotating(self) -> frozenset[int]:
+        """The uids of the repeats with a rotate inside: their rounds differ."""
+        found: set[int] = set()
+
+        def visit(items: Sequence[Item]) -> bool:
+            any_rot = False
+            for item in items:
+                if isinstance(item, Rot):
+                    any_rot = True
+                    for block in item.alternatives:
+                        visit(block)
+                elif isinstance(item, Rep) and visit(item.children):
+                    found.add(item.uid)
+                    any_rot = True
+            return any_rot
+
+        visit(self.items)
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -120,6 +164,12 @@ def build_layout(
                 items.append(
                     Rep(node.uid, node.min_count, node.max_count, tuple(convert(node.body)))
                 )
+            elif isinstance(node, Rotate):
+                items.append(
+                    Rot(node.uid, tuple(tuple(convert(block)) for block in node.alternatives))
+                )
+            elif isinstance(node, Gate):
+                raise ValueError(f"{node.pos}: gates must be resolved before the layout")
         return items
 
     items: list[Item] = []
@@ -156,12 +206,17 @@ def _elastic_repeats(items: Sequence[Item]) -> list[Rep]:
             if item.max_count > item.min_count:
                 found.append(item)
             found.extend(_elastic_repeats(item.children))
+        elif isinstance(item, Rot):
+            for block in item.alternatives:
+                found.extend(_elastic_repeats(block))
     return found
 
 
 def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
     fixed = layout.edge_samples
     mult: dict[int, tuple[Elastic, int]] = {}
+    visits: dict[int, int] = {}
+    rotating = layout.rotating
 
     def walk(items: Sequence[Item], times: int) -> None:
         nonlocal fixed
@@ -171,6 +226,14 @@ def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
             elif isinstance(item, Elastic):
                 _, before = mult.get(item.uid, (item, 0))
                 mult[item.uid] = (item, before + times)
+            elif isinstance(item, Rot):
+                for _ in range(times):  # each visit plays the next alternative
+                    visit = visits.get(item.uid, 0)
+                    visits[item.uid] = visit + 1
+                    walk(item.alternatives[visit % len(item.alternatives)], 1)
+            elif item.uid in rotating:  # rounds differ: play them one by one
+                for _ in range(times * counts.get(item.uid, item.min_count)):
+                    walk(item.children, 1)
             else:
                 walk(item.children, times * counts.get(item.uid, item.min_count))
 

@@ -40,6 +40,9 @@ class Speech:
     pos: Pos
     text: str
     spoken: str = ""
+    # a blank line stands before it: a paragraph gap where it follows speech across the edge
+    # of a gated or rotating block (see ``template.gating``)
+    lead_gap: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.spoken:

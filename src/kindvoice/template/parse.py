@@ -309,7 +309,8 @@ class _Body:
         target = self.target()
         if self.gap is not None and target and isinstance(target[-1], Speech):
             target.append(Pause(self.uid(), self.gap, 0, 0, paragraph=True))
-        self.add(Speech(self.uid(), pos, text, respell(text, self.meta.pronounce)))
+        spoken = respell(text, self.meta.pronounce)
+        self.add(Speech(self.uid(), pos, text, spoken, lead_gap=self.gap is not None))
 
     # -- markers
 
@@ -324,11 +325,14 @@ class _Body:
         elif word == "breathe":
             self.add(self.breathe(args, pos))
         elif word in blocks.OPENERS:
-            self.blocks.append(blocks.open_block(word, args, pos, self.uid()))
-            self.gap = None
+            block = blocks.open_block(word, args, pos, self.uid())
+            block.gap = self.gap
+            self.blocks.append(block)
+            if word == "repeat":  # no paragraph gaps at a repeat's edges
+                self.gap = None
         elif word == "or":
             blocks.alternative(self.blocks, pos, args)
-            self.gap = None
+            self.gap = self.blocks[-1].gap  # each alternative follows what stands before
         elif word in blocks.CLOSERS:
             node = blocks.close_block(self.blocks, word, args, pos)
             if node is None:

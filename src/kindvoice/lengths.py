@@ -1,0 +1,212 @@
+"""Lengths: each phrase measured once, then any length solved on durations alone.
+
+``measure_speech`` synthesizes a script's phrases (from their spoken text, keyed by the
+written one) and gathers what the solver needs; ``fit_length`` chooses the gated blocks
+for a length and solves it. ``range_problems`` is ``validate``'s check that a script can be
+rendered at every whole minute of its ``minutes`` range: the speech is measured once and
+each minute is only solved, so the check stays cheap. When a ``[from]`` / ``[under]`` block
+is what makes a length impossible, the problem names that gate's file:line:col.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kindvoice.audio import Mono, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.errors import LengthError, TemplateError
+from kindvoice.settings import RenderRequest
+from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
+from kindvoice.template.gating import choices, select
+from kindvoice.template.model import Bell, Gate, Script
+
+#: progress callback: (stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+def clock(samples: int) -> str:
+    """A length as m:ss (or h:mm:ss) for messages."""
+    total = round(samples_to_s(samples))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What the solver needs besides the script: every sound's length in samples."""
+
+    speech_samples: Mapping[str, int]  # written text -> samples
+    paragraph_gap: int
+    edges: int  # lead-in plus tail
+    bell_samples: Callable[[str | None, int], int]
+    voice_label: str
+
+
+def fit_length(
+    script: Script, measure: Measure, minutes: float, flip: frozenset[int] = frozenset()
+) -> tuple[Script, Layout, Plan]:
+    """The script as it plays at ``minutes`` (gates chosen), its layout and the solver's
+    plan; ``flip`` inverts those gates (to find which gate makes a length impossible).
+    Raises ``LengthError`` with the feasible range when the length cannot be met."""
+    target = s_to_samples(minutes * 60.0)
+    played = select(script, minutes * 60_000.0, flip)
+    meta = script.meta
+    if not played.sections:
+        raise LengthError(
+            f'"{meta.id}" has nothing to play at {clock(target)}: every block is gated out.'
+        )
+    layout = build_layout(
+        played,
+        measure.speech_samples,
+        paragraph_gap_samples=measure.paragraph_gap,
+        bell_samples=measure.bell_samples,
+        edge_samples=measure.edges,
+    )
+    span = meta.minutes.max - meta.minutes.min
+    position = (minutes - meta.minutes.min) / span if span > 0 else 0.5
+    try:
+        return played, layout, solve(layout, target, position)
+    except Infeasible as exc:
+        high = "no upper limit" if exc.high is None else clock(exc.high)
+        runs = f"runs {clock(exc.low)} to {high}"
+        if exc.near is not None:
+            runs += f" (nearest: {clock(exc.near[0])} or {clock(exc.near[1])})"
+        raise LengthError(
+            f'"{meta.id}" {runs} with {measure.voice_label}; {clock(target)} asked.'
+        ) from None
+
+
+def check_bells(script: Script) -> None:
+    """Every ``[bell NAME]`` names a bell the soundscapes have (gated blocks included)."""
+    from kindvoice.sound.bells import bell_names
+
+    for bell in (node for node in script.nodes() if isinstance(node, Bell)):
+        if bell.kind is not None and bell.kind not in bell_names():
+            raise TemplateError(
+                bell.pos.file,
+                bell.pos.line,
+                bell.pos.col,
+                f"Unknown bell '{bell.kind}'. Choose one of: {', '.join(bell_names())}",
+            )
+
+
+def measure_speech(
+    request: RenderRequest, script: Script, progress: Progress | None = None
+) -> tuple[Measure, dict[str, Mono]]:
+    """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
+    text, keyed by its written text, and the lengths the solver needs."""
+    from kindvoice.pipeline import _default_voice
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
+    from kindvoice.speech.base import EngineSpec
+    from kindvoice.speech.cache import PhraseCache
+    from kindvoice.speech.synth import synthesize_phrases
+
+    rate = request.voice.rate or script.meta.voice_rate or 1.0
+    spec = EngineSpec(
+        request.voice.engine, request.voice.voice, rate, request.voice.sentence_gap_ms
+    )
+    texts = script.spoken_texts()
+    cache = PhraseCache() if request.use_cache else None
+    report = (lambda done, total: progress("speech", done, total)) if progress else None
+    unique = list(dict.fromkeys(texts.values()))
+    audio = synthesize_phrases(spec, unique, cache, request.workers, report)
+    phrases = {written: audio[spoken] for written, spoken in texts.items()}
+    mix = request.mix
+    measure = Measure(
+        {text: len(sound) for text, sound in phrases.items()},
+        ms_to_samples(request.voice.paragraph_gap_ms),
+        ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
+        lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
+        f"voice {spec.voice or _default_voice(spec.engine)} at rate {rate:g}",
+    )
+    return measure, phrases
+
+
+def range_minutes(low: float, high: float) -> list[float]:
+    """The lengths validate tries: the range's ends and every whole minute between."""
+    whole = range(math.ceil(low), math.floor(high) + 1)
+    return sorted({low, high, *(float(m) for m in whole)})
+
+
+def range_problems(path: Path, script: Script, request: RenderRequest) -> list[str]:
+    """Problems (file:line:col lines) for the lengths of the ``minutes`` range this script
+    cannot fill with ``request``'s voice; empty when every whole minute works.
+
+    Every phrase, gated blocks included, is synthesized once; each minute is then solved on
+    durations only. A length that fails only because of one gate (it works with that gate
+    the other way round) is reported at the gate; consecutive minutes failing for the same
+    reason are reported once, by their first and last minute."""
+    check_bells(script)
+    measure, _ = measure_speech(request, script)
+    m = script.meta.minutes
+    minutes_line = _key_line(path, "minutes")
+    failures: list[tuple[float, str, Gate | None]] = []
+    for minutes in range_minutes(m.min, m.max):
+        try:
+            fit_length(script, measure, minutes)
+        except LengthError as exc:
+            failures.append((minutes, exc.message, _blame(script, measure, minutes)))
+
+    def label(minutes: float) -> str:
+        if minutes == m.min:
+            return f"min ({minutes:g})"
+        if minutes == m.max:
+            return f"max ({minutes:g})"
+        return f"{minutes:g}"
+
+    problems: list[str] = []
+    runs: list[list[tuple[float, str, Gate | None]]] = []
+    allowed = range_minutes(m.min, m.max)
+    for failure in failures:
+        last = runs[-1][-1] if runs else None
+        adjacent = last is not None and allowed.index(failure[0]) == allowed.index(last[0]) + 1
+        if last is not None and adjacent and failure[2] is last[2]:
+            runs[-1].append(failure)
+        else:
+            runs.append([failure])
+    for run in runs:
+        first, final = run[0], run[-1]
+        gate = first[2]
+        where = f"{gate.pos}" if gate is not None else f"{path}:{minutes_line}:1"
+        cause = ""
+        if gate is not None:
+            state = "in" if gate.is_open(first[0] * 60_000) else "out"
+            cause = f" with the {gate.label} block on line {gate.pos.line} {state}"
+        problems.append(f"{where}: minutes {label(first[0])} cannot be met{cause}: {first[1]}")
+        if final is not first:
+            between = f" (nor any whole minute from {first[0]:g})"
+            problems.append(
+                f"{where}: minutes {label(final[0])} cannot be met{cause}{between}: {final[1]}"
+            )
+    return problems
+
+
+def _blame(script: Script, measure: Measure, minutes: float) -> Gate | None:
+    """The one gate whose other state would make ``minutes`` possible, if there is one."""
+    found = [
+        choice.gate
+        for choice in choices(script, minutes * 60_000.0)
+        if choice.reached and _fits(script, measure, minutes, frozenset({choice.gate.uid}))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _fits(script: Script, measure: Measure, minutes: float, flip: frozenset[int]) -> bool:
+    try:
+        fit_length(script, measure, minutes, flip)
+    except LengthError:
+        return False
+    return True
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level front-matter key (1 when absent or unreadable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return 1
+    rows = enumerate(text.splitlines(), start=1)
+    return next((i for i, row in rows if row.startswith(f"{key}:")), 1)
