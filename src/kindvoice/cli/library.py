@@ -3,6 +3,7 @@ validate, new."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from kindvoice.cli.app import cli
 from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
+from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
 
 
@@ -80,7 +82,16 @@ def show(ctx: click.Context, practice: str) -> None:
     is_flag=True,
     help="Only check the format; skip speaking the script to test its minutes range.",
 )
-def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
+@click.option("--engine", help="Speech engine for the length check (default: the render default).")
+@click.option("--voice", help="Voice for the length check (default: the engine's).")
+@click.option("--rate", type=float, help="Speaking pace for the length check (1.0 = normal).")
+def validate(
+    paths: tuple[Path, ...],
+    no_length_check: bool,
+    engine: str | None,
+    voice: str | None,
+    rate: float | None,
+) -> None:
     """Check template files; every problem is reported as file:line:col.
 
     Besides the format, every whole minute of the script's ``minutes`` range (and both
@@ -89,11 +100,15 @@ def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
     [from]/[under] block makes impossible is reported at that block's line."""
     from kindvoice.template.parse import load_template
 
+    defaults = VoiceSettings()
+    voice_settings = dataclasses.replace(
+        defaults, engine=engine or defaults.engine, voice=voice, rate=rate
+    )
     failed = 0
     for path in paths:
         try:
             script = load_template(path)
-            problems = [] if no_length_check else _length_problems(path, script)
+            problems = [] if no_length_check else _length_problems(path, script, voice_settings)
         except KindvoiceError as exc:
             failed += 1
             click.echo(exc.format_message(), err=True)
@@ -108,13 +123,13 @@ def validate(paths: tuple[Path, ...], no_length_check: bool) -> None:
         raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
 
 
-def _length_problems(path: Path, script: Script) -> list[str]:
+def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[str]:
     """The lengths of the script's ``minutes`` range (every whole minute and both ends) it
-    cannot fill with the default voice, as file:line:col lines."""
+    cannot fill with ``voice``, as file:line:col lines."""
     from kindvoice.lengths import range_problems
     from kindvoice.settings import RenderRequest
 
-    request = RenderRequest(practice=str(path), output=path.with_suffix(".mp3"))
+    request = RenderRequest(practice=str(path), output=path.with_suffix(".mp3"), voice=voice)
     return range_problems(path, script, request)
 
 
