@@ -278,8 +278,8 @@ class _Body:
         for token in _tokenize(line, bullet.end() if bullet else 0, line_no, self.file):
             if isinstance(token, _Marker):
                 self.flush()
-                if not token.content.startswith("/"):
-                    self.mark_written()
+                if not token.content.startswith("/") and token.content.split()[0] != "or":
+                    self.mark_written()  # closers and [or] end a block, they are not in it
                 self.marker(token.content, token.pos)
             elif isinstance(token, var.VarUse):
                 self.mark_written()
