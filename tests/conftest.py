@@ -28,6 +28,20 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["KINDVOICE_CACHE_DIR"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_default_engine() -> Iterator[None]:
+    """espeak-ng speaks whenever a test names no engine: the mixing, export and publishing
+    tests need a voice, not a natural one, and Kokoro costs about a CPU-second per second
+    of speech. The tests of the default (Kokoro) drop the variable themselves."""
+    old = os.environ.get("KINDVOICE_ENGINE")
+    os.environ["KINDVOICE_ENGINE"] = "pyttsx3"
+    yield
+    if old is None:
+        os.environ.pop("KINDVOICE_ENGINE", None)
+    else:
+        os.environ["KINDVOICE_ENGINE"] = old
+
+
 @dataclass
 class Run:
     code: int

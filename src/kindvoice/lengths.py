@@ -98,16 +98,13 @@ def measure_speech(
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text, keyed by its written text, and the lengths the solver needs."""
-    from kindvoice.pipeline import _default_voice
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
-    from kindvoice.speech.base import EngineSpec
+    from kindvoice.speech.base import choose_voice, voice_description
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
-    rate = request.voice.rate or script.meta.voice_rate or 1.0
-    spec = EngineSpec(
-        request.voice.engine, request.voice.voice, rate, request.voice.sentence_gap_ms
-    )
+    meta = script.meta
+    spec = choose_voice(request.voice, rate=meta.voice_rate, language=meta.language)
     texts = script.spoken_texts()
     cache = PhraseCache() if request.use_cache else None
     report = (lambda done, total: progress("speech", done, total)) if progress else None
@@ -120,7 +117,7 @@ def measure_speech(
         ms_to_samples(request.voice.paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
-        f"voice {spec.voice or _default_voice(spec.engine)} at rate {rate:g}",
+        voice_description(spec),
     )
     return measure, phrases
 

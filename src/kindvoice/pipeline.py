@@ -162,10 +162,6 @@ def prepare(
     )
 
 
-def _default_voice(engine: str) -> str:
-    return {"piper": "joe", "pyttsx3": "en-us"}.get(engine, "default")
-
-
 def master_voice(
     phrases: dict[str, Mono], target_lufs: float, ceiling_db: float, channels: int, gap: int
 ) -> tuple[dict[str, Mono], float]:
@@ -352,6 +348,7 @@ def render(
                 chapters=chapters,
                 total_samples=stop - start,
                 practice_id=meta.id,
+                voice=prepared.engine_label,
                 cover_jpeg=cover_jpeg,
                 track=track,
             ),

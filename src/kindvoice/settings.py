@@ -6,17 +6,28 @@ the names: ``_ms`` milliseconds, ``_db`` decibels, ``_lufs`` LUFS, ``_lu`` loudn
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+#: the engine that speaks when none is named: Kokoro, the natural voice
+DEFAULT_ENGINE = "kokoro"
+#: an environment variable that names another default engine (e.g. "piper" for drafts)
+ENGINE_ENV = "KINDVOICE_ENGINE"
+
+
+def default_engine() -> str:
+    """The engine used when neither the command line nor the template names one."""
+    return os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
     """Which engine speaks, with which voice, how fast (1.0 = the engine's normal pace)."""
 
-    engine: str = "pyttsx3"
-    voice: str | None = None
-    rate: float | None = None  # None: the template's ``voice.rate``, else 1.0
+    engine: str | None = None  # None: the template's ``voice.engine``, else default_engine()
+    voice: str | None = None  # None: the template's ``voice.name``, else the engine's default
+    rate: float | None = None  # None: the template's ``voice.rate``, else the engine's default
     paragraph_gap_ms: int = 900  # the natural gap between paragraphs
     sentence_gap_ms: int = 450  # silence between sentences (engines that add none)
 

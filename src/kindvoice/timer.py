@@ -286,13 +286,12 @@ def build_timer(
 
 def _welcome_samples(text: str, request: RenderRequest, meta: Meta) -> int:
     """The spoken welcome's length: synthesized now (and cached, so the render reuses it)."""
-    from kindvoice.speech.base import EngineSpec
+    from kindvoice.speech.base import choose_voice
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
-    voice = request.voice
-    rate = voice.rate or meta.voice_rate or 1.0  # the same rule as pipeline.prepare
-    engine = EngineSpec(voice.engine, voice.voice, rate, voice.sentence_gap_ms)
+    # the same choice as the render's (lengths.measure_speech)
+    engine = choose_voice(request.voice, rate=meta.voice_rate, language=meta.language)
     cache = PhraseCache() if request.use_cache else None
     return len(synthesize_phrases(engine, [text], cache, request.workers)[text])
 

@@ -146,13 +146,17 @@ def voice_options(func: F) -> F:
         [
             click.option(
                 "--engine",
-                default="pyttsx3",
-                show_default=True,
-                help="Speech engine: pyttsx3 (espeak-ng) or piper (neural).",
+                help="Speech engine: kokoro (natural, the default), piper (neural, fast) or"
+                " pyttsx3 (espeak-ng, a quick draft). $KINDVOICE_ENGINE sets the default.",
             ),
-            click.option("--voice", help="Voice id (pyttsx3), or 'joe' / a .onnx path (piper)."),
             click.option(
-                "--rate", type=float, help="Speaking pace; 1.0 is the engine's normal pace."
+                "--voice",
+                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ...",
+            ),
+            click.option(
+                "--rate",
+                type=float,
+                help="Speaking pace: 1.0 is the engine's normal pace (kokoro: 0.9 unless set).",
             ),
             click.option(
                 "--var",

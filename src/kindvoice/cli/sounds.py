@@ -153,7 +153,7 @@ def sounds_preview(
 @click.option("--bell", default="bowl", show_default=True, help="bowl, soft, bright or chime.")
 @background_option
 @click.option("--welcome", help="One line spoken during the warm-up.")
-@click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine (welcome).")
+@click.option("--engine", help="Speech engine for the welcome (default: kokoro).")
 @click.option("--voice", help="Voice for the welcome.")
 @click.option("--rate", type=float, help="Speaking pace for the welcome.")
 @click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
@@ -168,7 +168,7 @@ def timer(
     bell: str,
     background: str | None,
     welcome: str | None,
-    engine: str,
+    engine: str | None,
     voice: str | None,
     rate: float | None,
     mono: bool,

@@ -1,21 +1,74 @@
-"""Commands about speech: the voices an engine offers, and the phrase cache."""
+"""Commands about speech: the voices the engines offer (and a sample of each), and the
+phrase cache."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from kindvoice.cli.app import cli
+from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.render import output_option
 
 
-@cli.command()
-@click.option("--engine", default="pyttsx3", show_default=True, help="Speech engine.")
-def voices(engine: str) -> None:
-    """List the voices an engine offers."""
+@cli.group(invoke_without_command=True)
+@click.option("--engine", help="Only this engine's voices (kokoro, piper, pyttsx3).")
+@click.pass_context
+def voices(ctx: click.Context, engine: str | None) -> None:
+    """List the voices: each engine's, with language and a short description. The voice
+    marked * is the one used when none is named."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kindvoice.settings import default_engine
+    from kindvoice.speech.base import engine_class, engine_names
     from kindvoice.speech.synth import list_voices
 
-    for v in list_voices(engine):
-        mark = "*" if v.default else " "
-        click.echo(f"{mark} {v.id:<28} {v.name}  {v.language}")
+    names = [engine] if engine else sorted(engine_names(), key=lambda n: n != default_engine())
+    for name in names:
+        engine_class(name)  # an unknown engine: one line with the choices
+        default = " (the default engine)" if name == default_engine() else ""
+        click.echo(f"{name}{default}:")
+        infos = list_voices(name)
+        shown = infos if engine or len(infos) <= 20 else [v for v in infos if v.default]
+        for v in shown:
+            mark = "*" if v.default and default else " "
+            click.echo(f"  {mark} {v.id:<14} {v.language:<7} {v.name}")
+        if len(shown) < len(infos):
+            click.echo(
+                f"    ... and {len(infos) - len(shown)} more: kindvoice voices --engine {name}"
+            )
+
+
+@voices.command("preview")
+@click.argument("voice")
+@output_option
+@click.option("--engine", help="The engine of VOICE (default: the default engine).")
+@click.option("--rate", type=float, help="Speaking pace (default: the engine's).")
+@click.pass_context
+def voices_preview(
+    ctx: click.Context,
+    voice: str,
+    output: Path,
+    force: bool,
+    engine: str | None,
+    rate: float | None,
+) -> None:
+    """Speak the same short passage (about 20 seconds) with VOICE, to compare voices."""
+    from kindvoice.cli.app import check_rate
+    from kindvoice.pipeline import render
+    from kindvoice.settings import RenderRequest, VoiceSettings
+    from kindvoice.speech.samples import sample_template
+
+    check_rate(rate)
+    request = RenderRequest(
+        practice=str(sample_template()),
+        output=output,
+        minutes=None,
+        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+        templates_dir=ctx.obj["templates_dir"],
+    )
+    result = render(request, progress=Bar(not ctx.obj["quiet"]), title=f"Voice sample: {voice}")
+    click.echo(f"{result.seconds:.1f} s sample of {voice} -> {result.path}")
 
 
 @cli.group()

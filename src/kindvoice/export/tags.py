@@ -2,7 +2,8 @@
 
 MP3 (and WAV) get ID3v2.3, which every phone reads: TIT2/TPE1/TALB/TCON "Meditation",
 COMM with the summary, USLT with the spoken text, and CTOC/CHAP chapters in milliseconds
-from the ``##`` sections, APIC with the cover and TRCK for a course. FLAC, Opus and Ogg
+from the ``##`` sections, APIC with the cover, TRCK for a course and
+TXXX "kindvoice voice" naming the voice that spoke. FLAC, Opus and Ogg
 Vorbis get Vorbis comments with the same facts, ``CHAPTERnnn``/``CHAPTERnnnNAME``
 chapters and a picture block; M4A gets iTunes atoms (its chapters are written by the
 encoder, ``ffmpeg_encode``, because mutagen cannot write MP4 chapters).
@@ -56,6 +57,7 @@ class TagInfo:
     practice_id: str = ""
     cover_jpeg: bytes | None = None  # front cover (APIC, covr, METADATA_BLOCK_PICTURE)
     track: tuple[int, int] | None = None  # (n, of N) in a course
+    voice: str = ""  # who spoke: "kokoro voice heart at rate 0.9"
 
 
 def _ms(samples: int) -> int:
@@ -74,6 +76,8 @@ def _id3_frames(info: TagInfo) -> list[object]:
     ]
     if info.practice_id:
         frames.append(TXXX(encoding=3, desc="kindvoice practice", text=info.practice_id))
+    if info.voice:
+        frames.append(TXXX(encoding=3, desc="kindvoice voice", text=info.voice))
     if info.track is not None:
         frames.append(TRCK(encoding=3, text=f"{info.track[0]}/{info.track[1]}"))
     if info.cover_jpeg is not None:
@@ -155,6 +159,8 @@ def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
         if info.practice_id:
             practice = MP4FreeForm(info.practice_id.encode("utf-8"))
             mp4.tags["----:org.kindvoice:practice"] = [practice]
+        if info.voice:
+            mp4.tags["----:org.kindvoice:voice"] = [MP4FreeForm(info.voice.encode("utf-8"))]
         if info.track is not None:
             mp4.tags["trkn"] = [info.track]
         if info.cover_jpeg is not None:
@@ -187,6 +193,8 @@ def _vorbis_comments(file: FLAC | OggOpus | OggVorbis, info: TagInfo) -> None:
     file["LYRICS"] = info.transcript
     if info.practice_id:
         file["KINDVOICE_PRACTICE"] = info.practice_id
+    if info.voice:
+        file["KINDVOICE_VOICE"] = info.voice
     if info.track is not None:
         file["TRACKNUMBER"] = str(info.track[0])
         file["TRACKTOTAL"] = str(info.track[1])

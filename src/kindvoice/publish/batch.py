@@ -198,7 +198,7 @@ def job_from_row(
         minutes=minutes,
         variables=_variables(fields.get("variables"), row),
         voice=VoiceSettings(
-            engine=_text(fields, "engine") or "pyttsx3", voice=_text(fields, "voice"), rate=rate
+            engine=_text(fields, "engine"), voice=_text(fields, "voice"), rate=rate
         ),
         mix=MixSettings(background=_text(fields, "background")),
         export=export_settings(

@@ -11,6 +11,12 @@ A plan is YAML::
     background: brown         # optional: engine, voice, rate, variables, quality, format
     base_url: https://example.org/kindness   # optional: also write the podcast feed
 
+Instead of ``days``, ``practices`` and the minutes, a plan may give ``weeks``: a list of
+weeks, each with its ``practices`` (one a day, in order; fewer than seven are cycled) and
+its ``minutes`` (one number, or ``[from, to]`` growing across the week). A practice entry
+may be a mapping ``{practice: id, minutes: 5}`` to fix that day's length. Shipped plans
+(``meditations/courses/<name>.yaml``, for example ``starter``) are found by name.
+
 Lengths grow linearly from start to end, rounded to whole minutes and clamped to what
 each practice can fill with the chosen voice (its feasible range, measured with the real
 speech). The series renders through the batch machinery (parallel, skipping what is up
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import UsageError, closest
+from kindvoice.errors import UnknownNameError, UsageError, closest
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -59,7 +65,10 @@ PLAN_KEYS = (
     "format",
     "base_url",
     "private",
+    "weeks",
 )
+WEEK_KEYS = ("practices", "minutes")
+DAYS_A_WEEK = 7
 FORMATS = ("mp3", "m4a", "opus", "ogg", "flac")
 PLAYLIST = "playlist.m3u"
 
@@ -77,7 +86,7 @@ class CoursePlan:
     description: str = ""
     unit: str = "Day"  # "Day" for days:, "Session" for sessions:
     background: str | None = None
-    engine: str = "pyttsx3"
+    engine: str | None = None  # None: the default engine
     voice: str | None = None
     rate: float | None = None
     variables: dict[str, str] = field(default_factory=dict, hash=False)
@@ -85,6 +94,8 @@ class CoursePlan:
     format: str = "mp3"
     base_url: str | None = None
     private: bool = False
+    #: (practice, wanted minutes) per session, from ``weeks:``; empty: cycle ``practices``
+    schedule: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,78 @@ def _number(data: Mapping[str, Any], key: str, where: Path) -> float:
     return float(value)
 
 
+def bundled_plans_dir() -> Path:
+    """The shipped course plans: ``courses/`` in the bundled practice folder."""
+    from kindvoice.template.library import bundled_dir
+
+    return bundled_dir() / "courses"
+
+
+def shipped_plans() -> list[str]:
+    """The names of the shipped plans (``starter``, ...)."""
+    folder = bundled_plans_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def resolve_plan(name_or_path: str) -> Path:
+    """A plan file: ``name_or_path`` itself when it is a file, else a shipped plan's name."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return candidate
+    shipped = bundled_plans_dir() / f"{name_or_path}.yaml"
+    if "/" not in name_or_path and shipped.is_file():
+        return shipped
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        raise UsageError(f"Plan file '{name_or_path}' not found: check the path, or give a name.")
+    raise UnknownNameError("course plan", name_or_path, shipped_plans())
+
+
+def _week(week: object, number: int, base: Path, where: Path) -> list[tuple[str, float]]:
+    """One ``weeks:`` entry as seven (practice, wanted minutes) days."""
+    label = f"{where}: week {number}"
+    if not isinstance(week, Mapping):
+        raise UsageError(f"{label} must be a mapping (practices:, minutes:).")
+    for key in week:
+        if key not in WEEK_KEYS:
+            near = closest(str(key), WEEK_KEYS)
+            hint = f" Did you mean '{near}'?" if near else ""
+            raise UsageError(f"{label}: unknown key '{key}'.{hint} Keys: {', '.join(WEEK_KEYS)}")
+    entries = week.get("practices")
+    if not isinstance(entries, list) or not entries:
+        raise UsageError(f"{label}: 'practices' must list at least one practice id or path.")
+    minutes = week.get("minutes")
+    span = minutes if isinstance(minutes, list) else [minutes, minutes]
+    if len(span) != 2:
+        raise UsageError(f"{label}: 'minutes' must be a number or [from, to].")
+    low, high = (_number({"minutes": m}, "minutes", where) for m in span)
+    days: list[tuple[str, float]] = []
+    for i, wanted in enumerate(course_lengths(DAYS_A_WEEK, low, high)):
+        entry = entries[i % len(entries)]
+        length: float = wanted
+        if isinstance(entry, Mapping):
+            if set(entry) - {"practice", "minutes"} or "practice" not in entry:
+                raise UsageError(f"{label}: a practice entry is an id or {{practice:, minutes:}}.")
+            if "minutes" in entry:
+                length = _number(entry, "minutes", where)
+            entry = entry["practice"]
+        days.append((_practice_path(str(entry), base), length))
+    return days
+
+
+def _weeks(data: Mapping[str, Any], path: Path) -> tuple[tuple[str, float], ...]:
+    clash = [
+        k for k in ("days", "sessions", "practices", "start_minutes", "end_minutes") if k in data
+    ]
+    if clash:
+        raise UsageError(
+            f"{path}: 'weeks' replaces {', '.join(repr(k) for k in clash)}; drop them."
+        )
+    weeks = data["weeks"]
+    if not isinstance(weeks, list) or not weeks:
+        raise UsageError(f"{path}: 'weeks' must list at least one week.")
+    return tuple(d for n, w in enumerate(weeks, 1) for d in _week(w, n, path.parent, path))
+
+
 def load_plan(path: Path) -> CoursePlan:
     """Read and check a course plan; every problem names the file and the key."""
     try:
@@ -124,17 +207,25 @@ def load_plan(path: Path) -> CoursePlan:
     title = str(data.get("title") or "").strip()
     if not title:
         raise UsageError(f"{path}: the plan needs a 'title'.")
-    if ("days" in data) == ("sessions" in data):
-        raise UsageError(f"{path}: give 'days' or 'sessions' (how many), one of the two.")
-    unit = "Day" if "days" in data else "Session"
-    count = data.get("days", data.get("sessions"))
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 999:
-        raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to 999.")
-    practices = data.get("practices")
-    if isinstance(practices, str):
-        practices = [practices]
-    if not isinstance(practices, list) or not practices:
-        raise UsageError(f"{path}: 'practices' must list at least one practice id or path.")
+    schedule = _weeks(data, path) if "weeks" in data else ()
+    practices: Any
+    if schedule:
+        unit, count, practices = "Day", len(schedule), list(dict.fromkeys(p for p, _ in schedule))
+        data = {**data, "start_minutes": schedule[0][1], "end_minutes": schedule[-1][1]}
+    else:
+        if ("days" in data) == ("sessions" in data):
+            raise UsageError(
+                f"{path}: give 'days' or 'sessions' (how many), or 'weeks', one of them."
+            )
+        unit = "Day" if "days" in data else "Session"
+        count = data.get("days", data.get("sessions"))
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 999:
+            raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to 999.")
+        practices = data.get("practices")
+        if isinstance(practices, str):
+            practices = [practices]
+        if not isinstance(practices, list) or not practices:
+            raise UsageError(f"{path}: 'practices' must list at least one practice id or path.")
     fmt = str(data.get("format") or "mp3").lower().lstrip(".")
     if fmt not in FORMATS:
         raise UsageError(f"{path}: unknown format '{fmt}'. Choose one of: {', '.join(FORMATS)}")
@@ -152,7 +243,7 @@ def load_plan(path: Path) -> CoursePlan:
         description=str(data.get("description") or ""),
         unit=unit,
         background=data.get("background"),
-        engine=str(data.get("engine") or "pyttsx3"),
+        engine=str(data["engine"]) if data.get("engine") else None,
         voice=data.get("voice"),
         rate=float(rate) if rate is not None else None,
         variables={str(k): "" if v is None else str(v) for k, v in variables.items()},
@@ -160,6 +251,7 @@ def load_plan(path: Path) -> CoursePlan:
         format=fmt,
         base_url=data.get("base_url"),
         private=bool(data.get("private", False)),
+        schedule=schedule,
     )
 
 
@@ -221,9 +313,12 @@ def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[S
     ranges = {p: feasible_minutes(plan, p, templates_dir) for p in dict.fromkeys(plan.practices)}
     width = max(2, len(str(plan.count)))
     sessions: list[Session] = []
-    lengths = course_lengths(plan.count, plan.start_minutes, plan.end_minutes)
-    for i, wanted in enumerate(lengths):
-        practice = plan.practices[i % len(plan.practices)]
+    days = plan.schedule or tuple(
+        (plan.practices[i % len(plan.practices)], float(m))
+        for i, m in enumerate(course_lengths(plan.count, plan.start_minutes, plan.end_minutes))
+    )
+    for i, (practice, length) in enumerate(days):
+        wanted = round(length)
         low, high, pid, title, summary = ranges[practice]
         minutes = max(low, wanted if high is None else min(wanted, high))
         if minutes != wanted:

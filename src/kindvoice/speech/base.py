@@ -25,6 +25,7 @@ from scipy.signal import resample_poly
 
 from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
 from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.settings import VoiceSettings, default_engine
 
 # Bump when finish_phrase() changes what it makes of an engine's output: old cache
 # entries then stop matching instead of being served.
@@ -57,6 +58,10 @@ class Engine(ABC):
     """A text-to-speech engine. Subclasses set ``name`` and register with ``@register``."""
 
     name: ClassVar[str]
+    #: the pace when neither the template nor the command line names one
+    default_rate: ClassVar[float] = 1.0
+    #: the voice used when none is named, as ``voice_label`` shows it
+    default_voice: ClassVar[str] = "default"
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
@@ -84,7 +89,14 @@ class Engine(ABC):
     @property
     def voice_label(self) -> str:
         """A short name for the voice, for messages ("joe", "en-us")."""
-        return self.spec.voice or "default"
+        return self.spec.voice or self.default_voice
+
+    @classmethod
+    def voice_for_language(cls, language: str) -> str | None:
+        """This engine's voice for ``language`` (BCP 47); None: its default voice serves.
+        Raises ``UnknownNameError`` (listing the languages it speaks) when none does."""
+        del language
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
@@ -92,6 +104,7 @@ class Engine(ABC):
 
 # name -> "module:Class", imported lazily so `--help` and one engine's absence stay cheap
 _REGISTRY: dict[str, str] = {
+    "kokoro": "kindvoice.speech.kokoro_engine:KokoroEngine",
     "pyttsx3": "kindvoice.speech.pyttsx3_engine:Pyttsx3Engine",
     "piper": "kindvoice.speech.piper_engine:PiperEngine",
 }
@@ -115,6 +128,36 @@ def engine_class(name: str) -> type[Engine]:
 def create_engine(spec: EngineSpec) -> Engine:
     """Construct the engine a spec names (this checks its prerequisites)."""
     return engine_class(spec.engine)(spec)
+
+
+def choose_voice(
+    settings: VoiceSettings,
+    *,
+    engine: str | None = None,
+    voice: str | None = None,
+    rate: float | None = None,
+    language: str | None = None,
+) -> EngineSpec:
+    """The voice that speaks: the command line (``settings``) first, then the template's
+    ``voice:`` (``engine``, ``voice``, ``rate``) and ``language``, then the engine's own
+    defaults. A template's voice name counts only for the engine it was written for."""
+    template_engine = engine or default_engine()
+    name = settings.engine or template_engine
+    cls = engine_class(name)
+    chosen = settings.voice
+    if chosen is None and name == template_engine:
+        chosen = voice
+    if chosen is None and language:
+        chosen = cls.voice_for_language(language)
+    return EngineSpec(
+        name, chosen, settings.rate or rate or cls.default_rate, settings.sentence_gap_ms
+    )
+
+
+def voice_description(spec: EngineSpec) -> str:
+    """The voice in words, for messages, reports and tags: "kokoro voice heart at rate 0.9"."""
+    label = spec.voice or engine_class(spec.engine).default_voice
+    return f"{spec.engine} voice {label} at rate {spec.rate:g}"
 
 
 def engine_identity(spec: EngineSpec) -> dict[str, str]:

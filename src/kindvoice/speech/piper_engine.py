@@ -94,6 +94,7 @@ class PiperEngine(Engine):
     """Piper neural TTS; voice "joe" (bundled) or a path to a .onnx; rate 1.0 = normal."""
 
     name: ClassVar[str] = "piper"
+    default_voice: ClassVar[str] = BUNDLED_VOICE
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)
@@ -159,6 +160,12 @@ class PiperEngine(Engine):
         if not parts:
             raise EngineError(f"The piper engine produced no audio for the phrase {text!r}.")
         return finish_phrase(np.concatenate(parts), sample_rate, text)
+
+    @classmethod
+    def voice_for_language(cls, language: str) -> str | None:
+        if language.casefold().split("-")[0] != "en":
+            raise UnknownNameError("language", language, ["en"])
+        return None
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:

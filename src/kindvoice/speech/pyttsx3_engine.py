@@ -124,6 +124,12 @@ class Pyttsx3Engine(Engine):
     """espeak-ng through pyttsx3; voice by espeak id or name, rate 1.0 = 175 wpm."""
 
     name: ClassVar[str] = "pyttsx3"
+    default_voice: ClassVar[str] = "en-us"
+
+    @classmethod
+    def voice_for_language(cls, language: str) -> str | None:
+        # espeak-ng has a voice for nearly every language, named by its code
+        return None if language.casefold() in ("en", "en-us") else language.casefold()
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)

@@ -83,12 +83,16 @@ def _init_worker(
 ) -> None:
     global _engine, _engine_failure, _cache
     logging.basicConfig(level=log_level, format="%(processName)s %(name)s: %(message)s")
+    # one thread per worker: --workers N means N cores, and N single-threaded workers
+    # beat one worker with N threads (phrases are short, threads sync often)
     if spec is not None and spec.engine == "piper":
         from kindvoice.speech import piper_engine
 
-        # one thread per worker: --workers N means N cores, and N single-threaded
-        # workers beat one worker with N threads (phrases are short, threads sync often)
         piper_engine.intra_op_threads = 1
+    if spec is not None and spec.engine == "kokoro":
+        from kindvoice.speech import kokoro_engine
+
+        kokoro_engine.intra_op_threads = 1
     _cache = PhraseCache(cache_root) if cache_root is not None else None
     if spec is None:
         return

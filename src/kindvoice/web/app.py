@@ -45,7 +45,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from kindvoice.errors import KindvoiceError, TemplateError, UnknownNameError, UsageError
-from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
+from kindvoice.settings import (
+    ExportSettings,
+    MixSettings,
+    RenderRequest,
+    VoiceSettings,
+    default_engine,
+)
 from kindvoice.web import renders
 from kindvoice.web.jobs import JobQueue, Progress, QueueFull
 from kindvoice.web.sessions import Library, NotInLibrary
@@ -309,11 +315,20 @@ def _choice(form: MultiDict[str, str], name: str, label: str, choices: list[str]
 def _engines() -> list[dict[str, Any]]:
     from kindvoice.speech.base import engine_names
 
-    labels = {"pyttsx3": "espeak-ng: fast, clear, robotic", "piper": "Piper: neural, natural"}
-    installed = {"pyttsx3": True, "piper": importlib.util.find_spec("piper") is not None}
+    labels = {
+        "kokoro": "Kokoro: natural, warm (the default; slower)",
+        "piper": "Piper: neural, fast",
+        "pyttsx3": "espeak-ng: robotic, instant (drafts)",
+    }
+    installed = {"piper": importlib.util.find_spec("piper") is not None}
     return [
-        {"name": name, "label": labels.get(name, name), "installed": installed.get(name, True)}
-        for name in engine_names()
+        {
+            "name": name,
+            "label": labels.get(name, name),
+            "installed": installed.get(name, True),
+            "default": name == default_engine(),
+        }
+        for name in sorted(engine_names(), key=lambda n: n != default_engine())
     ]
 
 
@@ -512,7 +527,9 @@ def _register_pages(app: Flask) -> None:
         request_ = RenderRequest(
             practice="timer",
             output=Path(f"timer.{fmt}"),
-            voice=VoiceSettings(engine=_choice(form, "engine", "engine", ["pyttsx3", "piper"])),
+            voice=VoiceSettings(
+                engine=_choice(form, "engine", "engine", [e["name"] for e in _engines()])
+            ),
             mix=MixSettings(background=background),
             export=export,
             workers=_speech_workers(),
@@ -698,7 +715,8 @@ def _register_api(app: Flask) -> None:
         args = request.args
         _, path = _practice(args.get("practice", ""))
         voice = _voice(args)
-        answer = _state().ranges.get(path, voice.engine, voice.voice, voice.rate or 1.0)
+        engine = voice.engine or default_engine()
+        answer = _state().ranges.get(path, engine, voice.voice, voice.rate or 1.0)
         return jsonify(answer)
 
     @app.post("/api/previews/<practice>")

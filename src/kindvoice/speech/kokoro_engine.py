@@ -1,0 +1,213 @@
+"""The Kokoro engine: Kokoro-82M, the natural default voice (``heart``).
+
+The model runs in onnxruntime with one thread per speech worker, loaded once per worker
+from the pinned model packages (sha256-checked, see ``kokoro_voices``). Kokoro speaks a
+sentence with almost no silence at its edges and takes at most 510 phoneme tokens per
+call, so this engine speaks a phrase sentence by sentence (a long sentence clause by
+clause, at commas), trims and ramps each piece, and joins them with gaps scaled by the
+pace: a sentence gap between sentences, a shorter one at the commas of long sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from kindvoice.audio import Mono
+from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.speech import kokoro_voices
+from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
+from kindvoice.speech.g2p import g2p_info, load_g2p
+
+log = logging.getLogger(__name__)
+
+# Bump when the way a phrase is cut, joined or trimmed changes (the cache keys on it).
+KOKORO_FORMAT = "1"
+MODEL_RATE = 24_000  # Hz, Kokoro's output
+MAX_TOKENS = 510  # the model's limit per call
+MIN_SPEED, MAX_SPEED = 0.5, 2.0  # what the model's speed input handles well
+LONG_SENTENCE_WORDS = 14  # longer sentences are spoken clause by clause
+COMMA_GAP_MS = 220  # silence at a comma of a long sentence (at speed 1)
+PIECE_TRIM_DB = -45.0  # a piece's edges below this (relative to its peak) are silence
+PIECE_MARGIN_MS = 15.0
+PIECE_RAMP_MS = 6.0
+
+# Threads onnxruntime may use per engine (None: its default). Speech workers set 1.
+intra_op_threads: int | None = None
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
+_PHONEME_BREAK = re.compile(r"(?<=[,;:.!?—])\s*|\s+")
+
+
+def split_text(text: str) -> list[tuple[str, bool]]:
+    """``text`` -> pieces to speak, each with ``True`` when a sentence ends after it
+    (else a clause of a long sentence ends there)."""
+    pieces: list[tuple[str, bool]] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text.strip())):
+        if not sentence:
+            continue
+        if len(sentence.split()) <= LONG_SENTENCE_WORDS:
+            pieces.append((sentence, True))
+            continue
+        clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
+        pieces.extend((clause, i == len(clauses) - 1) for i, clause in enumerate(clauses))
+    return pieces
+
+
+def token_windows(ids: list[int], phonemes: str, vocab: dict[str, int]) -> list[list[int]]:
+    """Token ids cut into windows of at most ``MAX_TOKENS``, at punctuation or spaces."""
+    if len(ids) <= MAX_TOKENS:
+        return [ids]
+    windows: list[list[int]] = []
+    current: list[int] = []
+    for word in _PHONEME_BREAK.split(phonemes):
+        word_ids = [vocab[c] for c in f"{word} " if c in vocab]
+        while len(word_ids) > MAX_TOKENS:  # one "word" over the limit: cut it anywhere
+            windows.append(word_ids[:MAX_TOKENS])
+            word_ids = word_ids[MAX_TOKENS:]
+        if len(current) + len(word_ids) > MAX_TOKENS:
+            windows.append(current)
+            current = []
+        current.extend(word_ids)
+    if current:
+        windows.append(current)
+    return [w for w in windows if w]
+
+
+def trim_piece(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """A piece without the near-silence at its edges, with short ramps so joins don't click."""
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    if peak <= 0.0:
+        return audio[:0]
+    loud = np.flatnonzero(np.abs(audio) >= peak * 10.0 ** (PIECE_TRIM_DB / 20.0))
+    margin = round(PIECE_MARGIN_MS * MODEL_RATE / 1000)
+    piece = audio[max(0, int(loud[0]) - margin) : int(loud[-1]) + 1 + margin].copy()
+    ramp = min(len(piece) // 2, round(PIECE_RAMP_MS * MODEL_RATE / 1000))
+    if ramp > 0:
+        fade = np.linspace(0.0, 1.0, ramp, dtype=np.float32)
+        piece[:ramp] *= fade
+        piece[-ramp:] *= fade[::-1]
+    return piece
+
+
+class KokoroEngine(Engine):
+    """Kokoro-82M through onnxruntime; rate is Kokoro's speed (0.9 by default)."""
+
+    name: ClassVar[str] = "kokoro"
+    default_rate: ClassVar[float] = 0.9
+    default_voice: ClassVar[str] = kokoro_voices.DEFAULT_VOICE
+
+    def __init__(self, spec: EngineSpec) -> None:
+        super().__init__(spec)
+        if not MIN_SPEED <= spec.rate <= MAX_SPEED:
+            raise EngineError(
+                f"The kokoro engine speaks at rates {MIN_SPEED:g} to {MAX_SPEED:g};"
+                f" {spec.rate:g} asked."
+            )
+        self._voice = kokoro_voices.find_voice(spec.voice)
+        pack = np.frombuffer(kokoro_voices.voice_pack_bytes(self._voice), dtype=np.float32)
+        self._styles = pack.reshape(-1, 1, 256)
+        self._vocab: dict[str, int] = json.loads(kokoro_voices.vocab_text())["vocab"]
+        try:
+            import onnxruntime
+        except ImportError:
+            raise EngineError(
+                "The kokoro engine needs onnxruntime: pip install onnxruntime"
+            ) from None
+        options = onnxruntime.SessionOptions()
+        if intra_op_threads:
+            options.intra_op_num_threads = intra_op_threads
+            options.inter_op_num_threads = 1
+        try:
+            self._session: Any = onnxruntime.InferenceSession(
+                kokoro_voices.model_bytes(),
+                sess_options=options,
+                providers=["CPUExecutionProvider"],
+            )
+        except EngineError:
+            raise
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(
+                f"Cannot load the Kokoro model ({reason}). Unset {kokoro_voices.MODEL_ENV} or"
+                " point it at a kokoro-v1.0.onnx, or reinstall kindvoice."
+            ) from exc
+        self._g2p = load_g2p(self._voice.language)
+        log.debug("kokoro voice %s at speed %.2f", self._voice.pack, spec.rate)
+
+    @classmethod
+    def identity_for(cls, spec: EngineSpec) -> dict[str, str]:
+        voice = kokoro_voices.find_voice(spec.voice)
+        g2p = g2p_info(voice.language)
+        return {
+            "engine": cls.name,
+            "format": KOKORO_FORMAT,
+            "model": kokoro_voices.model_identity(),
+            "voice": voice.pack,
+            "voice_sha256": hashlib.sha256(kokoro_voices.voice_pack_bytes(voice)).hexdigest(),
+            "g2p": f"{g2p.name} {g2p.version}",
+            "rate": repr(float(spec.rate)),
+            "sentence_gap_ms": str(spec.sentence_gap_ms),
+        }
+
+    @property
+    def voice_label(self) -> str:
+        return self._voice.name
+
+    def _speak(self, ids: list[int]) -> npt.NDArray[np.float32]:
+        style = self._styles[min(len(ids), len(self._styles)) - 1]
+        out = self._session.run(
+            None,
+            {
+                "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+                "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
+                "speed": np.array([self.spec.rate], dtype=np.float32),
+            },
+        )[0]
+        return np.asarray(out, dtype=np.float32).reshape(-1)
+
+    def synthesize(self, text: str) -> Mono:
+        if not text.strip():
+            raise EngineError(f"The kokoro engine cannot speak an empty phrase {text!r}.")
+        scale = MODEL_RATE / 1000.0 / self.spec.rate
+        sentence_gap = np.zeros(round(self.spec.sentence_gap_ms * scale), dtype=np.float32)
+        comma_gap = np.zeros(round(COMMA_GAP_MS * scale), dtype=np.float32)
+        parts: list[npt.NDArray[np.float32]] = []
+        for piece, ends_sentence in split_text(text):
+            phonemes = self._g2p(piece)
+            ids = [self._vocab[c] for c in phonemes if c in self._vocab]
+            if not ids:
+                continue  # punctuation only
+            for window in token_windows(ids, phonemes, self._vocab):
+                audio = trim_piece(self._speak(window))
+                if len(audio):
+                    parts.extend((audio, comma_gap))
+            if parts:
+                parts[-1] = sentence_gap if ends_sentence else comma_gap
+        if not parts:
+            raise EngineError(f"The kokoro engine produced no audio for the phrase {text!r}.")
+        return finish_phrase(np.concatenate(parts[:-1]), MODEL_RATE, text)
+
+    @classmethod
+    def voice_for_language(cls, language: str) -> str | None:
+        if language.casefold() in ("en", "en-us"):
+            return None
+        voice = kokoro_voices.voice_for_language(language)
+        if voice is None:
+            languages = sorted({v.language for v in kokoro_voices.VOICES})
+            raise UnknownNameError("language", language, languages)
+        return voice.name
+
+    @classmethod
+    def voices(cls) -> list[VoiceInfo]:
+        return [
+            VoiceInfo(v.name, v.description, v.language, v.name == kokoro_voices.DEFAULT_VOICE)
+            for v in kokoro_voices.VOICES
+        ]
