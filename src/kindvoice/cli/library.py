@@ -68,6 +68,7 @@ def show(ctx: click.Context, practice: str) -> None:
         click.echo(meta.summary)
     m = meta.minutes
     click.echo(f"Length: {m.min:g} to {m.max:g} minutes, default {m.default:g}")
+    click.echo(f"Kind: {meta.kind}   Language: {meta.language}")
     click.echo(f"Background: {meta.background or 'drone'}   File: {path}")
     for var in meta.variables:
         hint = f" - {var.describe}" if var.describe else ""

@@ -1,6 +1,8 @@
-"""Template text -> ``Script`` IR: front-matter validation and the body parser.
+"""Template text -> ``Script`` IR: the body parser and the public entry points.
 
-This module owns TEMPLATE_FORMAT.md. ``parse_template`` is pure (no I/O) and
+This module owns TEMPLATE_FORMAT.md; the front matter is read in ``frontmatter``, the
+tokens in ``tokens`` and the block markers ([repeat], [from], [under], [rotate]) in
+``blocks``. ``parse_template`` is pure (no I/O) and
 ``load_template`` only reads. Every problem is a ``TemplateError`` with the file, line and
 column (1-based) in the template file and a message that says how to fix it.
 
@@ -15,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -40,6 +41,7 @@ from kindvoice.template.model import (
     Section,
     Speech,
 )
+from kindvoice.template.tokens import Marker, mask_comments, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _HEADING = re.compile(r" {0,3}(#+)[ \t]*(.*?)(?:[ \t]+#+)?[ \t]*")
 _BULLET = re.compile(r"[ \t]*(?:[-*+>]|[0-9]{1,3}[.)])[ \t]+")
-_VAR = re.compile(r"\{[ \t]*(" + var.NAME_PATTERN + r")[ \t]*(?:\|([^{}]*))?\}")
 _EMPHASIS = re.compile(r"\*+|(?<!\w)_+|_+(?!\w)")
 _SPOKEN = re.compile(r"\w")
 
@@ -65,111 +66,6 @@ _INT = re.compile(r"[0-9]{1,6}")
 _NUMBER = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 _BELL_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _BREATHE_DEFAULTS = {"in": 4.0, "hold": 0.0, "out": 6.0}
-
-
-@dataclass(frozen=True)
-class _Text:
-    text: str
-    pos: Pos
-
-
-@dataclass(frozen=True)
-class _Marker:
-    content: str
-    pos: Pos
-
-
-_Token = _Text | var.VarUse | _Marker
-
-
-def _mask_comments(lines: list[str], first_line: int, file: str) -> list[str | None]:
-    """Each line with ``<!-- -->`` replaced by spaces; None for a line that was only comment."""
-    out: list[str | None] = []
-    open_at: tuple[int, int] | None = None
-    for offset, line in enumerate(lines):
-        pieces: list[str] = []
-        had_comment = open_at is not None
-        i = 0
-        while i <= len(line):
-            if open_at is not None:
-                end = line.find("-->", i)
-                if end < 0:
-                    pieces.append(" " * (len(line) - i))
-                    break
-                pieces.append(" " * (end + 3 - i))
-                i, open_at = end + 3, None
-            else:
-                start = line.find("<!--", i)
-                if start < 0:
-                    pieces.append(line[i:])
-                    break
-                pieces.append(line[i:start])
-                open_at, had_comment = (first_line + offset, start + 1), True
-                pieces.append("    ")
-                i = start + 4
-        masked = "".join(pieces)
-        out.append(None if had_comment and not masked.strip() else masked)
-    if open_at is not None:
-        raise TemplateError(file, *open_at, "Comment is not closed: add '-->' where it should end")
-    return out
-
-
-def _tokenize(line: str, start: int, line_no: int, file: str) -> list[_Token]:
-    """Split one line (from index ``start``) into literal text, variables and markers."""
-    tokens: list[_Token] = []
-    literal: list[str] = []
-    literal_col = start
-
-    def flush_literal(next_col: int) -> None:
-        nonlocal literal_col
-        if literal:
-            tokens.append(_Text("".join(literal), Pos(file, line_no, literal_col + 1)))
-            literal.clear()
-        literal_col = next_col
-
-    i = start
-    while i < len(line):
-        char = line[i]
-        pair = line[i : i + 2]
-        if pair in ("{{", "}}"):
-            if not literal:
-                literal_col = i
-            literal.append(char)
-            i += 2
-        elif char == "{":
-            match = _VAR.match(line, i)
-            if match is None:
-                raise TemplateError(
-                    file,
-                    line_no,
-                    i + 1,
-                    "Bad variable: write {name} or {name|default}, or '{{' for a literal brace",
-                )
-            flush_literal(match.end())
-            default = match.group(2)
-            pos = Pos(file, line_no, i + 1)
-            tokens.append(
-                var.VarUse(match.group(1), default.strip() if default is not None else None, pos)
-            )
-            i = match.end()
-        elif char == "}":
-            raise TemplateError(file, line_no, i + 1, "Stray '}': write '}}' for a literal brace")
-        elif char == "[" and i + 1 < len(line) and (line[i + 1].isalpha() or line[i + 1] == "/"):
-            end = line.find("]", i)
-            if end < 0:
-                raise TemplateError(
-                    file, line_no, i + 1, "Marker is not closed: add ']' (markers stay on one line)"
-                )
-            flush_literal(end + 1)
-            tokens.append(_Marker(line[i + 1 : end], Pos(file, line_no, i + 1)))
-            i = end + 1
-        else:
-            if not literal:
-                literal_col = i
-            literal.append(char)
-            i += 1
-    flush_literal(len(line))
-    return tokens
 
 
 # ---------------------------------------------------------------- body parser
@@ -217,7 +113,7 @@ class _Body:
     # -- lines
 
     def parse(self, lines: list[str], first_line: int) -> tuple[Section, ...]:
-        for offset, line in enumerate(_mask_comments(lines, first_line, self.file)):
+        for offset, line in enumerate(mask_comments(lines, first_line, self.file)):
             line_no = first_line + offset
             if line is None:
                 continue
@@ -253,8 +149,8 @@ class _Body:
             raise blocks.unclosed(self.blocks[-1], line_no)
         self.close_section()
         parts = []
-        for token in _tokenize(match.string[: match.end(2)], match.start(2), line_no, self.file):
-            if isinstance(token, _Marker):
+        for token in tokenize(match.string[: match.end(2)], match.start(2), line_no, self.file):
+            if isinstance(token, Marker):
                 self.fail(token.pos, "Headings are not spoken: put the marker on its own line")
             parts.append(self.value(token) if isinstance(token, var.VarUse) else _plain(token.text))
         self.section_title = var.tidy("".join(parts))
@@ -275,8 +171,8 @@ class _Body:
         bullet = _BULLET.match(line)
         if self.pieces:
             self.pieces.append((" ", self.pieces[-1][1]))
-        for token in _tokenize(line, bullet.end() if bullet else 0, line_no, self.file):
-            if isinstance(token, _Marker):
+        for token in tokenize(line, bullet.end() if bullet else 0, line_no, self.file):
+            if isinstance(token, Marker):
                 self.flush()
                 if not token.content.startswith("/") and token.content.split()[0] != "or":
                     self.mark_written()  # closers and [or] end a block, they are not in it
@@ -481,14 +377,14 @@ def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script
         raise TemplateError(file, 1, 1, "File is empty: start with '---', 'title: ...', '---'")
     nul = data.find(b"\x00")
     if nul >= 0:
-        line, col = _byteposition(data, nul)
+        line, col = _byte_position(data, nul)
         raise TemplateError(
             file, line, col, "This is a binary file, not a text template (it contains NUL bytes)"
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, col = _byteposition(data, exc.start)
+        line, col = _byte_position(data, exc.start)
         raise TemplateError(
             file,
             line,
@@ -498,7 +394,7 @@ def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script
     return parse_template(text, file, values)
 
 
-def _byteposition(data: bytes, index: int) -> tuple[int, int]:
+def _byte_position(data: bytes, index: int) -> tuple[int, int]:
     """1-based (line, column in characters) of byte ``index``."""
     before = data[:index].decode("utf-8", errors="replace")
     return position(before, len(before))
