@@ -15,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import decode, kindvoice, median_f0_hz, recognize_words
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from kindvoice.speech.samples import sample_template
+
+from conftest import decode, kindvoice, median_f0_hz, recognize_words
 
 pytestmark = pytest.mark.slow
 

@@ -87,7 +87,7 @@ def test_voice_choice_command_line_then_template_then_defaults() -> None:
     chosen = choose_voice(VoiceSettings(voice="michael"), engine="kokoro", voice="emma")
     assert chosen.voice == "michael"
     assert choose_voice(VoiceSettings(engine="kokoro"), language="es").voice == "dora"
-    with pytest.raises(UnknownNameError, match="Unknown language 'de'.*es, fr, it, pt-BR"):
+    with pytest.raises(UnknownNameError, match=r"Unknown language 'de'.*es, fr, it, pt-BR"):
         choose_voice(VoiceSettings(engine="kokoro"), language="de")
 
 
