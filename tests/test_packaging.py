@@ -34,6 +34,7 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "kindvoice/_data/meditations/self-compassion-break.md" in names
     assert "kindvoice/_data/meditations/TEMPLATE_FORMAT.md" in names
+    assert "kindvoice/_data/meditations/courses/starter.yaml" in names  # course --plan starter
 
     target = tmp_path / "site"
     subprocess.run(
@@ -55,7 +56,8 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
     probe = (
         "import kindvoice, pathlib; from kindvoice.template.library import bundled_dir, "
         "list_practices; print(pathlib.Path(kindvoice.__file__).parent); print(bundled_dir()); "
-        "print(' '.join(r.id for r in list_practices()))"
+        "print(' '.join(r.id for r in list_practices())); "
+        "from kindvoice.publish.course import resolve_plan; print(resolve_plan('starter'))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -69,3 +71,4 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
     assert package_dir.is_relative_to(target)
     assert data_dir.is_relative_to(target)
     assert "self-compassion-break" in ids
+    assert Path(out[3]) == data_dir / "courses" / "starter.yaml"

@@ -84,12 +84,22 @@ def batch(
 
 
 @cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "plan", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--plan",
+    "plan_name",
+    metavar="NAME",
+    help="A shipped plan by name instead of a PLAN file: starter (Starting Small, four "
+    "weeks that begin with a short talk and grow from a few minutes a day).",
+)
 @click.option(
     "-o",
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the course goes (default: a folder named after the plan, beside it).",
+    help="Where the course goes (default: a folder named after the plan, beside it; "
+    "for --plan, in the current folder).",
 )
 @click.option("--base-url", help="Also write feed.xml, for the folder served at this address.")
 @click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
@@ -99,7 +109,8 @@ def batch(
 @click.pass_context
 def course(
     ctx: click.Context,
-    plan: Path,
+    plan: Path | None,
+    plan_name: str | None,
     output_dir: Path | None,
     base_url: str | None,
     private: bool,
@@ -107,13 +118,23 @@ def course(
     executor: str,
     force: bool,
 ) -> None:
-    """Render the course in PLAN (YAML) as a numbered, tagged series with a playlist,
-    an index page and (with --base-url or base_url: in the plan) a podcast feed."""
-    from kindvoice.publish.course import Session, build_course, load_plan
+    """Render the course in PLAN (YAML), or the shipped plan --plan NAME, as a numbered,
+    tagged series with a playlist, an index page and (with --base-url or base_url: in the
+    plan) a podcast feed."""
+    from kindvoice.errors import UsageError
+    from kindvoice.publish.course import Session, build_course, load_plan, resolve_plan
     from kindvoice.publish.executors import backend_for
 
-    course_plan = load_plan(plan.absolute())
-    folder = output_dir or plan.with_suffix("")
+    if (plan is None) == (plan_name is None):
+        raise UsageError("Give a PLAN file or --plan NAME (for example: --plan starter).")
+    if plan is None:
+        path = resolve_plan(str(plan_name))
+        default_folder = Path.cwd() / path.stem
+    else:
+        path = plan
+        default_folder = plan.with_suffix("")
+    course_plan = load_plan(path.absolute())
+    folder = output_dir or default_folder
     quiet = ctx.obj["quiet"]
 
     def planned(sessions: list[Session]) -> None:
