@@ -17,10 +17,11 @@ from pathlib import Path
 
 from kindvoice.audio import Mono, ms_to_samples, s_to_samples, samples_to_s
 from kindvoice.errors import LengthError, TemplateError
-from kindvoice.settings import RenderRequest
+from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.speech.base import EngineSpec
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
 from kindvoice.template.gating import choices, select
-from kindvoice.template.model import Bell, Gate, Script
+from kindvoice.template.model import Bell, Gate, Meta, Script
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -93,18 +94,31 @@ def check_bells(script: Script) -> None:
             )
 
 
+def voice_spec(voice: VoiceSettings, meta: Meta) -> EngineSpec:
+    """The voice that speaks a script: the command line's choice, else the template's
+    ``voice:`` and ``language:``, else the engine's defaults."""
+    from kindvoice.speech.base import choose_voice
+
+    return choose_voice(
+        voice,
+        engine=meta.voice_engine,
+        voice=meta.voice_name,
+        rate=meta.voice_rate,
+        language=meta.language,
+    )
+
+
 def measure_speech(
     request: RenderRequest, script: Script, progress: Progress | None = None
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text, keyed by its written text, and the lengths the solver needs."""
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
-    from kindvoice.speech.base import choose_voice, voice_description
+    from kindvoice.speech.base import voice_description
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
-    meta = script.meta
-    spec = choose_voice(request.voice, rate=meta.voice_rate, language=meta.language)
+    spec = voice_spec(request.voice, script.meta)
     texts = script.spoken_texts()
     cache = PhraseCache() if request.use_cache else None
     report = (lambda done, total: progress("speech", done, total)) if progress else None

@@ -286,12 +286,11 @@ def build_timer(
 
 def _welcome_samples(text: str, request: RenderRequest, meta: Meta) -> int:
     """The spoken welcome's length: synthesized now (and cached, so the render reuses it)."""
-    from kindvoice.speech.base import choose_voice
+    from kindvoice.lengths import voice_spec
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
-    # the same choice as the render's (lengths.measure_speech)
-    engine = choose_voice(request.voice, rate=meta.voice_rate, language=meta.language)
+    engine = voice_spec(request.voice, meta)  # the same choice as the render's
     cache = PhraseCache() if request.use_cache else None
     return len(synthesize_phrases(engine, [text], cache, request.workers)[text])
 

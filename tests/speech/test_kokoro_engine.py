@@ -131,3 +131,22 @@ def test_speaks_house_format_with_quiet_edges_and_a_gap_between_sentences() -> N
     gap_s = (len(out[both]) - len(out[one]) - len(out[two])) / SAMPLE_RATE
     assert 0.3 < gap_s < 0.8, gap_s
     assert 1.0 < len(out[one]) / SAMPLE_RATE < 3.0
+
+
+def test_front_matter_names_engine_voice_and_rate_and_the_command_line_wins(
+    tmp_path: Path,
+) -> None:
+    from kindvoice.lengths import voice_spec
+    from kindvoice.template.parse import load_template
+
+    path = tmp_path / "emma.md"
+    path.write_text(
+        "---\ntitle: Emma\nvoice: {engine: kokoro, name: emma, rate: 0.85}\n---\nHello.\n",
+        encoding="utf-8",
+    )
+    meta = load_template(path).meta
+    assert voice_spec(VoiceSettings(), meta) == EngineSpec("kokoro", "emma", 0.85)
+    assert voice_spec(VoiceSettings(voice="michael", rate=1.0), meta) == EngineSpec(
+        "kokoro", "michael", 1.0
+    )
+    assert voice_spec(VoiceSettings(engine="pyttsx3"), meta) == EngineSpec("pyttsx3", None, 0.85)

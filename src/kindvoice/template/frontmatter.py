@@ -41,7 +41,7 @@ _TOP_KEYS = (
     "pronounce",
 )
 _MINUTES_KEYS = ("min", "default", "max")
-_VOICE_KEYS = ("rate",)
+_VOICE_KEYS = ("engine", "name", "rate")
 _VARIABLE_KEYS = ("default", "describe")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MINUTES_EXAMPLE = "minutes: {min: 3, default: 10, max: 30}"
@@ -202,11 +202,13 @@ def parse_meta(yaml_text: str, file: str) -> Meta:
             f"'id' must be letters, digits, '.', '_' or '-' (no spaces); got {practice_id!r}",
         )
 
-    voice_rate = None
+    voice_rate, voice_engine, voice_name = None, None, None
     if top.get("voice") is not None:
         voice = fm.mapping(top["voice"], ("voice",), _VOICE_KEYS)
         if voice.get("rate") is not None:
             voice_rate = fm.number(voice["rate"], ("voice", "rate"))
+        voice_engine = fm.string(voice.get("engine"), ("voice", "engine"))
+        voice_name = fm.string(voice.get("name"), ("voice", "name"))
 
     tags = top.get("tags")
     if tags is None:
@@ -221,6 +223,8 @@ def parse_meta(yaml_text: str, file: str) -> Meta:
         minutes=_minutes(fm, top.get("minutes")),
         background=fm.string(top.get("background"), ("background",)),
         voice_rate=voice_rate,
+        voice_engine=voice_engine,
+        voice_name=voice_name,
         variables=_variables(fm, top.get("variables")),
         tags=tuple(tags),
         language=_language(fm, top.get("language")),

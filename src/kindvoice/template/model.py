@@ -214,6 +214,8 @@ class Meta:
     minutes: Minutes = Minutes(1.0, 10.0, 60.0)
     background: str | None = None
     voice_rate: float | None = None
+    voice_engine: str | None = None  # the engine the template asks for (front matter voice:)
+    voice_name: str | None = None  # a voice of that engine
     variables: tuple[Variable, ...] = ()
     tags: tuple[str, ...] = ()
     language: str = "en"
