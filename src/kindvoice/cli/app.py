@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,6 +56,19 @@ class Bar:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self._started: dict[str, tuple[float, int]] = {}  # stage -> (time, done) at first call
+
+    def _eta(self, stage: str, done: int, total: int) -> str:
+        """Phrases done of total, and the time left at the pace so far (speech only: the
+        cached phrases at the start cost nothing and do not count toward the pace)."""
+        start, first = self._started.setdefault(stage, (time.monotonic(), done))
+        if stage != "speech":
+            return ""
+        text = f" {done}/{total} phrases"
+        if first < done < total:
+            left = (time.monotonic() - start) / (done - first) * (total - done)
+            text += f", about {int(left) // 60}:{int(left) % 60:02d} left"
+        return text
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or total <= 0:
@@ -63,7 +77,8 @@ class Bar:
         filled = int(width * done / total)
         label = {"speech": "Speaking", "mix": "Mixing  "}.get(stage, stage)
         click.echo(
-            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%",
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%"
+            f"{self._eta(stage, done, total)}\x1b[K",
             err=True,
             nl=False,
         )
