@@ -1,6 +1,6 @@
 """Speed and memory, measured in one run on this machine, against the targets of issue 6.
 
-    .venv/bin/python scripts/bench.py [--quick]
+    .venv/bin/python scripts/bench.py [--quick | --kokoro]
 
 Prints, for a 10- and a 60-minute session (MP3 128 kbps stereo, brown-noise background,
 warm phrase cache): render time, CPU time and peak RSS of ``kindvoice build``; the time
@@ -8,11 +8,18 @@ one lameenc encoder alone takes to encode the same audio (the floor) and the rat
 same session built the naive way (``scripts/naive_baseline.py``: pydub ``+=``,
 ``overlay``, ffmpeg export) and the ratios; cold-cache Piper synthesis with 1 and with
 all workers; a batch of 8 renders with 1 and with all workers (after an untimed batch
-that fills the phrase cache, so both timed runs start warm). Every render runs as its
-own process, so peak RSS is that process's own (``os.wait4``; this script never holds
-audio itself, since Linux hands a child its parent's peak at fork). kindvoice encodes on all
-cores, the floor on one: the CPU line shows what the render costs in all. Figures vary
-with machine load: read the ratios.
+that fills the phrase cache, so both timed runs start warm). These use the espeak engine
+(the phrase cache is warm, so the engine hardly matters): they measure the pipeline.
+
+Then Kokoro, the default voice (``--kokoro``, or everything without ``--quick``): a cold
+render of the default self-compassion break with 1 worker and with one per core (the
+speed-up), the pure ONNX inference time of the same phrases in one thread (the ratio
+says what everything around the model costs) and the peak RSS of one speech worker.
+
+Every render runs as its own process, so peak RSS is that process's own (``os.wait4``;
+this script never holds audio itself, since Linux hands a child its parent's peak at
+fork). kindvoice encodes on all cores, the floor on one: the CPU line shows what the
+render costs in all. Figures vary with machine load: read the ratios.
 """
 
 from __future__ import annotations
@@ -150,6 +157,97 @@ def cold_synthesis(work: Path, workers: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+KOKORO_INFERENCE = """
+import json, sys, time
+from kindvoice.lengths import voice_spec
+from kindvoice.pipeline import prepare
+from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.speech import kokoro_voices
+from kindvoice.speech.g2p import load_g2p
+from kindvoice.speech.kokoro_engine import split_text, token_windows
+import numpy as np, onnxruntime
+
+request = RenderRequest(sys.argv[1], sys.argv[2])
+texts = sorted({e.key for e in prepare(request).timeline.speech})
+options = onnxruntime.SessionOptions()
+options.intra_op_num_threads = 1
+options.inter_op_num_threads = 1
+session = onnxruntime.InferenceSession(kokoro_voices.model_bytes(), sess_options=options)
+voice = kokoro_voices.find_voice(None)
+styles = np.frombuffer(kokoro_voices.voice_pack_bytes(voice), dtype=np.float32).reshape(-1, 256)
+vocab = json.loads(kokoro_voices.vocab_text())["vocab"]
+g2p = load_g2p(voice.language)
+windows = []
+for text in texts:
+    for piece, _ in split_text(text):
+        phonemes = g2p(piece)
+        ids = [vocab[c] for c in phonemes if c in vocab]
+        windows.extend(token_windows(ids, phonemes, vocab) if ids else [])
+seconds = 0.0
+audio = 0
+for ids in windows:
+    feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+            "style": styles[len(ids) - 1].reshape(1, 256),
+            "speed": np.array([0.9], dtype=np.float32)}
+    start = time.perf_counter()
+    audio += len(session.run(None, feed)[0].reshape(-1))
+    seconds += time.perf_counter() - start
+print(seconds, audio / 24000, len(texts))
+"""
+
+WORKER_RSS = """
+import resource, sys
+from kindvoice.cli import main
+sys.argv = ["kindvoice", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    if exit.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
+def kokoro(work: Path, cores: int) -> None:
+    """Cold Kokoro renders of the default self-compassion break (1 worker, then one per
+    core), the pure inference time of its phrases, and one speech worker's peak RSS."""
+    env = {k: v for k, v in os.environ.items() if k != "KINDVOICE_ENGINE"}
+    out = work / "kokoro.mp3"
+
+    def cold_build(workers: int) -> tuple[float, float]:
+        env["KINDVOICE_CACHE_DIR"] = tempfile.mkdtemp(dir=work)
+        args = ["-q", "build", PRACTICE, "--workers", str(workers), "-o", str(out), "-f"]
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", WORKER_RSS, *args], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"kokoro build failed: {proc.stderr}")
+        return time.perf_counter() - start, float(proc.stdout.strip().splitlines()[-1])
+
+    one, rss = cold_build(1)
+    many, _ = cold_build(cores)
+    proc = subprocess.run(
+        [sys.executable, "-c", KOKORO_INFERENCE, PRACTICE, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    inference, speech_s, phrases = (float(x) for x in proc.stdout.split())
+    line(
+        f"Kokoro: {PRACTICE} at its default, {phrases:.0f} phrases",
+        f"{speech_s:.0f} s of speech",
+    )
+    line("Kokoro: cold render, 1 worker", f"{one:.1f} s ({speech_s / one:.2f} x real time)")
+    line(f"Kokoro: cold render, {cores} workers", f"{many:.1f} s")
+    line("Kokoro: speed-up", f"{one / many:.2f} x", "target >= 1.6", one / many >= 1.6)
+    line("Kokoro: pure ONNX inference, 1 thread", f"{inference:.1f} s")
+    ratio = one / inference
+    line("Kokoro: render (1 worker) / inference", f"{ratio:.2f} x", "target <= 1.3", ratio <= 1.3)
+    line("Kokoro: peak RSS of a speech worker", f"{rss:.0f} MB")
+
+
 def batch(work: Path, workers: int, name: str) -> float:
     """Seconds for a batch of 8 renders into a new folder ``name``."""
     folder = work / name
@@ -167,7 +265,10 @@ def batch(work: Path, workers: int, name: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 minutes only; no Piper, no batch")
+    parser.add_argument(
+        "--quick", action="store_true", help="10 minutes only; no Piper, no batch, no Kokoro"
+    )
+    parser.add_argument("--kokoro", action="store_true", help="only the Kokoro figures")
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
@@ -177,7 +278,11 @@ def main() -> None:
     print(f"kindvoice benchmark on {cores} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.kokoro:
+            kokoro(work, cores)
+            return
         os.environ["KINDVOICE_CACHE_DIR"] = str(work / "cache")
+        os.environ["KINDVOICE_ENGINE"] = "pyttsx3"  # the pipeline's figures; Kokoro below
         kindvoice("build", PRACTICE, "--minutes", "3", "-o", str(work / "warm.mp3"))  # warm up
         minutes_list = [10] if args.quick else [10, 60]
         figures = renders(work, minutes_list)
@@ -220,6 +325,7 @@ def main() -> None:
         line("batch of 8 renders, 1 worker", f"{single:.2f} s")
         line(f"batch of 8 renders, {cores} workers", f"{multi:.2f} s")
         line("batch speed-up", f"{single / multi:.2f} x", "target >= 1.6", single / multi >= 1.6)
+        kokoro(work, cores)
 
 
 if __name__ == "__main__":
