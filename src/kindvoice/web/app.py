@@ -52,7 +52,7 @@ from kindvoice.settings import (
     VoiceSettings,
     default_engine,
 )
-from kindvoice.web import renders
+from kindvoice.web import renders, voices
 from kindvoice.web.jobs import JobQueue, Progress, QueueFull
 from kindvoice.web.sessions import Library, NotInLibrary
 
@@ -146,6 +146,7 @@ def create_app(
     _register_errors(app)
     _register_pages(app)
     _register_api(app)
+    app.register_blueprint(voices.bp)
     return app
 
 
@@ -283,6 +284,9 @@ def _card(practice: str, path: Path) -> dict[str, Any]:
             "variables": meta.variables,
             "sections": [s.title for s in script.sections],
             "tags": meta.tags,
+            "voice_engine": meta.voice_engine,
+            "voice_name": meta.voice_name,
+            "language": meta.language,
             "broken": None,
         }
     return state.cards[key]
@@ -367,11 +371,10 @@ def _export(form: MultiDict[str, str]) -> tuple[str, ExportSettings]:
     return fmt, ExportSettings(mono=mono, bitrate_kbps=bitrate_kbps)
 
 
-def _voice(form: MultiDict[str, str]) -> VoiceSettings:
+def _voice(form: MultiDict[str, str], card: dict[str, Any] | None = None) -> VoiceSettings:
+    """Engine, voice (one the page offers: ``voices.checked``) and pace from a form."""
     engine = _choice(form, "engine", "engine", [e["name"] for e in _engines()])
-    voice = form.get("voice", "").strip() or None
-    if voice is not None and (len(voice) > 100 or "/" in voice or "\\" in voice):
-        raise UsageError("Give a voice by its name (for example en-us or joe), not a path.")
+    voice = voices.checked(engine, form.get("voice", "").strip()[:100], card)
     rate = _number(form, "rate", "The speaking pace", 0.5, 2.0)
     return VoiceSettings(engine=engine, voice=voice, rate=rate)
 
@@ -397,12 +400,16 @@ def _register_pages(app: Flask) -> None:
         card = _card(value, path)
         if card["broken"]:
             raise UsageError(card["broken"])
+        engines = _engines()
+        engine = voices.engine_choice(engines, request.args.get("engine", ""))
         return render_template(
             "build.html",
             nav="build",
             cards=cards,
             card=card,
-            engines=_engines(),
+            engines=engines,
+            engine=engine,
+            voices=voices.listing(engine, card),
             backgrounds=_backgrounds(),
             formats=_formats(),
             bitrates=BITRATES_KBPS,
@@ -423,7 +430,7 @@ def _register_pages(app: Flask) -> None:
                 raise UsageError(f"'{var.name}' is too long (at most {MAX_VARIABLE_CHARS}).")
             if text:
                 variables[var.name] = text
-        voice = _voice(form)
+        voice = _voice(form, card)
         background = _background_spec(form)
         request_ = RenderRequest(
             practice=str(path),
@@ -494,13 +501,17 @@ def _register_pages(app: Flask) -> None:
     def timer_page() -> str:
         from kindvoice.sound.bells import bell_descriptions
 
+        engines = _engines()
+        engine = voices.engine_choice(engines, request.args.get("engine", ""))
         return render_template(
             "timer.html",
             nav="timer",
             bells=bell_descriptions(),
             backgrounds=_backgrounds(),
             formats=_formats(),
-            engines=_engines(),
+            engines=engines,
+            engine=engine,
+            voices=voices.listing(engine),
         )
 
     @app.post("/timer")
@@ -524,11 +535,12 @@ def _register_pages(app: Flask) -> None:
         background = form.get("background", "none")
         _choice(form, "background", "background", list(_backgrounds()))
         fmt, export = _export(form)
+        engine = _choice(form, "engine", "engine", [e["name"] for e in _engines()])
         request_ = RenderRequest(
             practice="timer",
             output=Path(f"timer.{fmt}"),
             voice=VoiceSettings(
-                engine=_choice(form, "engine", "engine", [e["name"] for e in _engines()])
+                engine=engine, voice=voices.checked(engine, form.get("voice", "").strip()[:100])
             ),
             mix=MixSettings(background=background),
             export=export,
@@ -541,13 +553,17 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/course")
     def course_page() -> str:
+        engines = _engines()
+        engine = voices.engine_choice(engines, request.args.get("engine", ""))
         return render_template(
             "course.html",
             nav="course",
             available=_course_available(),
             cards=[c for c in _cards() if not c["broken"]],
             backgrounds=_backgrounds(),
-            engines=_engines(),
+            engines=engines,
+            engine=engine,
+            voices=voices.listing(engine),
             limits=COURSE_LIMITS,
         )
 
@@ -575,6 +591,10 @@ def _register_pages(app: Flask) -> None:
             raise UsageError("A course cycles installed practices; choose them from the list.")
         # bundled or user practices by id only; the plan gets their template files
         practices = tuple(str(_practice(value)[1]) for value in chosen)
+        engine = _choice(form, "engine", "engine", [e["name"] for e in _engines()])
+        voice = voices.checked(engine, form.get("voice", "").strip()[:100])
+        if voice == voices.default_voice(engine):
+            voice = None  # each practice's own voice: its language's, for another language
         plan = CoursePlan(
             title=title,
             practices=practices,
@@ -583,7 +603,8 @@ def _register_pages(app: Flask) -> None:
             end_minutes=end,
             teacher=teacher,
             background=_choice(form, "background", "background", list(_backgrounds())),
-            engine=_choice(form, "engine", "engine", [e["name"] for e in _engines()]),
+            engine=engine,
+            voice=voice,
         )
         state = _state()
         work = renders.course_work(state.library, plan, state.templates_dir, _speech_workers())
@@ -713,8 +734,8 @@ def _register_api(app: Flask) -> None:
     @app.get("/api/range")
     def feasible_range() -> Response:
         args = request.args
-        _, path = _practice(args.get("practice", ""))
-        voice = _voice(args)
+        value, path = _practice(args.get("practice", ""))
+        voice = _voice(args, _card(value, path))
         engine = voice.engine or default_engine()
         answer = _state().ranges.get(path, engine, voice.voice, voice.rate or 1.0)
         return jsonify(answer)

@@ -93,10 +93,85 @@ if (build) {
       if (ask === asked) note.textContent = error.message;
     }
   }
-  for (const input of build.querySelectorAll("[data-range-input]")) {
-    input.addEventListener("change", updateRange);
-  }
+  // the voice list is replaced when the engine changes: listen on the form, not the inputs
+  build.addEventListener("change", (event) => {
+    if (event.target.matches("[data-range-input]")) updateRange();
+  });
+  build.addEventListener("voices-changed", updateRange);
   updateRange();
+}
+
+// Voice fields: the engine's voices (swapped when the engine changes), each with a sample
+// rendered on the server on its first play and kept there, so later plays are instant.
+for (const field of document.querySelectorAll("[data-voices]")) {
+  const form = field.closest("form");
+  const engine = document.getElementById(field.dataset.engine);
+  const box = field.querySelector("[data-voice-box]");
+  const error = field.querySelector("[data-voice-error]");
+  const status = field.querySelector("[data-voice-status]");
+  const audio = field.querySelector("[data-voice-audio]");
+  const showError = (message) => {
+    error.textContent = message;
+    error.hidden = !message;
+  };
+
+  let asked = 0;
+  engine.addEventListener("change", async () => {
+    const ask = ++asked;
+    const params = new URLSearchParams({ engine: engine.value, practice: field.dataset.practice });
+    status.textContent = "Loading the voices…";
+    showError("");
+    try {
+      const answer = await getJSON(`${field.dataset.voices}?${params}`);
+      if (ask !== asked) return;
+      box.innerHTML = answer.html;
+      status.textContent = "";
+      form.dispatchEvent(new Event("voices-changed"));
+    } catch (error_) {
+      if (ask === asked) { status.textContent = ""; showError(error_.message); }
+    }
+  });
+
+  let playing = 0;
+  box.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-sample]");
+    if (!button) return;
+    const ask = ++playing;
+    const voice = button.dataset.sample;
+    const body = new URLSearchParams({ engine: engine.value, voice });
+    showError("");
+    audio.pause();
+    button.disabled = true;
+    status.textContent = `Preparing a sample of ${voice}…`;
+    try {
+      let answer = await getJSON(field.dataset.sampleUrl, {
+        method: "POST", headers: { "X-Kindvoice-Token": token }, body,
+      });
+      if (!answer.url) {
+        const state = await follow(answer.poll, (s) => {
+          if (ask !== playing) return;
+          status.textContent = s.status === "waiting"
+            ? `Waiting for a free worker to speak a sample of ${voice}…`
+            : `Preparing a sample of ${voice}… ${Math.round(s.percent)}%`;
+        });
+        if (state.status === "failed") throw new Error(state.message);
+        answer = state;
+      }
+      if (ask !== playing) return;  // another voice was asked for meanwhile
+      status.textContent = `Playing a sample of ${voice}.`;
+      audio.src = answer.url;
+      audio.hidden = false;
+      audio.dataset.voice = voice;
+      await audio.play().catch(() => {});
+    } catch (error_) {
+      if (ask === playing) {
+        status.textContent = "";
+        showError(`The sample of ${voice} could not be made: ${error_.message}`);
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 // Job page: the progress bar follows the render, then opens the player.

@@ -1,0 +1,270 @@
+"""The voice field of the web page: each engine's voices to choose from, and the short
+sample behind each voice's play button.
+
+``choices(engine)`` is the list the page offers: every Kokoro voice, Piper's bundled
+voice, and for espeak-ng (pyttsx3, some 140 voices) a short list: its default, a few
+English accents and the languages the practices may be written in. The server accepts
+only a listed voice (or the practice's own, when its front matter or language names one
+outside the list), so a bad name gets one line listing the choices before any work.
+
+A sample speaks the same passage as ``kindvoice voices preview``
+(``speech.samples.sample_template``), rendered through the job queue on the first play
+and kept as ``previews/voice_<engine>_<voice>.mp3``, so the next play is a plain file.
+The routes live on the ``bp`` blueprint: ``GET /api/voices`` (the list, as data and as
+the markup the page shows) and ``POST /api/voices/sample``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
+
+from kindvoice.errors import UnknownNameError
+from kindvoice.settings import RenderRequest, VoiceSettings
+
+if TYPE_CHECKING:
+    from kindvoice.web.jobs import JobQueue, Progress, Work
+    from kindvoice.web.sessions import Library
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voices", __name__)
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """One voice the page offers: ``name`` is what the engine is given."""
+
+    name: str
+    language: str  # BCP 47
+    description: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}: {self.language}, {self.description}"
+
+
+# espeak-ng voices by the names its engine resolves (short id or language): the default,
+# a few English accents, and the other languages the Kokoro voices speak.
+PYTTSX3_VOICES = (
+    VoiceChoice("en-us", "en-US", "American English (the default)"),
+    VoiceChoice("en-gb", "en-GB", "British English"),
+    VoiceChoice("en-gb-x-rp", "en-GB", "British English, Received Pronunciation"),
+    VoiceChoice("en-gb-scotland", "en-GB", "Scottish English"),
+    VoiceChoice("en-029", "en", "Caribbean English"),
+    VoiceChoice("es", "es", "Spanish (Spain)"),
+    VoiceChoice("es-419", "es", "Spanish (Latin America)"),
+    VoiceChoice("fr", "fr", "French"),
+    VoiceChoice("it", "it", "Italian"),
+    VoiceChoice("pt-br", "pt-BR", "Brazilian Portuguese"),
+)
+PIPER_VOICES = (VoiceChoice("joe", "en-US", "Joe, male, US (the bundled Piper voice)"),)
+
+
+def choices(engine: str) -> list[VoiceChoice]:
+    """The voices the page offers for ``engine``; ``UnknownNameError`` for an unknown one."""
+    from kindvoice.speech.base import engine_names
+
+    if engine == "kokoro":
+        from kindvoice.speech.kokoro_voices import VOICES
+
+        return [VoiceChoice(v.name, v.language, v.description) for v in VOICES]
+    if engine == "pyttsx3":
+        return list(PYTTSX3_VOICES)
+    if engine == "piper":
+        return list(PIPER_VOICES)
+    raise UnknownNameError("engine", engine, engine_names())
+
+
+def engine_choice(engines: list[dict[str, Any]], wanted: str) -> str:
+    """The engine a page preselects: ``wanted`` (``?engine=``) when it is installed, else
+    the default one."""
+    from kindvoice.settings import default_engine
+
+    if any(e["name"] == wanted and e["installed"] for e in engines):
+        return wanted
+    return default_engine()
+
+
+def default_voice(engine: str) -> str:
+    """The voice ``engine`` uses when none is named."""
+    from kindvoice.speech.base import engine_class
+
+    return engine_class(engine).default_voice
+
+
+def practice_voice(engine: str, card: Mapping[str, Any] | None) -> str:
+    """The voice a practice gets from ``engine`` when none is chosen: the one its front
+    matter names for that engine, else its language's, else the engine's default."""
+    from kindvoice.speech.base import choose_voice
+
+    if not card:
+        return default_voice(engine)
+    try:
+        spec = choose_voice(
+            VoiceSettings(engine=engine),
+            engine=card.get("voice_engine"),
+            voice=card.get("voice_name"),
+            language=card.get("language") or None,
+        )
+    except UnknownNameError:  # the engine does not speak the practice's language
+        return default_voice(engine)
+    return spec.voice or default_voice(engine)
+
+
+def offered(engine: str, card: Mapping[str, Any] | None = None) -> tuple[list[VoiceChoice], str]:
+    """(the voices to list, the one preselected): the practice's own voice is added to the
+    list when it is not already there."""
+    listed = choices(engine)
+    selected = practice_voice(engine, card)
+    if engine == "kokoro":
+        from kindvoice.speech.kokoro_voices import find_voice
+
+        try:
+            selected = find_voice(selected).name
+        except UnknownNameError:
+            selected = default_voice(engine)
+    if not any(v.name.casefold() == selected.casefold() for v in listed):
+        language = str(card.get("language", "")) if card else ""
+        listed.insert(0, VoiceChoice(selected, language, "the practice's own voice"))
+    selected = next(v.name for v in listed if v.name.casefold() == selected.casefold())
+    return listed, selected
+
+
+def checked(engine: str, name: str | None, card: Mapping[str, Any] | None = None) -> str | None:
+    """``name`` as the engine knows it when the page offers it for ``engine`` (None: the
+    default); anything else raises ``UnknownNameError`` listing the voices offered."""
+    if not name:
+        return None
+    listed, _ = offered(engine, card)
+    for voice in listed:
+        if voice.name.casefold() == name.strip().casefold():
+            return voice.name
+    if engine == "kokoro":  # pack names (af_heart) too, as on the command line
+        from kindvoice.speech.kokoro_voices import find_voice
+
+        with_pack = find_voice(name)  # raises, listing the Kokoro voices
+        return with_pack.name
+    raise UnknownNameError(f"{engine} voice", name, [v.name for v in listed])
+
+
+def sample_name(engine: str, voice: str) -> str:
+    """The sample's file name in ``previews/``: ``voice_kokoro_heart.mp3`` (practice
+    previews never hold an underscore, so the two cannot meet)."""
+    return f"voice_{engine}_{voice.casefold()}.mp3"
+
+
+def sample_work(library: Library, engine: str, voice: str, templates_dir: Path | None) -> Work:
+    """A job that speaks the sample passage with ``voice`` into ``previews/``."""
+
+    def work(progress: Progress) -> str:
+        from kindvoice.pipeline import render
+        from kindvoice.speech.samples import sample_template
+
+        target = library.previews / sample_name(engine, voice)
+        if target.is_file():
+            return target.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        language = next((v.language for v in choices(engine) if v.name == voice), "en")
+        request_ = RenderRequest(
+            practice=str(sample_template(language)),
+            output=target,
+            minutes=None,
+            voice=VoiceSettings(engine=engine, voice=voice),
+            templates_dir=templates_dir,
+        )
+        render(request_, progress=progress, title=f"Voice sample: {voice}")
+        return target.name
+
+    return work
+
+
+# --------------------------------------------------------------------------- routes
+
+
+class _Samples:
+    """The sample jobs under way, so two plays of one voice render it once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: dict[tuple[str, str], str] = {}
+
+
+def _samples() -> _Samples:
+    found = current_app.extensions.setdefault("kindvoice_samples", _Samples())
+    assert isinstance(found, _Samples)
+    return found
+
+
+def _card_for(practice: str) -> dict[str, Any] | None:
+    """The build form's practice card (for its own voice), or None without a practice."""
+    if not practice:
+        return None
+    from kindvoice.web.app import _card, _practice
+
+    value, path = _practice(practice)
+    return _card(value, path)
+
+
+def _engine(value: str) -> str:
+    from kindvoice.web.app import _engines
+
+    names = [e["name"] for e in _engines()]
+    if value not in names:
+        raise UnknownNameError("engine", value, names)
+    return value
+
+
+def listing(engine: str, card: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the page's voice field shows for ``engine``: the voices, the one selected."""
+    listed, selected = offered(engine, card)
+    return {
+        "engine": engine,
+        "selected": selected,
+        "default": default_voice(engine),
+        "voices": [
+            {
+                "name": v.name,
+                "language": v.language,
+                "description": v.description,
+                "label": v.label,
+            }
+            for v in listed
+        ],
+    }
+
+
+@bp.get("/api/voices")
+def voice_list() -> Response:
+    engine = _engine(request.args.get("engine", "").strip())
+    answer = listing(engine, _card_for(request.args.get("practice", "").strip()))
+    answer["html"] = render_template("_voices.html", voices=answer)
+    return jsonify(answer)
+
+
+@bp.post("/api/voices/sample")
+def voice_sample() -> Response:
+    state = g.kindvoice
+    form = request.form
+    engine = _engine(form.get("engine", "").strip())
+    voice = checked(engine, form.get("voice", "").strip() or default_voice(engine))
+    assert voice is not None
+    library: Library = state.library
+    target = library.previews / sample_name(engine, voice)
+    if target.is_file():
+        return jsonify(url=url_for("preview_file", name=target.name))
+    samples = _samples()
+    jobs: JobQueue = state.jobs
+    with samples.lock:
+        running = jobs.get(samples.jobs.get((engine, voice), ""))
+        if running is None or running.finished:  # none yet, or it failed: (re)start it
+            work = sample_work(library, engine, voice, state.templates_dir)
+            running = jobs.submit("preview", f"Voice sample: {engine} {voice}", work)
+            samples.jobs[(engine, voice)] = running.id
+    return jsonify(job=running.id, poll=url_for("job_state", job_id=running.id))
