@@ -73,6 +73,12 @@ class UnknownNameError(KindvoiceError):
         self.name = name
 
 
+class NotTranslatedError(KindvoiceError):
+    """A practice asked for in a language it has no translation in."""
+
+    exit_code = 4
+
+
 class LengthError(KindvoiceError):
     """A requested length outside what the script can fill with the chosen voice."""
 

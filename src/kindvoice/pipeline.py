@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from kindvoice.audio import (
-    SAMPLE_RATE,
     Mono,
     Stereo,
     db_to_gain,
@@ -27,6 +26,7 @@ from kindvoice.audio import (
     samples_to_s,
 )
 from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.languages import find_language
 from kindvoice.lengths import check_bells, fit_length, measure_speech
 from kindvoice.lengths import clock as clock  # re-exported: callers import it from here
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
@@ -106,7 +106,7 @@ def prepare(
 
     # load: the template, parsed to its IR with the listener's variables filled in
     if script is None:
-        path = resolve_practice(request.practice, request.templates_dir)
+        path = resolve_practice(request.practice, request.templates_dir, request.language)
         script = load_template(path, request.variables)
     else:
         path = Path(script.source)
@@ -238,7 +238,7 @@ def render(
     practice's title in the tags and ``track`` is (n, of N) for a course.
     ``encoder_threads`` caps the MP3 encoder's threads (None: one per core); a batch
     that renders one session per core gives each render one."""
-    from kindvoice.export.cover import generate_cover, length_label, load_cover
+    from kindvoice.export.cover import generate_cover, load_cover
     from kindvoice.export.encode import Writer, format_for
     from kindvoice.export.sidecars import write_sidecars
     from kindvoice.export.tags import TagInfo, write_tags
@@ -256,13 +256,13 @@ def render(
     start, stop = _span(timeline, section, limit_seconds)
     partial = (start, stop) != (0, timeline.total)
     meta = script.meta
+    language = find_language(meta.language)  # what the listener sees follows the script
     shown_title = title or meta.title
     if partial:
-        shown_title = f"{shown_title} (preview)"
+        shown_title = f"{shown_title} ({language.preview})"
     if cover_jpeg is None:
-        cover_jpeg = generate_cover(
-            title or meta.title, length_label(stop - start, SAMPLE_RATE), meta.id
-        )
+        length = language.length_words(samples_to_s(stop - start))
+        cover_jpeg = generate_cover(title or meta.title, length, meta.id)
     chapters = () if partial else tuple((c.title, c.start, c.end) for c in timeline.chapters)
 
     # master the voice: the stem at the loudness target, every phrase under the ceiling
@@ -347,6 +347,7 @@ def render(
                 transcript=transcript(timeline),
                 chapters=chapters,
                 total_samples=stop - start,
+                language=language.iso639_2,
                 practice_id=meta.id,
                 voice=prepared.engine_label,
                 cover_jpeg=cover_jpeg,
@@ -368,6 +369,7 @@ def render(
             artist=export.artist,
             span=(start, stop) if partial else None,
             cover_jpeg=cover_jpeg,
+            language=language.code,
         )
     log.info("limiter took off at most %.1f dB", limiter.max_reduction_db)
     return RenderResult(

@@ -92,4 +92,5 @@ class RenderRequest:
     use_cache: bool = True
     workers: int | None = None  # None: one per core
     templates_dir: Path | None = None  # None: the user templates folder (platformdirs)
+    language: str | None = None  # a practice id's translation (None: English)
     force: bool = True

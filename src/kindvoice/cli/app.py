@@ -155,6 +155,13 @@ def minutes_from(minutes: float | None, length_text: str | None) -> float | None
     return parse_length(length_text) if length_text is not None else minutes
 
 
+language_option = click.option(
+    "--language",
+    help="Speak a practice's translation: es, pt-BR, fr or it (default: English). The"
+    " voice follows the language.",
+)
+
+
 def voice_options(func: F) -> F:
     """--engine / --voice / --rate / --var, the options that decide what is spoken."""
     for option in reversed(
@@ -173,6 +180,7 @@ def voice_options(func: F) -> F:
                 type=float,
                 help="Speaking pace: 1.0 is the engine's normal pace (kokoro: 0.9 unless set).",
             ),
+            language_option,
             click.option(
                 "--var",
                 "variables",

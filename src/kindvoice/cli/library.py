@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from kindvoice.cli.app import cli
+from kindvoice.cli.app import cli, language_option
 from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
@@ -22,14 +22,19 @@ from kindvoice.template.model import KINDS, Script
     type=click.Choice(KINDS),
     help="Only practices of this kind (practice, talk or timer).",
 )
+@language_option
 @click.pass_context
-def list_cmd(ctx: click.Context, kind: str | None) -> None:
-    """List the practices by kind, with their lengths and where each comes from."""
+def list_cmd(ctx: click.Context, kind: str | None, language: str | None) -> None:
+    """List the practices by kind, with their lengths and where each comes from
+    (--language: the translations in that language)."""
+    from kindvoice.languages import find_language
     from kindvoice.template.library import list_practices
     from kindvoice.template.parse import load_template
 
     groups: dict[str, list[str]] = {name: [] for name in (*KINDS, "broken")}
-    refs = list_practices(ctx.obj["templates_dir"])
+    refs = list_practices(ctx.obj["templates_dir"], language)
+    if language is not None and not refs:
+        click.echo(f"No practices in {find_language(language).name} yet.")
     width = max((len(ref.id) + 1 for ref in refs), default=0)
     width = max(width, 26)
     for ref in refs:
@@ -54,13 +59,14 @@ def list_cmd(ctx: click.Context, kind: str | None) -> None:
 
 @cli.command()
 @click.argument("practice")
+@language_option
 @click.pass_context
-def show(ctx: click.Context, practice: str) -> None:
+def show(ctx: click.Context, practice: str, language: str | None) -> None:
     """Show a practice: its summary, lengths, variables and sections."""
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
-    path = resolve_practice(practice, ctx.obj["templates_dir"])
+    path = resolve_practice(practice, ctx.obj["templates_dir"], language)
     script = load_template(path)
     meta = script.meta
     click.echo(f"{meta.title}  ({meta.id})")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.app import Bar, cli, language_option
 
 workers_option = click.option(
     "--workers",
@@ -52,6 +52,7 @@ def _echo_table(outcomes: list[object]) -> None:
 @executor_option
 @force_option
 @click.option("--no-sidecars", is_flag=True, help="Skip the .vtt/.srt/.lrc/.chapters.json/.jpg.")
+@language_option
 @click.pass_context
 def batch(
     ctx: click.Context,
@@ -61,11 +62,13 @@ def batch(
     executor: str,
     force: bool,
     no_sidecars: bool,
+    language: str | None,
 ) -> None:
     """Render every session listed in MANIFEST (CSV or YAML), in parallel.
 
-    Columns: practice (or path), minutes (or length), engine, voice, rate, background,
-    variables, quality, title, artist, album, cover, output. Sessions already rendered
+    Columns: practice (or path), minutes (or length), engine, voice, rate, language,
+    background, variables, quality, title, artist, album, cover, output (--language: the
+    language of rows that name none). Sessions already rendered
     from the same inputs are skipped; a failed row does not stop the others."""
     from kindvoice.publish.batch import load_manifest, run_batch
     from kindvoice.publish.executors import backend_for
@@ -75,7 +78,9 @@ def batch(
         folder = (output_dir or manifest.parent).absolute()
         folder.mkdir(parents=True, exist_ok=True)
         templates_dir = _absolute(ctx.obj["templates_dir"])
-        items = load_manifest(manifest, folder, templates_dir, sidecars=not no_sidecars)
+        items = load_manifest(
+            manifest, folder, templates_dir, sidecars=not no_sidecars, language=language
+        )
         bar = Bar(not ctx.obj["quiet"])
         outcomes = run_batch(
             items, backend=backend, force=force, progress=lambda d, t: bar("Sessions", d, t)

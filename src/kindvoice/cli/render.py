@@ -34,6 +34,7 @@ def _request(
     engine: str | None,
     voice: str | None,
     rate: float | None,
+    language: str | None,
     variables: tuple[str, ...],
     **extra: object,
 ) -> RenderRequest:
@@ -47,6 +48,7 @@ def _request(
         variables=parse_vars(variables),
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
         templates_dir=ctx.obj["templates_dir"],
+        language=language,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -128,6 +130,7 @@ def build(
     engine: str | None,
     voice: str | None,
     rate: float | None,
+    language: str | None,
     variables: tuple[str, ...],
     background: str | None,
     mono: bool,
@@ -151,6 +154,7 @@ def build(
         engine,
         voice,
         rate,
+        language,
         variables,
         mix=MixSettings(background=background),
         export=export_settings(quality, mono=mono, artist=artist),
@@ -174,6 +178,7 @@ def plan(
     engine: str | None,
     voice: str | None,
     rate: float | None,
+    language: str | None,
     variables: tuple[str, ...],
 ) -> None:
     """Print the timeline a render would have, without encoding anything."""
@@ -188,6 +193,7 @@ def plan(
         engine,
         voice,
         rate,
+        language,
         variables,
     )
     for line in plan_lines(prepare(request)):
@@ -219,6 +225,7 @@ def preview(
     engine: str | None,
     voice: str | None,
     rate: float | None,
+    language: str | None,
     variables: tuple[str, ...],
     background: str | None,
     section: str | None,
@@ -235,7 +242,7 @@ def preview(
 
     length = minutes_from(minutes, length_text)
     if length is None:
-        path = resolve_practice(practice, ctx.obj["templates_dir"])
+        path = resolve_practice(practice, ctx.obj["templates_dir"], language)
         length = load_template(path, parse_vars(variables)).meta.minutes.min
     request = _request(
         ctx,
@@ -245,6 +252,7 @@ def preview(
         engine,
         voice,
         rate,
+        language,
         variables,
         mix=MixSettings(background=background),
     )

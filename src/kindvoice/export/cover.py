@@ -127,12 +127,3 @@ def _jpeg(image: Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=False)
     return buffer.getvalue()
-
-
-def length_label(total_samples: int, sample_rate: int) -> str:
-    """ "12 minutes" (or "45 seconds" under a minute) for the cover."""
-    seconds = total_samples / sample_rate
-    if seconds < 60:
-        return f"{round(seconds)} seconds"
-    minutes = round(seconds / 60)
-    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"

@@ -151,9 +151,9 @@ def _vtt_escape(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def vtt_text(cues: Sequence[Cue]) -> str:
-    """A WebVTT file, cues numbered from 1."""
-    out = ["WEBVTT", ""]
+def vtt_text(cues: Sequence[Cue], language: str | None = None) -> str:
+    """A WebVTT file, cues numbered from 1; ``language`` (BCP 47) as a header line."""
+    out = ["WEBVTT", *([f"Language: {language}"] if language else []), ""]
     for i, cue in enumerate(cues, start=1):
         out.append(str(i))
         out.append(f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}")
@@ -220,6 +220,7 @@ def write_sidecars(
     artist: str,
     span: tuple[int, int] | None = None,
     cover_jpeg: bytes | None = None,
+    language: str | None = None,
 ) -> list[Path]:
     """Write the VTT, SRT, LRC and chapters JSON (and the cover, when given) beside
     ``audio``; ``span`` limits them to a preview's stretch. Returns the paths written."""
@@ -227,7 +228,7 @@ def write_sidecars(
     start, stop = span if span is not None else (0, timeline.total)
     cues = timeline_cues(timeline, span)
     written = [
-        write_atomic(paths["vtt"], vtt_text(cues)),
+        write_atomic(paths["vtt"], vtt_text(cues, language)),
         write_atomic(paths["srt"], srt_text(cues)),
         write_atomic(paths["lrc"], lrc_text(cues, title, artist, stop - start)),
         write_atomic(

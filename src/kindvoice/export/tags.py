@@ -26,6 +26,7 @@ from mutagen.id3 import (
     TALB,
     TCON,
     TIT2,
+    TLAN,
     TLEN,
     TPE1,
     TRCK,
@@ -53,7 +54,7 @@ class TagInfo:
     transcript: str
     chapters: tuple[tuple[str, int, int], ...]
     total_samples: int
-    language: str = "eng"
+    language: str = "eng"  # ISO 639-2 (TLAN, COMM, USLT)
     practice_id: str = ""
     cover_jpeg: bytes | None = None  # front cover (APIC, covr, METADATA_BLOCK_PICTURE)
     track: tuple[int, int] | None = None  # (n, of N) in a course
@@ -71,6 +72,7 @@ def _id3_frames(info: TagInfo) -> list[object]:
         TALB(encoding=3, text=info.album),
         TCON(encoding=3, text="Meditation"),
         TLEN(encoding=3, text=str(_ms(info.total_samples))),
+        TLAN(encoding=3, text=info.language),
         COMM(encoding=3, lang=info.language, desc="", text=info.summary),
         USLT(encoding=3, lang=info.language, desc="", text=info.transcript),
     ]
@@ -190,6 +192,7 @@ def _vorbis_comments(file: FLAC | OggOpus | OggVorbis, info: TagInfo) -> None:
     file["ALBUM"] = info.album
     file["GENRE"] = "Meditation"
     file["DESCRIPTION"] = info.summary
+    file["LANGUAGE"] = info.language
     file["LYRICS"] = info.transcript
     if info.practice_id:
         file["KINDVOICE_PRACTICE"] = info.practice_id

@@ -50,6 +50,7 @@ COLUMNS = (
     "engine",
     "voice",
     "rate",
+    "language",
     "background",
     "variables",
     "quality",
@@ -208,6 +209,7 @@ def job_from_row(
         ),
         workers=1,  # one render per core already; more speech workers would fight
         templates_dir=templates_dir,
+        language=_text(fields, "language"),
     )
     return Job(row, output, request, sidecars=sidecars, cover=cover, title=_text(fields, "title"))
 
@@ -258,11 +260,15 @@ def load_manifest(
     output_dir: Path,
     templates_dir: Path | None = None,
     sidecars: bool = True,
+    language: str | None = None,
 ) -> list[Job | Outcome]:
-    """Every row as a Job, or as a failed Outcome when the row itself is wrong."""
+    """Every row as a Job, or as a failed Outcome when the row itself is wrong;
+    ``language`` is the rows' language unless a row names one."""
     items: list[Job | Outcome] = []
     seen: dict[Path, int] = {}
     for row, fields in enumerate(read_manifest(path), start=1):
+        if language is not None and not _text(fields, "language"):
+            fields = {**fields, "language": language}
         try:
             job = job_from_row(
                 fields,
@@ -313,7 +319,9 @@ def job_digest(job: Job) -> str:
         "track": job.track,
     }
     digest.update(json.dumps(described, sort_keys=True, default=str).encode("utf-8"))
-    template = resolve_practice(job.request.practice, job.request.templates_dir)
+    template = resolve_practice(
+        job.request.practice, job.request.templates_dir, job.request.language
+    )
     digest.update(template.read_bytes())
     if job.cover is not None:
         digest.update(job.cover.read_bytes())

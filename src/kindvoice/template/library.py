@@ -4,6 +4,9 @@ Two folders hold practices: the bundled ``meditations/`` (inside the wheel at
 ``kindvoice/_data/meditations``, or the repository's top-level folder in an editable
 install) and the user's own folder (``platformdirs`` user data dir, or ``--templates``).
 A user practice with the same id as a bundled one wins, so teachers can adapt a script.
+
+Translations sit in a folder per language inside either folder (``meditations/es/``,
+``meditations/pt-BR/``), under the same ids as the English files at the top.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 import platformdirs
 import yaml
 
-from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.errors import NotTranslatedError, UnknownNameError, UsageError
+from kindvoice.languages import LANGUAGES, find_language
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +83,36 @@ def _scan(folder: Path, origin: str) -> dict[str, PracticeRef]:
     return found
 
 
-def list_practices(templates_dir: Path | None = None) -> list[PracticeRef]:
-    """Every practice, bundled and user (``templates_dir`` replaces the user folder), by id."""
-    practices = _scan(bundled_dir(), "bundled")
-    practices.update(_scan(templates_dir if templates_dir is not None else user_dir(), "user"))
+def _language_folder(folder: Path, language: str | None) -> Path:
+    code = find_language(language).code
+    return folder if code == "en" else folder / code
+
+
+def list_practices(
+    templates_dir: Path | None = None, language: str | None = None
+) -> list[PracticeRef]:
+    """Every practice in ``language`` (None: English), bundled and user (``templates_dir``
+    replaces the user folder), by id."""
+    practices = _scan(_language_folder(bundled_dir(), language), "bundled")
+    user = templates_dir if templates_dir is not None else user_dir()
+    practices.update(_scan(_language_folder(user, language), "user"))
     return sorted(practices.values(), key=lambda ref: ref.id)
 
 
-def resolve_practice(id_or_path: str, templates_dir: Path | None = None) -> Path:
-    """The template file for a practice id, or ``id_or_path`` itself when it names a file."""
+def languages_of(practice_id: str, templates_dir: Path | None = None) -> list[str]:
+    """The languages a practice exists in (codes, English first)."""
+    return [
+        code
+        for code in LANGUAGES
+        if any(ref.id == practice_id for ref in list_practices(templates_dir, code))
+    ]
+
+
+def resolve_practice(
+    id_or_path: str, templates_dir: Path | None = None, language: str | None = None
+) -> Path:
+    """The template file for a practice id in ``language`` (None: English), or
+    ``id_or_path`` itself when it names a file."""
     candidate = Path(id_or_path).expanduser()
     if candidate.is_file():
         return candidate
@@ -96,8 +121,15 @@ def resolve_practice(id_or_path: str, templates_dir: Path | None = None) -> Path
         raise UsageError(
             f"Template file '{id_or_path}' not found: check the path, or give a practice id"
         )
-    practices = list_practices(templates_dir)
+    practices = list_practices(templates_dir, language)
     for ref in practices:
         if ref.id == id_or_path:
             return ref.path
+    lang = find_language(language)
+    elsewhere = languages_of(id_or_path, templates_dir)
+    if elsewhere:
+        raise NotTranslatedError(
+            f"'{id_or_path}' has no {lang.name} ({lang.code}) version; it exists in: "
+            f"{', '.join(elsewhere)}. `kindvoice list --language {lang.code}` shows what does."
+        )
     raise UnknownNameError("practice", id_or_path, [ref.id for ref in practices])
