@@ -53,15 +53,19 @@ def voices_preview(
     engine: str | None,
     rate: float | None,
 ) -> None:
-    """Speak the same short passage (about 20 seconds) with VOICE, to compare voices."""
+    """Speak the same short passage (about 20 seconds) with VOICE, to compare voices; in
+    the voice's own language where kindvoice has a passage in it."""
     from kindvoice.cli.app import check_rate
     from kindvoice.pipeline import render
-    from kindvoice.settings import RenderRequest, VoiceSettings
+    from kindvoice.settings import RenderRequest, VoiceSettings, default_engine
     from kindvoice.speech.samples import sample_template
+    from kindvoice.speech.synth import list_voices
 
     check_rate(rate)
+    infos = {v.id.casefold(): v for v in list_voices(engine or default_engine())}
+    language = infos[voice.casefold()].language if voice.casefold() in infos else "en"
     request = RenderRequest(
-        practice=str(sample_template()),
+        practice=str(sample_template(language)),
         output=output,
         minutes=None,
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
