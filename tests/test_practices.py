@@ -66,7 +66,9 @@ def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Pa
     lyrics = WAVE(out).tags.getall("USLT")[0].text
     spoken = [line for line in lyrics.splitlines() if line and not line.startswith("## ")]
     assert spoken == [e.key for e in result.prepared.timeline.speech]
-    assert set(spoken) == set(result.prepared.script.speech_texts())
+    # every line is one the script plays at this length ([rotate] alternatives a short
+    # session never reaches are the only ones allowed to be missing)
+    assert set(spoken) <= set(result.prepared.script.speech_texts())
     return out
 
 

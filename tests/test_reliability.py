@@ -149,7 +149,11 @@ def test_four_renders_share_one_cache(tmp_path: Path, isolated_cache: Path) -> N
     os.environ["KINDVOICE_CACHE_DIR"] = str(cache_dir)
     try:
         cache = PhraseCache()
-        texts = load_template(resolve_practice("self-compassion-break")).speech_texts()
+        from kindvoice.template.gating import select
+
+        script = load_template(resolve_practice("self-compassion-break"))
+        # the phrases those lengths play (gated blocks chosen), as the engine speaks them
+        texts = {t for m in lengths for t in select(script, m * 60_000).spoken_texts().values()}
         from kindvoice.speech.base import engine_identity
 
         identity = engine_identity(EngineSpec("pyttsx3", None, 0.9))
