@@ -29,14 +29,14 @@ def test_list_shows_every_practice_with_its_range() -> None:
     timers = kindvoice("list", "--kind", "timer").stdout
     assert "timer " in timers and "self-compassion-break" not in timers
     scb = next(line for line in lines if line.startswith("self-compassion-break"))
-    assert "3-30 min (default 10)" in scb
+    assert "3-30 min (default 6)" in scb
     assert "The Self-Compassion Break" in scb
 
 
 def test_show_describes_a_practice() -> None:
     run = kindvoice("show", "self-compassion-break")
     assert run.code == 0, run.stderr
-    assert "Length: 3 to 30 minutes, default 10" in run.stdout
+    assert "Length: 3 to 30 minutes, default 6" in run.stdout
     assert "Variable difficulty" in run.stdout
     assert "Mindfulness" in run.stdout
 

@@ -28,6 +28,15 @@ EXPECTED = {
     "heartbreak-and-loss",
     "evening-reflection",
     "timer",
+    "one-minute-break",
+    "timer-intervals",
+    "inner-critic",
+    "relationships-repair",
+    "boundaries",
+    "caregiver-burnout",
+    "talk-what-is-self-compassion",
+    "talk-myths",
+    "talk-when-kindness-hurts",
 }
 
 
