@@ -3,6 +3,7 @@ from a plan) and feed (a podcast feed for a folder of sessions)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -108,6 +109,7 @@ def batch(
 )
 @click.option("--base-url", help="Also write feed.xml, for the folder served at this address.")
 @click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
+@language_option
 @workers_option
 @executor_option
 @force_option
@@ -119,6 +121,7 @@ def course(
     output_dir: Path | None,
     base_url: str | None,
     private: bool,
+    language: str | None,
     workers: int | None,
     executor: str,
     force: bool,
@@ -127,6 +130,7 @@ def course(
     tagged series with a playlist, an index page and (with --base-url or base_url: in the
     plan) a podcast feed."""
     from kindvoice.errors import UsageError
+    from kindvoice.languages import find_language
     from kindvoice.publish.course import Session, build_course, load_plan, resolve_plan
     from kindvoice.publish.executors import backend_for
 
@@ -139,6 +143,8 @@ def course(
         path = plan
         default_folder = plan.with_suffix("")
     course_plan = load_plan(path.absolute())
+    if language is not None:  # the same plan in another language: one option
+        course_plan = dataclasses.replace(course_plan, language=find_language(language).code)
     folder = output_dir or default_folder
     quiet = ctx.obj["quiet"]
 
@@ -179,6 +185,7 @@ def course(
     help="The podcast's cover (default: a generated cover.jpg).",
 )
 @click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
+@click.option("--language", default="en", show_default=True, help="The sessions' language.")
 def feed(
     folder: Path,
     base_url: str,
@@ -187,11 +194,13 @@ def feed(
     description: str | None,
     image: Path | None,
     private: bool,
+    language: str,
 ) -> None:
     """Write FOLDER/feed.xml, a podcast feed of the sessions in FOLDER.
 
     Copy the folder to a web server at --base-url and subscribe to BASE-URL/feed.xml.
     Running it again after adding sessions keeps the earlier episodes as they were."""
+    from kindvoice.languages import find_language
     from kindvoice.publish.feed import write_feed
 
     name = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
@@ -203,5 +212,6 @@ def feed(
         description=description,
         image=image,
         private=private,
+        language=find_language(language).code,
     )
     click.echo(f"Feed: {path} (subscribe to {base_url.rstrip('/')}/{path.name})")

@@ -39,6 +39,7 @@ import yaml
 
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.errors import UnknownNameError, UsageError, closest
+from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -60,6 +61,7 @@ PLAN_KEYS = (
     "engine",
     "voice",
     "rate",
+    "language",
     "variables",
     "quality",
     "format",
@@ -89,6 +91,7 @@ class CoursePlan:
     engine: str | None = None  # None: the default engine
     voice: str | None = None
     rate: float | None = None
+    language: str | None = None  # the practices' translation (None: English)
     variables: dict[str, str] = field(default_factory=dict, hash=False)
     quality: str | None = None
     format: str = "mp3"
@@ -246,6 +249,7 @@ def load_plan(path: Path) -> CoursePlan:
         engine=str(data["engine"]) if data.get("engine") else None,
         voice=data.get("voice"),
         rate=float(rate) if rate is not None else None,
+        language=find_language(str(data["language"])).code if data.get("language") else None,
         variables={str(k): "" if v is None else str(v) for k, v in variables.items()},
         quality=data.get("quality"),
         format=fmt,
@@ -289,6 +293,7 @@ def _request(
         export=export_settings(plan.quality, artist=plan.teacher, album=plan.title),
         workers=workers,
         templates_dir=templates_dir,
+        language=plan.language,
     )
 
 
@@ -463,5 +468,6 @@ def build_course(
                 author=plan.teacher,
                 description=plan.description or None,
                 private=private or plan.private,
+                language=find_language(plan.language).code,
             )
     return CourseResult(sessions, outcomes, output_dir, feed_path)
