@@ -7,6 +7,7 @@ download is never used."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,4 +153,69 @@ def test_upload_and_validate_a_broken_template(browser, site, tmp_path: Path) ->
     assert "Broken is a valid template" in page.get_by_role("status").inner_text()
     page.get_by_role("link", name="Render it").click()
     assert page.locator("#practice-choice").input_value().startswith("upload:")
+    page.close()
+
+
+def test_voice_list_follows_the_engine_and_plays_samples(browser, site) -> None:
+    page = browser.new_page()
+    ranges: list[str] = []
+
+    def range_for(route: Any) -> None:
+        # the slider's range is asked again for each voice; Kokoro would measure the whole
+        # practice (minutes of CPU), so its answer is given here and only the ask checked
+        ranges.append(route.request.url)
+        if "engine=kokoro" not in route.request.url:
+            route.continue_()
+            return
+        body = {"low_s": 150.0, "high_s": None, "min": 3.0, "max": 30.0, "step": 0.5}
+        body["voice"] = "kokoro voice heart at rate 1"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/range?*", range_for)
+    voices = "els => els.map(e => e.value)"
+    page.goto(site.base + "/build?practice=self-compassion-break")
+    page.wait_for_selector("form[data-range-ready]")
+    assert page.locator("input[name=voice]:checked").get_attribute("value") == "en-us"
+
+    page.get_by_label("Engine").select_option("kokoro")
+    page.wait_for_selector("[data-voice-list-engine=kokoro]")
+    names = page.locator("input[name=voice]").evaluate_all(voices)
+    assert names[:6] == ["heart", "bella", "nicole", "michael", "emma", "george"]
+    assert {"dora", "siwis", "sara", "dora-br"} <= set(names)
+    assert page.locator("input[name=voice]:checked").get_attribute("value") == "heart"
+    page.wait_for_function(
+        "() => document.querySelector('[data-range-note]').textContent.includes('kokoro')"
+    )
+    assert any("engine=kokoro" in url and "voice=heart" in url for url in ranges)
+
+    page.get_by_label("Engine").select_option("pyttsx3")
+    page.wait_for_selector("[data-voice-list-engine=pyttsx3]")
+    assert "es" in page.locator("input[name=voice]").evaluate_all(voices)
+    play = page.get_by_role("button", name="Play a sample of en-gb-x-rp", exact=True)
+    with page.expect_response("**/api/voices/sample") as first:
+        play.click()
+    assert "job" in first.value.json()  # rendered on the server on the first play
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-voice-audio]');"
+        " return a.readyState >= 1 && isFinite(a.duration) && !a.paused; }",
+        timeout=120_000,
+    )
+    audio = page.locator("[data-voice-audio]")
+    assert audio.get_attribute("src") == "/previews/voice_pyttsx3_en-gb-x-rp.mp3"
+    assert 10.0 < audio.evaluate("a => a.duration") < 40.0
+    assert page.locator("[data-voice-status]").inner_text() == "Playing a sample of en-gb-x-rp."
+    with page.expect_response("**/api/voices/sample") as second:
+        play.click()
+    assert second.value.json() == {"url": "/previews/voice_pyttsx3_en-gb-x-rp.mp3"}  # kept
+
+    # a voice the server does not offer: the refusal in words, next to the field
+    page.evaluate("document.querySelector('[data-sample=\"en-gb\"]').dataset.sample = 'nobody'")
+    page.get_by_role("button", name="Play a sample of en-gb", exact=True).click()
+    error = page.locator("[data-voice-error]")
+    error.wait_for(state="visible")
+    assert error.inner_text().startswith(
+        "The sample of nobody could not be made: Unknown pyttsx3 voice 'nobody'. "
+        "Choose one of: en-029, en-gb"
+    )
+    assert error.get_attribute("role") == "alert"
     page.close()

@@ -11,7 +11,7 @@ import pytest
 from kindvoice.export.sidecars import Cue as SidecarCue
 from kindvoice.export.sidecars import vtt_text
 from kindvoice.web.jobs import JobQueue, QueueFull
-from kindvoice.web.renders import slider_bounds
+from kindvoice.web.renders import slider_bounds, slider_steps
 from kindvoice.web.sessions import Library, NotInLibrary, parse_vtt, stem_for
 
 
@@ -104,3 +104,8 @@ def test_library_names(tmp_path: Path) -> None:
         library.upload_path("../../etc/passwd")
     stem = stem_for("Self Compassion/Break", 450.0)
     assert stem.startswith("self-compassion-break-7m30s-") and "." not in stem
+
+
+def test_slider_steps_cover_the_written_range_on_half_minutes() -> None:
+    assert slider_steps(3.0, 5.0) == [3.0, 3.5, 4.0, 4.5, 5.0]
+    assert slider_steps(0.2, 1.2) == [0.2, 0.5, 1.0, 1.2]  # the written ends themselves

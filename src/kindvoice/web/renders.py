@@ -192,40 +192,68 @@ class RangeCache:
         return self._answers[key]
 
     def _measure(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
-        from kindvoice.pipeline import prepare
+        """Every phrase (gated blocks included) spoken once, then each slider step solved
+        on durations only: a template with [from]/[under] blocks plays different blocks
+        at different lengths, so the range at one length is not the range at another."""
+        from kindvoice.lengths import fit_length, measure_speech
         from kindvoice.settings import VoiceSettings
+        from kindvoice.template.fit import feasible_range
         from kindvoice.template.parse import load_template
 
-        meta = load_template(path).meta
-        minutes = meta.minutes
-        prepared = None
-        failure: LengthError | None = None
-        # prepare() solves for one length; any feasible one gives the whole range
-        for asked in (minutes.default, minutes.min, minutes.max, 60.0):
-            request = RenderRequest(
-                practice=str(path),
-                output=Path("range.mp3"),
-                minutes=asked,
-                voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
-                templates_dir=self.templates_dir,
-            )
+        script = load_template(path)
+        minutes = script.meta.minutes
+        request = RenderRequest(
+            practice=str(path),
+            output=Path("range.mp3"),
+            voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+            templates_dir=self.templates_dir,
+        )
+        measure, _ = measure_speech(request, script)
+        fitting: list[tuple[float, tuple[int, int | None]]] = []
+        for asked in slider_steps(minutes.min, minutes.max):
             try:
-                prepared = prepare(request)
-                break
-            except LengthError as exc:
-                failure = exc
-        if prepared is None:
-            assert failure is not None
-            raise failure
-        low, high = prepared.feasible
-        low_min = low / SAMPLE_RATE / 60.0
-        high_min = None if high is None else high / SAMPLE_RATE / 60.0
+                _, layout, _ = fit_length(script, measure, asked)
+            except LengthError:
+                continue
+            fitting.append((asked, feasible_range(layout)))
+        if fitting:  # the script's own span: the shortest length's low, the longest's high
+            low, high = fitting[0][1][0], fitting[-1][1][1]
+            bounds = {"min": fitting[0][0], "max": fitting[-1][0], "step": SLIDER_STEP_MIN}
+        else:  # no length it is written for fits this voice: offer what it can fill
+            low, high = self._feasible_anywhere(script, measure, minutes.default)
+            high_min = None if high is None else high / SAMPLE_RATE / 60.0
+            bounds = slider_bounds(low / SAMPLE_RATE / 60.0, high_min, minutes.min, minutes.max)
         return {
             "low_s": _seconds(low),
             "high_s": None if high is None else _seconds(high),
-            "voice": prepared.engine_label,
-            **slider_bounds(low_min, high_min, minutes.min, minutes.max),
+            "voice": measure.voice_label,
+            **bounds,
         }
+
+    @staticmethod
+    def _feasible_anywhere(script: Any, measure: Any, default: float) -> tuple[int, int | None]:
+        """The feasible range of the script as it plays at its default length (fitted or
+        not: the solver's error carries the range)."""
+        from kindvoice.template.fit import build_layout, feasible_range
+        from kindvoice.template.gating import select
+
+        played = select(script, default * 60_000.0)
+        layout = build_layout(
+            played,
+            measure.speech_samples,
+            paragraph_gap_samples=measure.paragraph_gap,
+            bell_samples=measure.bell_samples,
+            edge_samples=measure.edges,
+        )
+        return feasible_range(layout)
+
+
+def slider_steps(low: float, high: float) -> list[float]:
+    """The lengths the slider can land on between the template's ``low`` and ``high``."""
+    step = SLIDER_STEP_MIN
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return sorted({low, high, *(n * step for n in range(first, last + 1))})
 
 
 def slider_bounds(
