@@ -62,7 +62,7 @@ def test_unknown_voice_lists_choices() -> None:
 
 
 def test_unknown_engine_lists_choices() -> None:
-    with pytest.raises(UnknownNameError, match="Choose one of: piper, pyttsx3"):
+    with pytest.raises(UnknownNameError, match="Choose one of: kokoro, piper, pyttsx3"):
         check_engine(EngineSpec("pipr"))
 
 
