@@ -19,15 +19,28 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- practices:start -->", "<!-- practices:end -->"
 
 
+KIND_ORDER = ("talk", "practice", "timer")
+KIND_LABELS = {"talk": "talk", "practice": "practice", "timer": "timer"}
+
+
 def practice_table() -> str:
-    rows = ["| id | practice | minutes (default) | what it is |", "| --- | --- | --- | --- |"]
-    for ref in list_practices():
-        if ref.origin != "bundled":
-            continue
-        meta = load_template(ref.path).meta
+    """One row a bundled track, talks first, then practices, then timers; the languages
+    each exists in (its translations under meditations/<language>/)."""
+    from kindvoice.template.library import languages_of
+
+    rows = [
+        "| kind | id | title | minutes (default) | languages | what it is |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    metas = [load_template(ref.path).meta for ref in list_practices() if ref.origin == "bundled"]
+    for meta in sorted(metas, key=lambda m: (KIND_ORDER.index(m.kind), m.id)):
         m = meta.minutes
         span = f"{m.min:g}-{m.max:g} ({m.default:g})"
-        rows.append(f"| `{meta.id}` | {meta.title} | {span} | {meta.summary} |")
+        languages = ", ".join(languages_of(meta.id))
+        rows.append(
+            f"| {KIND_LABELS[meta.kind]} | `{meta.id}` | {meta.title} | {span} | {languages}"
+            f" | {meta.summary} |"
+        )
     return "\n".join(rows)
 
 
