@@ -62,6 +62,8 @@ class Engine(ABC):
     default_rate: ClassVar[float] = 1.0
     #: the voice used when none is named, as ``voice_label`` shows it
     default_voice: ClassVar[str] = "default"
+    #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
+    slowness: ClassVar[float] = 1.0
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec

@@ -103,6 +103,8 @@ class KokoroEngine(Engine):
     name: ClassVar[str] = "kokoro"
     default_rate: ClassVar[float] = 0.9
     default_voice: ClassVar[str] = kokoro_voices.DEFAULT_VOICE
+    # a long phrase on a busy machine takes minutes: a worker is hung only after 16
+    slowness: ClassVar[float] = 8.0
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)

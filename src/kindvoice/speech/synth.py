@@ -41,8 +41,15 @@ from kindvoice.speech.cache import PhraseCache
 log = logging.getLogger(__name__)
 
 # No phrase takes anywhere near this long (a sentence is ~10 ms with espeak, ~0.1 s with
-# Piper); a worker silent for this long has hung.
+# Piper); a worker silent for this long has hung. Slow engines scale it (Engine.slowness).
 PHRASE_TIMEOUT_S = 120.0
+
+
+def phrase_timeout_s(engine: str) -> float:
+    """How long a worker of ``engine`` may go without finishing a phrase before it counts
+    as hung."""
+    return PHRASE_TIMEOUT_S * engine_class(engine).slowness
+
 
 Progress = Callable[[int, int], None]
 
@@ -172,9 +179,11 @@ class _WorkerCrash(EngineError):
     """A worker process died (a crash in the engine's native code, or killed)."""
 
 
-def _result(future: concurrent.futures.Future[Any], what: str) -> Any:
+def _result(
+    future: concurrent.futures.Future[Any], what: str, timeout_s: float | None = None
+) -> Any:
     try:
-        out = future.result(timeout=PHRASE_TIMEOUT_S)
+        out = future.result(timeout=PHRASE_TIMEOUT_S if timeout_s is None else timeout_s)
     except concurrent.futures.TimeoutError:
         raise EngineError(f"The speech worker hung while {what}.") from None
     except BrokenProcessPool:
@@ -189,7 +198,11 @@ def check_engine(spec: EngineSpec) -> None:
     fails before any work (``EngineError``/``UnknownNameError``)."""
     engine_class(spec.engine)  # an unknown engine name needs no worker
     with _pool(1, spec) as pool:
-        _result(pool.submit(_check), f"starting the {spec.engine} engine")
+        _result(
+            pool.submit(_check),
+            f"starting the {spec.engine} engine",
+            phrase_timeout_s(spec.engine),
+        )
 
 
 def list_voices(engine_name: str) -> list[VoiceInfo]:
@@ -220,13 +233,14 @@ def _speak_all(
     with _pool(n_workers, spec, cache) as pool:
         futures = {pool.submit(_speak, text, keys.get(text)): text for text in ordered}
         pending = set(futures)
+        timeout_s = phrase_timeout_s(spec.engine)
         while pending:
-            done, pending = wait(pending, timeout=PHRASE_TIMEOUT_S, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=timeout_s, return_when=FIRST_COMPLETED)
             if not done:
                 stuck = futures[next(iter(pending))]
                 raise EngineError(
                     f"The {spec.engine} engine stopped responding: no phrase finished in "
-                    f"{PHRASE_TIMEOUT_S:.0f} s (waiting on {stuck!r})."
+                    f"{timeout_s:.0f} s (waiting on {stuck!r})."
                 )
             for future in done:
                 text = futures[future]
@@ -248,7 +262,7 @@ def synthesize_phrases(
     per core, never more than there are misses), which store them in the cache
     themselves. ``cache=None`` neither reads nor writes a cache. ``progress(done,
     total)`` counts distinct texts. Engine failures raise ``EngineError`` naming the
-    phrase; a worker that finishes nothing for ``PHRASE_TIMEOUT_S`` counts as hung.
+    phrase; a worker that finishes nothing for ``phrase_timeout_s`` counts as hung.
     """
     unique = list(dict.fromkeys(texts))
     found: dict[str, Mono] = {}
