@@ -35,6 +35,8 @@ pytestmark = [
     ),
 ]
 
+RANGE_TIMEOUT_MS = 180_000
+
 BROKEN = "---\ntitle: Broken\nminutes: {min: 1, default: 2, max: 5}\n---\n\n## Start\n"
 BROKEN += "Hello there.\n[pause 5s~60s]\n{nmae}\n"
 
@@ -63,7 +65,8 @@ def test_render_play_and_download_seven_minutes(browser, site, tmp_path: Path) -
     page = browser.new_page(accept_downloads=True)
     page.goto(site.running.url)
     page.get_by_role("link", name="Build this practice: The Self-Compassion Break").click()
-    page.wait_for_selector("form[data-range-ready]")  # the slider's range, measured
+    # the slider's range: every phrase measured on a cold cache (slow on a busy machine)
+    page.wait_for_selector("form[data-range-ready]", timeout=RANGE_TIMEOUT_MS)
     assert page.locator("#minutes").get_attribute("min") == "3"
     page.locator("#minutes").fill("7")
     assert page.locator("#minutes-out").inner_text() == "7:00"
@@ -87,10 +90,13 @@ def test_render_play_and_download_seven_minutes(browser, site, tmp_path: Path) -
     assert duration == pytest.approx(420.0, abs=0.05)
 
     # a chapter seeks, and the transcript follows to the words spoken there
-    page.get_by_role("button", name="Kindness").click()
+    kindness = page.get_by_role("button", name="Kindness")
+    starts = float(kindness.get_attribute("data-seek"))
+    assert 60.0 < starts < 360.0
+    kindness.click()
     page.wait_for_selector(".transcript li.now")
-    assert page.evaluate("document.getElementById('player').currentTime") >= 196.0
-    assert "hands over your heart" in page.locator(".transcript li.now").inner_text()
+    assert page.evaluate("document.getElementById('player').currentTime") >= starts
+    assert "kindness" in page.locator(".transcript li.now").inner_text().lower()
 
     with page.expect_download() as info:
         page.locator("a[data-kind=audio]").click()
@@ -174,7 +180,7 @@ def test_voice_list_follows_the_engine_and_plays_samples(browser, site) -> None:
     page.route("**/api/range?*", range_for)
     voices = "els => els.map(e => e.value)"
     page.goto(site.base + "/build?practice=self-compassion-break")
-    page.wait_for_selector("form[data-range-ready]")
+    page.wait_for_selector("form[data-range-ready]", timeout=RANGE_TIMEOUT_MS)
     assert page.locator("input[name=voice]:checked").get_attribute("value") == "en-us"
 
     page.get_by_label("Engine").select_option("kokoro")
