@@ -410,7 +410,7 @@ def test_a_repeat_silenced_by_an_empty_value_is_not_an_error() -> None:
 def test_empty_values_leave_tidy_sentences() -> None:
     front = '---\ntitle: T\nvariables:\n  name: ""\n---\n'
     found = parse("Hello {name}. {name}, welcome ( {name} ) here !\n", front=front).sections[0].body
-    assert texts(found) == ["Hello. welcome here!"]
+    assert texts(found) == ["Hello. Welcome here!"]  # the sentence keeps its capital
 
 
 def test_literal_braces() -> None:

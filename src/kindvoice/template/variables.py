@@ -21,7 +21,9 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 # An empty value leaves "Hello ." or ", welcome" behind; these put the sentence back together.
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)])")
-_ORPHAN_PUNCT = re.compile(r"(?:^|(?<=[.!?]))[,;:]+")
+# punctuation an empty value leaves at the start of a sentence ("{name}, thank you" with no
+# name), and the word after it, which now starts the sentence and takes a capital
+_ORPHAN_PUNCT = re.compile(r"(?:^|(?<=[.!?]))[,;:]+(\s*)(\w?)")
 _EMPTY_PARENS = re.compile(r"\(\s*\)")
 
 
@@ -48,7 +50,8 @@ def tidy(text: str) -> str:
     """Collapse whitespace and close the gaps an empty value leaves before punctuation."""
     text = _EMPTY_PARENS.sub("", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
-    return " ".join(_ORPHAN_PUNCT.sub("", text).split())
+    text = _ORPHAN_PUNCT.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+    return " ".join(text.split())
 
 
 def resolve(use: VarUse, declared: Mapping[str, Variable], values: Mapping[str, str]) -> str:
