@@ -44,7 +44,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from kindvoice.errors import KindvoiceError, TemplateError, UnknownNameError, UsageError
+from kindvoice.errors import (
+    KindvoiceError,
+    NotTranslatedError,
+    TemplateError,
+    UnknownNameError,
+    UsageError,
+)
 from kindvoice.settings import (
     ExportSettings,
     MixSettings,
@@ -52,7 +58,7 @@ from kindvoice.settings import (
     VoiceSettings,
     default_engine,
 )
-from kindvoice.web import renders, voices
+from kindvoice.web import renders, translations, voices
 from kindvoice.web.jobs import JobQueue, Progress, QueueFull
 from kindvoice.web.sessions import Library, NotInLibrary
 
@@ -240,11 +246,14 @@ class NotFound(KindvoiceError):
 # --------------------------------------------------------------------------- helpers
 
 
-def _practice(value: str) -> tuple[str, Path]:
-    """A practice field -> (its value, its template file). Only bundled or user practices
-    by id, or templates uploaded to the library: never a path from the request."""
+def _practice(value: str, language: str | None = None) -> tuple[str, Path]:
+    """A practice field -> (its value, its template file in ``language``, None: English).
+    Only bundled or user practices by id, or templates uploaded to the library: never a
+    path from the request."""
     state = _state()
     if value.startswith(UPLOAD_PREFIX):
+        if language:
+            raise UsageError("Your own template has no translations: choose English.")
         try:
             path = state.library.upload_path(value[len(UPLOAD_PREFIX) :])
         except NotInLibrary:
@@ -252,13 +261,7 @@ def _practice(value: str) -> tuple[str, Path]:
         if not path.is_file():
             raise NotFound(f"No uploaded template '{value}': paste it again on the Write page.")
         return value, path
-    from kindvoice.template.library import list_practices
-
-    practices = list_practices(state.templates_dir)
-    for ref in practices:
-        if ref.id == value:
-            return ref.id, ref.path
-    raise UnknownNameError("practice", value, [ref.id for ref in practices])
+    return value, translations.practice_file(value, language, state.templates_dir)
 
 
 def _card(practice: str, path: Path) -> dict[str, Any]:
@@ -390,13 +393,19 @@ def _submit(kind: str, title: str, work: Callable[[Progress], str]) -> BaseRespo
 def _register_pages(app: Flask) -> None:
     @app.get("/")
     def index() -> str:
-        return render_template("index.html", cards=_cards(), nav="practices")
+        languages = translations.practice_languages(_state().templates_dir)
+        return render_template("index.html", cards=_cards(), languages=languages, nav="practices")
 
     @app.get("/build")
-    def build_page() -> str:
+    def build_page() -> tuple[str, int]:
         cards = _cards()
         practice = request.args.get("practice") or "self-compassion-break"
-        value, path = _practice(practice)
+        language, missing = translations.language_code(request.args.get("language")), None
+        try:
+            value, path = _practice(practice, language)
+        except NotTranslatedError as exc:  # the English page, the message by the field: 400
+            language, missing = None, exc.format_message()
+            value, path = _practice(practice)
         card = _card(value, path)
         if card["broken"]:
             raise UsageError(card["broken"])
@@ -413,13 +422,15 @@ def _register_pages(app: Flask) -> None:
             backgrounds=_backgrounds(),
             formats=_formats(),
             bitrates=BITRATES_KBPS,
+            language=translations.field(value, language, _state().templates_dir, missing),
             error=None,
-        )
+        ), (400 if missing else 200)
 
     @app.post("/build")
     def build_submit() -> BaseResponse:
         form = request.form
-        value, path = _practice(form.get("practice", ""))
+        language = translations.language_code(form.get("language"))
+        value, path = _practice(form.get("practice", ""), language)
         card = _card(value, path)
         minutes = _number(form, "minutes", "The length in minutes", 0.5, 600.0)
         fmt, export = _export(form)
@@ -442,6 +453,7 @@ def _register_pages(app: Flask) -> None:
             export=export,
             workers=_speech_workers(),
             templates_dir=_state().templates_dir,
+            language=language,
         )
         info = {
             "practice_field": value,
@@ -560,6 +572,8 @@ def _register_pages(app: Flask) -> None:
             nav="course",
             available=_course_available(),
             cards=[c for c in _cards() if not c["broken"]],
+            languages=translations.all_options(),
+            practice_languages=translations.practice_languages(_state().templates_dir),
             backgrounds=_backgrounds(),
             engines=engines,
             engine=engine,
@@ -590,7 +604,8 @@ def _register_pages(app: Flask) -> None:
         if any(value.startswith(UPLOAD_PREFIX) for value in chosen):
             raise UsageError("A course cycles installed practices; choose them from the list.")
         # bundled or user practices by id only; the plan gets their template files
-        practices = tuple(str(_practice(value)[1]) for value in chosen)
+        language = translations.language_code(form.get("language"))
+        practices = tuple(str(_practice(value, language)[1]) for value in chosen)
         engine = _choice(form, "engine", "engine", [e["name"] for e in _engines()])
         voice = voices.checked(engine, form.get("voice", "").strip()[:100])
         if voice == voices.default_voice(engine):
@@ -605,6 +620,7 @@ def _register_pages(app: Flask) -> None:
             background=_choice(form, "background", "background", list(_backgrounds())),
             engine=engine,
             voice=voice,
+            language=language,
         )
         state = _state()
         work = renders.course_work(state.library, plan, state.templates_dir, _speech_workers())
@@ -734,7 +750,9 @@ def _register_api(app: Flask) -> None:
     @app.get("/api/range")
     def feasible_range() -> Response:
         args = request.args
-        value, path = _practice(args.get("practice", ""))
+        value, path = _practice(
+            args.get("practice", ""), translations.language_code(args.get("language"))
+        )
         voice = _voice(args, _card(value, path))
         engine = voice.engine or default_engine()
         answer = _state().ranges.get(path, engine, voice.voice, voice.rate or 1.0)

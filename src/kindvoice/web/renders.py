@@ -54,6 +54,7 @@ def _record(library: Library, stem: str, result: RenderResult, info: dict[str, A
             "title": meta.title,
             "summary": meta.summary,
             "practice": meta.id,
+            "language": meta.language,
             "audio": result.path.name,
             "seconds": _seconds(result.total_samples),
             "background": prepared.background,

@@ -202,13 +202,15 @@ def _samples() -> _Samples:
     return found
 
 
-def _card_for(practice: str) -> dict[str, Any] | None:
-    """The build form's practice card (for its own voice), or None without a practice."""
+def _card_for(practice: str, language: str = "") -> dict[str, Any] | None:
+    """The build form's practice card in ``language`` (for its own voice, or its
+    language's), or None without a practice."""
     if not practice:
         return None
     from kindvoice.web.app import _card, _practice
+    from kindvoice.web.translations import language_code
 
-    value, path = _practice(practice)
+    value, path = _practice(practice, language_code(language))
     return _card(value, path)
 
 
@@ -243,7 +245,8 @@ def listing(engine: str, card: Mapping[str, Any] | None = None) -> dict[str, Any
 @bp.get("/api/voices")
 def voice_list() -> Response:
     engine = _engine(request.args.get("engine", "").strip())
-    answer = listing(engine, _card_for(request.args.get("practice", "").strip()))
+    args = request.args
+    answer = listing(engine, _card_for(args.get("practice", "").strip(), args.get("language", "")))
     answer["html"] = render_template("_voices.html", voices=answer)
     return jsonify(answer)
 

@@ -29,9 +29,15 @@ async function follow(url, onUpdate) {
   }
 }
 
-// Practice select: choosing another practice reloads the form for it.
+// Practice and language selects: choosing another reloads the form for it (keeping the
+// engine chosen below).
 for (const select of document.querySelectorAll("select[data-autosubmit]")) {
-  select.addEventListener("change", () => select.form.submit());
+  select.addEventListener("change", () => {
+    const keep = select.form.querySelector("[data-keep-engine]");
+    const engine = document.getElementById("engine");
+    if (keep && engine) keep.value = engine.value;
+    select.form.submit();
+  });
 }
 
 // Confirm before deleting.
@@ -72,6 +78,7 @@ if (build) {
     const ask = ++asked;
     const params = new URLSearchParams({
       practice: build.elements.practice.value,
+      language: build.elements.language ? build.elements.language.value : "",
       engine: build.elements.engine.value,
       voice: build.elements.voice.value,
       rate: build.elements.rate.value,
@@ -118,7 +125,9 @@ for (const field of document.querySelectorAll("[data-voices]")) {
   let asked = 0;
   engine.addEventListener("change", async () => {
     const ask = ++asked;
-    const params = new URLSearchParams({ engine: engine.value, practice: field.dataset.practice });
+    const params = new URLSearchParams({
+      engine: engine.value, practice: field.dataset.practice, language: field.dataset.language,
+    });
     status.textContent = "Loading the voices…";
     showError("");
     try {
