@@ -171,3 +171,19 @@ def test_a_killed_worker_is_replaced_and_the_phrases_still_come(
     assert "error" not in result, result.get("error")
     audio = result["audio"]
     assert isinstance(audio, dict) and set(audio) == set(texts)
+
+
+def test_only_kindvoice_writes_to_standard_output(tmp_path: Path) -> None:
+    """pyttsx3's driver prints "Audio saved to ..." for every phrase it speaks; a speech
+    worker's standard output goes nowhere, so a build prints its one summary line."""
+    from conftest import kindvoice
+
+    out = tmp_path / "x.mp3"
+    template = tmp_path / "t.md"
+    template.write_text(
+        "---\ntitle: T\nminutes: 0.5\n---\nOne.\n\n[pause 1s~]\n\nTwo.\n", encoding="utf-8"
+    )
+    run = kindvoice("build", str(template), "--engine", "pyttsx3", "--no-cache", "-o", str(out))
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines() == [run.stdout.strip()]
+    assert run.stdout.startswith("0:30 (30.000 s)") and "Audio saved" not in run.stdout

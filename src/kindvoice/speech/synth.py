@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -90,6 +91,9 @@ def _init_worker(
 ) -> None:
     global _engine, _engine_failure, _cache
     logging.basicConfig(level=log_level, format="%(processName)s %(name)s: %(message)s")
+    # a worker has nothing to say on the user's standard output (pyttsx3's espeak driver
+    # prints "Audio saved to ..." for every phrase): only the command's own lines go there
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
     # one thread per worker: --workers N means N cores, and N single-threaded workers
     # beat one worker with N threads (phrases are short, threads sync often)
     if spec is not None and spec.engine == "piper":
