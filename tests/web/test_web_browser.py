@@ -225,3 +225,50 @@ def test_voice_list_follows_the_engine_and_plays_samples(browser, site) -> None:
     )
     assert error.get_attribute("role") == "alert"
     page.close()
+
+
+def test_language_field_reloads_the_translation_with_its_voice(browser, site) -> None:
+    page = browser.new_page()
+    asked: list[str] = []
+
+    def range_for(route: Any) -> None:  # Kokoro is never measured here (minutes of CPU)
+        asked.append(route.request.url)
+        if "engine=kokoro" not in route.request.url:
+            route.continue_()
+            return
+        body = {"low_s": 50.0, "high_s": 130.0, "min": 1.0, "max": 2.0, "step": 0.5}
+        body["voice"] = "kokoro voice dora at rate 0.9"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/range?*", range_for)
+    page.goto(site.base + "/build?practice=one-minute-break")
+    page.wait_for_selector("form[data-range-ready]", timeout=RANGE_TIMEOUT_MS)
+    language = page.get_by_label("Language")
+    options = language.locator("option").evaluate_all("els => els.map(e => e.value)")
+    assert options == ["en", "es", "pt-BR", "fr", "it"]
+
+    # the engine chosen survives the reload; the Spanish page preselects Kokoro's dora
+    page.get_by_label("Engine").select_option("kokoro")
+    page.wait_for_selector("[data-voice-list-engine=kokoro]")
+    language.select_option("es")
+    page.wait_for_url("**language=es**")
+    page.wait_for_selector("form[data-range-ready]", timeout=RANGE_TIMEOUT_MS)
+    chosen = page.locator("#practice-choice option:checked").inner_text()
+    assert chosen.startswith("La pausa de autocompasión")  # the practice's Spanish title
+    assert page.locator("input[name=voice]:checked").get_attribute("value") == "dora"
+    assert any("language=es" in url and "voice=dora" in url for url in asked)
+
+    # back to espeak: the list is fetched for the Spanish template, so its voice is "es"
+    with page.expect_response("**/api/voices?*") as listed:
+        page.get_by_label("Engine").select_option("pyttsx3")
+    assert "language=es" in listed.value.url
+    page.wait_for_selector("[data-voice-list-engine=pyttsx3]")
+    assert page.locator("input[name=voice]:checked").get_attribute("value") == "es"
+    page.wait_for_function(
+        "() => document.querySelector('[data-range-note]').textContent.startsWith('With ')"
+        " && !document.querySelector('[data-range-note]').textContent.includes('kokoro')",
+        timeout=RANGE_TIMEOUT_MS,
+    )
+    assert page.locator("#language-error").is_hidden()
+    assert _unlabelled(page) == []
+    page.close()

@@ -34,6 +34,9 @@ def test_language_choices_follow_the_translations(site) -> None:
     # the voice list for Spanish preselects the Spanish espeak voice
     checked = re.search(r'name="voice"[^>]*value="([^"]+)" checked', spanish.text)
     assert checked is not None and checked.group(1) == "es"
+    query = "practice=self-compassion-break&language=es"
+    assert site.request(f"/api/voices?engine=kokoro&{query}").json()["selected"] == "dora"
+    assert site.request(f"/api/voices?engine=kokoro&{query[:-12]}").json()["selected"] == "heart"
     # the index shows the languages of each practice, linking to the build page
     index = site.request("/").text
     assert "/build?practice=self-compassion-break&amp;language=pt-BR" in index
@@ -100,3 +103,25 @@ def test_build_in_spanish_renders_the_translation(site) -> None:
     sessions = site.request("/sessions").text
     assert "La pausa de autocompasión" in html.unescape(sessions)
     assert '<span lang="es">es</span>' in sessions
+
+
+def test_course_in_spanish_uses_the_translations(site) -> None:
+    page = site.request("/course").text
+    assert '<option value="es" lang="es">español (Spanish)</option>' in page
+    fields = {
+        "title": "Un minuto",
+        "days": "1",
+        "start_minutes": "1",
+        "end_minutes": "1",
+        "practices": "one-minute-break",
+        "language": "es",
+        "background": "none",
+        "engine": "pyttsx3",
+    }
+    queued = site.post("/course", fields)
+    assert queued.status == 303, queued.text
+    state = site.wait_job(f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}")
+    assert state["status"] == "done", state["message"]
+    (audio,) = (site.library / "courses" / state["result"]).glob("*.mp3")
+    tags = mutagen.id3.ID3(audio)
+    assert str(tags["TLAN"]) == "spa" and "La pausa de autocompasión" in str(tags["TIT2"])

@@ -60,7 +60,7 @@ from kindvoice.settings import (
 )
 from kindvoice.web import renders, translations, voices
 from kindvoice.web.jobs import JobQueue, Progress, QueueFull
-from kindvoice.web.sessions import Library, NotInLibrary
+from kindvoice.web.sessions import Library, NotInLibrary, playlist_tracks
 
 log = logging.getLogger(__name__)
 
@@ -633,7 +633,7 @@ def _register_pages(app: Flask) -> None:
             names = library.course_files(slug)
         except NotInLibrary:
             raise NotFound(f"No course '{slug}' in the library.") from None
-        tracks = _playlist(library.course_folder(slug) / "playlist.m3u", names)
+        tracks = playlist_tracks(library.course_folder(slug) / "playlist.m3u", names)
         return render_template(
             "course_result.html", nav="course", slug=slug, tracks=tracks, names=names
         )
@@ -694,22 +694,6 @@ def _register_pages(app: Flask) -> None:
         except NotInLibrary:
             abort(404, "No preview rendered yet.")
         return send_file(path, conditional=True)
-
-
-def _playlist(path: Path, names: list[str]) -> list[dict[str, Any]]:
-    """The course's tracks from its M3U playlist: title, seconds and file, in order."""
-    tracks: list[dict[str, Any]] = []
-    info: tuple[float, str] | None = None
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    for line in lines:
-        if line.startswith("#EXTINF:"):
-            seconds, _, title = line[len("#EXTINF:") :].partition(",")
-            info = (float(seconds or 0), title)
-        elif line and not line.startswith("#") and line in names:
-            seconds_, title = info or (0.0, line)
-            tracks.append({"title": title, "seconds": seconds_, "file": line})
-            info = None
-    return tracks
 
 
 def _write_error(text: str, exc: TemplateError) -> tuple[str, int]:

@@ -119,6 +119,22 @@ def _vtt_seconds(text: str) -> float:
     return h * 3600 + m * 60 + s + ms / 1000.0
 
 
+def playlist_tracks(path: Path, names: list[str]) -> list[dict[str, Any]]:
+    """The course's tracks from its M3U playlist: title, seconds and file, in order."""
+    tracks: list[dict[str, Any]] = []
+    info: tuple[float, str] | None = None
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in lines:
+        if line.startswith("#EXTINF:"):
+            seconds, _, title = line[len("#EXTINF:") :].partition(",")
+            info = (float(seconds or 0), title)
+        elif line and not line.startswith("#") and line in names:
+            seconds_, title = info or (0.0, line)
+            tracks.append({"title": title, "seconds": seconds_, "file": line})
+            info = None
+    return tracks
+
+
 class Library:
     """The library folder; created on first use."""
 

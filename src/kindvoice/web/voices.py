@@ -11,7 +11,8 @@ A sample speaks the same passage as ``kindvoice voices preview``
 (``speech.samples.sample_template``), rendered through the job queue on the first play
 and kept as ``previews/voice_<engine>_<voice>.mp3``, so the next play is a plain file.
 The routes live on the ``bp`` blueprint: ``GET /api/voices`` (the list, as data and as
-the markup the page shows) and ``POST /api/voices/sample``.
+the markup the page shows; ``practice`` and ``language`` name the template whose own or
+language's voice is preselected) and ``POST /api/voices/sample``.
 """
 
 from __future__ import annotations
