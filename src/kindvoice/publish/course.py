@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kindvoice.audio import SAMPLE_RATE
 from kindvoice.errors import UnknownNameError, UsageError, closest
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
@@ -297,25 +296,26 @@ def _request(
     )
 
 
-def feasible_minutes(
+def declared_minutes(
     plan: CoursePlan, practice: str, templates_dir: Path | None = None
 ) -> tuple[int, int | None, str, str, str]:
-    """The whole-minute range ``practice`` can fill with the plan's voice, with its id,
-    title and summary. The speech is synthesized once here (into the phrase cache, so the
-    renders reuse it)."""
-    from kindvoice.pipeline import prepare
+    """The whole minutes of the ``minutes`` range ``practice`` declares (what its author
+    wrote it for, and what ``validate`` checks it can fill), with its id, title and
+    summary, in the plan's language. Nothing is spoken here: a length is checked when its
+    session renders."""
+    from kindvoice.template.library import resolve_practice
+    from kindvoice.template.parse import load_template
 
-    prepared = prepare(_request(plan, practice, Path("plan.mp3"), None, templates_dir, None))
-    low, high = prepared.feasible
-    meta = prepared.script.meta
-    low_min = max(1, math.ceil(low / SAMPLE_RATE / 60 - 1e-9))
-    high_min = None if high is None else math.floor(high / SAMPLE_RATE / 60 + 1e-9)
+    path = resolve_practice(practice, templates_dir, plan.language)
+    meta = load_template(path, plan.variables).meta
+    low_min = max(1, math.ceil(meta.minutes.min - 1e-9))
+    high_min = max(low_min, math.floor(meta.minutes.max + 1e-9))
     return low_min, high_min, meta.id, meta.title, meta.summary
 
 
 def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[Session]:
     """The sessions in order: practice (cycled), whole-minute length (clamped), file name."""
-    ranges = {p: feasible_minutes(plan, p, templates_dir) for p in dict.fromkeys(plan.practices)}
+    ranges = {p: declared_minutes(plan, p, templates_dir) for p in dict.fromkeys(plan.practices)}
     width = max(2, len(str(plan.count)))
     sessions: list[Session] = []
     days = plan.schedule or tuple(

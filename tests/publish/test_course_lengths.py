@@ -1,0 +1,21 @@
+"""A course asks each practice for the length the plan wants, held only to the range the
+practice declares (not to what one length's gated blocks can stretch to)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kindvoice.publish.course import load_plan, plan_sessions
+
+
+def test_lengths_follow_the_plan_within_the_declared_range(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "title: Long days\ndays: 3\nstart_minutes: 2\nend_minutes: 40\n"
+        "practices: [self-compassion-break]\nlanguage: es\n",
+        encoding="utf-8",
+    )
+    sessions = plan_sessions(load_plan(plan))
+    # self-compassion-break declares 3 to 30 minutes (in Spanish too): 2 -> 3, 21, 40 -> 30
+    assert [s.minutes for s in sessions] == [3, 21, 30]
+    assert all("pausa" in s.title.lower() for s in sessions)  # the Spanish title
