@@ -29,7 +29,7 @@ from conftest import kindvoice
 
 ROWS = [
     "practice,minutes,background,output",
-    "morning-intention,2,brown,a.mp3",
+    "morning-intention,2.5,brown,a.mp3",
     "soothing-touch,2.5,brown,b.mp3",
     "self-compassion-break,2.5,brown,c.mp3",
 ]
@@ -90,7 +90,7 @@ def test_batch_on_a_dask_cluster_from_a_cold_cache(cluster: Cluster, tmp_path: P
     first = kindvoice("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
     assert first.code == 0, first.stderr
     assert first.stdout.splitlines()[-1] == "3 rendered, 0 skipped, 0 failed"
-    for name, seconds in (("a.mp3", 120), ("b.mp3", 150), ("c.mp3", 150)):
+    for name, seconds in (("a.mp3", 150), ("b.mp3", 150), ("c.mp3", 150)):
         assert_rendered(out, name, seconds)
     assert phrases(cluster.cache), "the workers spoke and cached the phrases themselves"
     before = mtimes(out)
@@ -125,7 +125,8 @@ def test_course_on_a_dask_cluster(cluster: Cluster, tmp_path: Path) -> None:
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "2 rendered, 0 skipped, 0 failed"
     folder = tmp_path / "tiny"
-    assert_rendered(folder, "01-morning-intention.mp3", 120)
+    # the plan's 2 minutes are held to the 3 minutes the practice declares at least
+    assert_rendered(folder, "01-morning-intention.mp3", 180)
     assert_rendered(folder, "02-soothing-touch.mp3", 180)
     assert (folder / "playlist.m3u").is_file() and (folder / "index.html").is_file()
 
