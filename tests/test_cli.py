@@ -38,7 +38,7 @@ def test_show_describes_a_practice() -> None:
     assert run.code == 0, run.stderr
     assert "Length: 3 to 30 minutes, default 6" in run.stdout
     assert "Variable difficulty" in run.stdout
-    assert "Mindfulness" in run.stdout
+    assert "Sections: Arriving; A difficulty; Noticing; Not alone; Kindness" in run.stdout
 
 
 def test_validate_reports_file_line_col(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_m4a_tags(exports: dict[str, Path]) -> None:
     assert tags["\xa9ART"] == ["kindvoice"]
     assert tags["\xa9gen"] == ["Meditation"]
     assert tags["\xa9alb"] == ["kindvoice meditations"]
-    assert tags["\xa9cmt"][0].startswith("Three gentle steps")
+    assert tags["\xa9cmt"][0].startswith("Three short steps for a hard moment")
     assert "This is a moment of suffering." in tags["\xa9lyr"][0]
     cover = Image.open(io.BytesIO(bytes(tags["covr"][0])))
     assert cover.format == "JPEG" and cover.size == (1400, 1400)
