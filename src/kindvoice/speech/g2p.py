@@ -10,6 +10,7 @@ lazily, inside a speech worker only.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,11 +68,16 @@ def load_g2p(language: str) -> Callable[[str], str]:
 
     EspeakWrapper.set_data_path(espeakng_loader.get_data_path())
     EspeakWrapper.set_library(espeakng_loader.get_library_path())
+    # phonemizer warns "words count mismatch" when espeak joins clitics (French "de-"):
+    # harmless here (only the phoneme string is used), and nothing a listener can act on
+    quiet = logging.getLogger(f"{__name__}.espeak")
+    quiet.setLevel(logging.ERROR)
     backend: Any = EspeakBackend(
         _ESPEAK_LANGUAGES[language.casefold()],
         preserve_punctuation=True,
         with_stress=True,
         language_switch="remove-flags",
+        logger=quiet,
     )
 
     def espeak(text: str) -> str:
