@@ -15,6 +15,8 @@ from kindvoice.speech.base import EngineSpec, engine_identity
 from kindvoice.speech.cache import PhraseCache
 from kindvoice.speech.synth import synthesize_phrases
 
+from conftest import kindvoice
+
 SPEC = EngineSpec("pyttsx3")
 TEXTS = [
     "This is a moment of suffering.",
@@ -176,8 +178,6 @@ def test_a_killed_worker_is_replaced_and_the_phrases_still_come(
 def test_only_kindvoice_writes_to_standard_output(tmp_path: Path) -> None:
     """pyttsx3's driver prints "Audio saved to ..." for every phrase it speaks; a speech
     worker's standard output goes nowhere, so a build prints its one summary line."""
-    from conftest import kindvoice
-
     out = tmp_path / "x.mp3"
     template = tmp_path / "t.md"
     template.write_text(
