@@ -150,3 +150,12 @@ def test_front_matter_names_engine_voice_and_rate_and_the_command_line_wins(
         "kokoro", "michael", 1.0
     )
     assert voice_spec(VoiceSettings(engine="pyttsx3"), meta) == EngineSpec("pyttsx3", None, 0.85)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "twˈɛnti"), ("es", "bˈeɪnte"), ("fr", "vˈɛ̃"), ("it", "vˈentɪ"), ("pt-BR", "vˈiŋtʃy")],
+)
+def test_numbers_are_spoken_in_the_voice_s_language(language: str, said: str) -> None:
+    # a timer's welcome such as "20 minutes" is said as words of the welcome's language
+    assert said in load_g2p(language)("20 minutes.")
