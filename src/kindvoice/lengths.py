@@ -46,6 +46,25 @@ class Measure:
     voice_label: str
 
 
+def played_layout(
+    script: Script, measure: Measure, minutes: float, flip: frozenset[int] = frozenset()
+) -> tuple[Script, Layout]:
+    """The script as it plays at ``minutes`` (its gates chosen; ``flip`` inverts those
+    gates) and the solver's layout of it."""
+    played = select(script, minutes * 60_000.0, flip)
+    return played, _layout(played, measure)
+
+
+def _layout(played: Script, measure: Measure) -> Layout:
+    return build_layout(
+        played,
+        measure.speech_samples,
+        paragraph_gap_samples=measure.paragraph_gap,
+        bell_samples=measure.bell_samples,
+        edge_samples=measure.edges,
+    )
+
+
 def fit_length(
     script: Script, measure: Measure, minutes: float, flip: frozenset[int] = frozenset()
 ) -> tuple[Script, Layout, Plan]:
@@ -53,19 +72,13 @@ def fit_length(
     plan; ``flip`` inverts those gates (to find which gate makes a length impossible).
     Raises ``LengthError`` with the feasible range when the length cannot be met."""
     target = s_to_samples(minutes * 60.0)
-    played = select(script, minutes * 60_000.0, flip)
     meta = script.meta
+    played = select(script, minutes * 60_000.0, flip)
     if not played.sections:
         raise LengthError(
             f'"{meta.id}" has nothing to play at {clock(target)}: every block is gated out.'
         )
-    layout = build_layout(
-        played,
-        measure.speech_samples,
-        paragraph_gap_samples=measure.paragraph_gap,
-        bell_samples=measure.bell_samples,
-        edge_samples=measure.edges,
-    )
+    layout = _layout(played, measure)
     span = meta.minutes.max - meta.minutes.min
     position = (minutes - meta.minutes.min) / span if span > 0 else 0.5
     try:

@@ -235,18 +235,10 @@ class RangeCache:
     def _feasible_anywhere(script: Any, measure: Any, default: float) -> tuple[int, int | None]:
         """The feasible range of the script as it plays at its default length (fitted or
         not: the solver's error carries the range)."""
-        from kindvoice.template.fit import build_layout, feasible_range
-        from kindvoice.template.gating import select
+        from kindvoice.lengths import played_layout
+        from kindvoice.template.fit import feasible_range
 
-        played = select(script, default * 60_000.0)
-        layout = build_layout(
-            played,
-            measure.speech_samples,
-            paragraph_gap_samples=measure.paragraph_gap,
-            bell_samples=measure.bell_samples,
-            edge_samples=measure.edges,
-        )
-        return feasible_range(layout)
+        return feasible_range(played_layout(script, measure, default)[1])
 
 
 def slider_steps(low: float, high: float) -> list[float]:
