@@ -145,16 +145,21 @@ def resolve_plan(name_or_path: str) -> Path:
     raise UnknownNameError("course plan", name_or_path, shipped_plans())
 
 
+def _check_keys(data: Mapping[Any, Any], keys: Sequence[str], where: str) -> None:
+    """Every key of ``data`` is one of ``keys``; else one line with the closest and all."""
+    for key in data:
+        if key not in keys:
+            near = closest(str(key), keys)
+            hint = f" Did you mean '{near}'?" if near else ""
+            raise UsageError(f"{where}: unknown key '{key}'.{hint} Keys: {', '.join(keys)}")
+
+
 def _week(week: object, number: int, base: Path, where: Path) -> list[tuple[str, float]]:
     """One ``weeks:`` entry as seven (practice, wanted minutes) days."""
     label = f"{where}: week {number}"
     if not isinstance(week, Mapping):
         raise UsageError(f"{label} must be a mapping (practices:, minutes:).")
-    for key in week:
-        if key not in WEEK_KEYS:
-            near = closest(str(key), WEEK_KEYS)
-            hint = f" Did you mean '{near}'?" if near else ""
-            raise UsageError(f"{label}: unknown key '{key}'.{hint} Keys: {', '.join(WEEK_KEYS)}")
+    _check_keys(week, WEEK_KEYS, label)
     entries = week.get("practices")
     if not isinstance(entries, list) or not entries:
         raise UsageError(f"{label}: 'practices' must list at least one practice id or path.")
@@ -201,11 +206,7 @@ def load_plan(path: Path) -> CoursePlan:
         raise UsageError(f"Plan '{path}' is not valid YAML: {exc}") from None
     if not isinstance(data, Mapping):
         raise UsageError(f"Plan '{path}' must be a YAML mapping (title:, days:, practices: ...).")
-    for key in data:
-        if key not in PLAN_KEYS:
-            near = closest(str(key), PLAN_KEYS)
-            hint = f" Did you mean '{near}'?" if near else ""
-            raise UsageError(f"{path}: unknown key '{key}'.{hint} Keys: {', '.join(PLAN_KEYS)}")
+    _check_keys(data, PLAN_KEYS, str(path))
     title = str(data.get("title") or "").strip()
     if not title:
         raise UsageError(f"{path}: the plan needs a 'title'.")
