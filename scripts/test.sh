@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything (into .venv) and run the whole test suite: lint, types, tests.
+# Install everything (into .venv) and run the whole test suite: lint, types, layers, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,4 +7,5 @@ bash scripts/install_browser.sh
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache --no-logo  # the layers in pyproject.toml [tool.importlinter]
 .venv/bin/python -m pytest "$@"
