@@ -20,6 +20,7 @@ from kindvoice.cli.app import (
     voice_options,
 )
 from kindvoice.errors import UsageError
+from kindvoice.export import formats
 from kindvoice.settings import RenderRequest
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def output_option(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         required=True,
         callback=_check_output,
-        help="Output file; the extension picks the format (.mp3, .m4a, .opus, .ogg, .flac, .wav).",
+        help=f"Output file; the extension picks the format ({', '.join(formats.extensions())}).",
     )(func)
     return click.option(
         "-f", "--force", is_flag=True, is_eager=True, help="Replace the output if it exists."

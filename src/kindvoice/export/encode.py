@@ -1,8 +1,8 @@
 """Encoding: float blocks in, a finished file out, written atomically.
 
-The format follows the output's extension: ``.mp3`` through lameenc (CBR, streaming),
-``.wav`` and ``.flac`` through soundfile, ``.m4a``/``.opus``/``.ogg`` through the ffmpeg
-binary (``ffmpeg_encode``). Every writer writes a temporary file beside the
+The format follows the output's extension (the table in ``formats``): ``.mp3`` through
+lameenc (CBR, streaming), ``.wav`` and ``.flac`` through soundfile, ``.m4a``/``.opus``/``.ogg``
+through the ffmpeg binary (``ffmpeg_encode``). Every writer writes a temporary file beside the
 output and only ``commit()`` renames it into place, so a failed or interrupted render
 leaves nothing half-written and never harms a file already at that path.
 
@@ -22,19 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kindvoice.audio import SAMPLE_RATE, Stereo
-from kindvoice.errors import AudioIOError, UsageError
+from kindvoice.errors import AudioIOError
+from kindvoice.export import formats
 
 log = logging.getLogger(__name__)
 
-FORMATS = {
-    ".mp3": "mp3",
-    ".wav": "wav",
-    ".flac": "flac",
-    ".m4a": "m4a",
-    ".opus": "opus",
-    ".ogg": "ogg",
-}
-FFMPEG_FORMATS = frozenset({"m4a", "opus", "ogg"})  # encoded by the ffmpeg binary
+#: extension -> format name, read from ``formats.FORMATS`` (web/app.py still imports it)
+FORMATS = {f.extension: f.name for f in formats.FORMATS}
 
 
 def public_mode() -> int:
@@ -47,17 +41,12 @@ def public_mode() -> int:
 
 def format_for(path: Path) -> str:
     """The format an output path asks for, by its extension."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        choices = ", ".join(FORMATS)
-        raise UsageError(
-            f"Unknown output format '{path.suffix or path.name}'. Use one of: {choices}"
-        )
-    if fmt in FFMPEG_FORMATS:  # no ffmpeg: fail now, before any speech is synthesized
+    spec = formats.by_extension(path)
+    if spec.encoder == "ffmpeg":  # no ffmpeg: fail now, before any speech is synthesized
         from kindvoice.export.ffmpeg_encode import ffmpeg_exe
 
         ffmpeg_exe()
-    return fmt
+    return spec.name
 
 
 class Writer:
@@ -79,6 +68,7 @@ class Writer:
     ):
         self.path = path
         self.format = format_for(path)
+        self.spec = formats.by_name(self.format)
         self.channels = channels
         self.samples = 0
         folder = path.parent if str(path.parent) else Path(".")
@@ -93,25 +83,24 @@ class Writer:
         os.close(fd)
         self.tmp = Path(name)
         try:
-            if self.format == "mp3":
+            if self.spec.encoder == "lameenc":
                 from kindvoice.export.mp3 import Mp3Stream
 
                 self._file: BinaryIO = open(self.tmp, "wb")  # noqa: SIM115 - closed in finish
                 self._mp3 = Mp3Stream(self._file, channels, bitrate_kbps, quality, threads)
-            elif self.format in FFMPEG_FORMATS:
+            elif self.spec.encoder == "ffmpeg":
                 from kindvoice.export.ffmpeg_encode import FfmpegEncoder
 
                 self._ff = FfmpegEncoder(self.tmp, self.format, channels, bitrate_kbps, chapters)
             else:
                 import soundfile
 
-                subtype = "PCM_16" if self.format == "wav" else "PCM_24"
                 self._sf = soundfile.SoundFile(
                     self.tmp,
                     "w",
                     SAMPLE_RATE,
                     channels,
-                    subtype=subtype,
+                    subtype=self.spec.soundfile_subtype,
                     format=self.format.upper(),
                 )
         except BaseException:
@@ -122,9 +111,9 @@ class Writer:
         """Append float audio of shape (n, channels)."""
         self.samples += len(block)
         try:
-            if self.format == "mp3":
+            if self.spec.encoder == "lameenc":
                 self._mp3.write(block)
-            elif self.format in FFMPEG_FORMATS:
+            elif self.spec.encoder == "ffmpeg":
                 self._ff.write(block)
             else:
                 self._sf.write(block)
@@ -135,10 +124,10 @@ class Writer:
     def finish(self) -> Path:
         """Close the temporary file (complete, tags not yet written) and return its path."""
         try:
-            if self.format == "mp3":
+            if self.spec.encoder == "lameenc":
                 self._mp3.finish(self.samples)
                 self._file.close()
-            elif self.format in FFMPEG_FORMATS:
+            elif self.spec.encoder == "ffmpeg":
                 self._ff.close()
             else:
                 self._sf.close()

@@ -28,11 +28,9 @@ import numpy as np
 
 from kindvoice.audio import SAMPLE_RATE, Stereo
 from kindvoice.errors import AudioIOError
+from kindvoice.export import formats
 
 log = logging.getLogger(__name__)
-
-#: format -> (ffmpeg muxer, ffmpeg encoder)
-CODECS = {"m4a": ("ipod", "aac"), "opus": ("opus", "libopus"), "ogg": ("ogg", "libvorbis")}
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,9 +44,11 @@ def ffmpeg_exe() -> str:
         found = shutil.which("ffmpeg")
         if found:
             return found
+    needs = ", ".join(f.extension for f in formats.FORMATS if f.encoder == "ffmpeg")
+    others = ", ".join(f.extension for f in formats.FORMATS if f.encoder != "ffmpeg")
     raise AudioIOError(
-        "Writing .m4a, .opus or .ogg needs ffmpeg: pip install imageio-ffmpeg "
-        "(or install ffmpeg), or write .mp3, .flac or .wav."
+        f"Writing {needs} needs ffmpeg: pip install imageio-ffmpeg "
+        f"(or install ffmpeg), or write {others}."
     )
 
 
@@ -78,7 +78,8 @@ class FfmpegEncoder:
         bitrate_kbps: int,
         chapters: Sequence[tuple[str, int, int]] = (),
     ) -> None:
-        muxer, codec = CODECS[fmt]
+        spec = formats.by_name(fmt)
+        muxer, codec = spec.ffmpeg_muxer, spec.ffmpeg_codec
         self.target = target
         self.channels = channels
         self._meta: Path | None = None
@@ -86,7 +87,7 @@ class FfmpegEncoder:
         self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "f32le"]
         args += ["-ar", str(SAMPLE_RATE), "-ac", str(channels), "-i", "pipe:0"]
-        if chapters and fmt == "m4a":
+        if chapters and spec.tags == "mp4":
             fd, name = tempfile.mkstemp(prefix="kindvoice-", suffix=".ffmeta")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(_ffmetadata(chapters))
@@ -96,7 +97,7 @@ class FfmpegEncoder:
             args += ["-map_chapters", "-1"]  # Vorbis-comment chapters come from tags.py
         # (no "-map_metadata -1": it would drop the chapter titles too; tags.py writes the rest)
         args += ["-c:a", codec, "-b:a", f"{bitrate_kbps}k"]
-        if fmt == "m4a":
+        if spec.container == "MP4":
             # moov first: a phone can start playing while the file is still downloading
             args += ["-movflags", "+faststart"]
         args += ["-f", muxer, str(target)]

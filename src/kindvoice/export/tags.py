@@ -41,6 +41,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from kindvoice.audio import SAMPLE_RATE
+from kindvoice.export import formats
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,10 @@ def _id3_frames(info: TagInfo) -> list[object]:
 
 
 def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
-    """Write the tags into a finished (temporary) audio file of format ``fmt``."""
-    if fmt == "mp3":
-        tags = ID3()
-        for frame in _id3_frames(info):
-            tags.add(frame)
-        tags.update_to_v23()
-        tags.save(path, v2_version=3)
-    elif fmt == "wav":
+    """Write the tags into a finished (temporary) audio file of format ``fmt``; the
+    format table (``formats``) says which kind of tags it carries."""
+    spec = formats.by_name(fmt)
+    if spec.tags == "id3" and spec.container == "WAVE":
         wave = WAVE(path)
         if wave.tags is None:
             wave.add_tags()
@@ -133,41 +130,52 @@ def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
             wave.tags.add(frame)
         wave.tags.update_to_v23()
         wave.save(v2_version=3)
-    elif fmt == "flac":
+    elif spec.tags == "id3":
+        tags = ID3()
+        for frame in _id3_frames(info):
+            tags.add(frame)
+        tags.update_to_v23()
+        tags.save(path, v2_version=3)
+    elif spec.tags == "vorbis" and spec.container == "FLAC":
         flac = FLAC(path)
         _vorbis_comments(flac, info)
         if info.cover_jpeg is not None:
             flac.add_picture(_picture(info.cover_jpeg))
         flac.save()
-    elif fmt in ("opus", "ogg"):
-        ogg = OggOpus(path) if fmt == "opus" else OggVorbis(path)
+    elif spec.tags == "vorbis":
+        ogg = OggOpus(path) if spec.codec == "Opus" else OggVorbis(path)
         _vorbis_comments(ogg, info)
         if info.cover_jpeg is not None:
             # Ogg has no picture block: the FLAC one goes in a comment, base64-encoded
             data = _picture(info.cover_jpeg).write()
             ogg["METADATA_BLOCK_PICTURE"] = base64.b64encode(data).decode("ascii")
         ogg.save()
-    elif fmt == "m4a":
-        mp4 = MP4(path)
-        if mp4.tags is None:
-            mp4.add_tags()
-        assert mp4.tags is not None
-        mp4.tags["\xa9nam"] = [info.title]
-        mp4.tags["\xa9ART"] = [info.artist]
-        mp4.tags["\xa9alb"] = [info.album]
-        mp4.tags["\xa9gen"] = ["Meditation"]
-        mp4.tags["\xa9cmt"] = [info.summary]
-        mp4.tags["\xa9lyr"] = [info.transcript]
-        if info.practice_id:
-            practice = MP4FreeForm(info.practice_id.encode("utf-8"))
-            mp4.tags["----:org.kindvoice:practice"] = [practice]
-        if info.voice:
-            mp4.tags["----:org.kindvoice:voice"] = [MP4FreeForm(info.voice.encode("utf-8"))]
-        if info.track is not None:
-            mp4.tags["trkn"] = [info.track]
-        if info.cover_jpeg is not None:
-            mp4.tags["covr"] = [MP4Cover(info.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
-        mp4.save()
+    else:
+        _mp4_tags(path, info)
+
+
+def _mp4_tags(path: Path, info: TagInfo) -> None:
+    """iTunes atoms (M4A); the chapters were written by the encoder."""
+    mp4 = MP4(path)
+    if mp4.tags is None:
+        mp4.add_tags()
+    assert mp4.tags is not None
+    mp4.tags["\xa9nam"] = [info.title]
+    mp4.tags["\xa9ART"] = [info.artist]
+    mp4.tags["\xa9alb"] = [info.album]
+    mp4.tags["\xa9gen"] = ["Meditation"]
+    mp4.tags["\xa9cmt"] = [info.summary]
+    mp4.tags["\xa9lyr"] = [info.transcript]
+    if info.practice_id:
+        practice = MP4FreeForm(info.practice_id.encode("utf-8"))
+        mp4.tags["----:org.kindvoice:practice"] = [practice]
+    if info.voice:
+        mp4.tags["----:org.kindvoice:voice"] = [MP4FreeForm(info.voice.encode("utf-8"))]
+    if info.track is not None:
+        mp4.tags["trkn"] = [info.track]
+    if info.cover_jpeg is not None:
+        mp4.tags["covr"] = [MP4Cover(info.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
+    mp4.save()
 
 
 def _picture(jpeg: bytes) -> Picture:

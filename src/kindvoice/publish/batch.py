@@ -167,6 +167,7 @@ def job_from_row(
     """One manifest row as a Job; raises KindvoiceError naming the row when it is wrong.
     Relative template and cover paths are read relative to ``base`` (the manifest's
     folder)."""
+    from kindvoice.export import formats
     from kindvoice.export.encode import format_for
     from kindvoice.export.quality import export_settings
 
@@ -182,7 +183,12 @@ def job_from_row(
         stem = Path(practice).stem
         output = f"{stem}-{minutes:g}min.mp3" if minutes is not None else f"{stem}.mp3"
     path = safe_output(output_dir, output)
-    format_for(path)
+    if not formats.is_audio(path, "batch"):
+        accepted = ", ".join(formats.extensions("batch"))
+        raise UsageError(
+            f"Row {row}: unknown output format '{path.suffix or path.name}'. Use one of: {accepted}"
+        )
+    format_for(path)  # fails now when the format needs ffmpeg and there is none
     rate_text = _text(fields, "rate")
     try:
         rate = float(rate_text) if rate_text is not None else None

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kindvoice.errors import UnknownNameError, UsageError, closest
+from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
@@ -70,7 +71,7 @@ PLAN_KEYS = (
 )
 WEEK_KEYS = ("practices", "minutes")
 DAYS_A_WEEK = 7
-FORMATS = ("mp3", "m4a", "opus", "ogg", "flac")
+FORMATS = formats.names("course")  # mp3, m4a, opus, ogg, flac (no wav in a feed)
 PLAYLIST = "playlist.m3u"
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from kindvoice import __version__
 from kindvoice.errors import AudioIOError, UsageError
+from kindvoice.export import formats
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,8 @@ FEED_NAME = "feed.xml"
 CHANNEL_COVER = "cover.jpg"
 #: Apple Podcasts category and subcategory (from Apple's list)
 CATEGORY = ("Health & Fitness", "Mental Health")
-MIME_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/x-m4a",
-    ".opus": "audio/ogg",
-    ".ogg": "audio/ogg",
-    ".flac": "audio/flac",
-}
+#: extension -> mime type of the formats a feed lists (the course's, from ``formats``)
+MIME_TYPES = {f.extension: f.mime for f in formats.FORMATS if f.course}
 
 for _prefix, _uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM)):
     ET.register_namespace(_prefix, _uri)
@@ -223,7 +219,7 @@ def write_feed(
         raise AudioIOError(f"Folder '{folder}' does not exist.")
     episodes = find_episodes(folder)
     if not episodes:
-        raise UsageError(f"No audio files (.mp3, .m4a, .opus, .ogg, .flac) in '{folder}'.")
+        raise UsageError(f"No audio files ({', '.join(MIME_TYPES)}) in '{folder}'.")
     feed_path = folder / FEED_NAME
     old_dates = _previous_dates(feed_path)
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
