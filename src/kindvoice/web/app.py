@@ -58,7 +58,7 @@ from kindvoice.settings import (
     VoiceSettings,
     default_engine,
 )
-from kindvoice.web import renders, translations, voices
+from kindvoice.web import pwa, renders, translations, voices
 from kindvoice.web.jobs import JobQueue, Progress, QueueFull
 from kindvoice.web.sessions import Library, NotInLibrary, playlist_tracks
 
@@ -153,6 +153,7 @@ def create_app(
     _register_pages(app)
     _register_api(app)
     app.register_blueprint(voices.bp)
+    app.register_blueprint(pwa.bp)
     return app
 
 
