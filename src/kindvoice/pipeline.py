@@ -28,7 +28,6 @@ from kindvoice.audio import (
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.languages import find_language
 from kindvoice.lengths import check_bells, fit_length, measure_speech
-from kindvoice.lengths import clock as clock  # re-exported: callers import it from here
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kindvoice.audio import samples_to_s
-from kindvoice.pipeline import Prepared, clock
+from kindvoice.durations import clock
+from kindvoice.pipeline import Prepared
 from kindvoice.template.model import Node, Pause, Repeat, Rotate
 
 

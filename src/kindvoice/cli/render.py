@@ -19,6 +19,7 @@ from kindvoice.cli.app import (
     parse_vars,
     voice_options,
 )
+from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.export import formats
 from kindvoice.settings import RenderRequest
@@ -55,8 +56,6 @@ def _request(
 
 
 def _summary(result: RenderResult) -> str:
-    from kindvoice.pipeline import clock
-
     return (
         f"{clock(result.total_samples)} ({result.seconds:.3f} s), voice {result.voice_lufs:.1f}"
         f" LUFS, peak {result.peak_db:.1f} dBFS, {result.size_bytes / 1e6:.1f} MB -> {result.path}"

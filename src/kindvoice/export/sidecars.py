@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kindvoice.audio import SAMPLE_RATE
+from kindvoice.durations import clock
 from kindvoice.errors import AudioIOError
 from kindvoice.export.encode import public_mode
 from kindvoice.mix.timeline import Chapter, Timeline
@@ -139,11 +140,7 @@ def clip_chapters(
 
 def _clock(samples: int, separator: str) -> str:
     """hh:mm:ss.mmm (VTT, separator '.') or hh:mm:ss,mmm (SRT, ',')."""
-    ms = round(samples * 1000 / SAMPLE_RATE)
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+    return clock(samples, 3, hours="padded", separator=separator)
 
 
 def _vtt_escape(line: str) -> str:

@@ -41,6 +41,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from kindvoice.audio import SAMPLE_RATE
+from kindvoice.durations import clock
 from kindvoice.export import formats
 
 
@@ -210,8 +211,5 @@ def _vorbis_comments(file: FLAC | OggOpus | OggVorbis, info: TagInfo) -> None:
         file["TRACKNUMBER"] = str(info.track[0])
         file["TRACKTOTAL"] = str(info.track[1])
     for i, (title, start, _end) in enumerate(info.chapters, start=1):
-        ms = _ms(start)
-        h, m, sec = ms // 3_600_000, ms // 60_000 % 60, ms // 1000 % 60
-        stamp = f"{h:02d}:{m:02d}:{sec:02d}.{ms % 1000:03d}"
-        file[f"CHAPTER{i:03d}"] = stamp
+        file[f"CHAPTER{i:03d}"] = clock(start, 3, hours="padded")  # hh:mm:ss.mmm
         file[f"CHAPTER{i:03d}NAME"] = title

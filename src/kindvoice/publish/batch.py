@@ -34,6 +34,7 @@ import yaml
 
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock, parse_minutes
 from kindvoice.errors import KindvoiceError, UsageError, closest
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -132,21 +133,16 @@ def _variables(value: Any, row: int) -> dict[str, str]:
 
 
 def _minutes(fields: Mapping[str, Any], row: int) -> float | None:
-    from kindvoice.cli.app import parse_length  # the same length syntax as the CLI
-
+    """A row's minutes or length, read as ``--minutes`` and ``--length`` are (``durations``)."""
     minutes, length = fields.get("minutes"), fields.get("length")
     if minutes not in (None, "") and length not in (None, ""):
         raise UsageError(f"Row {row}: give minutes or length, not both.")
-    if length not in (None, ""):
-        return parse_length(str(length))
-    if minutes in (None, ""):
+    key, text = ("length", length) if length not in (None, "") else ("minutes", minutes)
+    if text in (None, ""):
         return None
-    try:
-        value = float(minutes)
-    except (TypeError, ValueError):
-        raise UsageError(f"Row {row}: minutes must be a number; got '{minutes}'.") from None
+    value = parse_minutes(str(text), f"{key} of row {row}")
     if value <= 0:
-        raise UsageError(f"Row {row}: minutes must be positive; got '{minutes}'.")
+        raise UsageError(f"Row {row}: {key} must be positive; got '{text}'.")
     return value
 
 
@@ -462,8 +458,6 @@ def run_batch(
 
 def summary_lines(outcomes: Sequence[Outcome]) -> list[str]:
     """The summary table: one line per session, then the counts."""
-    from kindvoice.pipeline import clock
-
     width = max([len(o.name) for o in outcomes] + [6])
     lines = [f"{'row':>3}  {'status':<8}  {'output':<{width}}  {'length':>7}  note"]
     for o in outcomes:

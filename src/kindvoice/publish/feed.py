@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from kindvoice import __version__
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock
 from kindvoice.errors import AudioIOError, UsageError
 from kindvoice.export import formats
 
@@ -162,10 +164,7 @@ def _url(base_url: str, name: str) -> str:
 
 def _duration(seconds: float) -> str:
     """itunes:duration as H:MM:SS (Apple also accepts seconds; this reads better)."""
-    total = round(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}"
+    return clock(s_to_samples(seconds), hours="always")
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

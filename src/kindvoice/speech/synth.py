@@ -29,6 +29,7 @@ import click
 from kindvoice import errors
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, KindvoiceError
+from kindvoice.speech import sentences
 from kindvoice.speech.base import (
     Engine,
     EngineSpec,
@@ -119,7 +120,7 @@ def _speak(text: str, key: str | None) -> Mono | _Failure:
     if _engine_failure is not None or _engine is None:
         return _engine_failure or _Failure("EngineError", "The speech worker has no engine.")
     try:
-        audio = _engine.synthesize(text)
+        audio = sentences.speak(_engine, text)  # a long phrase: a few sentences a call
     except KindvoiceError as exc:
         return _portable(exc)
     except Exception as exc:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kindvoice.durations import FORMS, DurationError, read_ms
 from kindvoice.errors import TemplateError
+from kindvoice.template.limits import MAX_BLOCK_DEPTH
 from kindvoice.template.model import Gate, Node, Pos, Repeat, Rotate
 
 OPENERS = ("repeat", "from", "under", "rotate")
@@ -31,13 +33,6 @@ _EXAMPLE = {
     "rotate": "[rotate]",
 }
 
-_DURATION = re.compile(
-    r"(?:(?P<m>[0-9]{1,6}(?:\.[0-9]{1,6})?)m(?!s))?"
-    r"(?:(?P<s>[0-9]{1,6}(?:\.[0-9]{1,6})?)s)?"
-    r"(?:(?P<ms>[0-9]{1,9})ms)?"
-)
-DURATION_FORMS = "500ms, 5s, 1.5s, 2m or 1m30s"
-_MAX_DURATION_MS = 24 * 3600 * 1000
 _INT = re.compile(r"[0-9]{1,6}")
 
 
@@ -46,15 +41,13 @@ def fail(pos: Pos, message: str) -> TemplateError:
 
 
 def duration_ms(text: str, pos: Pos, marker: str) -> int:
-    """A marker duration (``500ms``, ``5s``, ``1.5s``, ``2m``, ``1m30s``) in milliseconds."""
-    match = _DURATION.fullmatch(text)
-    if match is None or not any(match.groupdict().values()):
-        raise fail(pos, f"Bad duration '{text}' in [{marker}]: write {DURATION_FORMS}")
-    parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    total = parts.get("m", 0.0) * 60_000 + parts.get("s", 0.0) * 1000 + parts.get("ms", 0.0)
-    if total > _MAX_DURATION_MS:
-        raise fail(pos, f"Duration '{text}' is over 24 hours")
-    return round(total)
+    """A marker duration in milliseconds, in the one grammar (``durations``: ``500ms``,
+    ``5s``, ``1.5s``, ``2m``, ``1m30s``, ``1:30``)."""
+    try:
+        return read_ms(text)
+    except DurationError as exc:
+        because = f" ({exc.reason})" if exc.reason else ""
+        raise fail(pos, f"Bad duration '{text}' in [{marker}]{because}: write {FORMS}") from None
 
 
 @dataclass
@@ -148,6 +141,12 @@ def close_block(stack: list[OpenBlock], word: str, args: list[str], pos: Pos) ->
             pos,
             f"[{word}] found while [{block.word}] (line {block.pos.line}) is still open: "
             f"close it with [/{block.word}] first",
+        )
+    if len(stack) > MAX_BLOCK_DEPTH:
+        raise fail(
+            stack[MAX_BLOCK_DEPTH].pos,
+            f"Blocks nest {len(stack)} deep here; at most {MAX_BLOCK_DEPTH} blocks ([repeat], "
+            "[from], [under], [rotate]) may stand inside one another",
         )
     stack.pop()
     if opener == "rotate":

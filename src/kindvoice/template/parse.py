@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kindvoice.errors import AudioIOError, TemplateError, UsageError, closest
-from kindvoice.template import blocks
+from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
 from kindvoice.template.frontmatter import (
     LINE_BREAK,
@@ -349,12 +349,14 @@ def parse_template(text: str, file: str, values: Mapping[str, str] | None = None
     sections = body.parse(lines[body_start:], body_start + 1)
     var.check_values(values, body.declared, (use.name for use in body.uses))
     log.debug("parsed %s: %d sections", file, len(sections))
-    return Script(
+    script = Script(
         meta=meta,
         sections=sections,
         source=file,
         values=var.resolved_values(body.uses, body.declared, values),
     )
+    limits.check_script(script)  # bounded work: before any length is solved or spoken
+    return script
 
 
 def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script:

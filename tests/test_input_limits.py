@@ -1,0 +1,137 @@
+"""Bounded work per input (issue 16, items 5-12): small hostile inputs are refused with one
+clear line, fast, before any expansion or render; environment failures are one line too.
+
+Everything runs through the real CLI (``conftest.kindvoice``) with small inputs and the
+pyttsx3 engine, each with a timeout well under what the unbounded cases used to take.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kindvoice.speech.sentences import SPLIT_WORDS, chunks
+from kindvoice.template.limits import MAX_BLOCK_DEPTH, MAX_PHRASE_WORDS, MAX_SECTIONS
+
+from conftest import kindvoice
+
+FAST = 60  # seconds: every refusal here takes a few
+
+
+def one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert "Traceback" not in stderr
+    assert "Internal error" not in stderr
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def template(tmp_path: Path, body: str, front: str = "title: T") -> Path:
+    path = tmp_path / "t.md"
+    path.write_text(f"---\n{front}\n---\n{body}", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- item 6: nested [repeat]
+
+
+def nested_repeats(depth: int, count: int) -> str:
+    return f"[repeat {count}]\n" * depth + "Breathe.\n" + "[/repeat]\n" * depth
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_nested_repeats_are_refused_before_expanding(tmp_path: Path, command: str) -> None:
+    """Seven nested [repeat 100] (10^14 phrases) once hung plan, build and validate."""
+    path = template(tmp_path, nested_repeats(7, 100))
+    args = ["--no-length-check"] if command == "validate" else ["--engine", "pyttsx3"]
+    started = time.monotonic()
+    run = kindvoice(command, str(path), *args, timeout=FAST)
+    assert time.monotonic() - started < FAST
+    assert run.code == 3, run.stderr
+    assert f"{path}:4:1: Too much to play" in run.stderr
+    assert "Traceback" not in run.stderr and "Internal error" not in run.stderr
+
+
+def test_thousand_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
+    path = template(tmp_path, nested_repeats(1000, 2))
+    run = kindvoice("validate", "--no-length-check", str(path), timeout=FAST)
+    assert run.code == 3, run.stderr
+    assert "RecursionError" not in run.stderr and "Internal error" not in run.stderr
+    # the first block past the limit is named: line 4 is the first [repeat]
+    assert f"{path}:{4 + MAX_BLOCK_DEPTH}:1: Blocks nest 1000 deep" in run.stderr
+
+
+def test_nesting_at_the_limit_is_fine(tmp_path: Path) -> None:
+    path = template(tmp_path, nested_repeats(MAX_BLOCK_DEPTH, 1))
+    run = kindvoice("validate", "--no-length-check", str(path), timeout=FAST)
+    assert run.code == 0, run.stderr
+
+
+# ---------------------------------------------------------------- item 7: one phrase's size
+
+
+def test_a_phrase_over_the_cap_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = template(tmp_path, "Hello.\n\n" + "word " * (MAX_PHRASE_WORDS + 1) + "\n")
+    run = kindvoice("plan", str(path), "--engine", "pyttsx3", timeout=FAST)
+    assert run.code == 3, run.stderr
+    line = one_line_error(run.stderr)
+    assert f"{path}:6:1:" in line and f"{MAX_PHRASE_WORDS:,}" in line
+
+
+def test_a_long_var_value_is_checked_too(tmp_path: Path) -> None:
+    path = template(tmp_path, "Hello {name|friend}.\n")
+    value = "word " * (MAX_PHRASE_WORDS + 5)
+    run = kindvoice("plan", str(path), "--engine", "pyttsx3", "--var", f"name={value}")
+    assert run.code == 3, run.stderr
+    assert f"{path}:4:1:" in one_line_error(run.stderr)
+
+
+def test_long_text_is_cut_at_sentences() -> None:
+    sentence = "This is one calm sentence of ten words, said slowly."
+    text = " ".join([sentence] * 40)  # 360 words
+    parts = chunks(text)
+    assert len(parts) > 1
+    assert all(len(p.split()) <= SPLIT_WORDS for p in parts)
+    assert all(p.endswith("slowly.") for p in parts)  # whole sentences
+    assert " ".join(parts).split() == text.split()  # nothing lost or added
+    # a run-on with no punctuation is still cut, between words
+    run_on = chunks("word " * 300)
+    assert [len(p.split()) for p in run_on] == [SPLIT_WORDS, SPLIT_WORDS, 60]
+    assert chunks("Short phrase.") == ["Short phrase."]
+
+
+def test_a_long_paragraph_under_the_cap_is_spoken_in_pieces(tmp_path: Path) -> None:
+    """A 400-word paragraph: spoken a few sentences per engine call, and the plan holds it."""
+    text = " ".join(["Let the breath come and go at its own pace."] * 40)
+    path = template(tmp_path, text + "\n[pause 5s~]\n")
+    run = kindvoice("plan", str(path), "--engine", "pyttsx3", "--minutes", "10", timeout=300)
+    assert run.code == 0, run.stderr
+
+
+# ---------------------------------------------------------------- item 10: chapters
+
+
+def test_too_many_sections_fail_at_validate_and_before_rendering(tmp_path: Path) -> None:
+    count = MAX_SECTIONS + 1
+    body = "".join(f"## Part {i}\nHello.\n[pause 1s~]\n" for i in range(count))
+    path = template(tmp_path, body)
+    run = kindvoice("validate", "--no-length-check", str(path), timeout=FAST)
+    assert run.code == 3, run.stderr
+    last = 4 + 3 * MAX_SECTIONS  # the heading of section 256
+    assert f"{path}:{last}:1: Too many sections: {count}" in run.stderr
+    out = tmp_path / "x.mp3"
+    started = time.monotonic()
+    run = kindvoice("build", str(path), "--engine", "pyttsx3", "-o", str(out), timeout=FAST)
+    assert run.code == 3, run.stderr
+    assert time.monotonic() - started < 30  # refused before any speech
+    assert "Too many sections" in one_line_error(run.stderr)
+    assert not out.exists()
+
+
+def test_the_most_sections_still_tag(tmp_path: Path) -> None:
+    """255 sections is within the ID3 limit: validate accepts it."""
+    body = "".join(f"## Part {i}\nHello.\n" for i in range(MAX_SECTIONS))
+    run = kindvoice("validate", "--no-length-check", str(template(tmp_path, body)))
+    assert run.code == 0, run.stderr
