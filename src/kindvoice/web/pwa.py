@@ -47,7 +47,7 @@ def manifest() -> dict[str, object]:
         "name": f"{NAME}: guided self-compassion sessions",
         "short_name": NAME,
         "description": "Your guided sessions, to listen to anywhere, also offline.",
-        "start_url": url_for("sessions_page"),
+        "start_url": url_for("sessions.sessions_page"),
         "scope": "/",
         "display": "standalone",
         "orientation": "portrait",
@@ -61,7 +61,7 @@ def manifest() -> dict[str, object]:
             icon("maskable-512.png", 512, "maskable"),
         ],
         "shortcuts": [
-            {"name": "Your sessions", "url": url_for("sessions_page")},
+            {"name": "Your sessions", "url": url_for("sessions.sessions_page")},
             {"name": "Practice history", "url": url_for("pwa.history_page")},
         ],
     }

@@ -17,6 +17,7 @@ language's voice is preselected) and ``POST /api/voices/sample``.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Mapping
@@ -24,13 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from kindvoice.errors import UnknownNameError
 from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.web.practices import card_for
+from kindvoice.web.state import current
 
 if TYPE_CHECKING:
-    from kindvoice.web.jobs import JobQueue, Progress, Work
+    from kindvoice.web.jobs import Progress, Work
     from kindvoice.web.sessions import Library
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,28 @@ PYTTSX3_VOICES = (
     VoiceChoice("pt-br", "pt-BR", "Brazilian Portuguese"),
 )
 PIPER_VOICES = (VoiceChoice("joe", "en-US", "Joe, male, US (the bundled Piper voice)"),)
+ENGINE_LABELS = {
+    "kokoro": "Kokoro: natural, warm (the default; slower)",
+    "piper": "Piper: neural, fast",
+    "pyttsx3": "espeak-ng: robotic, instant (drafts)",
+}
+
+
+def engines() -> list[dict[str, Any]]:
+    """The engine field's choices, the default first: name, label, whether installed."""
+    from kindvoice.settings import default_engine
+    from kindvoice.speech.base import engine_names
+
+    installed = {"piper": importlib.util.find_spec("piper") is not None}
+    return [
+        {
+            "name": name,
+            "label": ENGINE_LABELS.get(name, name),
+            "installed": installed.get(name, True),
+            "default": name == default_engine(),
+        }
+        for name in sorted(engine_names(), key=lambda n: n != default_engine())
+    ]
 
 
 def choices(engine: str) -> list[VoiceChoice]:
@@ -203,22 +228,8 @@ def _samples() -> _Samples:
     return found
 
 
-def _card_for(practice: str, language: str = "") -> dict[str, Any] | None:
-    """The build form's practice card in ``language`` (for its own voice, or its
-    language's), or None without a practice."""
-    if not practice:
-        return None
-    from kindvoice.web.app import _card, _practice
-    from kindvoice.web.translations import language_code
-
-    value, path = _practice(practice, language_code(language))
-    return _card(value, path)
-
-
 def _engine(value: str) -> str:
-    from kindvoice.web.app import _engines
-
-    names = [e["name"] for e in _engines()]
+    names = [e["name"] for e in engines()]
     if value not in names:
         raise UnknownNameError("engine", value, names)
     return value
@@ -247,28 +258,28 @@ def listing(engine: str, card: Mapping[str, Any] | None = None) -> dict[str, Any
 def voice_list() -> Response:
     engine = _engine(request.args.get("engine", "").strip())
     args = request.args
-    answer = listing(engine, _card_for(args.get("practice", "").strip(), args.get("language", "")))
+    answer = listing(engine, card_for(args.get("practice", "").strip(), args.get("language", "")))
     answer["html"] = render_template("_voices.html", voices=answer)
     return jsonify(answer)
 
 
 @bp.post("/api/voices/sample")
 def voice_sample() -> Response:
-    state = g.kindvoice
+    state = current()
     form = request.form
     engine = _engine(form.get("engine", "").strip())
     voice = checked(engine, form.get("voice", "").strip() or default_voice(engine))
     assert voice is not None
-    library: Library = state.library
+    library = state.library
     target = library.previews / sample_name(engine, voice)
     if target.is_file():
-        return jsonify(url=url_for("preview_file", name=target.name))
+        return jsonify(url=url_for("sessions.preview_file", name=target.name))
     samples = _samples()
-    jobs: JobQueue = state.jobs
+    jobs = state.jobs
     with samples.lock:
         running = jobs.get(samples.jobs.get((engine, voice), ""))
         if running is None or running.finished:  # none yet, or it failed: (re)start it
             work = sample_work(library, engine, voice, state.templates_dir)
             running = jobs.submit("preview", f"Voice sample: {engine} {voice}", work)
             samples.jobs[(engine, voice)] = running.id
-    return jsonify(job=running.id, poll=url_for("job_state", job_id=running.id))
+    return jsonify(job=running.id, poll=url_for("jobs.job_state", job_id=running.id))

@@ -1,0 +1,263 @@
+"""The web forms, read and checked: each field of the Build, Timer and Course forms (and
+the range query) turned into settings, with one clear message naming the field and the
+bad value when it is wrong (a 400 page, before anything is queued).
+
+``build_render``, ``timer_render`` and ``course_plan`` read a whole form into what the
+job runs; the small readers (``number``, ``choice``, ``export``, ``voice``,
+``background_spec``) serve them and the range endpoint. The lists the forms offer
+(``backgrounds``, ``formats``, ``BITRATES_KBPS``) live here too, so a page offers
+exactly what its form accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import MultiDict
+
+from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
+from kindvoice.web import translations, voices
+from kindvoice.web.practices import card, practice
+from kindvoice.web.state import (
+    MAX_VARIABLE_CHARS,
+    UPLOAD_PREFIX,
+    clock_s,
+    current,
+    speech_workers,
+)
+
+if TYPE_CHECKING:
+    from kindvoice.publish.course import CoursePlan
+    from kindvoice.timer import TimerSpec
+
+Form = MultiDict[str, str]
+
+BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
+#: the Course form's upper bounds: days, minutes per session, practices to cycle
+COURSE_LIMITS = {"days": 60, "minutes": 120, "practices": 20}
+
+
+# --------------------------------------------------------------------------- the lists
+
+
+def backgrounds() -> dict[str, str]:
+    """Every background by name, with its one-line description."""
+    from kindvoice.sound.beds import background_descriptions
+
+    return background_descriptions()
+
+
+def formats() -> list[str]:
+    """The output formats the forms offer."""
+    from kindvoice.export.encode import FORMATS
+
+    return list(FORMATS.values())
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def number(form: Form, name: str, label: str, low: float, high: float) -> float:
+    """Field ``name`` as a number within ``low``..``high``; ``label`` names it in errors."""
+    text = form.get(name, "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{label}: '{text}' is not a number.") from None
+    if not low <= value <= high:
+        raise UsageError(f"{label} must be between {low:g} and {high:g}; got {value:g}.")
+    return value
+
+
+def choice(form: Form, name: str, label: str, choices: list[str]) -> str:
+    """Field ``name``, one of ``choices``; ``UnknownNameError`` listing them otherwise."""
+    value = form.get(name, "").strip()
+    if value not in choices:
+        raise UnknownNameError(label, value, choices)
+    return value
+
+
+def words(form: Form, name: str) -> str:
+    """A free-text field with its runs of white space made single spaces."""
+    return " ".join(form.get(name, "").split())
+
+
+def export(form: Form) -> tuple[str, ExportSettings]:
+    """(format, export settings) from the format and quality fields."""
+    fmt = choice(form, "format", "format", formats())
+    mono = form.get("channels", "stereo") == "mono"
+    bitrate = form.get("bitrate", "").strip()
+    bitrate_kbps = None
+    if fmt == "mp3" and bitrate:
+        bitrate_kbps = int(choice(form, "bitrate", "bitrate", [str(b) for b in BITRATES_KBPS]))
+    return fmt, ExportSettings(mono=mono, bitrate_kbps=bitrate_kbps)
+
+
+def engine(form: Form) -> str:
+    """The engine field: one of the engines the page lists."""
+    return choice(form, "engine", "engine", [e["name"] for e in voices.engines()])
+
+
+def voice(form: Form, card_: Mapping[str, Any] | None = None) -> VoiceSettings:
+    """Engine, voice (one the page offers: ``voices.checked``) and pace from a form."""
+    name = engine(form)
+    chosen = voices.checked(name, form.get("voice", "").strip()[:100], card_)
+    rate = number(form, "rate", "The speaking pace", 0.5, 2.0)
+    return VoiceSettings(engine=name, voice=chosen, rate=rate)
+
+
+def background_spec(form: Form) -> str | None:
+    """Ticked layers with their levels -> ``"rain@-3+drone@-8"``; None: the practice's.
+    "none" has no level field: ticked alone it is silence, beside others it is dropped."""
+    layers = []
+    for name in backgrounds():
+        if not form.get(f"bg_{name}"):
+            continue
+        if name == "none":
+            layers.append(name)
+            continue
+        level = number(form, f"bg_{name}_db", f"The level of {name}", -30.0, 6.0)
+        layers.append(name if level == 0 else f"{name}@{level:g}")
+    if len(layers) > 1:
+        layers = [layer for layer in layers if layer != "none"]
+    return "+".join(layers) or None
+
+
+def variables(form: Form, card_: Mapping[str, Any]) -> dict[str, str]:
+    """The practice's variables that the form fills (``var_<name>``); empty ones left out."""
+    found = {}
+    for var in card_.get("variables", ()):
+        text = words(form, f"var_{var.name}")
+        if len(text) > MAX_VARIABLE_CHARS:
+            raise UsageError(f"'{var.name}' is too long (at most {MAX_VARIABLE_CHARS}).")
+        if text:
+            found[var.name] = text
+    return found
+
+
+# --------------------------------------------------------------------------- whole forms
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    """The Build form, read: what to render, the job's title, and what the library keeps."""
+
+    request: RenderRequest
+    title: str
+    practice_id: str
+    info: dict[str, Any]
+
+
+def build_render(form: Form) -> SessionForm:
+    """The Build form -> the render it asks for."""
+    language = translations.language_code(form.get("language"))
+    value, path = practice(form.get("practice", ""), language)
+    card_ = card(value, path)
+    minutes = number(form, "minutes", "The length in minutes", 0.5, 600.0)
+    fmt, export_ = export(form)
+    fills = variables(form, card_)
+    voice_ = voice(form, card_)
+    request = RenderRequest(
+        practice=str(path),
+        output=Path(f"session.{fmt}"),
+        minutes=minutes,
+        variables=fills,
+        voice=voice_,
+        mix=MixSettings(background=background_spec(form)),
+        export=export_,
+        workers=speech_workers(),
+        templates_dir=current().templates_dir,
+        language=language,
+    )
+    info = {
+        "practice_field": value,
+        "minutes": minutes,
+        "engine": voice_.engine,
+        "rate": voice_.rate,
+        "format": fmt,
+        "mono": export_.mono,
+        "bitrate_kbps": export_.bitrate if fmt == "mp3" else None,
+    }
+    title = f"{card_['title']}, {clock_s(minutes * 60)}"
+    return SessionForm(request, title, str(card_.get("meta_id", value)), info)
+
+
+def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
+    """The Timer form -> (the timer, the render, what the library keeps). A schedule that
+    cannot ring fails here, not in the queue."""
+    from kindvoice.sound.bells import bell_names
+    from kindvoice.timer import TimerSpec, interval_offsets_ms, parse_duration_ms, timer_meta
+
+    minutes = number(form, "minutes", "The sitting time in minutes", 1.0, 180.0)
+    interval = form.get("interval", "").strip()
+    at_text = form.get("at", "").strip()
+    spec = TimerSpec(
+        minutes=minutes,
+        warmup_ms=parse_duration_ms(form.get("warmup", "").strip() or "0s", "warm-up"),
+        interval_ms=parse_duration_ms(interval, "interval") if interval else None,
+        at_ms=tuple(parse_duration_ms(t, "bell time") for t in at_text.split(",") if t.strip()),
+        bell=choice(form, "bell", "bell", bell_names()),
+        welcome=words(form, "welcome")[:MAX_VARIABLE_CHARS],
+    )
+    interval_offsets_ms(spec, timer_meta())
+    background = form.get("background", "none")
+    choice(form, "background", "background", list(backgrounds()))
+    fmt, export_ = export(form)
+    name = engine(form)
+    request = RenderRequest(
+        practice="timer",
+        output=Path(f"timer.{fmt}"),
+        voice=VoiceSettings(
+            engine=name, voice=voices.checked(name, form.get("voice", "").strip()[:100])
+        ),
+        mix=MixSettings(background=background),
+        export=export_,
+        workers=speech_workers(),
+        templates_dir=current().templates_dir,
+    )
+    info = {"minutes": minutes, "format": fmt, "bell": spec.bell, "mono": export_.mono}
+    return spec, request, info
+
+
+def course_plan(form: Form) -> CoursePlan:
+    """The Course form -> the course plan (installed practices by id only)."""
+    from kindvoice.publish.course import CoursePlan
+
+    title = words(form, "title")
+    teacher = words(form, "teacher") or "kindvoice"
+    if not title or len(title) > MAX_VARIABLE_CHARS or len(teacher) > MAX_VARIABLE_CHARS:
+        raise UsageError(f"Give the course a title (at most {MAX_VARIABLE_CHARS} characters).")
+    days = number(form, "days", "The number of days", 1, COURSE_LIMITS["days"])
+    if days != int(days):
+        raise UsageError(f"The number of days must be a whole number; got {days:g}.")
+    top = COURSE_LIMITS["minutes"]
+    start = number(form, "start_minutes", "The first day's minutes", 1, top)
+    end = number(form, "end_minutes", "The last day's minutes", 1, top)
+    chosen = form.getlist("practices")
+    if not chosen or len(chosen) > COURSE_LIMITS["practices"]:
+        raise UsageError("Choose at least one practice to cycle through.")
+    if any(value.startswith(UPLOAD_PREFIX) for value in chosen):
+        raise UsageError("A course cycles installed practices; choose them from the list.")
+    # bundled or user practices by id only; the plan gets their template files
+    language = translations.language_code(form.get("language"))
+    practices = tuple(str(practice(value, language)[1]) for value in chosen)
+    name = engine(form)
+    chosen_voice = voices.checked(name, form.get("voice", "").strip()[:100])
+    if chosen_voice == voices.default_voice(name):
+        chosen_voice = None  # each practice's own voice: its language's, for another language
+    return CoursePlan(
+        title=title,
+        practices=practices,
+        count=int(days),
+        start_minutes=start,
+        end_minutes=end,
+        teacher=teacher,
+        background=choice(form, "background", "background", list(backgrounds())),
+        engine=name,
+        voice=chosen_voice,
+        language=language,
+    )

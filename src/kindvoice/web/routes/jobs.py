@@ -1,0 +1,91 @@
+"""Renders through the job queue: the Build, Timer and Course forms' posts (read by
+``web.forms``, then queued; the page goes to the job's page), practice previews, the
+job's page and its state as JSON (polled by ``static/app.js``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from kindvoice.errors import UsageError
+from kindvoice.web import forms, renders
+from kindvoice.web.jobs import Work
+from kindvoice.web.practices import practice
+from kindvoice.web.state import NotFound, clock_s, course_available, current, speech_workers
+
+bp = Blueprint("jobs", __name__)
+
+#: where a finished job's result is shown, by the job's kind
+RESULT_PAGES = {
+    "session": ("sessions.player_page", "stem"),
+    "timer": ("sessions.player_page", "stem"),
+    "course": ("sessions.course_result", "slug"),
+    "preview": ("sessions.preview_file", "name"),
+}
+
+
+def _submit(kind: str, title: str, work: Work) -> BaseResponse:
+    job = current().jobs.submit(kind, title, work)
+    return redirect(url_for("jobs.job_page", job_id=job.id), code=303)
+
+
+@bp.post("/build")
+def build_submit() -> BaseResponse:
+    read = forms.build_render(request.form)
+    work = renders.session_work(current().library, read.request, read.practice_id, read.info)
+    return _submit("session", read.title, work)
+
+
+@bp.post("/timer")
+def timer_submit() -> BaseResponse:
+    spec, request_, info = forms.timer_render(request.form)
+    work = renders.timer_work(current().library, spec, request_, info)
+    return _submit("timer", f"Timer, {clock_s(spec.minutes * 60)}", work)
+
+
+@bp.post("/course")
+def course_submit() -> BaseResponse:
+    if not course_available():
+        raise UsageError("The course builder is not part of this installation.")
+    plan = forms.course_plan(request.form)
+    state = current()
+    work = renders.course_work(state.library, plan, state.templates_dir, speech_workers())
+    return _submit("course", f"Course: {plan.title}, {plan.count} days", work)
+
+
+@bp.post("/api/previews/<practice_id>")
+def preview(practice_id: str) -> Response:
+    """The practice's preview clip: its address when rendered, else the job rendering it."""
+    state = current()
+    value, path = practice(practice_id)
+    target = state.library.preview_path(value)
+    if target.is_file():
+        return jsonify(url=url_for("sessions.preview_file", name=target.name))
+    work = renders.preview_work(state.library, value, path, state.templates_dir)
+    job = state.jobs.submit("preview", f"Preview of {value}", work)
+    return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>")
+def job_page(job_id: str) -> str:
+    jobs = current().jobs
+    job = jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"No render '{job_id}' (the server may have restarted).")
+    return render_template("job.html", job=job, state=jobs.state(job), nav="")
+
+
+@bp.get("/api/jobs/<job_id>")
+def job_state(job_id: str) -> Response:
+    jobs = current().jobs
+    job = jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"No render '{job_id}'.")
+    body = jobs.state(job)
+    if job.status == "done" and job.result is not None and job.kind in RESULT_PAGES:
+        endpoint, argument = RESULT_PAGES[job.kind]
+        values: dict[str, Any] = {argument: job.result}
+        body["url"] = url_for(endpoint, **values)
+    return jsonify(body)

@@ -1,0 +1,75 @@
+"""What every route of the web app shares: the ``State`` (library, job queue, token,
+caches) of the running app, ``current()`` to reach it inside a request, the ``NotFound``
+error (a 404 page), and the limits the forms and guards enforce.
+
+The bottom of the web package: it imports nothing else of ``kindvoice.web`` but the
+library folder and the job queue, so every area (pages, jobs, sessions, forms, voices)
+can use it without importing each other.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import g
+
+from kindvoice.errors import KindvoiceError
+from kindvoice.web.jobs import JobQueue
+from kindvoice.web.renders import RangeCache
+from kindvoice.web.sessions import Library
+
+MAX_UPLOAD_BYTES = 1024 * 1024
+#: a form's free text (a variable, a course title, a timer's welcome), in characters
+MAX_VARIABLE_CHARS = 300
+#: the practice field's prefix for a template uploaded on the Write page
+UPLOAD_PREFIX = "upload:"
+
+
+@dataclass
+class State:
+    """What the routes share: the library, the queue, the token and caches."""
+
+    library: Library
+    jobs: JobQueue
+    token: str
+    require_token: bool
+    templates_dir: Path | None
+    ranges: RangeCache
+    cards: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+
+class NotFound(KindvoiceError):
+    """A session, job or practice the page asked for that does not exist."""
+
+    exit_code = 4
+
+
+def current() -> State:
+    """The state of the app serving this request (set by the app's guard)."""
+    state: State = g.kindvoice
+    return state
+
+
+def speech_workers() -> int:
+    """Speech processes per render: the cores shared among the renders that may run at once."""
+    return max(1, (os.cpu_count() or 1) // current().jobs.workers)
+
+
+def course_available() -> bool:
+    """Whether the course builder (``publish.course``) is installed."""
+    try:
+        return importlib.util.find_spec("kindvoice.publish.course") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def clock_s(seconds: float) -> str:
+    """m:ss (or h:mm:ss) for the page."""
+    total = round(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
