@@ -19,7 +19,7 @@ The icons are PNGs drawn by ``scripts/make_icons.py`` and committed in ``static/
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 bp = Blueprint("pwa", __name__)
@@ -69,10 +69,9 @@ def manifest() -> dict[str, object]:
 
 @bp.get("/manifest.webmanifest")
 def manifest_file() -> BaseResponse:
-    response = current_app.json.response(manifest())
-    response.mimetype = "application/manifest+json"
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    body = current_app.json.dumps(manifest())
+    headers = {"Cache-Control": "no-cache"}
+    return Response(body, mimetype="application/manifest+json", headers=headers)
 
 
 @bp.get("/sw.js")

@@ -1,0 +1,253 @@
+// kindvoice on a phone: the service worker, and the player's phone parts: lock-screen
+// controls (Media Session), resume where you left off, tap a transcript line to seek,
+// "Keep offline", and the private practice history (static/history.js draws it).
+// Everything here stays in this browser: nothing is sent to the server.
+"use strict";
+
+const KEPT_CACHE = "kindvoice-kept-v1"; // the same name in sw.js
+const HISTORY_KEY = "kindvoice:history:v1";
+const FINISHED_AT = 0.9; // a session counts as finished from 90 % on
+const SKIP_S = 15;
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => {
+    const mark = () => { document.documentElement.dataset.sw = "controlled"; };
+    if (navigator.serviceWorker.controller) mark();
+    navigator.serviceWorker.addEventListener("controllerchange", mark);
+  }).catch(() => {}); // no worker (an insecure origin): the pages work as before
+}
+
+// The practice history: a list of {id, stem, title, seconds, at, note} in localStorage.
+const practiceHistory = {
+  load() {
+    try {
+      const entries = JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]");
+      return Array.isArray(entries) ? entries : [];
+    } catch (error) {
+      return [];
+    }
+  },
+  save(entries) { localStorage.setItem(HISTORY_KEY, JSON.stringify(entries)); },
+  add(entry) {
+    const entries = this.load();
+    entries.push(entry);
+    this.save(entries);
+  },
+  note(id, text) {
+    const entries = this.load();
+    const entry = entries.find((e) => e.id === id);
+    if (entry) entry.note = text;
+    this.save(entries);
+    return Boolean(entry);
+  },
+};
+window.kindvoiceHistory = practiceHistory;
+
+function mmss(seconds) {
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  const ss = String(s).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+const sessionData = document.getElementById("session-data");
+const audio = document.getElementById("player");
+if (sessionData && audio) phonePlayer(JSON.parse(sessionData.textContent), audio);
+
+function phonePlayer(session, audio) {
+  const chapters = session.chapters || [];
+  const positionKey = `kindvoice:position:${session.stem}`;
+  const nowPlaying = document.querySelector("[data-now-playing]");
+
+  // --- chapters, and the controls on the page and on the lock screen
+  const chapterAt = (t) => {
+    let index = -1;
+    chapters.forEach((c, i) => { if (t >= c.start - 0.05) index = i; });
+    return index;
+  };
+  const seek = (t) => {
+    const end = Number.isFinite(audio.duration) ? audio.duration : session.seconds;
+    audio.currentTime = Math.min(Math.max(0, t), Math.max(0, end - 0.1));
+  };
+  const actions = {
+    previous() {
+      const i = chapterAt(audio.currentTime);
+      if (i < 0) return seek(0);
+      const back = audio.currentTime - chapters[i].start > 3 || i === 0;
+      seek(back ? chapters[i].start : chapters[i - 1].start);
+    },
+    next() {
+      const i = chapterAt(audio.currentTime);
+      if (i + 1 < chapters.length) seek(chapters[i + 1].start);
+    },
+    back(details) { seek(audio.currentTime - ((details && details.seekOffset) || SKIP_S)); },
+    forward(details) { seek(audio.currentTime + ((details && details.seekOffset) || SKIP_S)); },
+  };
+  for (const button of document.querySelectorAll("[data-skip]")) {
+    button.addEventListener("click", () => actions[button.dataset.skip]());
+  }
+  for (const button of document.querySelectorAll(".skips button[data-skip=previous], .skips button[data-skip=next]")) {
+    button.hidden = chapters.length < 2;
+  }
+
+  const media = "mediaSession" in navigator ? navigator.mediaSession : null;
+  let shownChapter; // undefined: nothing shown yet
+  const setMetadata = () => {
+    const i = audio.paused && audio.currentTime === 0 ? -1 : chapterAt(audio.currentTime);
+    const chapter = i >= 0 ? chapters[i].title : null;
+    if (nowPlaying) nowPlaying.textContent = chapter ? `Now: ${chapter}` : "";
+    if (!media || chapter === shownChapter) return;
+    shownChapter = chapter;
+    media.metadata = new MediaMetadata({
+      title: chapter || session.title,
+      artist: chapter ? session.title : "kindvoice",
+      album: "kindvoice",
+      artwork: [{ src: new URL(session.artwork, location.href).href, type: session.artwork_type }],
+    });
+  };
+  setMetadata();
+  if (media) {
+    const handlers = {
+      play: () => audio.play(),
+      pause: () => audio.pause(),
+      seekbackward: actions.back,
+      seekforward: actions.forward,
+      previoustrack: actions.previous,
+      nexttrack: chapters.length > 1 ? actions.next : null,
+      seekto: (details) => seek(details.seekTime),
+    };
+    for (const [action, handler] of Object.entries(handlers)) {
+      try { media.setActionHandler(action, handler); } catch (error) { /* not offered here */ }
+    }
+  }
+  const showPosition = () => {
+    if (!media || !media.setPositionState || !Number.isFinite(audio.duration)) return;
+    try {
+      media.setPositionState({
+        duration: audio.duration, playbackRate: audio.playbackRate,
+        position: Math.min(audio.currentTime, audio.duration),
+      });
+    } catch (error) { /* a position the browser refuses: the next update fixes it */ }
+  };
+
+  // --- tap a transcript line to listen from there
+  const transcript = document.querySelector("[data-transcript]");
+  if (transcript) {
+    transcript.addEventListener("click", (event) => {
+      const line = event.target.closest("li[data-start]");
+      if (!line) return;
+      seek(Number(line.dataset.start));
+      audio.play().catch(() => {});
+    });
+  }
+
+  // --- resume where you left off (this phone only)
+  const resume = document.querySelector("[data-resume]");
+  let savedAt = 0;
+  const remember = () => {
+    const d = audio.duration;
+    if (!Number.isFinite(d) || audio.currentTime < 5 || audio.currentTime > d - 5) {
+      localStorage.removeItem(positionKey);
+    } else {
+      localStorage.setItem(positionKey, String(audio.currentTime));
+    }
+  };
+  audio.addEventListener("loadedmetadata", () => {
+    showPosition();
+    const saved = Number(localStorage.getItem(positionKey));
+    if (!resume || !saved || saved < 5 || saved > audio.duration - 5 || audio.currentTime > 0) return;
+    audio.currentTime = saved;
+    resume.querySelector("[data-resume-text]").textContent = `Picking up where you left off, at ${mmss(saved)}.`;
+    resume.hidden = false;
+  }, { once: true });
+  if (resume) {
+    resume.querySelector("[data-restart]").addEventListener("click", () => {
+      seek(0);
+      localStorage.removeItem(positionKey);
+      resume.hidden = true;
+    });
+  }
+
+  // --- finished: a line in the practice history, and room for a note
+  const finished = document.querySelector("[data-finished]");
+  let entryId = null;
+  const finish = () => {
+    if (entryId !== null) return;
+    entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    practiceHistory.add({
+      id: entryId, stem: session.stem, title: session.title,
+      seconds: Number.isFinite(audio.duration) ? audio.duration : session.seconds,
+      at: new Date().toISOString(), note: "",
+    });
+    localStorage.removeItem(positionKey);
+    if (finished) finished.hidden = false;
+  };
+  audio.addEventListener("timeupdate", () => {
+    setMetadata();
+    const t = audio.currentTime;
+    if (Math.abs(t - savedAt) >= 3) { savedAt = t; remember(); }
+    if (Number.isFinite(audio.duration) && t >= FINISHED_AT * audio.duration && !audio.seeking) finish();
+  });
+  audio.addEventListener("ended", finish);
+  audio.addEventListener("pause", () => { remember(); showPosition(); });
+  audio.addEventListener("play", () => { setMetadata(); showPosition(); });
+  audio.addEventListener("seeked", showPosition);
+  audio.addEventListener("ratechange", showPosition);
+  window.addEventListener("pagehide", remember);
+
+  const noteForm = document.querySelector("[data-note-form]");
+  if (noteForm) {
+    noteForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = noteForm.elements.note.value.replace(/\s+/g, " ").trim().slice(0, 200);
+      const status = noteForm.querySelector("[data-note-status]");
+      if (entryId !== null && practiceHistory.note(entryId, text)) {
+        status.textContent = text ? "Kept, on this phone only." : "No note: that is fine too.";
+      }
+    });
+  }
+
+  // --- keep this session offline (the Cache API; the service worker answers from it)
+  const keepBox = document.querySelector("[data-keep-box]");
+  if (keepBox && "caches" in window && "serviceWorker" in navigator) {
+    const button = keepBox.querySelector("[data-keep]");
+    const status = keepBox.querySelector("[data-keep-status]");
+    const files = session.files;
+    const isKept = async () => {
+      const cache = await caches.open(KEPT_CACHE);
+      return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
+    };
+    const show = (kept) => {
+      button.textContent = kept ? "Remove the offline copy" : "Keep offline";
+      button.dataset.kept = kept ? "1" : "";
+      status.textContent = kept ? "Kept on this phone: it plays without a connection." : "";
+    };
+    keepBox.hidden = false;
+    isKept().then(show);
+    button.addEventListener("click", async () => {
+      const cache = await caches.open(KEPT_CACHE);
+      button.disabled = true;
+      try {
+        if (button.dataset.kept) {
+          await Promise.all(files.map((url) => cache.delete(url)));
+          show(false);
+          status.textContent = "The offline copy is removed.";
+        } else {
+          status.textContent = "Saving on this phone…";
+          for (const url of files) {
+            const response = await fetch(url, { cache: "no-store" });
+            if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+            await cache.put(url, response);
+          }
+          show(true);
+        }
+      } catch (error) {
+        await Promise.all(files.map((url) => cache.delete(url)));
+        show(false);
+        status.textContent = `Could not keep it offline (${error.message}). There may be too little room on this phone.`;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+}

@@ -1,0 +1,141 @@
+// kindvoice service worker (served at /sw.js, so its scope is the whole app).
+// Two caches: SHELL holds the page's style, scripts, icons and the pages a listener opens
+// first (the sessions list, the history); KEPT holds the sessions kept offline with
+// "Keep offline" on the player (static/pwa.js fills it: the page, the audio, the
+// transcript, the chapters, the cover). Audio is answered with byte ranges, so an offline
+// copy plays and seeks. Nothing here sends anything anywhere.
+"use strict";
+
+const SHELL = "kindvoice-shell-v1";
+const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
+const SHELL_FILES = [
+  "/static/style.css",
+  "/static/app.js",
+  "/static/pwa.js",
+  "/static/history.js",
+  "/static/icons/icon-192.png",
+  "/static/icons/icon-512.png",
+  "/manifest.webmanifest",
+  "/sessions",
+  "/history",
+];
+// pages kept fresh in SHELL each time they are opened online
+const SHELL_PAGES = new Set(["/sessions", "/history"]);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL);
+    // one by one: a file that fails (a server asking for its link) does not stop the rest
+    await Promise.all(SHELL_FILES.map((url) => cache.add(url).catch(() => {})));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("kindvoice-") && name !== SHELL && name !== KEPT) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/jobs/")) return;
+  if (request.mode === "navigate") event.respondWith(page(request, url));
+  else if (url.pathname.startsWith("/files/")) event.respondWith(file(request));
+  else if (url.pathname.startsWith("/static/")) event.respondWith(shellFile(request));
+});
+
+// Pages: the network first (always the newest), the kept copy when offline.
+async function page(request, url) {
+  try {
+    const response = await fetch(request);
+    if (response.ok) {
+      const kept = await caches.open(KEPT);
+      if (await kept.match(request)) await kept.put(request, response.clone());
+      else if (SHELL_PAGES.has(url.pathname)) await (await caches.open(SHELL)).put(request, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const cached = await caches.match(request);
+    return cached || offlinePage();
+  }
+}
+
+// Library files: a kept copy (with byte ranges for the audio element), else the network.
+async function file(request) {
+  const cached = await (await caches.open(KEPT)).match(request.url);
+  if (!cached) return fetch(request);
+  return ranged(request, cached);
+}
+
+async function ranged(request, response) {
+  const range = request.headers.get("range");
+  if (!range) return response;
+  const blob = await response.blob();
+  const size = blob.size;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+  let start = 0;
+  let end = size - 1;
+  if (match && match[1] !== "") {
+    start = Number(match[1]);
+    if (match[2] !== "") end = Math.min(Number(match[2]), size - 1);
+  } else if (match && match[2] !== "") {
+    start = Math.max(0, size - Number(match[2]));
+  }
+  if (!match || start >= size || start > end) {
+    return new Response(null, { status: 416, headers: { "Content-Range": `bytes */${size}` } });
+  }
+  return new Response(blob.slice(start, end + 1), {
+    status: 206,
+    statusText: "Partial Content",
+    headers: {
+      "Content-Type": response.headers.get("Content-Type") || "application/octet-stream",
+      "Content-Range": `bytes ${start}-${end}/${size}`,
+      "Content-Length": String(end - start + 1),
+      "Accept-Ranges": "bytes",
+    },
+  });
+}
+
+// Style, scripts, icons: the cached copy at once, refreshed in the background.
+async function shellFile(request) {
+  const cache = await caches.open(SHELL);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  const fresh = fetch(request).then((response) => {
+    if (response.ok) cache.put(request, response.clone());
+    return response;
+  });
+  if (cached) {
+    fresh.catch(() => {});
+    return cached;
+  }
+  return fresh;
+}
+
+// Offline, a page that was not kept: say so kindly, and list what is here.
+async function offlinePage() {
+  const kept = await caches.open(KEPT);
+  const items = [];
+  for (const request of await kept.keys()) {
+    const path = new URL(request.url).pathname;
+    if (!path.startsWith("/sessions/")) continue;
+    const text = await (await kept.match(request)).text();
+    const title = (/<title>([^<]*?)(?: · kindvoice)?<\/title>/.exec(text) || [])[1] || path;
+    items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
+  }
+  const list = items.length
+    ? `<p>These sessions are kept on this phone and play without a connection:</p><ul class="downloads">${items.join("")}</ul>`
+    : "<p>No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”.</p>";
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Offline · kindvoice</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><main id="main" data-offline><h1>You are offline</h1>
+<p class="lead">This page needs a connection to the computer that renders your sessions.</p>
+${list}<p><a class="button quiet" href="/history">Your practice history</a></p></main></body></html>`;
+  return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
