@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.datastructures import MultiDict
 
 from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.export import formats as output_formats
 from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
 from kindvoice.web import translations, voices
 from kindvoice.web.practices import card, practice
@@ -52,10 +53,8 @@ def backgrounds() -> dict[str, str]:
 
 
 def formats() -> list[str]:
-    """The output formats the forms offer."""
-    from kindvoice.export.encode import FORMATS
-
-    return list(FORMATS.values())
+    """The output formats the forms offer (``export.formats``: those the web accepts)."""
+    return list(output_formats.names("web"))
 
 
 # --------------------------------------------------------------------------- fields

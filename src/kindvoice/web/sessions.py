@@ -2,7 +2,7 @@
 
 Layout (``--library DIR``)::
 
-    DIR/<stem>.mp3             a rendered session (or .wav, .flac)
+    DIR/<stem>.mp3             a rendered session (or any format of ``export.formats``)
     DIR/<stem>.vtt .srt ...    its sidecars (``export.sidecars``)
     DIR/<stem>.session.json    what the page knows about it: title, settings, chapters, cues
     DIR/previews/<id>.mp3      short preview clips, rendered on first request
@@ -31,18 +31,20 @@ from typing import Any
 
 import platformdirs
 
+from kindvoice.export import formats
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
 
 log = logging.getLogger(__name__)
 
 META_SUFFIX = ".session.json"
-AUDIO_SUFFIXES = (".mp3", ".wav", ".flac")
+#: a session's audio: every format the web page renders (``export.formats``)
+AUDIO_SUFFIXES = formats.extensions("web")
 #: every file a session may have, by the suffix after its stem
 SESSION_SUFFIXES = (*AUDIO_SUFFIXES, *SUFFIXES.values(), META_SUFFIX)
 _STEM = re.compile(r"[a-z0-9][a-z0-9-]{0,120}")
 _UPLOAD = re.compile(r"[0-9a-f]{16}")
 #: the files of a course folder the page may serve (audio, sidecars, playlist, index pages)
-COURSE_SUFFIXES = (*AUDIO_SUFFIXES, ".m4a", ".opus", ".ogg", *SUFFIXES.values(), ".m3u", ".html")
+COURSE_SUFFIXES = (*formats.extensions(), *SUFFIXES.values(), ".m3u", ".html")
 _VTT_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 
 

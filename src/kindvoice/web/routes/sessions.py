@@ -20,6 +20,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice.export import formats
 from kindvoice.web.sessions import NotInLibrary, playlist_tracks
 from kindvoice.web.state import NotFound, current
 
@@ -27,7 +28,10 @@ bp = Blueprint("sessions", __name__)
 
 
 def _send(path: Path, download: bool = False) -> Response:
-    return send_file(path, as_attachment=download, conditional=True)
+    """The file, with byte ranges; audio with its format's mime type (the system's table
+    may not know .opus or .m4a), anything else with the one Flask guesses."""
+    mime = formats.mime_type(path) or None
+    return send_file(path, mimetype=mime, as_attachment=download, conditional=True)
 
 
 @bp.get("/sessions")
