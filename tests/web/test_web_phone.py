@@ -344,3 +344,49 @@ def test_finished_session_goes_to_the_history_and_its_markdown(
     assert text.startswith("# My practice history\n")
     assert f" · {TITLE} (1:00)\n  - {note}\n" in text
     assert not [s for s in sent if "Breathing" in s]  # the note never left the phone
+
+
+def test_course_index_page_fits_a_phone_with_its_style_allowed(context: Any, phone: Phone) -> None:
+    from kindvoice.publish.course import CoursePlan, Session, index_html
+
+    plan = CoursePlan(
+        title="Two weeks of kindness",
+        practices=("self-compassion-break",),
+        count=2,
+        start_minutes=10,
+        end_minutes=10,
+        teacher="A teacher",
+        description="Ten minutes a day, at your own pace.",
+    )
+    summary = "The three steps of the self-compassion break, with time to feel each one."
+    sessions = [
+        Session(
+            n,
+            "self-compassion-break",
+            10,
+            f"Day {n}: The Self-Compassion Break",
+            summary,
+            f"{n:02d}-self-compassion-break.mp3",
+        )
+        for n in (1, 2)
+    ]
+    body = index_html(plan, sessions, "https://example.org/two-weeks/feed.xml")
+    # served as the web app serves a course's files: under its Content-Security-Policy
+    policy = phone.request("/").headers["Content-Security-Policy"]
+    url = f"{phone.base}/courses/two-weeks/index.html"
+    page = context.new_page()
+    page.route(
+        url,
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body=body,
+            headers={"Content-Security-Policy": policy},
+        ),
+    )
+    page.goto(url)
+    styled = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert styled == "rgb(246, 244, 239)"  # the inline style applies under the policy
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("audio").count() == 2
+    assert _small_targets(page) == []

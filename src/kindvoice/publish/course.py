@@ -392,6 +392,8 @@ def index_markdown(plan: CoursePlan, sessions: Sequence[Session], feed: str | No
 
 def index_html(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) -> str:
     """The same page as HTML, every value escaped."""
+    from kindvoice.publish.index_style import INDEX_CSS
+
     e = html.escape
     rows = "\n".join(
         f"<tr><td>{s.number}</td><td>{e(s.title)}<br><small>{e(s.summary)}</small></td>"
@@ -408,8 +410,7 @@ def index_html(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) 
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(plan.title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}}
-td{{padding:.4rem;vertical-align:top;border-bottom:1px solid #ddd}}</style></head>
+<style>{INDEX_CSS}</style></head>
 <body><h1>{e(plan.title)}</h1>
 <p>A course by {e(plan.teacher)}: {len(sessions)} sessions.</p>
 {description}{subscribe}

@@ -36,6 +36,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from kindvoice.errors import KindvoiceError
+from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
 from kindvoice.web import pwa, voices
 from kindvoice.web.jobs import JobQueue, QueueFull
 from kindvoice.web.renders import RangeCache
@@ -97,6 +98,7 @@ def create_app(
         response.headers["Referrer-Policy"] = "no-referrer"  # the token never leaks onwards
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; media-src 'self'; "
+            f"style-src 'self' {INDEX_STYLE}; "  # a course's index.html: its own style only
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
         )
         return response
