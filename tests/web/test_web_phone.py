@@ -192,6 +192,12 @@ def test_kept_session_plays_after_an_offline_reload(context: Any, phone: Phone) 
         page.goto(phone.base + "/timer")
         assert page.locator("h1").inner_text() == "You are offline"
         assert page.get_by_role("link", name=TITLE).get_attribute("href").endswith(phone.stem)
+        # the start page and the history open offline too (kept when the worker installs)
+        page.goto(phone.base + "/sessions")
+        assert page.get_by_role("heading", name=TITLE).is_visible()
+        page.locator(".card .kept-mark").get_by_text("Kept offline").wait_for()
+        page.goto(phone.base + "/history")
+        page.get_by_text("Nothing here yet").wait_for()
     finally:
         context.set_offline(False)
 

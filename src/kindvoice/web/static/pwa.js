@@ -251,3 +251,17 @@ function phonePlayer(session, audio) {
     });
   }
 }
+
+// The list of sessions: a quiet mark on the ones kept on this phone.
+const sessionLinks = document.querySelectorAll(".cards .card h2 a[href^='/sessions/']");
+if (sessionLinks.length && "caches" in window) {
+  caches.open(KEPT_CACHE).then(async (cache) => {
+    for (const link of sessionLinks) {
+      if (!(await cache.match(link.href))) continue;
+      const mark = document.createElement("span");
+      mark.className = "kept-mark";
+      mark.textContent = "Kept offline";
+      link.parentElement.after(mark);
+    }
+  }).catch(() => {});
+}
