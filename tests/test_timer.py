@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kindvoice.audio import SAMPLE_RATE, ms_to_samples
+from kindvoice.durations import parse_ms as parse_duration_ms
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.mix.timeline import Timeline
 from kindvoice.pipeline import prepare
@@ -20,7 +21,6 @@ from kindvoice.timer import (
     build_timer,
     clock_ms,
     interval_offsets_ms,
-    parse_duration_ms,
     timer_meta,
 )
 
@@ -39,7 +39,7 @@ def test_durations(text: str, ms: int) -> None:
     assert parse_duration_ms(text) == ms
 
 
-@pytest.mark.parametrize("text", ["5", "5x", "m", "", "1:75", "-5s", "25h"])
+@pytest.mark.parametrize("text", ["5", "5x", "m", "", "1:75", "7:75", "-5s", "25h"])
 def test_bad_durations_name_the_forms(text: str) -> None:
     with pytest.raises(UsageError, match=r"--at time .*(500ms, 5s|over 24 hours)"):
         parse_duration_ms(text, "--at time")

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kindvoice.audio import Mono, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.audio import Mono, ms_to_samples, s_to_samples
+from kindvoice.durations import clock
 from kindvoice.errors import LengthError, TemplateError
 from kindvoice.settings import RenderRequest, VoiceSettings
 from kindvoice.speech.base import EngineSpec
@@ -25,14 +26,6 @@ from kindvoice.template.model import Bell, Gate, Meta, Script
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
-
-
-def clock(samples: int) -> str:
-    """A length as m:ss (or h:mm:ss) for messages."""
-    total = round(samples_to_s(samples))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 @dataclass(frozen=True)

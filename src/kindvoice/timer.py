@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kindvoice.audio import SAMPLE_RATE, ms_to_samples, samples_to_s
+from kindvoice.durations import clock, parse_ms
 from kindvoice.errors import UsageError
 from kindvoice.settings import RenderRequest
 from kindvoice.template.model import Bell, Meta, Node, Pause, Pos, Script, Section, Speech
@@ -47,47 +47,13 @@ WELCOME_DELAY_MS = 2000  # the welcome starts this far into the warm-up
 WELCOME_GAP_MS = 2000  # at least this much quiet between the welcome and the opening bell
 _SAMPLES_PER_MS = SAMPLE_RATE // 1000
 
-# The template duration syntax (500ms, 5s, 1.5s, 2m, 1m30s), plus a clock (1:30, 1:02:03).
-_DURATION = re.compile(
-    r"(?:(?P<m>[0-9]+(?:\.[0-9]+)?)m(?!s))?"
-    r"(?:(?P<s>[0-9]+(?:\.[0-9]+)?)s)?"
-    r"(?:(?P<ms>[0-9]+(?:\.[0-9]+)?)ms)?"
-)
-_CLOCK = re.compile(r"[0-9]+(?::[0-5]?[0-9]){1,2}(?:\.[0-9]+)?")
-DURATION_FORMS = "500ms, 5s, 1.5s, 2m, 1m30s or 1:30"
-MAX_DURATION_MS = 24 * 3600 * 1000
-
-
-def parse_duration_ms(text: str, what: str = "duration") -> int:
-    """``"1m30s"``, ``"90s"``, ``"500ms"``, ``"1.5m"`` or ``"1:30"`` -> milliseconds.
-
-    A bare number is refused (seconds or minutes?). ``what`` names the option in errors."""
-    cleaned = text.strip().lower().replace(" ", "")
-    total: float | None = None
-    if _CLOCK.fullmatch(cleaned):
-        total = 0.0
-        for part in cleaned.split(":"):
-            total = total * 60.0 + float(part)
-        total *= 1000.0
-    else:
-        match = _DURATION.fullmatch(cleaned)
-        if match is not None and any(match.groupdict().values()):
-            parts = {k: float(v) for k, v in match.groupdict().items() if v}
-            total = parts.get("m", 0.0) * 60_000 + parts.get("s", 0.0) * 1000 + parts.get("ms", 0.0)
-    if total is None:
-        raise UsageError(f"Cannot read the {what} '{text}'; write {DURATION_FORMS}.")
-    if total > MAX_DURATION_MS:
-        raise UsageError(f"The {what} '{text}' is over 24 hours.")
-    return round(total)
+#: the web page reads ``--at`` style times through this name (the grammar is ``durations``)
+parse_duration_ms = parse_ms
 
 
 def clock_ms(ms: float) -> str:
     """A time as m:ss (tenths when not whole seconds), for messages: ``19:49.9``."""
-    tenths = round(ms / 100.0)
-    minutes, tenths_left = divmod(tenths, 600)
-    seconds = tenths_left / 10.0
-    text = f"{seconds:04.1f}" if tenths_left % 10 else f"{int(seconds):02d}"
-    return f"{minutes}:{text}"
+    return clock(ms_to_samples(ms), 1, trim=True)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from typing import Any, TypeVar
 import click
 
 from kindvoice import __version__
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock, parse_minutes
 from kindvoice.errors import KindvoiceError, UsageError
 
 log = logging.getLogger("kindvoice")
@@ -27,18 +28,21 @@ log = logging.getLogger("kindvoice")
 # --------------------------------------------------------------------------- helpers
 
 
-def parse_length(text: str) -> float:
-    """``12:30`` or ``1:02:03`` or ``750s`` or ``12.5`` (minutes) to minutes."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(:\d{1,2}){1,2}(\.\d+)?", text):
-        parts = [float(p) for p in text.split(":")]
-        seconds = 0.0
-        for p in parts:
-            seconds = seconds * 60 + p
-        return seconds / 60.0
-    if m := re.fullmatch(r"(\d+(?:\.\d+)?)s", text):
-        return float(m.group(1)) / 60.0
-    raise UsageError(f"Cannot read the length '{text}'. Write MM:SS (12:30) or H:MM:SS.")
+class Minutes(click.ParamType[float, Any]):
+    """A length option in the one duration grammar (``durations.parse_minutes``): a bare
+    number is minutes (``12.5``); ``12:30``, ``1:02:03``, ``90s``, ``1m30s`` work too."""
+
+    name = "minutes"
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        return parse_minutes(str(value), self.option)
 
 
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -67,7 +71,7 @@ class Bar:
         text = f" {done}/{total} phrases"
         if first < done < total:
             left = (time.monotonic() - start) / (done - first) * (total - done)
-            text += f", about {int(left) // 60}:{int(left) % 60:02d} left"
+            text += f", about {clock(s_to_samples(int(left)))} left"
         return text
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -143,16 +147,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def length_options(func: F) -> F:
     """--minutes / --length, read by ``minutes_from``."""
-    func = click.option("--length", "length_text", help="Total length as MM:SS or H:MM:SS.")(func)
+    func = click.option(
+        "--length", "length_text", help="Total length as MM:SS, H:MM:SS, 90s or 1m30s."
+    )(func)
     return click.option(
-        "--minutes", type=float, help="Total length in minutes (default: the practice's)."
+        "--minutes",
+        type=Minutes("--minutes"),
+        help="Total length in minutes, such as 12.5 (default: the practice's).",
     )(func)
 
 
 def minutes_from(minutes: float | None, length_text: str | None) -> float | None:
     if minutes is not None and length_text is not None:
         raise UsageError("Give --minutes or --length, not both.")
-    return parse_length(length_text) if length_text is not None else minutes
+    return parse_minutes(length_text, "--length") if length_text is not None else minutes
 
 
 language_option = click.option(

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from kindvoice.cli.app import Bar, check_rate, cli
+from kindvoice.cli.app import Bar, Minutes, check_rate, cli
 from kindvoice.cli.render import background_option, output_option
+from kindvoice.durations import clock, parse_ms
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,6 @@ def sounds_preview(
 ) -> None:
     """Render NAME (a bell, or any --background spec such as rain+drone@-6 or
     music:PATH) to a short file, faded in and out."""
-    from kindvoice.pipeline import clock
 
     path, samples, headphones = render_preview(name, output, seconds, strikes, seed)
     click.echo(f"{clock(samples)} of {name} -> {path}")
@@ -143,7 +143,7 @@ def sounds_preview(
 @cli.command()
 @click.option(
     "--minutes",
-    type=float,
+    type=Minutes("--minutes"),
     required=True,
     help="Sitting time in minutes, from the opening bell to the closing bell.",
 )
@@ -177,18 +177,17 @@ def timer(
 ) -> None:
     """A meditation timer: warm-up, opening bell, optional interval bells, closing bell,
     as one file that keeps playing when the phone's screen locks."""
-    from kindvoice.pipeline import clock
     from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
-    from kindvoice.timer import TimerSpec, parse_duration_ms, render_timer
+    from kindvoice.timer import TimerSpec, render_timer
 
     check_rate(rate)
-    at = tuple(parse_duration_ms(t, "--at time") for t in (at_text or "").split(",") if t.strip())
+    at = tuple(parse_ms(t, "--at time") for t in (at_text or "").split(",") if t.strip())
     if at_text is not None and not at:
         raise click.BadParameter("give times such as 5m,10m,17m", param_hint="--at")
     spec = TimerSpec(
         minutes=minutes,
-        warmup_ms=parse_duration_ms(warmup, "--warmup"),
-        interval_ms=None if interval is None else parse_duration_ms(interval, "--interval"),
+        warmup_ms=parse_ms(warmup, "--warmup"),
+        interval_ms=None if interval is None else parse_ms(interval, "--interval"),
         at_ms=at,
         bell=bell.strip().lower(),
         welcome=welcome or "",

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from kindvoice.audio import SAMPLE_RATE, Stereo, db_to_gain, s_to_samples, samples_to_s
+from kindvoice.durations import clock, parse_ms
 from kindvoice.errors import AudioIOError, UsageError
 from kindvoice.sound.beds.base import BED_REFERENCE_LUFS, F64, Bed, Seed, rngs
 
@@ -211,13 +212,11 @@ class MusicBed(Bed):
         if start.lower() == "random":
             (rng,) = rngs(seed, 1)
             return int(rng.integers(0, self.period))
-        from kindvoice.timer import clock_ms, parse_duration_ms
-
-        offset = parse_duration_ms(start, "music start (#t=)") * SAMPLE_RATE // 1000
+        offset = parse_ms(start, "music start (#t=)") * SAMPLE_RATE // 1000
         if offset >= self.period:
             raise UsageError(
                 f"Music start #t={start} is past the loop of '{self.path}' "
-                f"({clock_ms(1000 * samples_to_s(self.period))} long); choose an earlier start."
+                f"({clock(self.period, 1, trim=True)} long); choose an earlier start."
             )
         return offset
 
