@@ -116,13 +116,18 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phone]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -169,6 +174,31 @@ def test_manifest_and_icons_make_it_installable(phone: Phone) -> None:
     assert worker.headers["Service-Worker-Allowed"] == "/"
     page = phone.request(f"/sessions/{phone.stem}").text
     assert '<link rel="manifest" href="/manifest.webmanifest"' in page
+
+
+@pytest.mark.parametrize("require_token", [False, True], ids=["loopback", "token"])
+def test_chromium_finds_it_installable(
+    playwright: Any, tmp_path: Path, require_token: bool
+) -> None:
+    # a normal (not incognito) profile, where Chromium checks the install criteria
+    app = create_app(tmp_path / "library", require_token=require_token)
+    running = start_server(app, "127.0.0.1", 0)
+    state = app.extensions["kindvoice"]
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=LAUNCH_ARGS
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{running.url}sessions" + (f"?token={state.token}" if require_token else ""))
+        page.wait_for_selector("html[data-sw=controlled]")
+        cdp = context.new_cdp_session(page)
+        assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [] and '"display": "standalone"' in manifest["data"]
+    finally:
+        context.close()
+        running.stop()
+        state.jobs.shutdown()
 
 
 def test_kept_session_plays_after_an_offline_reload(context: Any, phone: Phone) -> None:
