@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,6 +227,7 @@ def render(
     title: str | None = None,
     track: tuple[int, int] | None = None,
     encoder_threads: int | None = None,
+    stamp: Mapping[str, object] | None = None,
 ) -> RenderResult:
     """Render one practice to ``request.output``; see the module docstring for the stages.
 
@@ -236,10 +237,12 @@ def render(
     the user's own cover image (default: a generated one); ``title`` replaces the
     practice's title in the tags and ``track`` is (n, of N) for a course.
     ``encoder_threads`` caps the MP3 encoder's threads (None: one per core); a batch
-    that renders one session per core gives each render one."""
+    that renders one session per core gives each render one. ``stamp`` adds facts to the
+    stamp beside the output (a batch's hash of its inputs)."""
     from kindvoice.export.cover import generate_cover, load_cover
     from kindvoice.export.encode import Writer, format_for
-    from kindvoice.export.sidecars import write_sidecars
+    from kindvoice.export.outputs import OutputSet
+    from kindvoice.export.sidecars import sidecar_files
     from kindvoice.export.tags import TagInfo, write_tags
     from kindvoice.sound.beds import BED_REFERENCE_LUFS, make_bed
     from kindvoice.sound.bells import render_bell
@@ -248,6 +251,10 @@ def render(
     fmt = format_for(request.output)  # an unknown extension fails before any work
     # the user's cover is checked before any work too; the generated one needs the title
     cover_jpeg = load_cover(cover) if cover is not None else None
+    # no file kindvoice did not write is replaced without force; refused before any work
+    outputs = OutputSet(request.output, sidecars=sidecars, force=request.force, cover=cover)
+    outputs.check()
+    outputs.clean()
 
     # load, synthesize, fit, lay out
     prepared = prepare(request, progress, script)
@@ -353,23 +360,27 @@ def render(
                 track=track,
             ),
         )
-        path = writer.commit()
+        if writer.samples != stop - start:
+            raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")
+        # sidecars, timed from the same timeline, then every file into place at once
+        outputs.adopt(request.output, finished)
+        if sidecars:
+            for target, data in sidecar_files(
+                request.output,
+                timeline,
+                title=shown_title,
+                artist=export.artist,
+                span=(start, stop) if partial else None,
+                cover_jpeg=cover_jpeg,
+                language=language.code,
+            ).items():
+                outputs.stage(target, data)
+        outputs.commit({**(stamp or {}), "seconds": samples_to_s(stop - start)})
+        path = request.output
     except BaseException:
         writer.abort()
+        outputs.abort()
         raise
-    if writer.samples != stop - start:
-        raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")
-    # sidecars: only once the audio is in place, timed from the same timeline
-    if sidecars:
-        write_sidecars(
-            path,
-            timeline,
-            title=shown_title,
-            artist=export.artist,
-            span=(start, stop) if partial else None,
-            cover_jpeg=cover_jpeg,
-            language=language.code,
-        )
     log.info("limiter took off at most %.1f dB", limiter.max_reduction_db)
     return RenderResult(
         path=path,

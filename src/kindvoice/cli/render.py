@@ -62,13 +62,25 @@ def _summary(result: RenderResult) -> str:
     )
 
 
+CONFIRMED = "kindvoice.replace_confirmed"  # ctx.meta: the user said yes at the terminal
+
+
 def _check_output(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
-    """An existing output is replaced only with --force, or after asking at a terminal."""
+    """An existing output is replaced only with --force, or after asking at a terminal
+    (a yes counts as --force for the sidecars beside it too)."""
     if value is not None and value.exists() and not ctx.params.get("force"):
         if not sys.stdin.isatty():
             raise UsageError(f"'{value}' already exists. Add --force to replace it.")
-        click.confirm(f"'{value}' already exists. Replace it?", abort=True, err=True)
+        click.confirm(
+            f"'{value}' already exists. Replace it (and its sidecars)?", abort=True, err=True
+        )
+        ctx.meta[CONFIRMED] = True
     return value
+
+
+def _forced(ctx: click.Context, force: bool) -> bool:
+    """--force, or a yes at the terminal: files kindvoice did not write may be replaced."""
+    return force or bool(ctx.meta.get(CONFIRMED))
 
 
 def output_option(func: F) -> F:
@@ -160,6 +172,7 @@ def build(
         export=export_settings(quality, mono=mono, artist=artist),
         use_cache=not no_cache,
         workers=workers,
+        force=_forced(ctx, force),
     )
     result = render(request, progress=Bar(not ctx.obj["quiet"]), sidecars=sidecars, cover=cover)
     click.echo(_summary(result))
@@ -255,6 +268,7 @@ def preview(
         language,
         variables,
         mix=MixSettings(background=background),
+        force=_forced(ctx, force),
     )
     result = render(
         request, progress=Bar(not ctx.obj["quiet"]), section=section, limit_seconds=seconds

@@ -268,6 +268,7 @@ def load_manifest(
     ``language`` is the rows' language unless a row names one."""
     items: list[Job | Outcome] = []
     seen: dict[Path, int] = {}
+    stems: dict[Path, tuple[int, str]] = {}
     for row, fields in enumerate(read_manifest(path), start=1):
         if language is not None and not _text(fields, "language"):
             fields = {**fields, "language": language}
@@ -290,7 +291,15 @@ def load_manifest(
                 Outcome(row, job.name, "failed", message=f"same output as row {seen[key]}")
             )
             continue
+        # two outputs with one stem (x.mp3, x.wav) would share one set of sidecars
+        stem = key.with_suffix("")
+        if job.sidecars and stem in stems:
+            other, name = stems[stem]
+            message = f"shares its sidecars ({stem.name}.vtt ...) with row {other} ({name})"
+            items.append(Outcome(row, job.name, "failed", message=message, exit_code=2))
+            continue
         seen[key] = row
+        stems[stem] = (row, job.name)
         items.append(job)
     return items
 
@@ -299,8 +308,11 @@ def load_manifest(
 
 
 def stamp_path(output: Path) -> Path:
-    """Where the up-to-date stamp of ``output`` lives: ``.NAME.kindvoice.json`` beside it."""
-    return output.with_name(f".{output.name}.kindvoice.json")
+    """Where the up-to-date stamp of ``output`` lives: ``.NAME.kindvoice.json`` beside it
+    (the render writes it with its files: ``export.outputs``; the batch adds ``inputs``)."""
+    from kindvoice.export.outputs import stamp_path as beside
+
+    return beside(output)
 
 
 def job_digest(job: Job) -> str:
@@ -355,18 +367,15 @@ def read_stamp(output: Path) -> dict[str, Any] | None:
     return stamp if isinstance(stamp, dict) else None
 
 
-def _write_stamp(job: Job, seconds: float) -> None:
-    from kindvoice.export.sidecars import write_atomic
-
-    stamp = {"kindvoice": __version__, "inputs": job_digest(job), "seconds": seconds}
-    write_atomic(stamp_path(job.request.output), json.dumps(stamp, indent=2) + "\n")
-
-
 # --------------------------------------------------------------------------- running
 
 
 def init_worker_logging(level: int) -> None:
-    """Log in a worker process as the batch's own process does (``level`` is its level)."""
+    """Log in a worker process as the batch's own process does (``level`` is its level),
+    and end with the batch: a batch killed or terminated leaves no render writing on."""
+    from kindvoice.speech.synth import die_with_parent
+
+    die_with_parent()
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -384,8 +393,8 @@ def run_job(job: Job) -> Outcome:
             title=job.title,
             track=job.track,
             encoder_threads=1,
+            stamp={"inputs": job_digest(job)},  # committed with the files
         )
-        _write_stamp(job, result.seconds)
     except KindvoiceError as exc:
         return Outcome(job.row, job.name, "failed", message=exc.message, exit_code=exc.exit_code)
     except Exception as exc:  # a bug in one render must not take the batch down
@@ -423,6 +432,7 @@ def run_batch(
     """Render every Job not up to date (all with ``force``) on ``backend`` (default: a
     local pool with one worker per core), longest first; returns one Outcome per item, in
     manifest order."""
+    from kindvoice.export.outputs import OutputSet
     from kindvoice.publish.executors import LocalBackend
 
     backend = backend or LocalBackend()
@@ -435,6 +445,17 @@ def run_batch(
             seconds = (read_stamp(item.request.output) or {}).get("seconds")
             outcomes[item.row] = Outcome(item.row, item.name, "skipped", seconds=seconds)
         else:
+            # a file the batch did not write is replaced only with --force: refused here
+            item = dataclasses.replace(item, request=dataclasses.replace(item.request, force=force))
+            try:
+                OutputSet(
+                    item.request.output, sidecars=item.sidecars, force=force, cover=item.cover
+                ).check()
+            except KindvoiceError as exc:
+                outcomes[item.row] = Outcome(
+                    item.row, item.name, "failed", message=exc.message, exit_code=exc.exit_code
+                )
+                continue
             item.request.output.parent.mkdir(parents=True, exist_ok=True)
             todo.append(item)
     total = len(items)

@@ -445,13 +445,15 @@ def build_course(
     """Plan (here), render on ``backend`` (default: the local pool; in parallel, skipping
     what is up to date), then write the playlist, the index pages and (with a base URL)
     the feed for the sessions that exist."""
-    from kindvoice.export.sidecars import write_atomic
+    from kindvoice.export.outputs import check_own, write_own
     from kindvoice.publish.feed import FEED_NAME, write_feed
 
     sessions = plan_sessions(plan, templates_dir)
     if planned:
         planned(sessions)
     output_dir.mkdir(parents=True, exist_ok=True)
+    pages = [output_dir / PLAYLIST, output_dir / "index.md", output_dir / "index.html"]
+    check_own(pages, force=force)  # the user's own index.md is not replaced: refused now
     jobs = course_jobs(plan, sessions, output_dir, templates_dir)
     outcomes = run_batch(jobs, backend=backend, force=force, progress=progress)
     ready = [s for s, o in zip(sessions, outcomes, strict=True) if o.status != "failed"]
@@ -459,10 +461,10 @@ def build_course(
     url = base_url or plan.base_url
     if ready:
         seconds = [s.minutes * 60 for s in ready]  # each render hits its length exactly
-        write_atomic(output_dir / PLAYLIST, playlist_text(plan, ready, seconds))
+        write_own(pages[0], playlist_text(plan, ready, seconds), force=force)
         feed_url = f"{url.rstrip('/')}/{FEED_NAME}" if url else None
-        write_atomic(output_dir / "index.md", index_markdown(plan, ready, feed_url))
-        write_atomic(output_dir / "index.html", index_html(plan, ready, feed_url))
+        write_own(pages[1], index_markdown(plan, ready, feed_url), force=force)
+        write_own(pages[2], index_html(plan, ready, feed_url), force=force)
         if url:
             feed_path = write_feed(
                 output_dir,

@@ -102,19 +102,19 @@ async function ranged(request, response) {
   });
 }
 
-// Style, scripts, icons: the cached copy at once, refreshed in the background.
+// Style, scripts, icons: the network first (a new version at once, matching its pages),
+// the copy kept at install when offline.
 async function shellFile(request) {
   const cache = await caches.open(SHELL);
-  const cached = await cache.match(request, { ignoreSearch: true });
-  const fresh = fetch(request).then((response) => {
-    if (response.ok) cache.put(request, response.clone());
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
     return response;
-  });
-  if (cached) {
-    fresh.catch(() => {});
-    return cached;
+  } catch (error) {
+    const cached = await cache.match(request, { ignoreSearch: true });
+    if (cached) return cached;
+    throw error;
   }
-  return fresh;
 }
 
 // Offline, a page that was not kept: say so kindly, and list what is here.
