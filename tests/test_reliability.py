@@ -111,7 +111,8 @@ def test_interrupted_render_keeps_the_existing_file(tmp_path: Path, how: str) ->
             str(out),
         )
         assert run.code == 0, run.stderr
-        assert [p.name for p in tmp_path.iterdir()] == ["session.mp3"]
+        names = sorted(p.name for p in tmp_path.iterdir())
+        assert names == [".session.mp3.kindvoice.json", "session.mp3"]
 
 
 def test_four_renders_share_one_cache(tmp_path: Path, isolated_cache: Path) -> None:

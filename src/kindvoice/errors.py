@@ -1,4 +1,4 @@
-"""The one exception tree: every error a user can cause, with its exit code.
+"""The one exception tree: every error a user can cause, with its exit status.
 
 Everything raised on purpose below the CLI is a ``KindvoiceError``. Click prints
 ``Error: <message>`` on one line and exits with the class's ``exit_code``; the CLI adds a
@@ -16,33 +16,56 @@ Exit codes (documented in the README):
   7   audio input/output failure (music file, cover, output path, disk)
   8   a batch or course in which some renders failed (the others were rendered)
 130   interrupted (Ctrl-C)
+143   terminated (SIGTERM)
 ====  ==========================================================
+
+``ExitStatus`` names them; ``did_you_mean`` writes every "Did you mean ...?" hint.
 """
 
 from __future__ import annotations
 
 import difflib
+import enum
 from collections.abc import Iterable
 
 import click
+
+#: how close a misspelling must be to a choice to be suggested (difflib's ratio)
+CLOSE_ENOUGH = 0.5
+
+
+class ExitStatus(enum.IntEnum):
+    """The documented exit statuses (the table above and the README)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    TEMPLATE = 3
+    UNKNOWN_NAME = 4
+    LENGTH = 5
+    ENGINE = 6
+    AUDIO_IO = 7
+    SOME_FAILED = 8
+    INTERRUPTED = 130
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class KindvoiceError(click.ClickException):
     """Base of every error kindvoice raises on purpose."""
 
-    exit_code = 1
+    exit_code = int(ExitStatus.INTERNAL)  # int: subclasses may give any status
 
 
 class UsageError(KindvoiceError):
     """An option or argument that cannot work (bad syntax, conflicting options)."""
 
-    exit_code = 2
+    exit_code = ExitStatus.USAGE
 
 
 class TemplateError(KindvoiceError):
     """A template that breaks TEMPLATE_FORMAT.md; the message starts with file:line:col."""
 
-    exit_code = 3
+    exit_code = ExitStatus.TEMPLATE
 
     def __init__(self, file: str, line: int, col: int, message: str) -> None:
         self.file = file
@@ -55,18 +78,17 @@ class TemplateError(KindvoiceError):
 class ValidationFailed(KindvoiceError):
     """``kindvoice validate`` found problems (each already reported as file:line:col)."""
 
-    exit_code = 3
+    exit_code = ExitStatus.TEMPLATE
 
 
 class UnknownNameError(KindvoiceError):
     """A name (practice, engine, voice, background, variable) that is not one of the choices."""
 
-    exit_code = 4
+    exit_code = ExitStatus.UNKNOWN_NAME
 
     def __init__(self, kind: str, name: str, choices: Iterable[str]) -> None:
         options = sorted(set(choices))
-        close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(name, options, shape="{}", n=3)
         shown = ", ".join(options) if len(options) <= 20 else ", ".join(options[:20]) + ", ..."
         super().__init__(f"Unknown {kind} '{name}'.{hint} Choose one of: {shown}")
         self.kind = kind
@@ -76,28 +98,37 @@ class UnknownNameError(KindvoiceError):
 class NotTranslatedError(KindvoiceError):
     """A practice asked for in a language it has no translation in."""
 
-    exit_code = 4
+    exit_code = ExitStatus.UNKNOWN_NAME
 
 
 class LengthError(KindvoiceError):
     """A requested length outside what the script can fill with the chosen voice."""
 
-    exit_code = 5
+    exit_code = ExitStatus.LENGTH
 
 
 class EngineError(KindvoiceError):
     """A speech engine that is missing, broken, or failed on a phrase."""
 
-    exit_code = 6
+    exit_code = ExitStatus.ENGINE
 
 
 class AudioIOError(KindvoiceError):
     """A file that cannot be read or written (music file, output path, full disk)."""
 
-    exit_code = 7
+    exit_code = ExitStatus.AUDIO_IO
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
     """The closest choice to a misspelt name, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=CLOSE_ENOUGH)
     return matches[0] if matches else None
+
+
+def did_you_mean(name: str, choices: Iterable[str], shape: str = "'{}'", n: int = 1) -> str:
+    """The hint for a misspelt name: `` Did you mean 'breath'?`` (with its leading space),
+    or "" when no choice is close. ``shape`` writes each suggestion: ``"'{}'"`` (a key),
+    ``"[{}]"`` (a marker), ``"'{}='"`` (a marker's key), ``"{}"`` (bare, for a list);
+    ``n`` suggestions at most."""
+    close = difflib.get_close_matches(name, list(choices), n=n, cutoff=CLOSE_ENOUGH)
+    return f" Did you mean {', '.join(shape.format(c) for c in close)}?" if close else ""

@@ -191,6 +191,7 @@ def timeline(rendered: Path) -> Timeline:
 def test_render_writes_every_sidecar(rendered: Path) -> None:
     names = sorted(p.name for p in rendered.parent.iterdir())
     assert names == [
+        ".scb.mp3.kindvoice.json",  # the stamp: which files kindvoice wrote
         "scb.chapters.json",
         "scb.jpg",
         "scb.lrc",
@@ -275,7 +276,8 @@ def test_own_cover_and_no_sidecars(tmp_path: Path) -> None:
         str(out),
     )
     assert run.code == 0, run.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.mp3", "photo.png"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".mine.mp3.kindvoice.json", "mine.mp3", "photo.png"]
     image = Image.open(io.BytesIO(ID3(out).getall("APIC")[0].data))
     assert image.size == (1400, 1400)
     assert image.resize((1, 1)).getpixel((0, 0)) == pytest.approx((30, 90, 160), abs=4)

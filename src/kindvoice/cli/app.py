@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -94,6 +95,7 @@ class KindvoiceGroup(click.Group):
     """Turns unexpected exceptions into one line (a traceback with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        previous = _on_sigterm_clean_up()
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -101,6 +103,9 @@ class KindvoiceGroup(click.Group):
         except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except Terminated:
+            click.echo("Terminated; no output was written.", err=True)
+            sys.exit(128 + signal.SIGTERM)
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was written.", err=True)
             sys.exit(130)
@@ -110,6 +115,33 @@ class KindvoiceGroup(click.Group):
             raise KindvoiceError(
                 f"Internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
             ) from exc
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a job runner, systemd): cleaned up like Ctrl-C, exit 143."""
+
+
+def _on_sigterm_clean_up() -> Any:
+    """Make SIGTERM end the command as Ctrl-C does: the worker processes are stopped at
+    once (a terminated batch renders nothing more), then ``Terminated`` unwinds the
+    command, so temporary files go and nothing half-made is committed. Returns the
+    handler it replaced (None off the main thread, where signals cannot be handled)."""
+    import multiprocessing
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 # --------------------------------------------------------------------------- the group

@@ -17,6 +17,7 @@ import glob
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +27,8 @@ from kindvoice.errors import AudioIOError
 from kindvoice.export import formats
 
 log = logging.getLogger(__name__)
+
+ORPHAN_AGE_S = 86_400.0  # a temporary file without a process id this old is left over
 
 #: extension -> format name, read from ``formats.FORMATS`` (web/app.py still imports it)
 FORMATS = {f.extension: f.name for f in formats.FORMATS}
@@ -74,7 +77,7 @@ class Writer:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise AudioIOError(f"Output folder '{folder}' does not exist. Create it first.")
-        _remove_orphans(folder, path.name)
+        remove_orphans(folder, path.name)
         try:
             prefix = f".{path.name}.{os.getpid()}."
             fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
@@ -165,16 +168,27 @@ class Writer:
             self.tmp.unlink()
 
 
-def _remove_orphans(folder: Path, name: str) -> None:
-    """Delete temporary files a killed render (kill -9, power loss) left for this output:
-    their names carry the writer's process id, and that process is gone."""
+def remove_orphans(folder: Path, name: str) -> None:
+    """Delete temporary files a killed render (kill -9, power loss) left for ``name``
+    (the audio or a sidecar): their names carry the writer's process id, and that process
+    is gone. Older temporary names without a process id go once they are a day old."""
     for part in folder.glob(f".{glob.escape(name)}.*.part"):
         pid_text = part.name[len(name) + 2 :].split(".", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        if pid_text.isdigit():
+            if _alive(int(pid_text)):
+                continue
+        elif not _older_than(part, ORPHAN_AGE_S):
             continue
         log.debug("removing %s, left by a render that did not finish", part)
         with contextlib.suppress(OSError):
             part.unlink()
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

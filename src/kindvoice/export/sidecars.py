@@ -69,7 +69,9 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        # the process id in the name lets a later run remove it if this one is killed
+        prefix = f".{path.name}.{os.getpid()}."
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
         os.chmod(tmp, public_mode())
@@ -209,6 +211,32 @@ def chapters_json(chapters: Sequence[Chapter], title: str) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
+def sidecar_files(
+    audio: Path,
+    timeline: Timeline,
+    *,
+    title: str,
+    artist: str,
+    span: tuple[int, int] | None = None,
+    cover_jpeg: bytes | None = None,
+    language: str | None = None,
+) -> dict[Path, bytes | str]:
+    """The VTT, SRT, LRC and chapters JSON (and the cover, when given) of ``audio``, by
+    path; ``span`` limits them to a preview's stretch."""
+    paths = sidecar_paths(audio)
+    start, stop = span if span is not None else (0, timeline.total)
+    cues = timeline_cues(timeline, span)
+    files: dict[Path, bytes | str] = {
+        paths["vtt"]: vtt_text(cues, language),
+        paths["srt"]: srt_text(cues),
+        paths["lrc"]: lrc_text(cues, title, artist, stop - start),
+        paths["chapters"]: chapters_json(clip_chapters(timeline.chapters, span), title),
+    }
+    if cover_jpeg is not None:
+        files[paths["cover"]] = cover_jpeg
+    return files
+
+
 def write_sidecars(
     audio: Path,
     timeline: Timeline,
@@ -219,20 +247,17 @@ def write_sidecars(
     cover_jpeg: bytes | None = None,
     language: str | None = None,
 ) -> list[Path]:
-    """Write the VTT, SRT, LRC and chapters JSON (and the cover, when given) beside
-    ``audio``; ``span`` limits them to a preview's stretch. Returns the paths written."""
-    paths = sidecar_paths(audio)
-    start, stop = span if span is not None else (0, timeline.total)
-    cues = timeline_cues(timeline, span)
-    written = [
-        write_atomic(paths["vtt"], vtt_text(cues, language)),
-        write_atomic(paths["srt"], srt_text(cues)),
-        write_atomic(paths["lrc"], lrc_text(cues, title, artist, stop - start)),
-        write_atomic(
-            paths["chapters"], chapters_json(clip_chapters(timeline.chapters, span), title)
-        ),
-    ]
-    if cover_jpeg is not None:
-        written.append(write_atomic(paths["cover"], cover_jpeg))
+    """Write ``sidecar_files`` beside ``audio``, one by one. Returns the paths written.
+    (A render commits its sidecars with the audio instead: ``outputs.OutputSet``.)"""
+    files = sidecar_files(
+        audio,
+        timeline,
+        title=title,
+        artist=artist,
+        span=span,
+        cover_jpeg=cover_jpeg,
+        language=language,
+    )
+    written = [write_atomic(path, data) for path, data in files.items()]
     log.info("sidecars: %s", ", ".join(p.name for p in written))
     return written

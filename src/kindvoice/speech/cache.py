@@ -3,7 +3,9 @@
 Entries are content addressed (the key is the sha256 of the engine identity and the
 text), sharded into folders by the key's first two hex digits, and written atomically
 (a temporary file in the same folder, then ``os.replace``), so several processes can
-read and write one cache at once: a reader sees a whole entry or none. Every entry
+read and write one cache at once: a reader sees a whole entry or none. A phrase is
+stored once (``put_first``: the first writer wins) and every render plays the stored
+entry, so renders that share a cold cache give the same bytes as a warm one. Every entry
 carries the sha256 of its samples; a truncated or corrupt entry is deleted and treated
 as a miss.
 
@@ -88,7 +90,22 @@ class PhraseCache:
         return audio
 
     def put(self, key: str, audio: Mono) -> None:
-        """Store ``audio`` under ``key`` atomically (last writer wins; they are equal)."""
+        """Store ``audio`` under ``key`` atomically, replacing any entry there."""
+        self._write(key, audio, replace=True)
+
+    def put_first(self, key: str, audio: Mono) -> Mono:
+        """Store ``audio`` under ``key`` unless an entry is there already (the first writer
+        wins, atomically), and return the entry as stored: the one audio every render of
+        this phrase plays. An engine's output can depend on what it spoke before (espeak
+        does), so two renders sharing a cold cache would otherwise each play their own."""
+        for _ in range(2):
+            self._write(key, audio, replace=False)
+            stored = self.get(key)  # a corrupt entry is removed here: write again
+            if stored is not None:
+                return stored
+        return audio
+
+    def _write(self, key: str, audio: Mono, *, replace: bool) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = np.ascontiguousarray(audio, dtype="<f4").tobytes()
@@ -101,10 +118,18 @@ class PhraseCache:
             with os.fdopen(fd, "wb") as f:
                 f.write(header)
                 f.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
+            if replace:
+                os.replace(tmp, path)
+                return
+            try:
+                os.link(tmp, path)  # fails if the entry exists: never replaces it
+            except FileExistsError:
+                pass
+            except OSError:  # no hard links on this file system: a small race remains
+                if not path.exists():
+                    os.replace(tmp, path)
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
 
     def info(self) -> tuple[int, int]:
         """(entries, bytes) in the cache."""

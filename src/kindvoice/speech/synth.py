@@ -12,10 +12,14 @@ the main process as the same ``KindvoiceError`` class with the same message.
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -82,6 +86,35 @@ def _restore(failure: _Failure) -> KindvoiceError:
 
 # --- worker side: one engine per worker process --------------------------------------
 
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal for when the parent dies
+WATCHDOG_S = 0.5  # how often a worker looks whether its parent is still there
+
+
+def die_with_parent() -> None:
+    """End this (worker) process when the process that started it ends, however it ends
+    (SIGTERM, SIGKILL, a crash): Linux's PR_SET_PDEATHSIG sends SIGKILL at once, and a
+    watchdog thread that sees the parent change (every system, and the case where the
+    parent died before prctl) ends the process too. Without this, killing kindvoice
+    alone left its speech workers and the resource tracker running for ever."""
+    parent = multiprocessing.parent_process()
+    parent_pid = parent.pid if parent is not None and parent.pid else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc symbol: the watchdog still works
+            log.debug("PR_SET_PDEATHSIG is not available")
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(WATCHDOG_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kindvoice-parent-watchdog", daemon=True).start()
+
+
 _engine: Engine | None = None
 _engine_failure: _Failure | None = None
 _cache: PhraseCache | None = None
@@ -91,6 +124,7 @@ def _init_worker(
     spec: EngineSpec | None, cache_root: Path | None, log_level: int, workers: int
 ) -> None:
     global _engine, _engine_failure, _cache
+    die_with_parent()
     logging.basicConfig(level=log_level, format="%(processName)s %(name)s: %(message)s")
     # a worker has nothing to say on the user's standard output (pyttsx3's espeak driver
     # prints "Audio saved to ..." for every phrase): only the command's own lines go there
@@ -129,7 +163,8 @@ def _speak(text: str, key: str | None) -> Mono | _Failure:
         )
     if _cache is not None and key is not None:
         try:
-            _cache.put(key, audio)
+            # the cache is the one source: play what it holds (another render's, if first)
+            audio = _cache.put_first(key, audio)
         except OSError as exc:  # a full or read-only cache must not stop the render
             log.warning("Cannot write the phrase cache %s: %s", _cache.root, exc)
     return audio
