@@ -119,12 +119,6 @@ class AudioIOError(KindvoiceError):
     exit_code = ExitStatus.AUDIO_IO
 
 
-def closest(name: str, choices: Iterable[str]) -> str | None:
-    """The closest choice to a misspelt name, or None when nothing is close."""
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=CLOSE_ENOUGH)
-    return matches[0] if matches else None
-
-
 def did_you_mean(name: str, choices: Iterable[str], shape: str = "'{}'", n: int = 1) -> str:
     """The hint for a misspelt name: `` Did you mean 'breath'?`` (with its leading space),
     or "" when no choice is close. ``shape`` writes each suggestion: ``"'{}'"`` (a key),

@@ -35,7 +35,7 @@ import yaml
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import KindvoiceError, UsageError, closest
+from kindvoice.errors import KindvoiceError, UsageError, did_you_mean
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:
@@ -246,8 +246,7 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     for row in rows:
         for key in row:
             if key not in COLUMNS:
-                near = closest(key, COLUMNS)
-                hint = f" Did you mean '{near}'?" if near else ""
+                hint = did_you_mean(key, COLUMNS)
                 raise UsageError(
                     f"Manifest '{path}': unknown column '{key}'.{hint} "
                     f"Columns: {', '.join(COLUMNS)}"

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kindvoice.errors import UnknownNameError, UsageError, closest
+from kindvoice.errors import UnknownNameError, UsageError, did_you_mean
 from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
@@ -150,8 +150,7 @@ def _check_keys(data: Mapping[Any, Any], keys: Sequence[str], where: str) -> Non
     """Every key of ``data`` is one of ``keys``; else one line with the closest and all."""
     for key in data:
         if key not in keys:
-            near = closest(str(key), keys)
-            hint = f" Did you mean '{near}'?" if near else ""
+            hint = did_you_mean(str(key), keys)
             raise UsageError(f"{where}: unknown key '{key}'.{hint} Keys: {', '.join(keys)}")
 
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from kindvoice.errors import TemplateError, closest
+from kindvoice.errors import TemplateError, did_you_mean
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 
@@ -71,8 +71,7 @@ class _FrontMatter:
         for key in value:
             name = str(key)
             if name not in allowed:
-                near = closest(name, allowed)
-                hint = f" Did you mean '{near}'?" if near else ""
+                hint = did_you_mean(name, allowed)
                 self.fail(
                     (*path, name),
                     f"Unknown key '{name}'{where} in front matter.{hint} "
@@ -314,8 +313,7 @@ def _kind(fm: _FrontMatter, value: Any) -> str:
     if text is None:
         return "practice"
     if text.strip().lower() not in KINDS:
-        near = closest(text.strip().lower(), KINDS)
-        hint = f" Did you mean '{near}'?" if near else ""
+        hint = did_you_mean(text.strip().lower(), KINDS)
         fm.fail(("kind",), f"Unknown kind '{text}'.{hint} Choose one of: {', '.join(KINDS)}")
     return text.strip().lower()
 

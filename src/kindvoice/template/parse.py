@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
-from kindvoice.errors import AudioIOError, TemplateError, UsageError, closest
+from kindvoice.errors import AudioIOError, TemplateError, UsageError, did_you_mean
 from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
 from kindvoice.template.frontmatter import (
@@ -236,8 +236,7 @@ class _Body:
                 return
             self.add(node)
         else:
-            near = closest(word, _MARKERS)
-            hint = f" Did you mean [{near}]?" if near else ""
+            hint = did_you_mean(word, _MARKERS, shape="[{}]")
             self.fail(pos, f"Unknown marker '[{words[0]}]'.{hint} Valid markers: {_MARKER_LIST}")
 
     def pause(self, word: str, args: list[str], pos: Pos) -> Pause:
@@ -295,8 +294,7 @@ class _Body:
         for arg in args[1:]:
             key, _, text = arg.partition("=")
             if key not in phases:
-                near = closest(key, phases)
-                hint = f" Did you mean '{near}='?" if near else ""
+                hint = did_you_mean(key, phases, shape="'{}='")
                 self.fail(pos, f"Unknown [breathe] setting '{arg}'.{hint} {usage}")
             if key in seen:
                 self.fail(pos, f"[breathe] sets '{key}' twice: keep one")

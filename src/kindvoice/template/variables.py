@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kindvoice.errors import TemplateError, UnknownNameError, closest
+from kindvoice.errors import TemplateError, UnknownNameError, did_you_mean
 from kindvoice.template.model import Pos, Variable
 
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]*"
@@ -57,8 +57,7 @@ def tidy(text: str) -> str:
 def resolve(use: VarUse, declared: Mapping[str, Variable], values: Mapping[str, str]) -> str:
     """The cleaned text for one use; a use with no declaration and no inline default fails."""
     if use.name not in declared and use.inline_default is None:
-        near = closest(use.name, declared)
-        hint = f" Did you mean '{near}'?" if near else ""
+        hint = did_you_mean(use.name, declared)
         raise TemplateError(
             use.pos.file,
             use.pos.line,
