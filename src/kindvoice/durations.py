@@ -28,9 +28,7 @@ FORMS = "500ms, 5s, 1.5s, 2m, 1m30s, MM:SS (7:30) or H:MM:SS (1:02:03)"
 MINUTES_FORMS = "12.5 (minutes), MM:SS (12:30), H:MM:SS (1:02:03), 90s or 1m30s"
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
-_UNITS = re.compile(
-    rf"(?:(?P<m>{_NUMBER})m(?!s))?(?:(?P<s>{_NUMBER})s)?(?:(?P<ms>{_NUMBER})ms)?"
-)
+_UNITS = re.compile(rf"(?:(?P<m>{_NUMBER})m(?!s))?(?:(?P<s>{_NUMBER})s)?(?:(?P<ms>{_NUMBER})ms)?")
 _UNIT_MS = {"m": 60_000.0, "s": 1000.0, "ms": 1.0}
 _CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}(?:\.[0-9]+)?")
 
