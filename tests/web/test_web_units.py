@@ -109,3 +109,14 @@ def test_library_names(tmp_path: Path) -> None:
 def test_slider_steps_cover_the_written_range_on_half_minutes() -> None:
     assert slider_steps(3.0, 5.0) == [3.0, 3.5, 4.0, 4.5, 5.0]
     assert slider_steps(0.2, 1.2) == [0.2, 0.5, 1.0, 1.2]  # the written ends themselves
+
+
+def test_the_page_clock_is_the_one_clock(tmp_path: Path) -> None:
+    from kindvoice.web import create_app
+
+    app = create_app(tmp_path / "lib", workers=1)
+    try:
+        clock = app.jinja_env.filters["clock"]
+        assert [clock(s) for s in (0, 59.6, 450, 3725)] == ["0:00", "1:00", "7:30", "1:02:05"]
+    finally:
+        app.extensions["kindvoice"].jobs.shutdown()

@@ -35,6 +35,8 @@ from flask import Flask, Response, abort, g, jsonify, redirect, render_template,
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
 from kindvoice.web import pwa, voices
@@ -46,7 +48,6 @@ from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     NotFound,
     State,
-    clock_s,
     course_available,
 )
 
@@ -109,12 +110,12 @@ def create_app(
             # only pages for requests that passed the guard carry the token (a 403 page never)
             "token": state.token if g.get("authorised") else "",
             "course_available": course_available(),
-            "clock": clock_s,
         }
 
     @app.template_filter("clock")
     def clock_filter(seconds: float) -> str:
-        return clock_s(seconds)
+        """m:ss (h:mm:ss from an hour on) for the page."""
+        return clock(s_to_samples(seconds))
 
     _register_errors(app)
     for blueprint in BLUEPRINTS:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
 
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock, parse_ms
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.export import formats as output_formats
 from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
@@ -26,7 +28,6 @@ from kindvoice.web.practices import card, practice
 from kindvoice.web.state import (
     MAX_VARIABLE_CHARS,
     UPLOAD_PREFIX,
-    clock_s,
     current,
     speech_workers,
 )
@@ -181,7 +182,7 @@ def build_render(form: Form) -> SessionForm:
         "mono": export_.mono,
         "bitrate_kbps": export_.bitrate if fmt == "mp3" else None,
     }
-    title = f"{card_['title']}, {clock_s(minutes * 60)}"
+    title = f"{card_['title']}, {clock(s_to_samples(minutes * 60))}"
     return SessionForm(request, title, str(card_.get("meta_id", value)), info)
 
 
@@ -189,16 +190,16 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     """The Timer form -> (the timer, the render, what the library keeps). A schedule that
     cannot ring fails here, not in the queue."""
     from kindvoice.sound.bells import bell_names
-    from kindvoice.timer import TimerSpec, interval_offsets_ms, parse_duration_ms, timer_meta
+    from kindvoice.timer import TimerSpec, interval_offsets_ms, timer_meta
 
     minutes = number(form, "minutes", "The sitting time in minutes", 1.0, 180.0)
     interval = form.get("interval", "").strip()
     at_text = form.get("at", "").strip()
     spec = TimerSpec(
         minutes=minutes,
-        warmup_ms=parse_duration_ms(form.get("warmup", "").strip() or "0s", "warm-up"),
-        interval_ms=parse_duration_ms(interval, "interval") if interval else None,
-        at_ms=tuple(parse_duration_ms(t, "bell time") for t in at_text.split(",") if t.strip()),
+        warmup_ms=parse_ms(form.get("warmup", "").strip() or "0s", "warm-up"),
+        interval_ms=parse_ms(interval, "interval") if interval else None,
+        at_ms=tuple(parse_ms(t, "bell time") for t in at_text.split(",") if t.strip()),
         bell=choice(form, "bell", "bell", bell_names()),
         welcome=words(form, "welcome")[:MAX_VARIABLE_CHARS],
     )

@@ -65,11 +65,3 @@ def course_available() -> bool:
         return importlib.util.find_spec("kindvoice.publish.course") is not None
     except ModuleNotFoundError:
         return False
-
-
-def clock_s(seconds: float) -> str:
-    """m:ss (or h:mm:ss) for the page."""
-    total = round(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

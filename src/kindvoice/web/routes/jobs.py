@@ -9,11 +9,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.web import forms, renders
 from kindvoice.web.jobs import Work
 from kindvoice.web.practices import practice
-from kindvoice.web.state import NotFound, clock_s, course_available, current, speech_workers
+from kindvoice.web.state import NotFound, course_available, current, speech_workers
 
 bp = Blueprint("jobs", __name__)
 
@@ -42,7 +44,7 @@ def build_submit() -> BaseResponse:
 def timer_submit() -> BaseResponse:
     spec, request_, info = forms.timer_render(request.form)
     work = renders.timer_work(current().library, spec, request_, info)
-    return _submit("timer", f"Timer, {clock_s(spec.minutes * 60)}", work)
+    return _submit("timer", f"Timer, {clock(s_to_samples(spec.minutes * 60))}", work)
 
 
 @bp.post("/course")
