@@ -11,13 +11,11 @@ import pytest
 
 from kindvoice.errors import UsageError
 from kindvoice.publish.batch import (
-    Job,
-    Outcome,
-    job_digest,
     job_from_row,
     load_manifest,
     safe_output,
 )
+from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.template.library import resolve_practice
 
 from conftest import kindvoice

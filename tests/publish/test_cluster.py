@@ -21,8 +21,9 @@ from distributed import LocalCluster
 
 from kindvoice import __version__
 from kindvoice.errors import UsageError
-from kindvoice.publish.batch import Job, longest_first
+from kindvoice.publish.batch import longest_first
 from kindvoice.publish.executors import DaskBackend, LocalBackend, backend_for
+from kindvoice.publish.jobs import Job
 from kindvoice.settings import RenderRequest
 
 from conftest import kindvoice

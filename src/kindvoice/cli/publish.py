@@ -33,7 +33,8 @@ def _absolute(path: Path | None) -> Path | None:
 
 
 def _echo_table(outcomes: list[object]) -> None:
-    from kindvoice.publish.batch import Outcome, check_outcomes, summary_lines
+    from kindvoice.publish.batch import check_outcomes, summary_lines
+    from kindvoice.publish.jobs import Outcome
 
     rows = [o for o in outcomes if isinstance(o, Outcome)]
     for line in summary_lines(rows):

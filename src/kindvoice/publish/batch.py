@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
 from kindvoice.errors import KindvoiceError, UsageError, did_you_mean
+from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:
@@ -70,31 +68,6 @@ class BatchFailed(KindvoiceError):
     """Some sessions of a batch failed (each is named in the summary table)."""
 
     exit_code = 8
-
-
-@dataclass(frozen=True)
-class Job:
-    """One session to render: the request plus what publishing adds to it."""
-
-    row: int  # 1-based, for messages ("row 3")
-    name: str  # the output's name relative to the output folder
-    request: RenderRequest
-    sidecars: bool = True
-    cover: Path | None = None
-    title: str | None = None
-    track: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one row: ``status`` is "rendered", "skipped" or "failed"."""
-
-    row: int
-    name: str
-    status: str
-    seconds: float | None = None
-    message: str = ""
-    exit_code: int = 0
 
 
 # --------------------------------------------------------------------------- manifests
@@ -314,33 +287,6 @@ def stamp_path(output: Path) -> Path:
     return beside(output)
 
 
-def job_digest(job: Job) -> str:
-    """A hash of everything that decides the output's bytes: the request, the template
-    text, the cover image, the publishing options and the kindvoice version."""
-    from kindvoice.template.library import resolve_practice
-
-    request = dataclasses.asdict(job.request)
-    for volatile in ("output", "workers", "use_cache", "force", "templates_dir"):
-        request.pop(volatile, None)
-    digest = hashlib.sha256()
-    described = {
-        "kindvoice": __version__,
-        "request": request,
-        "name": job.name,
-        "sidecars": job.sidecars,
-        "title": job.title,
-        "track": job.track,
-    }
-    digest.update(json.dumps(described, sort_keys=True, default=str).encode("utf-8"))
-    template = resolve_practice(
-        job.request.practice, job.request.templates_dir, job.request.language
-    )
-    digest.update(template.read_bytes())
-    if job.cover is not None:
-        digest.update(job.cover.read_bytes())
-    return digest.hexdigest()
-
-
 def is_up_to_date(job: Job) -> bool:
     """True when the output, its sidecars and its stamp exist and the stamp matches."""
     from kindvoice.export.sidecars import sidecar_paths
@@ -367,40 +313,6 @@ def read_stamp(output: Path) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- running
-
-
-def init_worker_logging(level: int) -> None:
-    """Log in a worker process as the batch's own process does (``level`` is its level),
-    and end with the batch: a batch killed or terminated leaves no render writing on."""
-    from kindvoice.speech.synth import die_with_parent
-
-    die_with_parent()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-
-
-def run_job(job: Job) -> Outcome:
-    """Render one job (in a pool worker) and report it as plain, picklable data: click's
-    exceptions do not survive the trip between processes. A batch runs one render per
-    core, so each render encodes on one thread."""
-    from kindvoice.pipeline import render
-
-    try:
-        result = render(
-            job.request,
-            sidecars=job.sidecars,
-            cover=job.cover,
-            title=job.title,
-            track=job.track,
-            encoder_threads=1,
-            stamp={"inputs": job_digest(job)},  # committed with the files
-        )
-    except KindvoiceError as exc:
-        return Outcome(job.row, job.name, "failed", message=exc.message, exit_code=exc.exit_code)
-    except Exception as exc:  # a bug in one render must not take the batch down
-        log.debug("row %d failed", job.row, exc_info=True)
-        message = f"internal error: {type(exc).__name__}: {exc}"
-        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
-    return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
 
 
 def longest_first(jobs: Sequence[Job]) -> list[Job]:

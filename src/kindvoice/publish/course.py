@@ -40,7 +40,8 @@ import yaml
 from kindvoice.errors import UnknownNameError, UsageError, did_you_mean
 from kindvoice.export import formats
 from kindvoice.languages import find_language
-from kindvoice.publish.batch import BatchProgress, Job, Outcome, run_batch
+from kindvoice.publish.batch import BatchProgress, run_batch
+from kindvoice.publish.jobs import Job, Outcome
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:

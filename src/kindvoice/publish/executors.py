@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from kindvoice import __version__
 from kindvoice.errors import UsageError
-from kindvoice.publish.batch import Job, Outcome, init_worker_logging, run_job
+from kindvoice.publish.jobs import Job, Outcome, init_worker_logging, run_job
 
 log = logging.getLogger(__name__)
 
