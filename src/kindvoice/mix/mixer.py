@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kindvoice.audio import SAMPLE_RATE, Mono, Stereo, db_to_gain, ms_to_samples
+from kindvoice.audio import SAMPLE_RATE, Mono, Stereo, ms_to_samples
 from kindvoice.mix.timeline import Event, Timeline
 
 with __import__("warnings").catch_warnings():
@@ -140,20 +140,17 @@ class Mixer:
         shape: BedShape,
         *,
         channels: int = 2,
-        gains_db: Mapping[str, float] | None = None,
     ) -> None:
         self.timeline = timeline
         self.channels = channels
         self.bed = bed
         self.envelope = Envelope(timeline, shape)
-        levels = gains_db or {}
-        # each distinct sound becomes a pydub segment once, with its level applied; a mono
+        # each distinct sound (already at its level) becomes a pydub segment once; a mono
         # sound stays mono (half the memory) and each piece of it is spread when overlaid
         self.segments: dict[tuple[str, str, int], AudioSegment] = {}
         for key, audio in sounds.items():
-            gain = db_to_gain(levels.get(key[0], 0.0))
             own = 1 if audio.ndim == 1 else channels
-            self.segments[key] = to_segment(audio * np.float32(gain), own)
+            self.segments[key] = to_segment(audio, own)
 
     @staticmethod
     def event_key(event: Event) -> tuple[str, str, int]:

@@ -60,7 +60,7 @@ class Engine(ABC):
     name: ClassVar[str]
     #: the pace when neither the template nor the command line names one
     default_rate: ClassVar[float] = 1.0
-    #: the voice used when none is named, as ``voice_label`` shows it
+    #: the voice used when none is named, as ``voice_description`` shows it
     default_voice: ClassVar[str] = "default"
     #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
     slowness: ClassVar[float] = 1.0
@@ -75,10 +75,6 @@ class Engine(ABC):
         voice file digest, rate ...): the phrase cache keys on it. Must not import the
         engine's library, so the main process can look phrases up without a worker."""
 
-    def identity(self) -> dict[str, str]:
-        """``identity_for`` this engine's spec."""
-        return type(self).identity_for(self.spec)
-
     @abstractmethod
     def synthesize(self, text: str) -> Mono:
         """Speak ``text``: float32 mono at the house rate, edges trimmed and ramped."""
@@ -87,11 +83,6 @@ class Engine(ABC):
     @abstractmethod
     def voices(cls) -> list[VoiceInfo]:
         """The voices this engine can use on this machine."""
-
-    @property
-    def voice_label(self) -> str:
-        """A short name for the voice, for messages ("joe", "en-us")."""
-        return self.spec.voice or self.default_voice
 
     @classmethod
     def voice_for_language(cls, language: str) -> str | None:

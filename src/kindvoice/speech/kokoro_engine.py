@@ -159,10 +159,6 @@ class KokoroEngine(Engine):
             "sentence_gap_ms": str(spec.sentence_gap_ms),
         }
 
-    @property
-    def voice_label(self) -> str:
-        return self._voice.name
-
     def _speak(self, ids: list[int]) -> npt.NDArray[np.float32]:
         style = self._styles[min(len(ids), len(self._styles)) - 1]
         out = self._session.run(

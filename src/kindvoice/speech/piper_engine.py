@@ -142,10 +142,6 @@ class PiperEngine(Engine):
             "sentence_gap_ms": str(spec.sentence_gap_ms),
         }
 
-    @property
-    def voice_label(self) -> str:
-        return BUNDLED_VOICE if _is_bundled(self.spec.voice) else self._model.stem
-
     def synthesize(self, text: str) -> Mono:
         if not text.strip():
             raise EngineError(f"The piper engine cannot speak an empty phrase {text!r}.")

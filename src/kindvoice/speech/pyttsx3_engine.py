@@ -166,10 +166,6 @@ class Pyttsx3Engine(Engine):
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    @property
-    def voice_label(self) -> str:
-        return self._voice.id.rpartition("/")[2]
-
     def synthesize(self, text: str) -> Mono:
         if not text.strip():
             raise EngineError(f"The pyttsx3 engine cannot speak an empty phrase {text!r}.")

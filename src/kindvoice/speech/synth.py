@@ -120,9 +120,7 @@ _engine_failure: _Failure | None = None
 _cache: PhraseCache | None = None
 
 
-def _init_worker(
-    spec: EngineSpec | None, cache_root: Path | None, log_level: int, workers: int
-) -> None:
+def _init_worker(spec: EngineSpec | None, cache_root: Path | None, log_level: int) -> None:
     global _engine, _engine_failure, _cache
     die_with_parent()
     logging.basicConfig(level=log_level, format="%(processName)s %(name)s: %(message)s")
@@ -197,7 +195,7 @@ def _pool(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(spec, cache.root if cache else None, level, workers),
+        initargs=(spec, cache.root if cache else None, level),
     )
     try:
         yield pool
