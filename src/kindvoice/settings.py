@@ -16,6 +16,11 @@ DEFAULT_ENGINE = "kokoro"
 ENGINE_ENV = "KINDVOICE_ENGINE"
 
 
+#: MP3/AAC/Opus bitrates a listener gets unless a quality preset says otherwise
+STEREO_BITRATE_KBPS = 128
+MONO_BITRATE_KBPS = 64
+
+
 def default_engine() -> str:
     """The engine used when neither the command line nor the template names one."""
     return os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
@@ -55,7 +60,7 @@ class ExportSettings:
     """The output file: format from the extension, loudness targets, tags."""
 
     mono: bool = False
-    bitrate_kbps: int | None = None  # None: 128 stereo, 64 mono
+    bitrate_kbps: int | None = None  # None: STEREO_ or MONO_BITRATE_KBPS
     lame_quality: int = 7  # LAME -q: 2 best ... 7 fast; plenty at 128 kbps for voice and ambience
     target_lufs_stereo: float = -16.0
     target_lufs_mono: float = -19.0
@@ -75,7 +80,7 @@ class ExportSettings:
     def bitrate(self) -> int:
         if self.bitrate_kbps is not None:
             return self.bitrate_kbps
-        return 64 if self.mono else 128
+        return MONO_BITRATE_KBPS if self.mono else STEREO_BITRATE_KBPS
 
 
 @dataclass(frozen=True)

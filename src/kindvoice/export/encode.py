@@ -25,6 +25,7 @@ from typing import BinaryIO
 from kindvoice.audio import SAMPLE_RATE, Stereo
 from kindvoice.errors import AudioIOError
 from kindvoice.export import formats
+from kindvoice.settings import STEREO_BITRATE_KBPS
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Writer:
         self,
         path: Path,
         channels: int,
-        bitrate_kbps: int = 128,
+        bitrate_kbps: int = STEREO_BITRATE_KBPS,
         quality: int = 5,
         chapters: Sequence[tuple[str, int, int]] = (),
         threads: int | None = None,

@@ -9,12 +9,12 @@ Lossless formats (FLAC, WAV) ignore the bitrate.
 from __future__ import annotations
 
 from kindvoice.errors import UsageError
-from kindvoice.settings import ExportSettings
+from kindvoice.settings import MONO_BITRATE_KBPS, STEREO_BITRATE_KBPS, ExportSettings
 
 #: preset -> (mono, bitrate in kbps)
 QUALITIES: dict[str, tuple[bool, int]] = {
-    "standard": (False, 128),
-    "voice": (True, 64),
+    "standard": (False, STEREO_BITRATE_KBPS),
+    "voice": (True, MONO_BITRATE_KBPS),
     "music": (False, 160),
 }
 
