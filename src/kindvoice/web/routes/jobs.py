@@ -13,7 +13,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.web import forms, renders
-from kindvoice.web.jobs import Work
+from kindvoice.web.jobs import Job, Work
 from kindvoice.web.practices import practice
 from kindvoice.web.state import NotFound, course_available, current, speech_workers
 
@@ -70,22 +70,23 @@ def preview(practice_id: str) -> Response:
     return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id))
 
 
+def _job(job_id: str, hint: str = "") -> Job:
+    job = current().jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"No render '{job_id}'{hint}.")
+    return job
+
+
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str) -> str:
-    jobs = current().jobs
-    job = jobs.get(job_id)
-    if job is None:
-        raise NotFound(f"No render '{job_id}' (the server may have restarted).")
-    return render_template("job.html", job=job, state=jobs.state(job), nav="")
+    job = _job(job_id, " (the server may have restarted)")
+    return render_template("job.html", job=job, state=current().jobs.state(job), nav="")
 
 
 @bp.get("/api/jobs/<job_id>")
 def job_state(job_id: str) -> Response:
-    jobs = current().jobs
-    job = jobs.get(job_id)
-    if job is None:
-        raise NotFound(f"No render '{job_id}'.")
-    body = jobs.state(job)
+    job = _job(job_id)
+    body = current().jobs.state(job)
     if job.status == "done" and job.result is not None and job.kind in RESULT_PAGES:
         endpoint, argument = RESULT_PAGES[job.kind]
         values: dict[str, Any] = {argument: job.result}

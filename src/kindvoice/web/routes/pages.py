@@ -4,6 +4,8 @@ Build form's feasible length range (``GET /api/range``). Posting a render form i
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from kindvoice.errors import NotTranslatedError, TemplateError, UsageError
@@ -13,6 +15,14 @@ from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import UPLOAD_PREFIX, course_available, current
 
 bp = Blueprint("pages", __name__)
+
+
+def _voice_fields(shown: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the engine and voice fields show: the engines, the one chosen (``?engine=``
+    when installed) and its voices, with the practice's own voice preselected."""
+    engines = voices.engines()
+    engine = voices.engine_choice(engines, request.args.get("engine", ""))
+    return {"engines": engines, "engine": engine, "voices": voices.listing(engine, shown)}
 
 
 @bp.get("/")
@@ -34,16 +44,12 @@ def build_page() -> tuple[str, int]:
     shown = card(value, path)
     if shown["broken"]:
         raise UsageError(shown["broken"])
-    engines = voices.engines()
-    engine = voices.engine_choice(engines, request.args.get("engine", ""))
     return render_template(
         "build.html",
         nav="build",
         cards=every,
         card=shown,
-        engines=engines,
-        engine=engine,
-        voices=voices.listing(engine, shown),
+        **_voice_fields(shown),
         backgrounds=forms.backgrounds(),
         formats=forms.formats(),
         bitrates=forms.BITRATES_KBPS,
@@ -112,24 +118,18 @@ def _write_error(text: str, exc: TemplateError) -> tuple[str, int]:
 def timer_page() -> str:
     from kindvoice.sound.bells import bell_descriptions
 
-    engines = voices.engines()
-    engine = voices.engine_choice(engines, request.args.get("engine", ""))
     return render_template(
         "timer.html",
         nav="timer",
         bells=bell_descriptions(),
         backgrounds=forms.backgrounds(),
         formats=forms.formats(),
-        engines=engines,
-        engine=engine,
-        voices=voices.listing(engine),
+        **_voice_fields(),
     )
 
 
 @bp.get("/course")
 def course_page() -> str:
-    engines = voices.engines()
-    engine = voices.engine_choice(engines, request.args.get("engine", ""))
     return render_template(
         "course.html",
         nav="course",
@@ -138,8 +138,6 @@ def course_page() -> str:
         languages=translations.all_options(),
         practice_languages=translations.practice_languages(current().templates_dir),
         backgrounds=forms.backgrounds(),
-        engines=engines,
-        engine=engine,
-        voices=voices.listing(engine),
         limits=forms.COURSE_LIMITS,
+        **_voice_fields(),
     )

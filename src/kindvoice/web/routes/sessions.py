@@ -5,6 +5,8 @@ is served with its format's mime type (``export.formats``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import (
@@ -25,6 +27,15 @@ from kindvoice.web.sessions import NotInLibrary, playlist_tracks
 from kindvoice.web.state import NotFound, current
 
 bp = Blueprint("sessions", __name__)
+
+
+@contextmanager
+def _found(message: str) -> Iterator[None]:
+    """A name the library does not hold becomes the 404 page saying ``message``."""
+    try:
+        yield
+    except NotInLibrary:
+        raise NotFound(message) from None
 
 
 def _send(path: Path, download: bool = False) -> Response:
@@ -55,10 +66,8 @@ def sessions_api() -> Response:
 @bp.get("/sessions/<stem>")
 def player_page(stem: str) -> str:
     library = current().library
-    try:
+    with _found(f"No session '{stem}' in the library."):
         session = library.session(stem)
-    except NotInLibrary:
-        raise NotFound(f"No session '{stem}' in the library.") from None
     return render_template(
         "player.html",
         nav="sessions",
@@ -70,10 +79,8 @@ def player_page(stem: str) -> str:
 
 @bp.post("/sessions/<stem>/delete")
 def delete_session(stem: str) -> BaseResponse:
-    try:
+    with _found(f"No session '{stem}' in the library."):
         current().library.delete(stem)
-    except NotInLibrary:
-        raise NotFound(f"No session '{stem}' in the library.") from None
     return redirect(url_for("sessions.sessions_page"), code=303)
 
 
@@ -99,10 +106,8 @@ def preview_file(name: str) -> Response:
 @bp.get("/courses/<slug>")
 def course_result(slug: str) -> str:
     library = current().library
-    try:
+    with _found(f"No course '{slug}' in the library."):
         names = library.course_files(slug)
-    except NotInLibrary:
-        raise NotFound(f"No course '{slug}' in the library.") from None
     tracks = playlist_tracks(library.course_folder(slug) / "playlist.m3u", names)
     return render_template(
         "course_result.html", nav="course", slug=slug, tracks=tracks, names=names
