@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kindvoice.audio import SAMPLE_RATE, ms_to_samples
-from kindvoice.durations import parse_ms as parse_duration_ms
+from kindvoice.durations import parse_ms
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.mix.timeline import Timeline
 from kindvoice.pipeline import prepare
@@ -36,13 +36,13 @@ S = SAMPLE_RATE
      ("1:30", 90_000), ("1:02:03", 3_723_000), (" 2M ", 120_000), ("0s", 0)],
 )  # fmt: skip
 def test_durations(text: str, ms: int) -> None:
-    assert parse_duration_ms(text) == ms
+    assert parse_ms(text) == ms
 
 
 @pytest.mark.parametrize("text", ["5", "5x", "m", "", "1:75", "7:75", "-5s", "25h"])
 def test_bad_durations_name_the_forms(text: str) -> None:
     with pytest.raises(UsageError, match=r"--at time .*(500ms, 5s|over 24 hours)"):
-        parse_duration_ms(text, "--at time")
+        parse_ms(text, "--at time")
 
 
 def test_clock() -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kindvoice.audio import SAMPLE_RATE, ms_to_samples, samples_to_s
-from kindvoice.durations import clock, parse_ms
+from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.settings import RenderRequest
 from kindvoice.template.model import Bell, Meta, Node, Pause, Pos, Script, Section, Speech
@@ -46,10 +46,6 @@ CLOSING_STRIKES = 1
 WELCOME_DELAY_MS = 2000  # the welcome starts this far into the warm-up
 WELCOME_GAP_MS = 2000  # at least this much quiet between the welcome and the opening bell
 _SAMPLES_PER_MS = SAMPLE_RATE // 1000
-
-#: the web page reads ``--at`` style times through this name (the grammar is ``durations``)
-parse_duration_ms = parse_ms
-
 
 def clock_ms(ms: float) -> str:
     """A time as m:ss (tenths when not whole seconds), for messages: ``19:49.9``."""

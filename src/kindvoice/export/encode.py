@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 
 ORPHAN_AGE_S = 86_400.0  # a temporary file without a process id this old is left over
 
-#: extension -> format name, read from ``formats.FORMATS`` (web/app.py still imports it)
-FORMATS = {f.extension: f.name for f in formats.FORMATS}
-
 
 def public_mode() -> int:
     """The permissions a new file gets normally (0o666 less the umask): ``mkstemp`` makes
