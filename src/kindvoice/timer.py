@@ -47,6 +47,7 @@ WELCOME_DELAY_MS = 2000  # the welcome starts this far into the warm-up
 WELCOME_GAP_MS = 2000  # at least this much quiet between the welcome and the opening bell
 _SAMPLES_PER_MS = SAMPLE_RATE // 1000
 
+
 def clock_ms(ms: float) -> str:
     """A time as m:ss (tenths when not whole seconds), for messages: ``19:49.9``."""
     return clock(ms_to_samples(ms), 1, trim=True)
