@@ -38,6 +38,8 @@ from kindvoice.template.model import Breathe, Script
 
 log = logging.getLogger(__name__)
 
+MAX_MINUTES = 24 * 60  # a session's longest length (the duration grammar's 24 hours)
+
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
 
@@ -119,8 +121,11 @@ def prepare(
         )
     check_bells(script)
     minutes = request.minutes if request.minutes is not None else meta.minutes.default
-    if minutes <= 0:
-        raise UsageError(f"The length must be positive; {minutes:g} minutes asked.")
+    if not 0 < minutes <= MAX_MINUTES:  # NaN and infinity fail this too
+        raise UsageError(
+            f"The length must be positive and at most {MAX_MINUTES // 60} hours; "
+            f"{minutes:g} minutes asked."
+        )
 
     # choose: the [from]/[under] blocks this length plays; only their phrases are spoken
     played = select(script, minutes * 60_000.0)

@@ -709,8 +709,9 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(FRONT.encode() + b"Breathe.\n" * (MAX_TEMPLATE_BYTES // 9 + 1))
     with pytest.raises(TemplateError, match="over 1 MB"):
         load_template(path)
-    # just under the limit still parses
-    path.write_bytes(FRONT.encode() + b"Breathe.\n" * ((MAX_TEMPLATE_BYTES - 100) // 9))
+    # just under the limit still parses (in paragraphs: one phrase holds 1,000 words)
+    paragraph = b"Breathe. " * 500 + b"\n\n"
+    path.write_bytes(FRONT.encode() + paragraph * ((MAX_TEMPLATE_BYTES - 100) // len(paragraph)))
     assert load_template(path).sections
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +23,7 @@ import click
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import KindvoiceError, UsageError
+from kindvoice.errors import AudioIOError, KindvoiceError, UsageError
 
 log = logging.getLogger("kindvoice")
 
@@ -46,12 +48,25 @@ class Minutes(click.ParamType[float, Any]):
         return parse_minutes(str(value), self.option)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_text(text: str) -> str:
+    """``text`` printable on any terminal: undecodable bytes shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     values: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--var needs name=value; got '{pair}'.")
+            raise UsageError(f"--var needs name=value; got '{safe_text(pair)}'.")
+        if _SURROGATE.search(pair):  # bytes the shell passed that are not UTF-8
+            raise UsageError(
+                f"--var {safe_text(name.strip())}: the value is not valid UTF-8 text "
+                f"('{safe_text(value)}'); set your terminal to UTF-8 or retype it."
+            )
         values[name.strip()] = value
     return values
 
@@ -110,6 +125,10 @@ class KindvoiceGroup(click.Group):
             click.echo("Interrupted; no output was written.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: keep the message, hide the traceback
+            if isinstance(exc, OSError) and _stdout_failed(exc):
+                raise AudioIOError(
+                    f"Cannot write to standard output: {exc.strerror or exc}."
+                ) from None
             if ctx.find_root().params.get("debug"):
                 raise
             raise KindvoiceError(
@@ -118,6 +137,17 @@ class KindvoiceGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def _stdout_failed(exc: OSError) -> bool:
+    """True when ``exc`` came from writing standard output (``> /dev/full``, a full disk):
+    every line goes out through ``click.echo``. Standard output is then pointed at
+    /dev/null, so the exit's flush is quiet too."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not any(f.name == "echo" and "click" in Path(f.filename).parts for f in frames):
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 class Terminated(KeyboardInterrupt):

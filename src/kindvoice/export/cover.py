@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 COVER_PX = 1400
 JPEG_QUALITY = 85
+# a cover larger than this is refused from its header, before any pixel is decoded (a
+# small PNG can declare 20000 x 20000 pixels: gigabytes once decoded)
+MAX_COVER_PIXELS = 50_000_000
 
 
 def _palette(key: str) -> tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]:
@@ -100,7 +103,14 @@ def load_cover(path: Path, size_px: int = COVER_PX) -> bytes:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as opened:
+        with Image.open(path) as opened:  # reads the header only: the size before the pixels
+            width, height = opened.size
+            if width * height > MAX_COVER_PIXELS:
+                raise AudioIOError(
+                    f"Cover image '{path}' is {width}x{height} pixels, too large to read "
+                    f"(at most {MAX_COVER_PIXELS // 1_000_000} megapixels): use a smaller "
+                    f"copy, {COVER_PX} to 3000 px square."
+                )
             opened.load()
             image = ImageOps.exif_transpose(opened)
     except FileNotFoundError:
@@ -108,6 +118,11 @@ def load_cover(path: Path, size_px: int = COVER_PX) -> bytes:
     except UnidentifiedImageError:
         raise AudioIOError(
             f"Cover image '{path}' is not an image Pillow can read; use a JPEG or PNG."
+        ) from None
+    except Image.DecompressionBombError:  # Pillow's own check, at twice its warning size
+        raise AudioIOError(
+            f"Cover image '{path}' is too large to read (over {MAX_COVER_PIXELS // 1_000_000} "
+            f"megapixels): use a smaller copy, {COVER_PX} to 3000 px square."
         ) from None
     except (OSError, ValueError) as exc:
         raise AudioIOError(f"Cannot read cover image '{path}': {exc}.") from None

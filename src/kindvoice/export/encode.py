@@ -118,9 +118,9 @@ class Writer:
                 self._ff.write(block)
             else:
                 self._sf.write(block)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # libsndfile's errors are RuntimeErrors
             self.abort()
-            raise AudioIOError(f"Cannot write '{self.path}': {exc.strerror or exc}.") from exc
+            raise AudioIOError(_cannot_write(self.path, exc)) from exc
 
     def finish(self) -> Path:
         """Close the temporary file (complete, tags not yet written) and return its path."""
@@ -132,9 +132,9 @@ class Writer:
                 self._ff.close()
             else:
                 self._sf.close()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             self.abort()
-            raise AudioIOError(f"Cannot write '{self.path}': {exc.strerror or exc}.") from exc
+            raise AudioIOError(_cannot_write(self.path, exc)) from exc
         return self.tmp
 
     def commit(self) -> Path:
@@ -164,6 +164,14 @@ class Writer:
                     handle.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
+
+
+def _cannot_write(path: Path, exc: Exception) -> str:
+    """One line for a failed write; libsndfile says only "System error" for a full disk."""
+    if isinstance(exc, OSError):
+        return f"Cannot write '{path}': {exc.strerror or exc}."
+    reason = str(exc).rstrip(".")
+    return f"Cannot write '{path}': {reason} (is the disk full, or the folder not writable?)."
 
 
 def remove_orphans(folder: Path, name: str) -> None:

@@ -28,8 +28,6 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
 from kindvoice.errors import KindvoiceError, UsageError, did_you_mean
@@ -140,6 +138,13 @@ def job_from_row(
     from kindvoice.export.encode import format_for
     from kindvoice.export.quality import export_settings
 
+    for key, value in fields.items():  # YAML gives any type: each column is text or a number
+        if key != "variables" and (
+            isinstance(value, (list, Mapping)) or (isinstance(value, float) and value != value)
+        ):
+            kind = "a list" if isinstance(value, list) else "a mapping"
+            kind = "not a number" if isinstance(value, float) else kind
+            raise UsageError(f"Row {row}: '{key}' must be text or a number; got {kind}.")
     practice = _text(fields, "practice") or _text(fields, "path")
     if practice is None:
         raise UsageError(f"Row {row}: no practice (give a practice id or a template path).")
@@ -195,18 +200,28 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UsageError(f"Cannot read manifest '{path}': {exc.strerror or exc}.") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise UsageError(
+            f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}): save the "
+            "manifest as UTF-8 in your editor or spreadsheet."
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise UsageError(f"{path}:{line}: a NUL byte: the manifest is not a text file.")
     if path.suffix.lower() == ".csv":
         rows: list[dict[str, Any]] = [
             {(k or "").strip().lower(): v for k, v in row.items()}
             for row in csv.DictReader(text.splitlines())
         ]
     elif path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise UsageError(f"Manifest '{path}' is not valid YAML: {exc}") from None
+        from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
+
+        data = load_yaml(text, str(path))
         defaults: dict[str, Any] = {}
         if isinstance(data, Mapping):
+            if not isinstance(data.get("defaults") or {}, Mapping):
+                raise UsageError(f"Manifest '{path}': 'defaults' must be a mapping (key: value).")
             defaults = dict(data.get("defaults") or {})
             data = data.get("sessions")
         if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):

@@ -35,12 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kindvoice.errors import UnknownNameError, UsageError, did_you_mean
 from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, run_batch
+from kindvoice.publish.feed import check_base_url
+from kindvoice.publish.fields import (
+    background_field,
+    minutes_field,
+    rate_field,
+    text_field,
+)
 from kindvoice.publish.jobs import Job, Outcome
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -114,13 +119,6 @@ class Session:
     file_name: str
 
 
-def _number(data: Mapping[str, Any], key: str, where: Path) -> float:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise UsageError(f"{where}: '{key}' must be a positive number of minutes; got {value!r}.")
-    return float(value)
-
-
 def bundled_plans_dir() -> Path:
     """The shipped course plans: ``courses/`` in the bundled practice folder."""
     from kindvoice.template.library import bundled_dir
@@ -168,7 +166,7 @@ def _week(week: object, number: int, base: Path, where: Path) -> list[tuple[str,
     span = minutes if isinstance(minutes, list) else [minutes, minutes]
     if len(span) != 2:
         raise UsageError(f"{label}: 'minutes' must be a number or [from, to].")
-    low, high = (_number({"minutes": m}, "minutes", where) for m in span)
+    low, high = (minutes_field({"minutes": m}, "minutes", where) for m in span)
     days: list[tuple[str, float]] = []
     for i, wanted in enumerate(course_lengths(DAYS_A_WEEK, low, high)):
         entry = entries[i % len(entries)]
@@ -177,7 +175,7 @@ def _week(week: object, number: int, base: Path, where: Path) -> list[tuple[str,
             if set(entry) - {"practice", "minutes"} or "practice" not in entry:
                 raise UsageError(f"{label}: a practice entry is an id or {{practice:, minutes:}}.")
             if "minutes" in entry:
-                length = _number(entry, "minutes", where)
+                length = minutes_field(entry, "minutes", where)
             entry = entry["practice"]
         days.append((_practice_path(str(entry), base), length))
     return days
@@ -199,16 +197,24 @@ def _weeks(data: Mapping[str, Any], path: Path) -> tuple[tuple[str, float], ...]
 
 def load_plan(path: Path) -> CoursePlan:
     """Read and check a course plan; every problem names the file and the key."""
+    from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"Cannot read plan '{path}': {exc.strerror or exc}.") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"Plan '{path}' is not valid YAML: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UsageError(
+            f"{path}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}): save the plan as UTF-8."
+        ) from None
+    data = load_yaml(text, str(path))
     if not isinstance(data, Mapping):
         raise UsageError(f"Plan '{path}' must be a YAML mapping (title:, days:, practices: ...).")
     _check_keys(data, PLAN_KEYS, str(path))
-    title = str(data.get("title") or "").strip()
+    title = text_field(data, "title", path) or ""
     if not title:
         raise UsageError(f"{path}: the plan needs a 'title'.")
     schedule = _weeks(data, path) if "weeks" in data else ()
@@ -236,25 +242,33 @@ def load_plan(path: Path) -> CoursePlan:
     variables = data.get("variables") or {}
     if not isinstance(variables, Mapping):
         raise UsageError(f"{path}: 'variables' must be a mapping (name: value).")
-    rate = data.get("rate")
+    for name in variables:
+        text_field(variables, name, f"{path}: variables")
+    for entry in practices:
+        if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
+            raise UsageError(f"{path}: 'practices' must list practice ids or paths; got {entry!r}.")
+    background = background_field(data, path)  # a bad name or level fails now
+    base_url = text_field(data, "base_url", path)
+    if base_url is not None:
+        check_base_url(base_url, "base_url")
     return CoursePlan(
         title=title,
         practices=tuple(_practice_path(str(p), path.parent) for p in practices),
         count=count,
-        start_minutes=_number(data, "start_minutes", path),
-        end_minutes=_number(data, "end_minutes", path),
-        teacher=str(data.get("teacher") or "kindvoice"),
-        description=str(data.get("description") or ""),
+        start_minutes=minutes_field(data, "start_minutes", path),
+        end_minutes=minutes_field(data, "end_minutes", path),
+        teacher=text_field(data, "teacher", path) or "kindvoice",
+        description=text_field(data, "description", path) or "",
         unit=unit,
-        background=data.get("background"),
-        engine=str(data["engine"]) if data.get("engine") else None,
-        voice=data.get("voice"),
-        rate=float(rate) if rate is not None else None,
+        background=background,
+        engine=text_field(data, "engine", path),
+        voice=text_field(data, "voice", path),
+        rate=rate_field(data, path),
         language=find_language(str(data["language"])).code if data.get("language") else None,
         variables={str(k): "" if v is None else str(v) for k, v in variables.items()},
-        quality=data.get("quality"),
+        quality=text_field(data, "quality", path),
         format=fmt,
-        base_url=data.get("base_url"),
+        base_url=base_url,
         private=bool(data.get("private", False)),
         schedule=schedule,
     )
@@ -448,6 +462,9 @@ def build_course(
     from kindvoice.export.outputs import check_own, write_own
     from kindvoice.publish.feed import FEED_NAME, write_feed
 
+    url = base_url or plan.base_url
+    if url:
+        check_base_url(url)  # before any session renders
     sessions = plan_sessions(plan, templates_dir)
     if planned:
         planned(sessions)
@@ -458,7 +475,6 @@ def build_course(
     outcomes = run_batch(jobs, backend=backend, force=force, progress=progress)
     ready = [s for s, o in zip(sessions, outcomes, strict=True) if o.status != "failed"]
     feed_path = None
-    url = base_url or plan.base_url
     if ready:
         seconds = [s.minutes * 60 for s in ready]  # each render hits its length exactly
         write_own(pages[0], playlist_text(plan, ready, seconds), force=force)

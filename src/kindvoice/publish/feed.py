@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import re
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -121,8 +122,8 @@ def read_episode(path: Path) -> Episode:
     number = track_text.split("/")[0].strip()
     return Episode(
         path=path,
-        title=title or path.stem,
-        summary=summary,
+        title=_clean(title) or _clean(path.stem),
+        summary=_clean(summary),
         seconds=float(audio.info.length),
         practice_id=practice_id,
         track=int(number) if number.isdigit() else None,
@@ -188,6 +189,39 @@ def _channel_cover(folder: Path, title: str, count: int, image: Path | None) -> 
     return target
 
 
+# characters XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates,
+# U+FFFE/U+FFFF): a feed with one is not well-formed and no app (nor the next run) reads it
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_base_url(base_url: str, name: str = "--base-url") -> str:
+    """``base_url`` as the feed links it (unsafe characters quoted); raises UsageError
+    naming ``name`` unless it is an http(s) address. Cheap: a course checks it before any
+    session renders."""
+    parsed = urllib.parse.urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or _NOT_XML.search(base_url):
+        raise UsageError(
+            f"{name} must be an http(s) address like https://example.org/course; got '{base_url}'."
+        )
+    # a space or other unsafe character in the address is quoted, as in the file names
+    return parsed._replace(path=urllib.parse.quote(parsed.path, safe="/%:@~")).geturl()
+
+
+def check_text(value: str | None, name: str) -> None:
+    """Refuse a title, author or description holding a character XML cannot carry."""
+    found = _NOT_XML.search(value or "")
+    if found:
+        raise UsageError(
+            f"{name} holds a control character (U+{ord(found.group()):04X}) that a feed "
+            "cannot carry: remove it."
+        )
+
+
+def _clean(text: str) -> str:
+    """Text read from a file's tags, without the characters XML cannot hold."""
+    return _NOT_XML.sub("", text)
+
+
 def write_feed(
     folder: Path,
     base_url: str,
@@ -206,14 +240,10 @@ def write_feed(
     under it); ``private`` asks directories and apps not to list the feed publicly."""
     from kindvoice.export.sidecars import sidecar_paths, write_atomic
 
-    parsed = urllib.parse.urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise UsageError(
-            f"--base-url must be an http(s) address like https://example.org/course; "
-            f"got '{base_url}'."
-        )
-    # a space or other unsafe character in the address is quoted, as in the file names
-    base_url = parsed._replace(path=urllib.parse.quote(parsed.path, safe="/%:@~")).geturl()
+    base_url = check_base_url(base_url)
+    check_text(title, "The title")
+    check_text(author, "The author")
+    check_text(description, "The description")
     if not folder.is_dir():
         raise AudioIOError(f"Folder '{folder}' does not exist.")
     episodes = find_episodes(folder)
@@ -297,6 +327,10 @@ def write_feed(
 
     ET.indent(rss)
     data = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    try:  # what is written must read back: this run's feed is the next run's dates
+        ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise UsageError(f"The feed for '{folder}' would not be well-formed XML ({exc}).") from None
     write_atomic(feed_path, data + b"\n")
     log.info("feed: %d episodes (%d new) -> %s", len(episodes), len(new), feed_path)
     return feed_path

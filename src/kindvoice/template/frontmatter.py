@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from kindvoice.errors import TemplateError, did_you_mean
+from kindvoice.errors import TemplateError, UsageError, did_you_mean
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 
@@ -45,6 +45,88 @@ _VOICE_KEYS = ("engine", "name", "rate")
 _VARIABLE_KEYS = ("default", "describe")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MINUTES_EXAMPLE = "minutes: {min: 3, default: 10, max: 30}"
+
+
+# characters no text here may hold: C0 controls but tab and line breaks, DEL, and lone
+# surrogates (a YAML escape like "\ud800"); they break feeds, tags and UTF-8 output
+_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """The safe loader, refusing every alias (``*name``) as the document is composed.
+
+    Aliases let a few hundred bytes ("billion laughs") stand for gigabytes once built;
+    nothing kindvoice reads needs them, so the first one stops the load, before anything
+    is expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"found the alias *{getattr(event, 'anchor', '')}: aliases (&name ... *name) "
+                "are not allowed; write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def bad_character(node: yaml.Node | None) -> tuple[int, int, str] | None:
+    """The first scalar in ``node`` holding a control character or a lone surrogate:
+    (0-based line, 0-based column, the character), or None. Walks without recursion."""
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            found = _BAD_CHAR.search(str(current.value))
+            if found:
+                mark = current.start_mark
+                return mark.line, mark.column, found.group()
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(item for pair in reversed(current.value) for item in reversed(pair))
+    return None
+
+
+def describe_character(char: str) -> str:
+    kind = "a lone surrogate" if 0xD800 <= ord(char) <= 0xDFFF else "a control character"
+    return f"{kind} (U+{ord(char):04X})"
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """A manifest's or plan's YAML, safely: plain types only, no aliases, no control
+    characters or lone surrogates in any value; every problem is one ``UsageError``
+    line starting ``file:line:col``."""
+    try:
+        loader = NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+            bad = bad_character(node)
+            if bad is not None:
+                line, col, char = bad
+                raise UsageError(
+                    f"{file}:{line + 1}:{col + 1}: this value holds {describe_character(char)}:"
+                    " remove it"
+                )
+            return loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+        problem = exc.problem or exc.context or "syntax error"
+        raise UsageError(f"{where}: not valid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line, col = position(text, exc.position)
+        raise UsageError(
+            f"{file}:{line}:{col}: a character YAML cannot read ({exc.reason}): remove it"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise UsageError(f"{file}: the YAML is nested too deeply") from None
 
 
 class _FrontMatter:
@@ -129,9 +211,18 @@ def split_front_matter(lines: list[str], file: str) -> tuple[str, int]:
 def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
     """Load the YAML safely and note each key's (line, col) in the file (YAML starts on line 2)."""
     try:
-        loader = yaml.SafeLoader(yaml_text)
+        loader = NoAliasLoader(yaml_text)
         try:
             node = loader.get_single_node()
+            bad = bad_character(node)
+            if bad is not None:
+                line, col, char = bad
+                raise TemplateError(
+                    file,
+                    line + 2,
+                    col + 1,
+                    f"This value holds {describe_character(char)}: remove it",
+                )
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -140,7 +231,9 @@ def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tupl
         line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
         problem = exc.problem or exc.context or "syntax error"
         hint = "check the quotes, brackets, colons and indentation here"
-        if "mapping values are not allowed" in problem:
+        if "alias" in problem:
+            hint = "anchors and aliases are refused before anything is expanded"
+        elif "mapping values are not allowed" in problem:
             hint = "put the value in quotes when it contains ': '"
         elif isinstance(exc, yaml.constructor.ConstructorError):
             hint = "YAML tags (!!...) are not allowed; write plain text, numbers and lists"

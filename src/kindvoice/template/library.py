@@ -21,6 +21,7 @@ import yaml
 
 from kindvoice.errors import NotTranslatedError, UnknownNameError, UsageError
 from kindvoice.languages import LANGUAGES, find_language
+from kindvoice.template.frontmatter import NoAliasLoader
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _practice_id(path: Path) -> str:
         lines = head.splitlines()
         if lines and lines[0].rstrip() == "---":
             end = next(i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "..."))
-            data = yaml.safe_load("\n".join(lines[1:end]))
+            data = yaml.load("\n".join(lines[1:end]), Loader=NoAliasLoader)
             if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"].strip():
                 return str(data["id"]).strip()
     except (OSError, StopIteration, yaml.YAMLError, RecursionError):

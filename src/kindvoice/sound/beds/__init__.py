@@ -33,6 +33,7 @@ __all__ = [
     "LayeredBed",
     "background_descriptions",
     "background_names",
+    "check_background",
     "make_bed",
     "measure_lufs",
 ]
@@ -59,6 +60,11 @@ _BEDS: dict[str, tuple[Callable[[Seed], Bed], str]] = {
     ),
     "isochronic": (IsochronicBed, "Isochronic tone: a soft 220 Hz tone pulsing 6 times a second."),
 }
+
+# A layer's level in dB relative to the reference: quieter than -60 is silence, and more
+# than +12 buries the voice under clipped noise
+MIN_LEVEL_DB = -60.0
+MAX_LEVEL_DB = 12.0
 
 # One layer of a spec: a name, optionally "@" and a level in dB ("rain", "drone@-8").
 _LAYER = re.compile(
@@ -98,7 +104,8 @@ class LayeredBed(Bed):
 
 
 def _parse(spec: str) -> list[tuple[str, float]]:
-    """``"rain@-3+drone"`` -> ``[("rain", -3.0), ("drone", 0.0)]``; names not checked."""
+    """``"rain@-3+drone"`` -> ``[("rain", -3.0), ("drone", 0.0)]``; names not checked,
+    levels held to ``MIN_LEVEL_DB`` .. ``MAX_LEVEL_DB``."""
     layers = []
     for part in _SPLIT.split(spec):
         if is_music(part):  # the path keeps its case; the level is read off its end
@@ -112,7 +119,22 @@ def _parse(spec: str) -> list[tuple[str, float]]:
                 "write name or name@dB, joined by +, e.g. rain@-3+drone@-8."
             )
         layers.append((match["name"].lower(), float(match["db"] or 0.0)))
+    for part, (_, level_db) in zip(_SPLIT.split(spec), layers, strict=True):
+        if not MIN_LEVEL_DB <= level_db <= MAX_LEVEL_DB:
+            raise UsageError(
+                f"Background level {level_db:g} dB in '{part.strip()}' is out of range: give "
+                f"{MIN_LEVEL_DB:g} to +{MAX_LEVEL_DB:g} dB (0 is the usual level), e.g. rain@-6."
+            )
     return layers
+
+
+def check_background(spec: str) -> None:
+    """Check a background spec (names and levels) without making any sound: raises
+    ``UnknownNameError`` or ``UsageError`` as ``make_bed`` would. For forms and plans
+    that want to refuse a bad background before any render."""
+    for layer, _ in _parse(spec):
+        if layer not in _BEDS and not is_music(layer):
+            raise UnknownNameError("background", layer, [*background_names(), "music:PATH"])
 
 
 def make_bed(name: str, seed: int = 0) -> Bed:
@@ -121,10 +143,8 @@ def make_bed(name: str, seed: int = 0) -> Bed:
     The same name and seed give the same samples. Raises ``UnknownNameError`` (with the
     choices) for an unknown name and ``UsageError`` for a spec that cannot be read.
     """
+    check_background(name)
     layers = _parse(name)
-    for layer, _ in layers:
-        if layer not in _BEDS and not is_music(layer):
-            raise UnknownNameError("background", layer, [*background_names(), "music:PATH"])
     if len(layers) == 1 and layers[0][1] == 0.0:
         return _factory(layers[0][0])(seed)
     # Layer i > 0 gets its own seed, so "brown+brown" is two streams, not one doubled;

@@ -155,11 +155,21 @@ def _loudness_lufs(x: Stereo) -> float:
     return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(x.astype(np.float64)))
 
 
+MIN_RATE_HZ = 8_000
+MAX_RATE_HZ = 384_000
+
+
 @lru_cache(maxsize=1)
 def _load(path: str, mtime_ns: int, size: int) -> Stereo:
     """Decoded, stereo, 48 kHz, calibrated, read-only (cached by path, mtime and size)."""
     source = Path(path)
     decoded = _decode_soundfile(source)
+    if decoded is not None and not MIN_RATE_HZ <= decoded[1] <= MAX_RATE_HZ:
+        # a header claiming 1 Hz would resample a second of audio into 13 hours (17 GB)
+        raise AudioIOError(
+            f"Music file '{path}' declares a sample rate of {decoded[1]} Hz; music is "
+            f"{MIN_RATE_HZ:,} to {MAX_RATE_HZ:,} Hz: export the file again."
+        )
     audio = _decode_ffmpeg(source) if decoded is None else _to_house_format(*decoded)
     if len(audio) < s_to_samples(MIN_MUSIC_S):
         raise UsageError(
