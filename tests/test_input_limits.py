@@ -135,3 +135,37 @@ def test_the_most_sections_still_tag(tmp_path: Path) -> None:
     body = "".join(f"## Part {i}\nHello.\n" for i in range(MAX_SECTIONS))
     run = kindvoice("validate", "--no-length-check", str(template(tmp_path, body)))
     assert run.code == 0, run.stderr
+
+
+# ---------------------------------------------------------------- item 11: the feed
+
+
+def test_control_characters_never_reach_the_feed(tmp_path: Path) -> None:
+    """A title with a control character (written by another tool into the tags) is
+    stripped; one given on the command line is refused; the feed always parses."""
+    import xml.etree.ElementTree as ET
+
+    from mutagen.id3 import ID3, TIT2
+
+    folder = tmp_path / "show"
+    folder.mkdir()
+    path = template(tmp_path, "Hello there.\n[pause 5s~]\n", "title: Fine\nminutes: 0.3")
+    run = kindvoice("build", str(path), "--engine", "pyttsx3", "-o", str(folder / "a.mp3"))
+    assert run.code == 0, run.stderr
+    tags = ID3(folder / "a.mp3")
+    tags.add(TIT2(encoding=3, text="Bad\x01 title\x1b"))
+    tags.save(folder / "a.mp3", v2_version=3)
+    base = "https://example.org/show"
+    run = kindvoice("feed", str(folder), "--base-url", base, "--title", "Sit\x07 down")
+    assert run.code == 2, run.stderr
+    assert "U+0007" in one_line_error(run.stderr)
+    assert not (folder / "feed.xml").exists()
+    run = kindvoice("feed", str(folder), "--base-url", base, "--description", "x\x0cy")
+    assert run.code == 2 and "U+000C" in one_line_error(run.stderr)
+    run = kindvoice("feed", str(folder), "--base-url", base, "--title", "Sit down")
+    assert run.code == 0, run.stderr
+    root = ET.parse(folder / "feed.xml").getroot()  # well-formed
+    assert [item.findtext("title") for item in root.iter("item")] == ["Bad title"]
+    run = kindvoice("feed", str(folder), "--base-url", base, "--title", "Sit down")
+    assert run.code == 0, run.stderr
+    assert "ignoring the old" not in run.stderr  # the next run reads its own feed
