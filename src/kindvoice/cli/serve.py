@@ -1,4 +1,7 @@
-"""``kindvoice serve``: start the web page (``kindvoice.web``) and say where to open it."""
+"""``kindvoice serve``: start the web page (``kindvoice.web``) and print its two links
+(the teacher's and the listener's), each with a QR code for a phone to scan. The links
+stay the same across restarts (the tokens are kept in the data folder) until
+``--new-token`` rotates them or ``--token`` sets the teacher's."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from types import FrameType
 import click
 
 from kindvoice.cli.app import cli
+from kindvoice.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="Renders waiting or running before new ones are refused.",
 )
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Use this teacher's token from now on (kept, like the generated ones).",
+)
+@click.option(
+    "--new-token", is_flag=True, help="Make new links (both tokens): the old ones stop working."
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -58,11 +70,18 @@ def serve(
     library: Path | None,
     workers: int | None,
     queue_limit: int,
+    token: str | None,
+    new_token: bool,
 ) -> None:
-    """Serve kindvoice as a web page: choose, render, listen, download."""
+    """Serve kindvoice as a web page: choose, render, listen, download.
+
+    It prints two links: the teacher's (render, upload, delete) and the listener's
+    (play, download, subscribe). The database of sessions, templates, courses and renders
+    and the two tokens are kept in the data folder (with --library, in that folder)."""
     import webbrowser
 
     from kindvoice.web import create_app, lan_address, start_server
+    from kindvoice.web.links import links, qr_text
     from kindvoice.web.server import is_loopback
     from kindvoice.web.sessions import default_library
 
@@ -70,26 +89,45 @@ def serve(
     logging.getLogger("werkzeug").setLevel(logging.getLogger().getEffectiveLevel())
     local = is_loopback(host)
     folder = (library or default_library()).expanduser()
+    # the default library's state lives in the data folder above it; another library's in it
+    data_dir = folder if library else folder.parent
+    if token is not None and (
+        len(token) < 16 or not token.replace("-", "").replace("_", "").isalnum()
+    ):
+        raise UsageError(
+            f"--token {token!r}: use at least 16 letters, digits, '-' or '_' "
+            "(or leave it out for a generated one)."
+        )
     app = create_app(
         folder,
         require_token=not local,
         workers=workers,
         queue_limit=queue_limit,
         templates_dir=ctx.obj["templates_dir"],
+        data_dir=data_dir,
+        new_token=new_token,
+        token=token,
     )
     running = start_server(app, host, port)
-    token = app.extensions["kindvoice"].token
+    state = app.extensions["kindvoice"]
+    shown = lan_address() if host in ("0.0.0.0", "::") else host
+    base = running.url if local else f"http://{shown}:{running.port}/"
+    both = links(base, state.token, state.listener_token)
     if local:
-        url = running.url
-        click.echo(f"kindvoice is at {url}  (Ctrl-C to stop)")
+        click.echo(f"kindvoice is at {running.url}  (only on this computer; Ctrl-C to stop)")
     else:
-        shown = lan_address() if host in ("0.0.0.0", "::") else host
-        url = f"http://{shown}:{running.port}/?token={token}"
-        click.echo("kindvoice is open to your network. On a phone on the same network, open:")
-        click.echo(f"  {url}")
-        click.echo("Anyone with this link can use it; without the token every request is refused.")
-        click.echo("Ctrl-C to stop.")
-    click.echo(f"Sessions are saved in {folder}")
+        click.echo("kindvoice is open to your network (Ctrl-C to stop). Scan a code with a phone.")
+    click.echo(f"Teacher's link (render, upload, delete; keep it to yourself):\n  {both.teacher}")
+    if not local:
+        click.echo(qr_text(both.teacher))
+    click.echo(f"Listener's link (play, download, subscribe; to share):\n  {both.listener}")
+    if not local:
+        click.echo(qr_text(both.listener))
+        click.echo("Without one of these links every request is refused.")
+    else:
+        click.echo("For phones, start it with --host 0.0.0.0 (the links then get QR codes).")
+    click.echo(f"Sessions are saved in {folder}; the database and links in {data_dir}")
+    url = both.teacher
     if open_browser:
         webbrowser.open(url)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C

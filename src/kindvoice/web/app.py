@@ -11,12 +11,21 @@ The forms are read and checked in ``forms``, the practices in ``practices``; wha
 routes share is ``state``. Server-rendered pages (Jinja templates in ``templates/``) with
 one small script (``static/app.js``) for the live parts.
 
+The state that survives a restart (sessions, uploaded templates, courses, the job
+queue) is in ``web.db``'s SQLite file in ``data_dir``, with the two tokens
+(``tokens.json``, mode 0600): the teacher's link renders, uploads and deletes; the
+listener's link lists, plays, downloads and previews, and nothing else.
+
 Guards, all in ``_guard``:
 - bound to loopback (no token required), the Host header must name the loopback, so a
-  web page elsewhere cannot reach the app through DNS rebinding;
-- bound beyond loopback, every request needs the token: ``?token=...`` once (it becomes
-  a SameSite=Strict, HttpOnly cookie), then the cookie; anything else gets 403;
-- every POST carries the token in a form field or the ``X-Kindvoice-Token`` header, which
+  web page elsewhere cannot reach the app through DNS rebinding; a visitor without a
+  token there is the teacher;
+- bound beyond loopback, every request needs a token: ``?token=...`` once (it becomes
+  a SameSite=Strict, HttpOnly cookie), then the cookie; anything else gets 403 (a page
+  saying how to get the current link);
+- the listener's token gets 403 on every route that writes or renders (every POST but
+  ``LISTENER_POSTS``, and the forms' pages ``TEACHER_PAGES``);
+- every POST carries its token in a form field or the ``X-Kindvoice-Token`` header, which
   another site cannot read, so cross-site form posts fail (CSRF);
 - request bodies are limited to ``MAX_UPLOAD_BYTES`` (413 beyond); uploaded templates are
   only parsed (YAML safe_load) and stored as data; file names are checked by ``Library``.
@@ -26,7 +35,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +49,7 @@ from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
 from kindvoice.web import pwa, voices
+from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue, QueueFull
 from kindvoice.web.renders import RangeCache
 from kindvoice.web.routes import jobs, pages, sessions
@@ -57,6 +67,21 @@ COOKIE = "kindvoice_token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the areas of the app, one blueprint each (``web.routes``, the voice field, the phone app)
 BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
+#: the only posts a listener may make: a practice's preview clip (rendered once, kept)
+LISTENER_POSTS = frozenset({"jobs.preview"})
+#: the forms' pages, the teacher's only
+TEACHER_PAGES = frozenset(
+    {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
+)
+LISTENER_REFUSED = (
+    "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
+    "upload, rename or delete. Ask the teacher for the teacher's link to do that."
+)
+EXPIRED = (
+    "This page needs its access link, and this address has none or an old one (the "
+    "teacher may have made new links). Ask the teacher for the current link, or scan its "
+    "QR code; on the computer running kindvoice, `kindvoice serve` prints both links."
+)
 
 
 def create_app(
@@ -67,20 +92,30 @@ def create_app(
     workers: int | None = None,
     queue_limit: int = 8,
     templates_dir: Path | None = None,
+    data_dir: Path | None = None,
+    new_token: bool = False,
 ) -> Flask:
-    """The app for one library folder. ``require_token``: refuse every request without the
-    token (use it whenever the server listens beyond loopback)."""
+    """The app for one library folder. ``require_token``: refuse every request without a
+    token (use it whenever the server listens beyond loopback). ``data_dir`` (default: the
+    library folder) keeps the database and the tokens; ``token`` sets the teacher's token,
+    ``new_token`` makes new tokens for both links."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    jobs = JobQueue(workers, queue_limit)
+    folder = data_dir or library_dir
+    db = Database(folder / DB_NAME)
+    db.interrupt_unfinished()  # renders a previous server left behind
+    tokens = load_tokens(folder, token, rotate=new_token)
+    jobs = JobQueue(workers, queue_limit, db)
     state = State(
-        library=Library(library_dir),
+        library=Library(library_dir, db),
         jobs=jobs,
-        token=token or secrets.token_urlsafe(18),
+        token=tokens.teacher,
         require_token=require_token,
         templates_dir=templates_dir,
         ranges=RangeCache(templates_dir),
+        listener_token=tokens.listener,
+        db=db,
     )
     app.extensions["kindvoice"] = state
 
@@ -93,7 +128,7 @@ def create_app(
     def headers(response: Response) -> Response:
         if g.get("set_cookie"):
             response.set_cookie(
-                COOKIE, state.token, httponly=True, samesite="Strict", max_age=30 * 24 * 3600
+                COOKIE, g.set_cookie, httponly=True, samesite="Strict", max_age=365 * 24 * 3600
             )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"  # the token never leaks onwards
@@ -108,7 +143,8 @@ def create_app(
     def common() -> dict[str, Any]:
         return {
             # only pages for requests that passed the guard carry the token (a 403 page never)
-            "token": state.token if g.get("authorised") else "",
+            "token": _role_token(state) if g.get("authorised") else "",
+            "teacher": g.get("authorised", False) and g.get("role") == "teacher",
             "course_available": course_available(),
         }
 
@@ -116,6 +152,11 @@ def create_app(
     def clock_filter(seconds: float) -> str:
         """m:ss (h:mm:ss from an hour on) for the page."""
         return clock(s_to_samples(seconds))
+
+    @app.template_filter("when")
+    def when_filter(seconds: float, pattern: str = "%Y-%m-%d %H:%M") -> str:
+        """A time stamp (seconds since the epoch) as this computer's local time."""
+        return time.strftime(pattern, time.localtime(float(seconds)))
 
     _register_errors(app)
     for blueprint in BLUEPRINTS:
@@ -126,27 +167,49 @@ def create_app(
 # --------------------------------------------------------------------------- guards
 
 
+def _role_of(state: State, token: str) -> str | None:
+    """ "teacher", "listener" or None for a token (compared in constant time)."""
+    teacher = hmac.compare_digest(token.encode(), state.token.encode())
+    listener = hmac.compare_digest(token.encode(), state.listener_token.encode())
+    return "teacher" if teacher else "listener" if listener and token else None
+
+
+def _role_token(state: State) -> str:
+    return state.token if g.get("role") == "teacher" else state.listener_token
+
+
 def _guard(state: State) -> BaseResponse | None:
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     if not state.require_token and host not in LOOPBACK_HOSTS:
         abort(403, "This kindvoice only answers on this computer (open it at 127.0.0.1).")
     supplied = request.args.get("token")
-    has_cookie = hmac.compare_digest(request.cookies.get(COOKIE, ""), state.token)
-    if state.require_token and not has_cookie:
-        if supplied is None or not hmac.compare_digest(supplied, state.token):
-            abort(
-                403,
-                "This page needs its access link: open the address with ?token=... "
-                "that kindvoice printed when it started.",
-            )
-        g.set_cookie = True
+    if supplied is not None:
+        g.role = _role_of(state, supplied)
+        if g.role is None:
+            abort(403, EXPIRED)
+        g.set_cookie = supplied
         if request.method == "GET":  # keep the token out of the address bar and history
             args = {k: v for k, v in request.args.items(multi=True) if k != "token"}
-            target = request.path + (f"?{urlencode(args)}" if args else "")
+            path = request.path
+            if g.role == "listener" and request.endpoint in TEACHER_PAGES | {"pages.index"}:
+                path = "/sessions"  # a listener's link opens the library
+            target = path + (f"?{urlencode(args)}" if args else "")
             return redirect(target, code=303)
+    else:
+        g.role = _role_of(state, request.cookies.get(COOKIE, ""))
+        if g.role is None:
+            if state.require_token:
+                abort(403, EXPIRED)
+            g.role = "teacher"  # on this computer only (loopback): its user
+    if g.role == "listener":
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if (writes and request.endpoint not in LISTENER_POSTS) or (
+            request.endpoint in TEACHER_PAGES
+        ):
+            abort(403, LISTENER_REFUSED)
     if request.method == "POST":
         sent = request.headers.get("X-Kindvoice-Token") or request.form.get("token", "")
-        if not hmac.compare_digest(sent, state.token):
+        if not hmac.compare_digest(sent.encode(), _role_token(state).encode()):
             abort(403, "This form has expired (the server restarted?): reload the page.")
     g.authorised = True
     return None

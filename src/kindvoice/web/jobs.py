@@ -5,6 +5,10 @@ name, a preview's address). ``JobQueue`` runs at most ``workers`` of them at onc
 per core by default: each render is mostly numpy work) and refuses new ones once
 ``limit`` are waiting or running, so one user cannot queue up the machine for hours.
 Jobs keep their progress (stage and fraction done) for the page to poll.
+
+With a ``web.db.Database`` every job is also recorded there with the form that asked for
+it, so after a restart ``get`` still finds it: a job the restart cut short is
+"interrupted" (``Database.interrupt_unfinished``) and its form can be sent again.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kindvoice.errors import KindvoiceError
+from kindvoice.web.db import Database
 
 log = logging.getLogger(__name__)
 
 #: (stage, done, total), as ``pipeline.Progress``
 Progress = Callable[[str, int, int], None]
 Work = Callable[[Progress], str]
+#: a form's fields as (name, value) pairs, as kept to send it again
+FormPairs = list[tuple[str, str]]
 
 # How much of a render each pipeline stage takes (measured with espeak on a cold cache:
 # speech about a third, mixing and encoding the rest); the bar moves evenly enough.
@@ -48,23 +55,31 @@ class Job:
     id: str
     kind: str  # "session", "timer", "course" or "preview"
     title: str
-    status: str = "waiting"  # waiting -> running -> done | failed
+    status: str = "waiting"  # waiting -> running -> done | failed; interrupted (restart)
     stage: str = ""
     fraction: float = 0.0
     message: str = ""
     result: str | None = None
     created: float = field(default_factory=time.time)
     seconds: float | None = None  # how long the work itself took
+    form: FormPairs = field(default_factory=list)  # the form that asked for it
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in ("done", "failed", "interrupted")
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in ("failed", "interrupted") and self.kind != "preview"
 
 
 class JobQueue:
     """``workers`` threads taking jobs in the order they came; at most ``limit`` unfinished."""
 
-    def __init__(self, workers: int | None = None, limit: int = 8) -> None:
+    def __init__(
+        self, workers: int | None = None, limit: int = 8, db: Database | None = None
+    ) -> None:
+        self.db = db
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limit = max(1, limit)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -77,8 +92,9 @@ class JobQueue:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, kind: str, title: str, work: Work) -> Job:
-        """Queue ``work``; raises ``QueueFull`` when ``limit`` jobs are unfinished."""
+    def submit(self, kind: str, title: str, work: Work, form: FormPairs | None = None) -> Job:
+        """Queue ``work`` (asked for by ``form``); raises ``QueueFull`` when ``limit`` jobs
+        are unfinished."""
         with self._lock:
             unfinished = sum(1 for job in self._jobs.values() if not job.finished)
             if unfinished >= self.limit:
@@ -86,16 +102,37 @@ class JobQueue:
                     f"{unfinished} renders are already waiting or running (the limit is "
                     f"{self.limit}). Try again when one has finished."
                 )
-            job = Job(uuid.uuid4().hex[:12], kind, title)
+            job = Job(uuid.uuid4().hex[:12], kind, title, form=list(form or []))
             self._jobs[job.id] = job
             self._forget_old()
+        if self.db is not None:
+            self.db.put_job({**job.__dict__})
         self._waiting.put((job, work))
         log.info("queued %s job %s: %s", kind, job.id, title)
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """The job, from memory or (after a restart) from the database."""
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is not None or self.db is None:
+            return job
+        row = self.db.job(job_id)
+        if row is None:
+            return None
+        status = "interrupted" if row["status"] in ("waiting", "running") else row["status"]
+        form = [(str(name), str(value)) for name, value in row["form"]]
+        return Job(
+            row["id"],
+            row["kind"],
+            row["title"],
+            status=status,
+            message=row["message"],
+            result=row["result"],
+            created=row["created"],
+            seconds=row["seconds"],
+            form=form,
+        )
 
     def position(self, job: Job) -> int:
         """How many jobs are ahead of a waiting ``job`` (0 once it runs)."""
@@ -109,8 +146,14 @@ class JobQueue:
                 ahead += other.status == "waiting"
             return ahead
 
+    def running(self) -> int:
+        """How many jobs are rendering now."""
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.status == "running")
+
     def state(self, job: Job) -> dict[str, Any]:
-        """The job as JSON for the page."""
+        """The job as JSON for the page: ``ahead`` waiting jobs before it, ``running`` jobs
+        on the ``workers`` (a waiting job with none ahead starts when one is free)."""
         return {
             "id": job.id,
             "kind": job.kind,
@@ -119,9 +162,12 @@ class JobQueue:
             "stage": job.stage,
             "percent": round(100.0 * job.fraction, 1),
             "ahead": self.position(job),
+            "running": self.running(),
+            "workers": self.workers,
             "message": job.message,
             "result": job.result,
             "seconds": job.seconds,
+            "retryable": job.retryable,
         }
 
     def shutdown(self) -> None:
@@ -143,6 +189,7 @@ class JobQueue:
                 return
             job, work = item
             job.status = "running"
+            self._record(job)
             started = time.perf_counter()
 
             def progress(stage: str, done: int, total: int, job: Job = job) -> None:
@@ -165,3 +212,12 @@ class JobQueue:
                 job.fraction = 1.0
                 job.status = "done"
             job.seconds = round(time.perf_counter() - started, 2)
+            self._record(job)
+
+    def _record(self, job: Job) -> None:
+        if self.db is None:
+            return
+        try:
+            self.db.update_job(job.id, job.status, job.message, job.result, job.seconds)
+        except Exception:  # the render is done; a full disk must not kill the worker
+            log.exception("cannot record job %s", job.id)

@@ -10,6 +10,11 @@ Layout (``--library DIR``)::
     DIR/courses/<slug>/        a course from the "Course" page: 01-<practice>.mp3 ...,
                                playlist.m3u, index.html, index.md (``publish.course``)
 
+With a ``web.db.Database`` the library also records there what it holds (sessions,
+uploaded templates, courses): the lists come from the database, and sessions or courses
+found on disk but not recorded (rendered before the database existed) are imported when
+the library opens, so no render is lost.
+
 Every name that comes from a request goes through ``Library.file()``, which accepts only
 plain names of known kinds and checks that the resolved path is inside the folder, so no
 request can read or delete anything else.
@@ -33,6 +38,7 @@ import platformdirs
 
 from kindvoice.export import formats
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
+from kindvoice.web.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,8 @@ _STEM = re.compile(r"[a-z0-9][a-z0-9-]{0,120}")
 _UPLOAD = re.compile(r"[0-9a-f]{16}")
 #: the files of a course folder the page may serve (audio, sidecars, playlist, index pages)
 COURSE_SUFFIXES = (*formats.extensions(), *SUFFIXES.values(), ".m3u", ".html")
+#: a template's front-matter title, for the list of uploaded templates
+_TITLE = re.compile(r"^title:[ \t]*(.+)$", re.MULTILINE)
 _VTT_TIME = re.compile(r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})")
 
 
@@ -140,8 +148,9 @@ def playlist_tracks(path: Path, names: list[str]) -> list[dict[str, Any]]:
 class Library:
     """The library folder; created on first use."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, db: Database | None = None) -> None:
         root.mkdir(parents=True, exist_ok=True)
+        self.db = db
         self.root = root.resolve()
         self.previews = self.root / "previews"
         self.templates = self.root / "templates"
@@ -151,6 +160,28 @@ class Library:
             for stale in folder.glob(".*.part"):
                 with contextlib.suppress(OSError):
                     stale.unlink()
+        if db is not None:
+            self._import(db)
+
+    def _import(self, db: Database) -> None:
+        """Record the sessions and courses on disk that the database does not know."""
+        known = db.stems()
+        imported = 0
+        for session in self._sessions_on_disk():
+            if session.stem not in known:
+                db.put_session(session.stem, session.meta)
+                imported += 1
+        known_courses = {row["slug"] for row in db.courses()}
+        if self.courses.is_dir():
+            for folder in sorted(self.courses.iterdir()):
+                if folder.is_dir() and folder.name not in known_courses:
+                    with contextlib.suppress(NotInLibrary):
+                        self.course_folder(folder.name)
+                        title = folder.name.rsplit("-", 3)[0].replace("-", " ").capitalize()
+                        db.put_course(folder.name, title, folder.stat().st_mtime)
+                        imported += 1
+        if imported:
+            log.info("imported %d session(s) and course(s) into the database", imported)
 
     # ------------------------------------------------------------ safe names
 
@@ -175,13 +206,18 @@ class Library:
             raise NotInLibrary(digest)
         return self.templates / f"{digest}.md"
 
-    def save_upload(self, text: str) -> str:
-        """Keep a validated template as data; returns its digest (its name)."""
+    def save_upload(self, text: str, name: str = "") -> str:
+        """Keep a validated template as data (``name``: its title, for the list);
+        returns its digest (its name)."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         self.templates.mkdir(exist_ok=True)
         path = self.upload_path(digest)
         if not path.exists():
             write_atomic(path, text)
+        if self.db is not None:
+            found = _TITLE.search(text)
+            title = name or (found.group(1).strip().strip("'\"") if found else "")
+            self.db.put_template(digest, title or f"Template {digest[:6]}", text)
         return digest
 
     def new_course_folder(self, title: str) -> Path:
@@ -190,6 +226,8 @@ class Library:
         slug = f"{words}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
         folder = self.course_folder(slug)
         folder.mkdir(parents=True)
+        if self.db is not None:
+            self.db.put_course(slug, title)
         return folder
 
     def course_folder(self, slug: str) -> Path:
@@ -233,7 +271,16 @@ class Library:
     # ------------------------------------------------------------ sessions
 
     def save_meta(self, stem: str, meta: dict[str, Any]) -> Path:
-        return write_atomic(self.root / f"{stem}{META_SUFFIX}", json.dumps(meta, indent=2) + "\n")
+        path = write_atomic(self.root / f"{stem}{META_SUFFIX}", json.dumps(meta, indent=2) + "\n")
+        if self.db is not None:
+            self.db.put_session(stem, meta)
+        return path
+
+    def rename(self, stem: str, title: str) -> Session:
+        """Give session ``stem`` a new title (its meta file and the database)."""
+        session = self.session(stem)
+        self.save_meta(stem, {**session.meta, "title": title})
+        return self.session(stem)
 
     def session(self, stem: str) -> Session:
         """The session called ``stem``; ``NotInLibrary`` when there is none."""
@@ -255,7 +302,17 @@ class Library:
         return Session(stem, meta, audio, files)
 
     def sessions(self) -> list[Session]:
-        """Every session in the folder, newest first; broken ones are skipped."""
+        """Every session, newest first (as the database lists them, when there is one);
+        broken ones and ones whose files are gone are skipped."""
+        if self.db is None:
+            return self._sessions_on_disk()
+        found: list[Session] = []
+        for row in self.db.sessions():
+            with contextlib.suppress(NotInLibrary):
+                found.append(self.session(row["stem"]))
+        return found
+
+    def _sessions_on_disk(self) -> list[Session]:
         found: list[Session] = []
         for path in self.root.glob(f"*{META_SUFFIX}"):
             with contextlib.suppress(NotInLibrary):
@@ -280,5 +337,7 @@ class Library:
             with contextlib.suppress(NotInLibrary, FileNotFoundError):
                 self.file(f"{session.stem}{suffix}").unlink()
                 removed.append(f"{session.stem}{suffix}")
+        if self.db is not None:
+            self.db.delete_session(session.stem)
         log.info("deleted %s", ", ".join(removed))
         return removed

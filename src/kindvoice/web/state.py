@@ -1,6 +1,8 @@
-"""What every route of the web app shares: the ``State`` (library, job queue, token,
-caches) of the running app, ``current()`` to reach it inside a request, the ``NotFound``
-error (a 404 page), and the limits the forms and guards enforce.
+"""What every route of the web app shares: the ``State`` (library, job queue, database,
+the teacher's and the listener's tokens, caches) of the running app, ``is_teacher()``
+(whether this request came with the teacher's rights), ``current()`` to reach it inside
+a request, the ``NotFound`` error (a 404 page), and the limits the forms and guards
+enforce.
 
 The bottom of the web package: it imports nothing else of ``kindvoice.web`` but the
 library folder and the job queue, so every area (pages, jobs, sessions, forms, voices)
@@ -18,6 +20,7 @@ from typing import Any
 from flask import g
 
 from kindvoice.errors import KindvoiceError
+from kindvoice.web.db import Database
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
 from kindvoice.web.sessions import Library
@@ -31,7 +34,8 @@ UPLOAD_PREFIX = "upload:"
 
 @dataclass
 class State:
-    """What the routes share: the library, the queue, the token and caches."""
+    """What the routes share: the library, the queue, the tokens and caches. ``token`` is
+    the teacher's (everything), ``listener_token`` the listener's (read and play only)."""
 
     library: Library
     jobs: JobQueue
@@ -39,6 +43,8 @@ class State:
     require_token: bool
     templates_dir: Path | None
     ranges: RangeCache
+    listener_token: str = ""
+    db: Database | None = None
     cards: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
 
@@ -52,6 +58,11 @@ def current() -> State:
     """The state of the app serving this request (set by the app's guard)."""
     state: State = g.kindvoice
     return state
+
+
+def is_teacher() -> bool:
+    """Whether this request has the teacher's rights (the guard sets ``g.role``)."""
+    return bool(g.get("role") == "teacher")
 
 
 def speech_workers() -> int:

@@ -1,19 +1,23 @@
 """Renders through the job queue: the Build, Timer and Course forms' posts (read by
 ``web.forms``, then queued; the page goes to the job's page), practice previews, the
-job's page and its state as JSON (polled by ``static/app.js``)."""
+job's page and its state as JSON (polled by ``static/app.js``), and sending a failed or
+interrupted job's form again (``POST /jobs/<id>/retry``): each job keeps the form that
+asked for it, and ``KINDS`` reads a form of each kind into a job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.web import forms, renders
-from kindvoice.web.jobs import Job, Work
+from kindvoice.web.jobs import FormPairs, Job, Work
 from kindvoice.web.practices import practice
 from kindvoice.web.state import NotFound, course_available, current, speech_workers
 
@@ -28,33 +32,68 @@ RESULT_PAGES = {
 }
 
 
-def _submit(kind: str, title: str, work: Work) -> BaseResponse:
-    job = current().jobs.submit(kind, title, work)
+def _kept(form: forms.Form) -> FormPairs:
+    """The form's fields as kept with the job and the session (never the token)."""
+    return [(name, value) for name, value in form.items(multi=True) if name != "token"]
+
+
+def _session_job(form: forms.Form) -> tuple[str, Work]:
+    read = forms.build_render(form)
+    info = {**read.info, "variables": read.request.variables, "form": _kept(form)}
+    return read.title, renders.session_work(current().library, read.request, read.practice_id, info)
+
+
+def _timer_job(form: forms.Form) -> tuple[str, Work]:
+    spec, request_, info = forms.timer_render(form)
+    work = renders.timer_work(current().library, spec, request_, info)
+    return f"Timer, {clock(s_to_samples(spec.minutes * 60))}", work
+
+
+def _course_job(form: forms.Form) -> tuple[str, Work]:
+    if not course_available():
+        raise UsageError("The course builder is not part of this installation.")
+    plan = forms.course_plan(form)
+    state = current()
+    work = renders.course_work(state.library, plan, state.templates_dir, speech_workers())
+    return f"Course: {plan.title}, {plan.count} days", work
+
+
+#: how a form of each kind of job becomes the job (its title and work)
+KINDS: dict[str, Callable[[forms.Form], tuple[str, Work]]] = {
+    "session": _session_job,
+    "timer": _timer_job,
+    "course": _course_job,
+}
+
+
+def _submit(kind: str, form: forms.Form) -> BaseResponse:
+    title, work = KINDS[kind](form)
+    job = current().jobs.submit(kind, title, work, _kept(form))
     return redirect(url_for("jobs.job_page", job_id=job.id), code=303)
 
 
 @bp.post("/build")
 def build_submit() -> BaseResponse:
-    read = forms.build_render(request.form)
-    work = renders.session_work(current().library, read.request, read.practice_id, read.info)
-    return _submit("session", read.title, work)
+    return _submit("session", request.form)
 
 
 @bp.post("/timer")
 def timer_submit() -> BaseResponse:
-    spec, request_, info = forms.timer_render(request.form)
-    work = renders.timer_work(current().library, spec, request_, info)
-    return _submit("timer", f"Timer, {clock(s_to_samples(spec.minutes * 60))}", work)
+    return _submit("timer", request.form)
 
 
 @bp.post("/course")
 def course_submit() -> BaseResponse:
-    if not course_available():
-        raise UsageError("The course builder is not part of this installation.")
-    plan = forms.course_plan(request.form)
-    state = current()
-    work = renders.course_work(state.library, plan, state.templates_dir, speech_workers())
-    return _submit("course", f"Course: {plan.title}, {plan.count} days", work)
+    return _submit("course", request.form)
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str) -> BaseResponse:
+    """Send a failed or interrupted job's form again: a new job, its page."""
+    job = _job(job_id)
+    if not job.retryable or job.kind not in KINDS:
+        raise UsageError(f"The render '{job.title}' is {job.status}: nothing to retry.")
+    return _submit(job.kind, MultiDict(job.form))
 
 
 @bp.post("/api/previews/<practice_id>")

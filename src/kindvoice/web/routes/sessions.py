@@ -1,5 +1,7 @@
-"""What the library holds, as pages and files: the session list, the player, deleting a
-session, the library's files and preview clips, and a course's page and files. Names
+"""What the library holds, as pages and files: the session list (with both links' QR
+codes for the teacher), the player, renaming and deleting a session ("render again" goes
+to the Build form with its settings), the library's files and preview clips, the
+uploaded templates' list, and the courses' list, pages and files. Names
 from requests go through ``web.sessions.Library``, which never reaches outside it; audio
 is served with its format's mime type (``export.formats``)."""
 
@@ -8,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -22,9 +26,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice.errors import UsageError
 from kindvoice.export import formats
-from kindvoice.web.sessions import NotInLibrary, playlist_tracks
-from kindvoice.web.state import NotFound, current
+from kindvoice.web.links import links, qr_svg
+from kindvoice.web.sessions import NotInLibrary, Session, playlist_tracks
+from kindvoice.web.state import MAX_VARIABLE_CHARS, NotFound, current, is_teacher
 
 bp = Blueprint("sessions", __name__)
 
@@ -45,11 +51,40 @@ def _send(path: Path, download: bool = False) -> Response:
     return send_file(path, mimetype=mime, as_attachment=download, conditional=True)
 
 
+def again_url(session: Session) -> str:
+    """The Build form filled with the session's settings (``static/app.js`` sets the
+    fields the page does not read itself from the address)."""
+    form = session.meta.get("form") or [
+        ("practice", str(session.meta.get("practice_field") or session.meta.get("practice", "")))
+    ]
+    return f"{url_for('pages.build_page')}?{urlencode([(str(k), str(v)) for k, v in form])}"
+
+
+def _phone_links() -> dict[str, Any]:
+    """Both links on the address this page was opened at, with their QR codes."""
+    state = current()
+    both = links(request.host_url, state.token, state.listener_token)
+    host = request.host.rsplit(":", 1)[0].strip("[]")
+    return {
+        "teacher": both.teacher,
+        "listener": both.listener,
+        "teacher_qr": qr_svg(both.teacher, "QR code of the teacher's link"),
+        "listener_qr": qr_svg(both.listener, "QR code of the listener's link"),
+        "local": host in ("127.0.0.1", "localhost", "::1"),
+    }
+
+
 @bp.get("/sessions")
 def sessions_page() -> str:
     library = current().library
+    teacher = is_teacher()
     return render_template(
-        "sessions.html", nav="sessions", sessions=library.sessions(), folder=library.root
+        "sessions.html",
+        nav="sessions",
+        sessions=library.sessions(),
+        folder=library.root if teacher else None,  # never a server path for listeners
+        phone=_phone_links() if teacher else None,
+        again_url=again_url,
     )
 
 
@@ -84,6 +119,32 @@ def delete_session(stem: str) -> BaseResponse:
     return redirect(url_for("sessions.sessions_page"), code=303)
 
 
+@bp.post("/sessions/<stem>/rename")
+def rename_session(stem: str) -> BaseResponse:
+    title = " ".join(request.form.get("title", "").split())
+    if not title or len(title) > MAX_VARIABLE_CHARS:
+        raise UsageError(f"A session's name: 1 to {MAX_VARIABLE_CHARS} characters; got {title!r}.")
+    with _found(f"No session '{stem}' in the library."):
+        current().library.rename(stem, title)
+    return redirect(url_for("sessions.sessions_page") + f"#session-{stem}", code=303)
+
+
+@bp.get("/templates")
+def templates_page() -> str:
+    """The templates uploaded on the Write page, each with a link to render it."""
+    db = current().db
+    rows = db.templates() if db is not None else []
+    return render_template("templates.html", nav="templates", templates=rows)
+
+
+@bp.get("/courses")
+def courses_page() -> str:
+    """The courses built on the Course page."""
+    db = current().db
+    rows = db.courses() if db is not None else []
+    return render_template("courses.html", nav="courses", courses=rows)
+
+
 @bp.get("/files/<name>")
 def library_file(name: str) -> Response:
     try:
@@ -110,7 +171,7 @@ def course_result(slug: str) -> str:
         names = library.course_files(slug)
     tracks = playlist_tracks(library.course_folder(slug) / "playlist.m3u", names)
     return render_template(
-        "course_result.html", nav="course", slug=slug, tracks=tracks, names=names
+        "course_result.html", nav="courses", slug=slug, tracks=tracks, names=names
     )
 
 

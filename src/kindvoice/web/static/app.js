@@ -12,20 +12,43 @@ function clock(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A JSON answer; an error that waiting may cure (no connection, the server restarting,
+// a proxy's 502) is marked `lost`.
 async function getJSON(url, options) {
-  const response = await fetch(url, options);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
+  let response, body;
+  try {
+    response = await fetch(url, options);
+    body = await response.json();
+  } catch (error) {
+    throw Object.assign(new Error("The server cannot be reached."), { lost: true });
+  }
+  if (!response.ok) {
+    throw Object.assign(new Error(body.error || response.statusText), { lost: response.status >= 502 });
+  }
   return body;
 }
 
-// Poll a render job until it finishes; onUpdate gets each state.
-async function follow(url, onUpdate) {
+// Poll a render job until it finishes; onUpdate gets each state. A lost connection is
+// retried with a growing pause (1 s, 2 s, 4 s ... 15 s), onLost telling the page meanwhile.
+async function follow(url, onUpdate, onLost) {
+  let pause = 1000;
   for (;;) {
-    const state = await getJSON(url);
+    let state;
+    try {
+      state = await getJSON(url);
+    } catch (error) {
+      if (!error.lost) throw error;
+      if (onLost) onLost(error);
+      await sleep(pause);
+      pause = Math.min(2 * pause, 15000);
+      continue;
+    }
+    pause = 1000;
     onUpdate(state);
-    if (state.status === "done" || state.status === "failed") return state;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (["done", "failed", "interrupted"].includes(state.status)) return state;
+    await sleep(500);
   }
 }
 
@@ -192,12 +215,20 @@ if (job) {
   follow(job.dataset.job, (state) => {
     bar.value = state.percent;
     bar.textContent = `${state.percent}%`;
-    if (state.status === "waiting") status.textContent = `Waiting (${state.ahead} ahead).`;
+    if (state.status === "waiting") {
+      const ahead = state.ahead + state.running;
+      status.textContent = state.ahead === 0 && state.running < state.workers
+        ? "Starting…"
+        : `Waiting: ${ahead} ahead (${state.running} rendering, ${state.ahead} waiting).`;
+    }
     else if (state.status === "running") {
       const doing = { speech: "Speaking", sessions: "Rendering the sessions" }[state.stage] || "Mixing";
       status.textContent = `${doing}… ${Math.round(state.percent)}%`;
-    } else if (state.status === "failed") status.textContent = state.message;
-    else {
+    } else if (state.status === "failed" || state.status === "interrupted") {
+      status.textContent = state.message;
+      const retry = job.querySelector("[data-job-retry]");
+      if (retry && state.retryable) retry.hidden = false;
+    } else {
       status.textContent = `Done in ${state.seconds} s.`;
       done.hidden = false;
       done.innerHTML = "";
@@ -208,7 +239,29 @@ if (job) {
       done.append(link);
       window.location.assign(state.url);
     }
-  }).catch((error) => { status.textContent = error.message; });
+  }, () => { status.textContent = "Reconnecting…"; }).catch((error) => { status.textContent = error.message; });
+}
+
+// Build form: "Render again with changes" opens it with a session's settings in the
+// address; the fields the page did not set itself are filled here.
+if (build && new URLSearchParams(window.location.search).has("minutes")) {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of new Set(params.keys())) {
+    if (["practice", "language", "token"].includes(name)) continue;
+    const values = params.getAll(name);
+    for (const field of build.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      if (field.type === "hidden") continue;
+      if (field.type === "checkbox" || field.type === "radio") field.checked = values.includes(field.value);
+      else field.value = values[0];
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  for (const box of build.querySelectorAll('input[type="checkbox"]')) {
+    if (params.has(box.name) || !box.checked) continue;
+    box.checked = false;  // a box left unticked is not in the form
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  }
 }
 
 // Practice cards: a preview is rendered on first request, then played.
