@@ -19,6 +19,8 @@ ENGINE_ENV = "KINDVOICE_ENGINE"
 #: MP3/AAC/Opus bitrates a listener gets unless a quality preset says otherwise
 STEREO_BITRATE_KBPS = 128
 MONO_BITRATE_KBPS = 64
+#: the longest session the web page offers and accepts, in minutes (its slider's top)
+MAX_SESSION_MINUTES = 600.0
 
 
 def default_engine() -> str:

@@ -38,7 +38,7 @@ pytestmark = [
 RANGE_TIMEOUT_MS = 180_000
 
 BROKEN = "---\ntitle: Broken\nminutes: {min: 1, default: 2, max: 5}\n---\n\n## Start\n"
-BROKEN += "Hello there.\n[pause 5s~60s]\n{nmae}\n"
+BROKEN += "Hello there.\n[pause 5s~]\n{nmae}\n"
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ VALID = (
     "\n"
     "## Arriving\n"
     "Let yourself arrive.\n"
-    "[pause 5s~60s]\n"
+    "[pause 5s~]\n"
 )
 
 

@@ -29,7 +29,7 @@ SPANISH = (
     "\n"
     "## Llegar\n"
     "Respira con calma.\n"
-    "[pause 5s~60s]\n"
+    "[pause 5s~]\n"
 )
 
 

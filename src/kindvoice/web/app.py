@@ -237,8 +237,9 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(KindvoiceError)
     def kindvoice_error(exc: KindvoiceError) -> tuple[Any, int]:
         code = 429 if isinstance(exc, QueueFull) else 404 if isinstance(exc, NotFound) else 400
-        if _wants_json():
-            return jsonify(error=exc.format_message()), code
+        field = getattr(exc, "field", None)  # forms.FieldError: the page shows it by the field
+        if _wants_json() or (field and request.accept_mimetypes.best == "application/json"):
+            return jsonify(error=exc.format_message(), field=field), code
         return render_template(
             "error.html", code=code, name="Cannot do that", message=exc.format_message()
         ), code

@@ -7,11 +7,17 @@ job runs; the small readers (``number``, ``choice``, ``export``, ``voice``,
 ``background_spec``) serve them and the range endpoint. The lists the forms offer
 (``backgrounds``, ``formats``, ``BITRATES_KBPS``) live here too, so a page offers
 exactly what its form accepts.
+
+A wrong field raises ``FieldError``: the field's name and one sentence in the page's
+words (a core message naming a command-line option, like ``--interval``, is reworded with
+the field's label), which the page shows next to that field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +26,15 @@ from werkzeug.datastructures import MultiDict
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_ms
-from kindvoice.errors import UnknownNameError, UsageError
+from kindvoice.errors import KindvoiceError, UnknownNameError, UsageError
 from kindvoice.export import formats as output_formats
-from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
+from kindvoice.settings import (
+    MAX_SESSION_MINUTES,
+    ExportSettings,
+    MixSettings,
+    RenderRequest,
+    VoiceSettings,
+)
 from kindvoice.web import translations, voices
 from kindvoice.web.practices import card, practice
 from kindvoice.web.state import (
@@ -41,6 +53,47 @@ Form = MultiDict[str, str]
 BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
 #: the Course form's upper bounds: days, minutes per session, practices to cycle
 COURSE_LIMITS = {"days": 60, "minutes": 120, "practices": 20}
+#: the Build form's length, in minutes: the slider offers and the server accepts this
+BUILD_MINUTES = (0.5, MAX_SESSION_MINUTES)
+
+
+class FieldError(UsageError):
+    """A form field that is wrong: ``field`` is its name in the form, the message one
+    sentence in the page's words."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+_OPTION = re.compile(r"--[a-z][a-z-]*")
+#: the command-line options the core's messages may name -> (the field, its words)
+OPTION_FIELDS = {
+    "--minutes": ("minutes", "the sitting time"),
+    "--interval": ("interval", "the interval"),
+    "--at": ("at", "the bell time"),
+    "--warmup": ("warmup", "the warm-up"),
+    "--voice": ("voice", "the voice"),
+    "--rate": ("rate", "the speaking pace"),
+}
+
+
+def page_words(message: str, label: str) -> str:
+    """``message`` with each command-line option said as its field (else as ``label``)."""
+    said = _OPTION.sub(lambda m: OPTION_FIELDS.get(m.group(0), ("", label))[1], message)
+    return said[:1].upper() + said[1:]
+
+
+@contextmanager
+def field(name: str, label: str) -> Iterator[None]:
+    """Any error of the core inside the block becomes a ``FieldError`` for field ``name``,
+    with command-line options (``--minutes``) said as the field's ``label``."""
+    try:
+        yield
+    except FieldError:
+        raise
+    except KindvoiceError as exc:
+        raise FieldError(name, page_words(exc.format_message(), label)) from None
 
 
 # --------------------------------------------------------------------------- the lists
@@ -67,9 +120,9 @@ def number(form: Form, name: str, label: str, low: float, high: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"{label}: '{text}' is not a number.") from None
+        raise FieldError(name, f"{label}: '{text}' is not a number.") from None
     if not low <= value <= high:
-        raise UsageError(f"{label} must be between {low:g} and {high:g}; got {value:g}.")
+        raise FieldError(name, f"{label} must be between {low:g} and {high:g}; got {value:g}.")
     return value
 
 
@@ -77,7 +130,7 @@ def choice(form: Form, name: str, label: str, choices: list[str]) -> str:
     """Field ``name``, one of ``choices``; ``UnknownNameError`` listing them otherwise."""
     value = form.get(name, "").strip()
     if value not in choices:
-        raise UnknownNameError(label, value, choices)
+        raise FieldError(name, UnknownNameError(label, value, choices).format_message())
     return value
 
 
@@ -105,9 +158,15 @@ def engine(form: Form) -> str:
 def voice(form: Form, card_: Mapping[str, Any] | None = None) -> VoiceSettings:
     """Engine, voice (one the page offers: ``voices.checked``) and pace from a form."""
     name = engine(form)
-    chosen = voices.checked(name, form.get("voice", "").strip()[:100], card_)
+    chosen = checked_voice(form, name, card_)
     rate = number(form, "rate", "The speaking pace", 0.5, 2.0)
     return VoiceSettings(engine=name, voice=chosen, rate=rate)
+
+
+def checked_voice(form: Form, engine_: str, card_: Mapping[str, Any] | None = None) -> str | None:
+    """The voice field: one the page lists for ``engine_`` (None: the default)."""
+    with field("voice", "the voice"):
+        return voices.checked(engine_, form.get("voice", "").strip()[:100], card_)
 
 
 def background_spec(form: Form) -> str | None:
@@ -133,7 +192,11 @@ def variables(form: Form, card_: Mapping[str, Any]) -> dict[str, str]:
     for var in card_.get("variables", ()):
         text = words(form, f"var_{var.name}")
         if len(text) > MAX_VARIABLE_CHARS:
-            raise UsageError(f"'{var.name}' is too long (at most {MAX_VARIABLE_CHARS}).")
+            raise FieldError(
+                f"var_{var.name}",
+                f"'{var.describe or var.name}' is too long "
+                f"(at most {MAX_VARIABLE_CHARS} characters).",
+            )
         if text:
             found[var.name] = text
     return found
@@ -157,7 +220,7 @@ def build_render(form: Form) -> SessionForm:
     language = translations.language_code(form.get("language"))
     value, path = practice(form.get("practice", ""), language)
     card_ = card(value, path)
-    minutes = number(form, "minutes", "The length in minutes", 0.5, 600.0)
+    minutes = number(form, "minutes", "The length in minutes", *BUILD_MINUTES)
     fmt, export_ = export(form)
     fills = variables(form, card_)
     voice_ = voice(form, card_)
@@ -195,15 +258,27 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     minutes = number(form, "minutes", "The sitting time in minutes", 1.0, 180.0)
     interval = form.get("interval", "").strip()
     at_text = form.get("at", "").strip()
+    with field("warmup", "the warm-up"):
+        warmup_ms = parse_ms(form.get("warmup", "").strip() or "0s", "warm-up")
+    with field("interval", "the interval"):
+        interval_ms = parse_ms(interval, "interval") if interval else None
+    with field("at", "the bell time"):
+        at_ms = tuple(parse_ms(t, "bell time") for t in at_text.split(",") if t.strip())
     spec = TimerSpec(
         minutes=minutes,
-        warmup_ms=parse_ms(form.get("warmup", "").strip() or "0s", "warm-up"),
-        interval_ms=parse_ms(interval, "interval") if interval else None,
-        at_ms=tuple(parse_ms(t, "bell time") for t in at_text.split(",") if t.strip()),
+        warmup_ms=warmup_ms,
+        interval_ms=interval_ms,
+        at_ms=at_ms,
         bell=choice(form, "bell", "bell", bell_names()),
         welcome=words(form, "welcome")[:MAX_VARIABLE_CHARS],
     )
-    interval_offsets_ms(spec, timer_meta())
+    try:  # the core's checks name command-line options: said as the fields they come from
+        interval_offsets_ms(spec, timer_meta())
+    except KindvoiceError as exc:
+        message = exc.format_message()
+        named = _OPTION.search(message)
+        name, label = OPTION_FIELDS.get(named.group(0) if named else "", ("interval", ""))
+        raise FieldError(name, page_words(message, label)) from None
     background = form.get("background", "none")
     choice(form, "background", "background", list(backgrounds()))
     fmt, export_ = export(form)
@@ -211,9 +286,7 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     request = RenderRequest(
         practice="timer",
         output=Path(f"timer.{fmt}"),
-        voice=VoiceSettings(
-            engine=name, voice=voices.checked(name, form.get("voice", "").strip()[:100])
-        ),
+        voice=VoiceSettings(engine=name, voice=checked_voice(form, name)),
         mix=MixSettings(background=background),
         export=export_,
         workers=speech_workers(),
@@ -229,24 +302,34 @@ def course_plan(form: Form) -> CoursePlan:
 
     title = words(form, "title")
     teacher = words(form, "teacher") or "kindvoice"
-    if not title or len(title) > MAX_VARIABLE_CHARS or len(teacher) > MAX_VARIABLE_CHARS:
-        raise UsageError(f"Give the course a title (at most {MAX_VARIABLE_CHARS} characters).")
+    if not title or len(title) > MAX_VARIABLE_CHARS:
+        raise FieldError(
+            "title", f"Give the course a title (at most {MAX_VARIABLE_CHARS} characters)."
+        )
+    if len(teacher) > MAX_VARIABLE_CHARS:
+        raise FieldError(
+            "teacher", f"The teacher's name is too long (at most {MAX_VARIABLE_CHARS})."
+        )
     days = number(form, "days", "The number of days", 1, COURSE_LIMITS["days"])
     if days != int(days):
-        raise UsageError(f"The number of days must be a whole number; got {days:g}.")
+        raise FieldError("days", f"The number of days must be a whole number; got {days:g}.")
     top = COURSE_LIMITS["minutes"]
     start = number(form, "start_minutes", "The first day's minutes", 1, top)
     end = number(form, "end_minutes", "The last day's minutes", 1, top)
     chosen = form.getlist("practices")
-    if not chosen or len(chosen) > COURSE_LIMITS["practices"]:
-        raise UsageError("Choose at least one practice to cycle through.")
+    top_practices = COURSE_LIMITS["practices"]
+    if not chosen or len(chosen) > top_practices:
+        raise FieldError("practices", f"Choose one to {top_practices} practices to cycle through.")
     if any(value.startswith(UPLOAD_PREFIX) for value in chosen):
-        raise UsageError("A course cycles installed practices; choose them from the list.")
+        raise FieldError(
+            "practices", "A course cycles installed practices; choose them from the list."
+        )
     # bundled or user practices by id only; the plan gets their template files
     language = translations.language_code(form.get("language"))
-    practices = tuple(str(practice(value, language)[1]) for value in chosen)
+    with field("practices", "the practice"):
+        practices = tuple(str(practice(value, language)[1]) for value in chosen)
     name = engine(form)
-    chosen_voice = voices.checked(name, form.get("voice", "").strip()[:100])
+    chosen_voice = checked_voice(form, name)
     if chosen_voice == voices.default_voice(name):
         chosen_voice = None  # each practice's own voice: its language's, for another language
     return CoursePlan(

@@ -56,6 +56,7 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
             "variables": meta.variables,
             "sections": [s.title for s in script.sections],
             "tags": meta.tags,
+            "kind": meta.kind,
             "voice_engine": meta.voice_engine,
             "voice_name": meta.voice_name,
             "language": meta.language,
@@ -65,10 +66,11 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
 
 
 def cards() -> list[dict[str, Any]]:
-    """Every installed practice's card (bundled and the user's), in the library's order."""
+    """Every installed practice's card (bundled and the user's), sorted by title."""
     from kindvoice.template.library import list_practices
 
-    return [card(ref.id, ref.path) for ref in list_practices(current().templates_dir)]
+    found = [card(ref.id, ref.path) for ref in list_practices(current().templates_dir)]
+    return sorted(found, key=lambda c: (str(c["title"]).casefold(), c["id"]))
 
 
 def card_for(value: str, language: str = "") -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ the chapters and cues from the timeline, so the player works even without the .v
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -170,8 +171,9 @@ def preview_work(
 
 
 class RangeCache:
-    """Feasible lengths per practice file, engine, voice and rate: ``prepare()`` measures
-    every phrase (seconds on a cold phrase cache), so each answer is kept."""
+    """Feasible lengths per practice file (and its digest), engine, voice and rate:
+    measuring speaks every phrase (seconds on a cold phrase cache), so each answer is kept
+    and a second ask for the same voice and pace is answered at once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
@@ -180,7 +182,9 @@ class RangeCache:
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
 
     def get(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
-        key = (str(path), path.stat().st_mtime_ns, engine, voice or "", round(rate, 3))
+        # keyed by the template's digest: a file saved again unchanged keeps its answer
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        key = (str(path), digest, engine, voice or "", round(rate, 3))
         with self._lock:
             if key in self._answers:
                 return self._answers[key]

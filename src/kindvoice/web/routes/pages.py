@@ -1,15 +1,25 @@
-"""The pages with forms: the practices, Build, Write your own, Timer and Course, and the
-Build form's feasible length range (``GET /api/range``). Posting a render form is the
-``jobs`` area's; reading the fields is ``web.forms``'."""
+"""The pages with forms: the practices (sorted by title, with tags to filter), Build,
+Write your own, Timer and Course, and the Build form's feasible length range
+(``GET /api/range``). Posting a render form is the ``jobs`` area's; reading the fields is
+``web.forms``'.
+
+The Write page runs ``kindvoice validate``'s checks (the format, then
+``lengths.range_problems``: every whole minute of the declared range must be fillable),
+offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT.md``).
+"""
 
 from __future__ import annotations
 
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from kindvoice.errors import NotTranslatedError, TemplateError, UsageError
-from kindvoice.settings import default_engine
+from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, UsageError
+from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import UPLOAD_PREFIX, course_available, current
@@ -25,10 +35,29 @@ def _voice_fields(shown: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"engines": engines, "engine": engine, "voices": voices.listing(engine, shown)}
 
 
+#: the name a pasted template goes by in the Write page's messages (as ``validate`` prints)
+WRITE_NAME = "template.md"
+_PROBLEM = re.compile(rf"^{re.escape(WRITE_NAME)}:(\d+):(\d+): (.*)$")
+
+
+def filter_tags(card_: dict[str, Any]) -> list[str]:
+    """The tags a card is filtered by: its front matter's ``tags``, else its kind and
+    language."""
+    tags = list(card_.get("tags") or ())
+    return tags or [t for t in (card_.get("kind"), card_.get("language")) if t]
+
+
 @bp.get("/")
 def index() -> str:
     languages = translations.practice_languages(current().templates_dir)
-    return render_template("index.html", cards=cards(), languages=languages, nav="practices")
+    shown = cards()
+    tagged = [(c, filter_tags(c)) for c in shown]
+    counts = Counter(tag for _, tags in tagged for tag in set(tags))
+    # a tag on one card only filters nothing away worth a button
+    buttons = sorted(tag for tag, n in counts.items() if n > 1 and n < len(shown))
+    return render_template(
+        "index.html", cards=tagged, tags=buttons, languages=languages, nav="practices"
+    )
 
 
 @bp.get("/build")
@@ -49,6 +78,7 @@ def build_page() -> tuple[str, int]:
         nav="build",
         cards=every,
         card=shown,
+        max_minutes=MAX_SESSION_MINUTES,
         **_voice_fields(shown),
         backgrounds=forms.backgrounds(),
         formats=forms.formats(),
@@ -66,34 +96,73 @@ def feasible_range() -> Response:
     )
     voice = forms.voice(args, card(value, path))
     engine = voice.engine or default_engine()
-    answer = current().ranges.get(path, engine, voice.voice, voice.rate or 1.0)
+    answer = dict(current().ranges.get(path, engine, voice.voice, voice.rate or 1.0))
+    # the slider never offers more than the form accepts (forms.BUILD_MINUTES)
+    answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
+    answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
+
+
+def _write_page(text: str = "", **shown: Any) -> str:
+    page: dict[str, Any] = {"error": None, "ok": None, **shown}
+    engines = voices.engines()
+    chosen = page.pop("engine", None) or default_engine()
+    return render_template(
+        "write.html", nav="write", text=text, engines=engines, engine=chosen, **page
+    )
 
 
 @bp.get("/write")
 def write_page() -> str:
-    return render_template("write.html", nav="write", text="", error=None, ok=None)
+    return _write_page(starter_text() if request.args.get("starter") else "")
+
+
+@bp.get("/write/starter.md")
+def write_starter() -> Response:
+    """The starter template of ``kindvoice new``, as text (the page's button fills it in)."""
+    return Response(starter_text(), mimetype="text/plain")
+
+
+@bp.get("/write/format")
+def write_format() -> str:
+    """The template format guide bundled beside the practices."""
+    from kindvoice.template.library import bundled_dir
+
+    guide = (bundled_dir() / "TEMPLATE_FORMAT.md").read_text(encoding="utf-8")
+    return render_template("write_format.html", nav="write", guide=guide)
+
+
+def starter_text() -> str:
+    """The template ``kindvoice new`` starts from (the same file)."""
+    from importlib.resources import files
+
+    return files("kindvoice.template").joinpath("starter.md").read_text(encoding="utf-8")
 
 
 @bp.post("/write")
 def write_submit() -> tuple[str, int]:
-    """A pasted or uploaded template, parsed (never run) and kept as data when valid."""
-    from kindvoice.template.parse import parse_template
-
+    """A pasted or uploaded template, checked as ``kindvoice validate`` does (parsed, never
+    run; then every whole minute of its range solved with the chosen engine's voice), and
+    kept as data when valid."""
     upload = request.files.get("file")
     data = upload.read() if upload is not None and upload.filename else None
     if data is None:
         data = request.form.get("text", "").encode("utf-8")
+    engine = forms.engine(request.form) if request.form.get("engine") else default_engine()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _write_error("", TemplateError("template.md", 1, 1, f"Not UTF-8 text: {exc}"))
+        return _write_error("", [(1, 1, f"Not UTF-8 text: {exc}")], engine)
     if not text.strip():
-        return _write_error(text, TemplateError("template.md", 1, 1, "The template is empty."))
+        return _write_error(text, [(1, 1, "The template is empty.")], engine)
     try:
-        script = parse_template(text, "template.md")
+        script, problems = validate_text(text, engine)
     except TemplateError as exc:
-        return _write_error(text, exc)
+        return _write_error(text, [(exc.line, exc.col, exc.reason)], engine)
+    except KindvoiceError as exc:  # the voice cannot speak it, a bell is unknown...
+        return _write_error(text, [(1, 1, exc.format_message())], engine)
+    if problems:
+        return _write_error(text, problems, engine)
     digest = current().library.save_upload(text)
     ok = {
         "title": script.meta.title,
@@ -102,16 +171,46 @@ def write_submit() -> tuple[str, int]:
         "sections": [s.title for s in script.sections],
         "practice": f"{UPLOAD_PREFIX}{digest}",
     }
-    return render_template("write.html", nav="write", text=text, error=None, ok=ok), 200
+    return _write_page(text, ok=ok, engine=engine), 200
 
 
-def _write_error(text: str, exc: TemplateError) -> tuple[str, int]:
-    """The Write page with the error at its line, and the lines around it."""
+def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str]]]:
+    """``kindvoice validate``'s checks on ``text`` (as the file ``WRITE_NAME``): the format
+    (``TemplateError``), then ``lengths.range_problems`` with ``engine``'s voice; returns
+    the script and the problems as (line, column, the line ``validate`` prints)."""
+    from kindvoice.lengths import range_problems
+    from kindvoice.template.parse import load_template
+
+    with tempfile.TemporaryDirectory(prefix="kindvoice-write-") as folder:
+        path = Path(folder) / WRITE_NAME
+        path.write_text(text, encoding="utf-8")
+        script = load_template(path)
+        request_ = RenderRequest(
+            practice=str(path), output=path.with_suffix(".mp3"), voice=VoiceSettings(engine=engine)
+        )
+        lines = [p.replace(str(path), WRITE_NAME) for p in range_problems(path, script, request_)]
+    problems = []
+    for line in lines:
+        found = _PROBLEM.match(line)
+        problems.append((int(found[1]), int(found[2]), line) if found else (1, 1, line))
+    return script, problems
+
+
+def _write_error(text: str, problems: list[tuple[int, int, str]], engine: str) -> tuple[str, int]:
+    """The Write page with the first problem at its line (and the lines around it), every
+    problem listed; the page's script puts the caret on that line."""
+    line, col, reason = problems[0]
     lines = text.splitlines()
-    first = max(1, exc.line - 3)
-    around = [(n, lines[n - 1]) for n in range(first, min(len(lines), exc.line + 3) + 1)]
-    error = {"line": exc.line, "col": exc.col, "reason": exc.reason, "around": around}
-    return render_template("write.html", nav="write", text=text, error=error, ok=None), 422
+    first = max(1, line - 3)
+    around = [(n, lines[n - 1]) for n in range(first, min(len(lines), line + 3) + 1)]
+    error = {
+        "line": line,
+        "col": col,
+        "reason": reason,
+        "around": around,
+        "more": [p[2] for p in problems[1:]],
+    }
+    return _write_page(text, error=error, engine=engine), 422
 
 
 @bp.get("/timer")

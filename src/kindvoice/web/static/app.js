@@ -106,9 +106,14 @@ if (build) {
       voice: build.elements.voice.value,
       rate: build.elements.rate.value,
     });
-    note.textContent = "Measuring what this voice can fill…";
+    // a voice and pace measured before is answered from the server's cache at once: say
+    // "Measuring" only when the answer takes a while (the first time)
+    const slow = setTimeout(() => {
+      if (ask === asked) note.textContent = "Measuring what this voice can fill…";
+    }, 400);
     try {
       const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
+      clearTimeout(slow);
       if (ask !== asked) return;
       const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
       minutes.min = range.min;
@@ -120,6 +125,7 @@ if (build) {
         `(the script can run ${clock(range.low_s)} to ${high}).`;
       build.dataset.rangeReady = "1";
     } catch (error) {
+      clearTimeout(slow);
       if (ask === asked) note.textContent = error.message;
     }
   }
@@ -203,6 +209,108 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     } finally {
       button.disabled = false;
     }
+  });
+}
+
+// Render forms: sent in the background so a wrong field is shown next to that field, in
+// the page's words (the server answers {error, field}); a good one goes to the job page.
+for (const form of document.querySelectorAll("form[data-fields]")) {
+  const clear = () => {
+    for (const old of form.querySelectorAll("[data-field-error]")) old.remove();
+    for (const bad of form.querySelectorAll("[aria-invalid][data-was-invalid]")) {
+      bad.removeAttribute("aria-invalid");
+      bad.removeAttribute("data-was-invalid");
+    }
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clear();
+    const button = event.submitter || form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" },
+      });
+      const type = response.headers.get("Content-Type") || "";
+      if (response.ok && !type.includes("json")) { window.location.assign(response.url); return; }
+      if (!type.includes("json")) { form.submit(); return; }  // no field to show it by: the page
+      const body = await response.json();
+      showFieldError(form, body.field, body.error || response.statusText);
+    } catch (error) {
+      showFieldError(form, null, error.message);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}
+
+function showFieldError(form, name, message) {
+  const control = name ? form.elements[name] : null;
+  const first = control && control.length !== undefined && !control.tagName ? control[0] : control;
+  const box = name === "practices" ? form.querySelector("#practices")
+    : first ? first.closest(".voice-field, .row, li, fieldset") : null;
+  const note = document.createElement("p");
+  note.className = "field-error";
+  note.setAttribute("role", "alert");
+  note.dataset.fieldError = name || "";
+  note.id = `${name || "form"}-field-error`;
+  note.textContent = message;
+  if (box) box.append(note);
+  else form.prepend(note);
+  if (first && first.focus) {
+    first.setAttribute("aria-invalid", "true");
+    first.dataset.wasInvalid = "1";
+    first.setAttribute("aria-describedby", note.id);
+    first.focus();
+  }
+}
+
+// Write page: the caret goes to the problem's line; the starter fills the editor.
+const editor = document.querySelector("textarea[data-error-line]");
+if (editor) {
+  const line = Number(editor.dataset.errorLine), col = Number(editor.dataset.errorCol || 1);
+  const lines = editor.value.split("\n");
+  let at = 0;
+  for (let n = 0; n < Math.min(line - 1, lines.length); n++) at += lines[n].length + 1;
+  at += Math.min(Math.max(col - 1, 0), (lines[line - 1] || "").length);
+  editor.focus();
+  editor.setSelectionRange(at, at);
+  // scroll the line into view: about the line's share of the text's height
+  editor.scrollTop = Math.max(0, (line - 3) * (editor.scrollHeight / Math.max(lines.length, 1)));
+}
+for (const link of document.querySelectorAll("a[data-starter]")) {
+  link.addEventListener("click", async (event) => {
+    const text = document.getElementById("text");
+    event.preventDefault();
+    if (text.value.trim() && !window.confirm("Replace your text with the starter template?")) return;
+    const response = await fetch(link.dataset.starter);
+    text.value = await response.text();
+    text.removeAttribute("aria-invalid");
+    text.focus();
+    text.setSelectionRange(0, 0);
+  });
+}
+
+// Practice cards: filter by tag (the buttons show only when this script runs).
+const tagFilter = document.querySelector("[data-tag-filter]");
+if (tagFilter) {
+  const cards = [...document.querySelectorAll(".cards > .card")];
+  const count = document.querySelector("[data-tag-count]");
+  tagFilter.hidden = false;
+  tagFilter.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-tag]");
+    if (!button) return;
+    const tag = button.dataset.tag;
+    for (const other of tagFilter.querySelectorAll("button")) {
+      other.setAttribute("aria-pressed", String(other === button));
+    }
+    let shown = 0;
+    for (const card of cards) {
+      card.hidden = Boolean(tag) && !card.dataset.tags.split(" ").includes(tag);
+      shown += !card.hidden;
+    }
+    count.textContent = tag ? `${shown} practices tagged ${tag}.` : "";
   });
 }
 
