@@ -138,6 +138,7 @@ CASES = [
         "not valid UTF-8",
         files={"v.md": TEMPLATE.replace("Hello there.", "Hello {x|you}.")},
     ),
+    Case("surrogate in --artist", build("--artist", "caf\udce9"), 2, "--artist is not valid UTF-8"),
     Case(
         "surrogate in a title",
         ("build", "{d}/s.md", "-o", "{d}/out.wav"),

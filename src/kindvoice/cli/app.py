@@ -56,6 +56,17 @@ def safe_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def plain_text(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback for text options that end up in tags (``--artist``): bytes the
+    shell passed that are not UTF-8 are one clear line, not an encoder's traceback."""
+    if value is not None and _SURROGATE.search(value):
+        raise UsageError(
+            f"{param.opts[0]} is not valid UTF-8 text ('{safe_text(value)}'); set your "
+            "terminal to UTF-8 or retype it."
+        )
+    return value
+
+
 def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     values: dict[str, str] = {}
     for pair in pairs:

@@ -17,6 +17,7 @@ from kindvoice.cli.app import (
     length_options,
     minutes_from,
     parse_vars,
+    plain_text,
     voice_options,
 )
 from kindvoice.durations import clock
@@ -126,7 +127,9 @@ background_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Your own cover image (cropped to a 1400 px square); default: a generated one.",
 )
-@click.option("--artist", default="kindvoice", show_default=True, help="Artist tag.")
+@click.option(
+    "--artist", default="kindvoice", show_default=True, callback=plain_text, help="Artist tag."
+)
 @click.option("--no-cache", is_flag=True, help="Synthesize every phrase again.")
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="Speech worker processes (default: cores)."
