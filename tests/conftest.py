@@ -17,8 +17,13 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One phrase cache for the whole run, never the user's own."""
-    root = tmp_path_factory.mktemp("kindvoice-cache")
+    """One phrase cache for the whole run, never the user's own. Under pytest-xdist the
+    workers share it (the cache's writes are atomic and the first writer wins), so a
+    phrase is spoken once per run, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "kindvoice-cache"
+    root.mkdir(exist_ok=True)
     old = os.environ.get("KINDVOICE_CACHE_DIR")
     os.environ["KINDVOICE_CACHE_DIR"] = str(root)
     yield root
