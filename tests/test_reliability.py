@@ -85,6 +85,7 @@ def test_interrupted_render_keeps_the_existing_file(tmp_path: Path, how: str) ->
         == 0
     )
     (tmp_path / "warm.wav").unlink()
+    (tmp_path / ".warm.wav.kindvoice.json").unlink()  # its stamp
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the good file from yesterday")
     proc = start_render(out)
