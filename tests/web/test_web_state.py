@@ -11,12 +11,14 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -291,9 +293,10 @@ def test_listener_pages_show_no_server_path_and_no_writing_controls(tmp_path: Pa
 # --------------------------------------------------------------------------- the real CLI
 
 
-def _serve(tmp_path: Path, *options: str) -> tuple[str, str, str]:
-    """Run ``kindvoice serve`` until it has printed its links; (teacher, listener, output)."""
-    command = [str(Path(sys.executable).parent / "kindvoice"), "serve", "--port", "0"]
+def _start_serve(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], list[str], str]:
+    """Start ``kindvoice serve`` and read what it prints up to its links: (process, the
+    teacher's and the listener's links, the output)."""
+    command = [str(Path(sys.executable).parent / "kindvoice"), "serve"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
     process = subprocess.Popen(
         [*command, "--library", str(tmp_path / "library"), *options],
@@ -302,19 +305,32 @@ def _serve(tmp_path: Path, *options: str) -> tuple[str, str, str]:
         text=True,
         env=env,
     )
-    killer = threading.Timer(60, process.kill)
+    killer = threading.Timer(60, process.kill)  # a server that never prints its links
     killer.start()
     lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Sessions are saved in"):
+            break
+    killer.cancel()
+    output = "".join(lines)
+    links = re.findall(r"https?://\S+\?token=\S+", output)
+    assert len(links) == 2, output
+    return process, links, output
+
+
+def _stop(process: subprocess.Popen[str], how: int = signal.SIGTERM) -> None:
+    process.send_signal(how)
+    process.wait(30)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _serve(tmp_path: Path, *options: str) -> tuple[str, str, str]:
+    """Run ``kindvoice serve`` until it has printed its links; (teacher, listener, output)."""
+    process, links, output = _start_serve(tmp_path, "--port", "0", *options)
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("Sessions are saved in"):
-                break
-        output = "".join(lines)
-        links = re.findall(r"https?://\S+\?token=\S+", output)
-        assert len(links) == 2, output
-        # the printed teacher's link opens the page (on 127.0.0.1 for a LAN address too)
         port = re.search(r":(\d+)/", links[0]).group(1)  # type: ignore[union-attr]
         for link in links:  # each opens the page: its cookie set, then the page
             connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
@@ -323,9 +339,7 @@ def _serve(tmp_path: Path, *options: str) -> tuple[str, str, str]:
             assert reply.status == 303 and "kindvoice_token" in reply.headers["Set-Cookie"]
             connection.close()
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-        killer.cancel()
+        _stop(process)
     return links[0].split("token=")[1], links[1].split("token=")[1], output
 
 
@@ -341,3 +355,54 @@ def test_serve_keeps_its_links_across_restarts_until_new_token(tmp_path: Path) -
     assert lan.count("▀▀▀▀▀▀▀▀▀▀") >= 2  # two QR codes in block characters
     chosen = "a-teacher-token-of-mine"
     assert _serve(tmp_path, "--token", chosen)[:2] == (chosen, new_listener)
+
+
+# --------------------------------------------------------------------------- in a browser
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} is missing")
+def test_the_job_page_reconnects_after_a_crash_and_retries(tmp_path: Path) -> None:
+    """The server is killed (SIGKILL) mid-render with the job page open: the page says
+    "Reconnecting…", then, served again, that the render was interrupted; its button
+    renders it again and the page opens the player."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    process, links, _ = _start_serve(tmp_path, "--port", port, "--workers", "1")
+    again: subprocess.Popen[str] | None = None
+    try:
+        token = links[0].split("token=")[1]
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+        body = urllib.parse.urlencode({**BUILD, "token": token})
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", "/build", body, form)
+        job_page = connection.getresponse().headers["Location"]
+        connection.close()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}{job_page}")
+            status = page.locator("[data-job-status]")
+            expect(status).to_contain_text("Speaking", timeout=30_000)
+            _stop(process, signal.SIGKILL)  # a crash: no goodbye to the page
+            expect(status).to_have_text("Reconnecting…", timeout=10_000)
+            again, _, _ = _start_serve(tmp_path, "--port", port, "--workers", "1")
+            expect(status).to_have_text(
+                "The server stopped before this render finished.", timeout=30_000
+            )
+            page.get_by_role("button", name="Render it again").click()
+            page.wait_for_url(re.compile(r".*/sessions/one-minute-break-.*"), timeout=90_000)
+            assert page.locator("audio").count() == 1
+            browser.close()
+    finally:
+        if process.poll() is None:
+            _stop(process)
+        if again is not None:
+            _stop(again)

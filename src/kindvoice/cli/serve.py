@@ -76,7 +76,7 @@ def serve(
     """Serve kindvoice as a web page: choose, render, listen, download.
 
     It prints two links: the teacher's (render, upload, delete) and the listener's
-    (play, download, subscribe). The database of sessions, templates, courses and renders
+    (play, download). The database of sessions, templates, courses and renders
     and the two tokens are kept in the data folder (with --library, in that folder)."""
     import webbrowser
 
@@ -120,7 +120,7 @@ def serve(
     click.echo(f"Teacher's link (render, upload, delete; keep it to yourself):\n  {both.teacher}")
     if not local:
         click.echo(qr_text(both.teacher))
-    click.echo(f"Listener's link (play, download, subscribe; to share):\n  {both.listener}")
+    click.echo(f"Listener's link (play and download; to share):\n  {both.listener}")
     if not local:
         click.echo(qr_text(both.listener))
         click.echo("Without one of these links every request is refused.")
