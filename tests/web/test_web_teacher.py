@@ -274,3 +274,12 @@ def test_caret_course_on_a_phone_and_tag_filter(browser, site) -> None:
     page.get_by_role("button", name="All", exact=True).click()
     assert page.locator(".cards > .card:visible").count() == len(titles)
     page.close()
+
+
+def test_a_listener_cannot_measure_ranges_or_open_the_write_helpers(start_site) -> None:
+    site = start_site(require_token=True)
+    listener = {"Cookie": f"kindvoice_token={site.state.listener_token}"}
+    teacher = {"Cookie": f"kindvoice_token={site.token}"}
+    for path in ("/api/range?practice=one-minute-break", "/write/starter.md", "/write/format"):
+        assert site.request(path, headers=listener).status == 403, path
+    assert site.request("/write/format", headers=teacher).status == 200

@@ -69,9 +69,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview"})
-#: the forms' pages, the teacher's only
+#: the forms' pages, the teacher's only (the Build slider's range costs CPU to measure)
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
+    | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
 )
 LISTENER_REFUSED = (
     "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
