@@ -117,7 +117,7 @@ def test_slider_max_is_the_server_limit(site) -> None:
     assert over.status == 400 and over.json()["field"] == "minutes"  # ...one step more is not
 
 
-def test_feasible_range_is_measured_once_per_voice_and_pace(site, monkeypatch) -> None:
+def test_feasible_range_is_measured_once_per_voice_and_pace(site, start_site, monkeypatch) -> None:
     import kindvoice.lengths
 
     calls: list[str] = []
@@ -138,6 +138,11 @@ def test_feasible_range_is_measured_once_per_voice_and_pace(site, monkeypatch) -
     assert again == first and len(calls) == 1  # answered from the cache: nothing spoken
     site.request(query.replace("rate=1.1", "rate=0.9"))
     assert len(calls) == 2  # another pace is measured
+    # a restarted server (a new app, another library) finds the answer in the cache folder
+    again_site = start_site()
+    again_site.post("/write", {"text": FEASIBLE, "engine": "pyttsx3"})
+    calls.clear()
+    assert again_site.request(query).json() == first and calls == []
 
 
 def test_field_errors_are_named_in_the_pages_words(site) -> None:

@@ -10,6 +10,7 @@ the chapters and cues from the timeline, so the player works even without the .v
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -170,10 +171,16 @@ def preview_work(
     return work
 
 
+#: bump when an answer of ``RangeCache`` changes shape or meaning (old files are ignored)
+RANGE_VERSION = 1
+
+
 class RangeCache:
     """Feasible lengths per practice file (and its digest), engine, voice and rate:
-    measuring speaks every phrase (seconds on a cold phrase cache), so each answer is kept
-    and a second ask for the same voice and pace is answered at once."""
+    measuring speaks every phrase (seconds on a cold phrase cache), so each answer is kept,
+    in memory and as a small JSON file in the cache folder (``ranges/``, beside the phrase
+    cache), so a second ask for the same voice and pace is answered at once, after a
+    restart too."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
@@ -191,10 +198,39 @@ class RangeCache:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:  # two pages asking at once measure once
             if key not in self._answers:
-                answer = self._measure(path, engine, voice, rate)
+                stored = self._stored(key[1:])
+                answer = self._read(stored)
+                if answer is None:
+                    answer = self._measure(path, engine, voice, rate)
+                    self._write(stored, answer)
                 with self._lock:
                     self._answers[key] = answer
         return self._answers[key]
+
+    @staticmethod
+    def _stored(key: tuple[Any, ...]) -> Path:
+        from kindvoice.speech.cache import default_root
+
+        name = hashlib.sha256(json.dumps([RANGE_VERSION, *key]).encode()).hexdigest()[:32]
+        return default_root().parent / "ranges" / f"{name}.json"
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any] | None:
+        try:
+            answer = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    @staticmethod
+    def _write(path: Path, answer: dict[str, Any]) -> None:
+        from kindvoice.export.sidecars import write_atomic
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, json.dumps(answer))
+        except OSError as exc:  # the answer stays in memory; the page works on
+            log.warning("cannot keep the range in %s: %s", path, exc)
 
     def _measure(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
         """Every phrase (gated blocks included) spoken once, then each slider step solved
