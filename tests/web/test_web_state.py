@@ -150,6 +150,22 @@ def test_sessions_on_disk_are_imported_once(tmp_path: Path) -> None:
     assert stat.S_IMODE((library / DB_NAME).stat().st_mode) == 0o600
 
 
+def test_templates_and_courses_are_listed_from_the_navigation(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    (library / "courses" / "calm-week-20250101-120000-ab12").mkdir(parents=True)
+    app = create_app(library)
+    client = app.test_client()
+    kept = _state(app).library
+    kept.save_upload("---\ntitle: My evening practice\n---\n\n## Start\nHello.\n")
+    kept.new_course_folder("Five calm mornings")
+    nav = client.get("/sessions").text
+    assert 'href="/templates"' in nav and 'href="/courses"' in nav
+    templates = html.unescape(client.get("/templates").text)
+    assert "My evening practice" in templates and "/build?practice=upload:" in templates
+    courses = client.get("/courses").text
+    assert "Five calm mornings" in courses and "Calm week" in courses  # made, and on disk
+
+
 # --------------------------------------------------------------------------- restart
 
 

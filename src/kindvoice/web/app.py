@@ -106,6 +106,7 @@ def create_app(
     folder = data_dir or library_dir
     db = Database(folder / DB_NAME)
     db.interrupt_unfinished()  # renders a previous server left behind
+    db.forget_jobs()
     tokens = load_tokens(folder, token, rotate=new_token)
     jobs = JobQueue(workers, queue_limit, db)
     state = State(

@@ -232,6 +232,13 @@ class Database:
         row["form"] = json.loads(row["form"])
         return row
 
+    def forget_jobs(self, days: float = 30.0) -> int:
+        """Forget the finished jobs older than ``days`` (their sessions stay)."""
+        return self._run(
+            "DELETE FROM jobs WHERE created < ? AND status NOT IN (?, ?)",
+            (time.time() - days * 86400.0, *UNFINISHED),
+        )
+
     def interrupt_unfinished(self) -> int:
         """Mark the jobs a stopped server left waiting or running as interrupted."""
         count = self._run(
