@@ -169,3 +169,35 @@ def test_control_characters_never_reach_the_feed(tmp_path: Path) -> None:
     run = kindvoice("feed", str(folder), "--base-url", base, "--title", "Sit down")
     assert run.code == 0, run.stderr
     assert "ignoring the old" not in run.stderr  # the next run reads its own feed
+
+
+@pytest.mark.parametrize("count", [3, MAX_SECTIONS, 600])
+def test_id3_chapters_past_255_nest_under_the_top_table(tmp_path: Path, count: int) -> None:
+    """A script built in code (not a template) may have more chapters than one CTOC holds:
+    they are grouped in tables of 255 under the top one, and every CHAP is written."""
+    import lameenc
+    from mutagen.id3 import ID3
+
+    from kindvoice.audio import SAMPLE_RATE
+    from kindvoice.export.tags import TagInfo, write_tags
+
+    encoder = lameenc.Encoder()
+    encoder.set_in_sample_rate(SAMPLE_RATE)
+    encoder.set_channels(1)
+    encoder.set_bit_rate(64)
+    path = tmp_path / "x.mp3"
+    path.write_bytes(encoder.encode(bytes(2 * SAMPLE_RATE)) + encoder.flush())
+    step = SAMPLE_RATE // count
+    chapters = tuple((f"Part {i}", i * step, (i + 1) * step) for i in range(count))
+    info = TagInfo("T", "a", "b", "", "", chapters, total_samples=SAMPLE_RATE)
+    write_tags(path, "mp3", info)
+    tags = ID3(path)
+    tocs = {frame.element_id: frame for frame in tags.getall("CTOC")}
+    assert len(tags.getall("CHAP")) == count
+    listed = [
+        child
+        for top in tocs["toc"].child_element_ids
+        for child in (tocs[top].child_element_ids if top in tocs else [top])
+    ]
+    assert listed == [f"chp{i}" for i in range(count)]
+    assert all(len(toc.child_element_ids) <= MAX_SECTIONS for toc in tocs.values())

@@ -44,6 +44,8 @@ from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import clock
 from kindvoice.export import formats
 
+CTOC_MAX = 255  # children of one ID3 table of contents (a one-byte count)
+
 
 @dataclass(frozen=True)
 class TagInfo:
@@ -95,15 +97,24 @@ def _id3_frames(info: TagInfo) -> list[object]:
             )
         )
     ids = [f"chp{i}" for i in range(len(info.chapters))]
+    # a CTOC lists at most 255 children (its count is one byte): more chapters go in
+    # tables of contents of 255 each, under the top one
+    groups = [ids[i : i + CTOC_MAX] for i in range(0, len(ids), CTOC_MAX)]
+    if len(groups) > CTOC_MAX:
+        raise ValueError(f"{len(ids)} chapters: ID3 holds at most {CTOC_MAX**2}")
+    tops = ids if len(groups) == 1 else [f"toc{i}" for i in range(len(groups))]
     if ids:
         frames.append(
             CTOC(
                 element_id="toc",
                 flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
+                child_element_ids=tops,
                 sub_frames=[TIT2(encoding=3, text=info.title)],
             )
         )
+    if len(groups) > 1:
+        for toc, group in zip(tops, groups, strict=True):
+            frames.append(CTOC(element_id=toc, flags=CTOCFlags.ORDERED, child_element_ids=group))
     for cid, (title, start, end) in zip(ids, info.chapters, strict=True):
         frames.append(
             CHAP(
