@@ -195,6 +195,7 @@ def test_timer_renders_lists_and_deletes(site) -> None:
     assert gone.status == 303
     assert site.request("/api/sessions").json() == []
     assert list(site.library.glob(f"{state['result']}*")) == []
+    assert list(site.library.glob(f".{state['result']}*")) == []  # nor its stamp
 
 
 def test_bad_timer_schedule_is_refused_before_queueing(site) -> None:

@@ -37,6 +37,7 @@ from typing import Any
 import platformdirs
 
 from kindvoice.export import formats
+from kindvoice.export.outputs import stamp_path
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
 from kindvoice.web.db import Database
 
@@ -337,6 +338,7 @@ class Library:
             with contextlib.suppress(NotInLibrary, FileNotFoundError):
                 self.file(f"{session.stem}{suffix}").unlink()
                 removed.append(f"{session.stem}{suffix}")
+        stamp_path(self.root / session.audio).unlink(missing_ok=True)  # kindvoice's own note
         if self.db is not None:
             self.db.delete_session(session.stem)
         log.info("deleted %s", ", ".join(removed))
