@@ -75,7 +75,7 @@ TEACHER_PAGES = frozenset(
     | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
 )
 LISTENER_REFUSED = (
-    "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
+    "This is a listener's link: it plays and downloads sessions, but cannot render, "
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."
 )
 EXPIRED = (
