@@ -228,6 +228,21 @@ def test_a_restart_interrupts_the_job_in_flight_and_retry_renders_it(tmp_path: P
     # a finished job is not retried
     assert client.post(f"/jobs/{new_id}/retry", data=teacher).status_code == 400
 
+    # the library as a podcast feed, on the listener's token in the path (no cookie)
+    key = _state(second).listener_token
+    assert f"/feed/{key}/feed.xml" in listing
+    podcast = second.test_client()  # an app: no cookie
+    feed = podcast.get(f"/feed/{key}/feed.xml")
+    assert feed.status_code == 200 and feed.mimetype == "application/rss+xml"
+    [enclosure] = re.findall(r'enclosure url="http://localhost/feed/[^/]+/([^"]+)"', feed.text)
+    assert enclosure == row["file"]
+    audio = podcast.get(f"/feed/{key}/{enclosure}")
+    assert audio.status_code == 200 and audio.mimetype == "audio/mpeg"
+    assert podcast.get(f"/feed/{key}/cover.jpg").status_code == 200
+    assert podcast.get(f"/feed/{key}/..%2Fkindvoice.sqlite3").status_code == 404
+    assert podcast.get(f"/feed/not-a-token-at-all/{enclosure}").status_code == 403
+    assert podcast.get("/feed/not-a-token-at-all/feed.xml").status_code == 403
+
 
 # --------------------------------------------------------------------------- two links
 

@@ -76,8 +76,9 @@ def serve(
     """Serve kindvoice as a web page: choose, render, listen, download.
 
     It prints two links: the teacher's (render, upload, delete) and the listener's
-    (play, download). The database of sessions, templates, courses and renders
-    and the two tokens are kept in the data folder (with --library, in that folder)."""
+    (play, download, subscribe to the podcast feed). The database of sessions,
+    templates, courses and renders and the two tokens are kept in the data folder
+    (with --library, in that folder)."""
     import webbrowser
 
     from kindvoice.web import create_app, lan_address, start_server
@@ -120,7 +121,7 @@ def serve(
     click.echo(f"Teacher's link (render, upload, delete; keep it to yourself):\n  {both.teacher}")
     if not local:
         click.echo(qr_text(both.teacher))
-    click.echo(f"Listener's link (play and download; to share):\n  {both.listener}")
+    click.echo(f"Listener's link (play, download, subscribe; to share):\n  {both.listener}")
     if not local:
         click.echo(qr_text(both.listener))
         click.echo("Without one of these links every request is refused.")

@@ -74,8 +74,10 @@ TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
     | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
 )
+#: the podcast feed and its files: the token is in their path (an app keeps no cookie)
+FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file"})
 LISTENER_REFUSED = (
-    "This is a listener's link: it plays and downloads sessions, but cannot render, "
+    "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."
 )
 EXPIRED = (
@@ -184,6 +186,12 @@ def _guard(state: State) -> BaseResponse | None:
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     if not state.require_token and host not in LOOPBACK_HOSTS:
         abort(403, "This kindvoice only answers on this computer (open it at 127.0.0.1).")
+    if request.endpoint in FEED_ENDPOINTS:
+        g.role = _role_of(state, str((request.view_args or {}).get("key", "")))
+        if g.role is None or request.method != "GET":
+            abort(403, EXPIRED)
+        g.authorised = True
+        return None
     supplied = request.args.get("token")
     if supplied is not None:
         g.role = _role_of(state, supplied)

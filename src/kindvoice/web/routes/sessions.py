@@ -1,7 +1,10 @@
 """What the library holds, as pages and files: the session list (with both links' QR
 codes for the teacher), the player, renaming and deleting a session ("render again" goes
 to the Build form with its settings), the library's files and preview clips, the
-uploaded templates' list, and the courses' list, pages and files. Names
+uploaded templates' list, the courses' list, pages and files, and the library as a
+podcast feed (``publish.feed``) at ``/feed/<token>/feed.xml``: a podcast app cannot keep
+the page's cookie, so the feed and its files carry either link's token in their path
+(the guard checks it, ``web.app.FEED_ENDPOINTS``). Names
 from requests go through ``web.sessions.Library``, which never reaches outside it; audio
 is served with its format's mime type (``export.formats``)."""
 
@@ -74,6 +77,11 @@ def _phone_links() -> dict[str, Any]:
     }
 
 
+def feed_url() -> str:
+    """The library's feed, on the listener's token (a link to share)."""
+    return f"{request.host_url}feed/{current().listener_token}/feed.xml"
+
+
 @bp.get("/sessions")
 def sessions_page() -> str:
     library = current().library
@@ -82,6 +90,7 @@ def sessions_page() -> str:
         "sessions.html",
         nav="sessions",
         sessions=library.sessions(),
+        feed=feed_url(),
         folder=library.root if teacher else None,  # never a server path for listeners
         phone=_phone_links() if teacher else None,
         again_url=again_url,
@@ -127,6 +136,32 @@ def rename_session(stem: str) -> BaseResponse:
     with _found(f"No session '{stem}' in the library."):
         current().library.rename(stem, title)
     return redirect(url_for("sessions.sessions_page") + f"#session-{stem}", code=303)
+
+
+@bp.get("/feed/<key>/feed.xml")
+def feed(key: str) -> Response:
+    """The library's sessions as a private podcast feed (written by ``publish.feed``)."""
+    from kindvoice.publish.feed import write_feed
+
+    library = current().library
+    if not library.sessions():
+        raise NotFound("No sessions in the library yet: the feed starts with the first one.")
+    base = f"{request.host_url}feed/{key}/"
+    path = write_feed(library.root, base, "kindvoice: your sessions", private=True)
+    return send_file(path, mimetype="application/rss+xml", max_age=0)
+
+
+@bp.get("/feed/<key>/<name>")
+def feed_file(key: str, name: str) -> Response:
+    """A file the feed links: an episode, its sidecars, or the channel's cover."""
+    library = current().library
+    try:
+        path = library.root / "cover.jpg" if name == "cover.jpg" else library.file(name)
+    except NotInLibrary:
+        abort(404, "No such file in the library.")
+    if not path.is_file():
+        abort(404, "No such file in the library.")
+    return _send(path)
 
 
 @bp.get("/templates")
