@@ -23,7 +23,7 @@ import click
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import AudioIOError, KindvoiceError, UsageError
+from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, UsageError
 
 log = logging.getLogger("kindvoice")
 
@@ -128,13 +128,13 @@ class KindvoiceGroup(click.Group):
             raise
         except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
+            sys.exit(ExitStatus.OK)
         except Terminated:
             click.echo("Terminated; no output was written.", err=True)
-            sys.exit(128 + signal.SIGTERM)
+            sys.exit(ExitStatus.TERMINATED)
         except KeyboardInterrupt:
             click.echo("Interrupted; no output was written.", err=True)
-            sys.exit(130)
+            sys.exit(ExitStatus.INTERRUPTED)
         except Exception as exc:  # a bug: keep the message, hide the traceback
             if isinstance(exc, OSError) and _stdout_failed(exc):
                 raise AudioIOError(

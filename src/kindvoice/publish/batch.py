@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import KindvoiceError, UsageError, did_you_mean
+from kindvoice.errors import ExitStatus, KindvoiceError, UsageError, did_you_mean
 from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -65,7 +65,7 @@ BatchProgress = Callable[[int, int], None]
 class BatchFailed(KindvoiceError):
     """Some sessions of a batch failed (each is named in the summary table)."""
 
-    exit_code = 8
+    exit_code = ExitStatus.SOME_FAILED
 
 
 # --------------------------------------------------------------------------- manifests
@@ -283,7 +283,9 @@ def load_manifest(
         if job.sidecars and stem in stems:
             other, name = stems[stem]
             message = f"shares its sidecars ({stem.name}.vtt ...) with row {other} ({name})"
-            items.append(Outcome(row, job.name, "failed", message=message, exit_code=2))
+            items.append(
+                Outcome(row, job.name, "failed", message=message, exit_code=ExitStatus.USAGE)
+            )
             continue
         seen[key] = row
         stems[stem] = (row, job.name)
@@ -345,7 +347,7 @@ def _settled(future: Future[Outcome], job: Job) -> Outcome:
         return Outcome(job.row, job.name, "failed", message="the render process crashed")
     except Exception as exc:  # the cluster lost the worker or the task (Dask)
         message = f"the worker failed: {type(exc).__name__}: {exc}"
-        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
+        return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
 
 
 def run_batch(

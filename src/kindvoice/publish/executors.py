@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from kindvoice import __version__
-from kindvoice.errors import UsageError
+from kindvoice.errors import ExitStatus, UsageError
 from kindvoice.publish.jobs import Job, Outcome, init_worker_logging, run_job
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def run_in_child(job: Job, log_level: int = logging.WARNING) -> Outcome:
         outcome = None
     if not isinstance(outcome, Outcome):
         message = f"the render process crashed (exit code {proc.returncode})"
-        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
+        return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
     return outcome
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kindvoice import __version__
-from kindvoice.errors import KindvoiceError
+from kindvoice.errors import ExitStatus, KindvoiceError
 from kindvoice.settings import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -104,5 +104,5 @@ def run_job(job: Job) -> Outcome:
     except Exception as exc:  # a bug in one render must not take the batch down
         log.debug("row %d failed", job.row, exc_info=True)
         message = f"internal error: {type(exc).__name__}: {exc}"
-        return Outcome(job.row, job.name, "failed", message=message, exit_code=1)
+        return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
     return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
