@@ -46,7 +46,7 @@ def render_preview(
     format_for(output)  # an unknown extension fails before any work
     export, mix = ExportSettings(), MixSettings()
     key = name.strip().lower()
-    simple = all(c not in name for c in "+@:")
+    simple = all(c not in name for c in "+@:/.")  # a path is a music file
     if simple and key not in bell_names() and key not in background_names():
         raise UnknownNameError("sound", name, [*bell_names(), *background_names()])
 

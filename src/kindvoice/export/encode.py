@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kindvoice.audio import SAMPLE_RATE, Stereo
-from kindvoice.errors import AudioIOError
+from kindvoice.errors import AudioIOError, LengthError
 from kindvoice.export import formats
 from kindvoice.settings import STEREO_BITRATE_KBPS
 
@@ -124,6 +124,12 @@ class Writer:
 
     def finish(self) -> Path:
         """Close the temporary file (complete, tags not yet written) and return its path."""
+        if self.samples == 0 and self.spec.encoder == "lameenc":
+            self.abort()  # an MP3 holds at least one frame: no player opens an empty one
+            raise LengthError(
+                f"Nothing to write to '{self.path}': the render is empty (0 samples); "
+                "give the session a length."
+            )
         try:
             if self.spec.encoder == "lameenc":
                 self._mp3.finish(self.samples)

@@ -114,6 +114,9 @@ class _Lame:
         encoder = lameenc.Encoder()
         encoder.set_bit_rate(self.bitrate_kbps)
         encoder.set_in_sample_rate(SAMPLE_RATE)
+        # LAME would resample low stereo bitrates (64 kbps: 24 kHz, 96: 32 kHz) into a
+        # layout with no Info frame, ~48 ms too long in every player: keep 48 kHz
+        encoder.set_out_sample_rate(SAMPLE_RATE)
         encoder.set_channels(self.channels)
         encoder.set_quality(self.quality)
         encoder.silence()
@@ -127,7 +130,7 @@ class _Lame:
 
     def splittable(self) -> bool:
         """Whether these settings give MPEG-1 frames at 48 kHz, all ``frame_bytes`` long
-        (LAME resamples at low bitrates, e.g. stereo 64 or 96 kbps: such a stream is
+        (the output rate is forced to 48 kHz, so they should; a stream that is not is
         encoded in one piece, as it comes, and gets no Info frame)."""
         probe = self.encode([(0, bytes(self.sample_bytes * _SAMPLES_PER_FRAME * 4))])
         return (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.sound.beds.base import BED_REFERENCE_LUFS, F64, Bed, Seed, measure_lufs
 from kindvoice.sound.beds.binaural import BinauralBed, IsochronicBed
 from kindvoice.sound.beds.drone import DroneBed
-from kindvoice.sound.beds.music import is_music, make_music_bed, parse_music_layer
+from kindvoice.sound.beds.music import PREFIX, is_music, make_music_bed, parse_music_layer
 from kindvoice.sound.beds.noise import BrownBed, PinkBed
 from kindvoice.sound.beds.ocean import OceanBed
 from kindvoice.sound.beds.rain import RainBed
@@ -114,9 +115,14 @@ def _parse(spec: str) -> list[tuple[str, float]]:
             continue
         match = _LAYER.match(part)
         if match is None:
+            music = _bare_music(part)
+            if music is not None:
+                layers.append(music)
+                continue
             raise UsageError(
                 f"Cannot read background layer '{part.strip()}' in '{spec}'; "
-                "write name or name@dB, joined by +, e.g. rain@-3+drone@-8."
+                "write name or name@dB, joined by +, e.g. rain@-3+drone@-8, "
+                "or music:PATH for a music file of yours, e.g. music:calm.mp3@-6."
             )
         layers.append((match["name"].lower(), float(match["db"] or 0.0)))
     for part, (_, level_db) in zip(_SPLIT.split(spec), layers, strict=True):
@@ -126,6 +132,19 @@ def _parse(spec: str) -> list[tuple[str, float]]:
                 f"{MIN_LEVEL_DB:g} to +{MAX_LEVEL_DB:g} dB (0 is the usual level), e.g. rain@-6."
             )
     return layers
+
+
+def _bare_music(part: str) -> tuple[str, float] | None:
+    """A layer that is a path to an existing file (``~/Music/rain.mp3@-6``), read as
+    ``music:`` would read it; None if no such file."""
+    try:
+        path, start, level_db = parse_music_layer(PREFIX + part.strip())
+    except UsageError:
+        return None
+    if not Path(path).expanduser().is_file():
+        return None
+    path = str(Path(path).expanduser())
+    return f"{PREFIX}{path}" + (f"#t={start}" if start else ""), level_db
 
 
 def check_background(spec: str) -> None:
