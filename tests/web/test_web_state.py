@@ -319,6 +319,11 @@ def test_listener_pages_show_no_server_path_and_no_writing_controls(tmp_path: Pa
         for control in ("Delete", "Rename", "Render again", "Write your own", "segno"):
             assert control not in text, (path, control)
     assert listener.get("/files/kept.mp3?download=1").status_code == 200
+    # the database and the tokens sit beside the sessions: never served
+    for name in ("tokens.json", DB_NAME):
+        assert (library / name).is_file()
+        assert listener.get(f"/files/{name}").status_code == 404
+        assert teacher.get(f"/feed/{tokens.listener_token}/{name}").status_code == 404
 
 
 # --------------------------------------------------------------------------- the real CLI
@@ -426,7 +431,7 @@ def test_the_job_page_reconnects_after_a_crash_and_retries(tmp_path: Path) -> No
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}{job_page}")
             status = page.locator("[data-job-status]")
-            expect(status).to_contain_text(re.compile("Speaking|Mixing"), timeout=30_000)
+            expect(status).to_contain_text(re.compile("Waiting|Rendering|Speaking|Mixing"))
             _stop(process, signal.SIGKILL)  # a crash: no goodbye to the page
             expect(status).to_have_text("Reconnecting…", timeout=10_000)
             again, _, _ = _start_serve(tmp_path, "--port", port, "--workers", "1")
