@@ -357,10 +357,16 @@ if (build && new URLSearchParams(window.location.search).has("minutes")) {
   for (const name of new Set(params.keys())) {
     if (["practice", "language", "token"].includes(name)) continue;
     const values = params.getAll(name);
-    for (const field of build.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+    const fields = [...build.querySelectorAll(`[name="${CSS.escape(name)}"]`)];
+    // a choice the page no longer offers (a voice not installed now) keeps the page's own
+    if (fields.some((f) => f.type === "radio") && !fields.some((f) => values.includes(f.value))) continue;
+    for (const field of fields) {
       if (field.type === "hidden") continue;
-      if (field.type === "checkbox" || field.type === "radio") field.checked = values.includes(field.value);
+      const checkable = field.type === "checkbox" || field.type === "radio";
+      const before = checkable ? field.checked : field.value;
+      if (checkable) field.checked = values.includes(field.value);
       else field.value = values[0];
+      if ((checkable ? field.checked : field.value) === before) continue;  // (the engine: no reload)
       field.dispatchEvent(new Event("input", { bubbles: true }));
       field.dispatchEvent(new Event("change", { bubbles: true }));
     }
