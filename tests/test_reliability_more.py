@@ -5,6 +5,9 @@ stereo bitrate, and an empty render."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import mutagen.mp3
@@ -12,10 +15,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kindvoice.errors import LengthError, UsageError
+from kindvoice.errors import LengthError, TemplateError, UsageError
 from kindvoice.export.encode import Writer
+from kindvoice.publish.batch import read_manifest
+from kindvoice.publish.course import CoursePlan, Session, playlist_text
 from kindvoice.sound.beds import check_background, make_bed
 from kindvoice.sound.beds.music import MusicBed
+from kindvoice.speech.cache import PhraseCache
+from kindvoice.template.parse import load_template
 
 from conftest import decode, kindvoice
 
@@ -76,3 +83,130 @@ def test_empty_mp3_render_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LengthError, match="empty"):
         writer.finish()
     assert list(tmp_path.iterdir()) == []  # no temporary file left
+
+
+# --- item 15: named pipes, odd characters, short breaths, pace, cache, temp folders ----
+
+SHORT = "---\ntitle: Short\n---\n\nBreathe in, and let it go.\n\n[pause 2s~]\n\nRest here.\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["validate"], "t.md"),
+        (["build", "--engine", "pyttsx3", "-o", "x.mp3"], "t.md"),
+        (["batch"], "rows.csv"),
+        (["course"], "plan.yaml"),
+    ],
+)
+def test_a_named_pipe_is_refused_not_waited_on(
+    tmp_path: Path, command: list[str], name: str
+) -> None:
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    run = kindvoice(*command[:1], str(fifo), *command[1:], cwd=tmp_path, timeout=30)
+    assert run.code in (2, 3), run.stderr
+    assert "not a regular file" in run.stderr and run.stderr.count("Error") == 1
+
+
+def test_a_line_separator_in_a_csv_cell_stays_in_its_row(tmp_path: Path) -> None:
+    manifest = tmp_path / "rows.csv"
+    manifest.write_text(
+        'practice,minutes,title,output\nself-compassion-break,3,"Calm\u2028Now",a.mp3\n',
+        encoding="utf-8",
+    )
+    rows = read_manifest(manifest)
+    assert len(rows) == 1 and rows[0]["title"] == "Calm\u2028Now" and rows[0]["output"] == "a.mp3"
+
+
+def test_line_breaks_in_titles_add_no_playlist_entries() -> None:
+    plan = CoursePlan(
+        title="Three\nWeeks\u2028of Kindness",
+        practices=("x",),
+        count=1,
+        start_minutes=5,
+        end_minutes=5,
+    )
+    session = Session(
+        number=1,
+        practice="x",
+        minutes=5,
+        title="Day 1:\nevil.mp3",
+        summary="",
+        file_name="01-x.mp3",
+    )
+    text = playlist_text(plan, [session], [300])
+    assert text.splitlines() == [
+        "#EXTM3U",
+        "#PLAYLIST:Three Weeks of Kindness",
+        "#EXTINF:300,kindvoice - Day 1: evil.mp3",
+        "01-x.mp3",
+    ]
+
+
+@pytest.mark.parametrize("phase", ["in=0.0001", "out=0.2", "in=61"])
+def test_a_breath_too_short_or_long_is_refused_at_its_line(tmp_path: Path, phase: str) -> None:
+    template = tmp_path / "b.md"
+    template.write_text(f"---\ntitle: B\n---\n\nHello.\n\n[breathe 200 {phase}]\n")
+    with pytest.raises(TemplateError, match=r"b\.md:7:1: .*0\.5 to 60 seconds"):
+        load_template(template)
+
+
+def test_batch_checks_the_rate_range_as_build_does(tmp_path: Path) -> None:
+    manifest = tmp_path / "rows.csv"
+    manifest.write_text("practice,minutes,rate,output\nself-compassion-break,3,9,a.mp3\n")
+    run = kindvoice("batch", str(manifest), timeout=60)
+    assert run.code == 8 and "0.3 to 3.0" in run.stdout + run.stderr, run.stdout
+    assert not (tmp_path / "a.mp3").exists()
+
+
+def poison(cache: Path) -> int:
+    """Rewrite every entry of ``cache`` as NaN (a valid checksum): returns how many."""
+    phrases = PhraseCache(cache / "speech")
+    keys = [p.stem for p in cache.rglob("*.kvp") if not p.name.startswith(".")]
+    for key in keys:
+        audio = phrases.get(key)
+        assert audio is not None
+        phrases.put(key, np.full_like(audio, np.nan))
+    return len(keys)
+
+
+def test_dead_workers_folders_go_and_a_nan_cache_entry_is_spoken_again(tmp_path: Path) -> None:
+    """A real render on a cold cache (so speech workers start) with TMPDIR of its own: the
+    folder of a killed worker (a dead pid) is removed, the render leaves none; then every
+    cache entry is poisoned with NaN and the next render speaks the phrases again."""
+    (tmp_path / "t.md").write_text(SHORT)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / "tmp" / f"kindvoice-espeak-{dead.pid}-x1y2z3"
+    left.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp_path / "tmp"),
+        "KINDVOICE_CACHE_DIR": str(tmp_path / "c"),
+    }
+    args = ("build", "t.md", "--engine", "pyttsx3", "--minutes", "0.25", "--no-sidecars")
+    run = kindvoice(*args, "-o", "a.wav", cwd=tmp_path, env=env, timeout=120)
+    assert run.code == 0, run.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert poison(tmp_path / "c") >= 2
+    run = kindvoice(*args, "-o", "b.wav", cwd=tmp_path, env=env, timeout=120)
+    assert run.code == 0, run.stderr
+    audio = decode(tmp_path / "b.wav")
+    assert np.isfinite(audio).all() and np.abs(audio).max() < 0.95
+    assert np.abs(audio).max() > 0.1  # the voice is there
+    entries = list((tmp_path / "c").rglob("*.kvp"))
+    assert entries and all(
+        np.isfinite(PhraseCache(tmp_path / "c" / "speech").get(p.stem)).all() for p in entries
+    )
+
+
+def test_a_nan_cache_entry_is_a_miss_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    phrases = PhraseCache(tmp_path)
+    key = "ab" * 32
+    phrases.put(key, np.array([0.1, np.inf, 0.2], dtype=np.float32))
+    assert phrases.get(key) is None
+    assert "NaN or inf" in caplog.text
+    assert not phrases.path(key).exists()

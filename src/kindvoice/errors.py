@@ -19,13 +19,16 @@ Exit codes (documented in the README):
 143   terminated (SIGTERM)
 ====  ==========================================================
 
-``ExitStatus`` names them; ``did_you_mean`` writes every "Did you mean ...?" hint.
+``ExitStatus`` names them; ``did_you_mean`` writes every "Did you mean ...?" hint;
+``check_regular_file`` refuses a named pipe or device given as an input file.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
+import os
+import stat
 from collections.abc import Iterable
 
 import click
@@ -126,3 +129,18 @@ def did_you_mean(name: str, choices: Iterable[str], shape: str = "'{}'", n: int 
     ``n`` suggestions at most."""
     close = difflib.get_close_matches(name, list(choices), n=n, cutoff=CLOSE_ENOUGH)
     return f" Did you mean {', '.join(shape.format(c) for c in close)}?" if close else ""
+
+
+def check_regular_file(path: str | os.PathLike[str], what: str) -> None:
+    """Refuse ``path`` if it exists and is neither a regular file nor a folder (a named
+    pipe or a device would block the read forever): one line naming it and ``what`` it
+    should be. A missing path is the caller's to report."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UsageError(
+            f"'{os.fsdecode(path)}' is not a regular file (a named pipe, socket or device); "
+            f"give the {what} as a file."
+        )

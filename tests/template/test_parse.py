@@ -556,8 +556,8 @@ def test_breathe() -> None:
         ("[breathe 201]", "1 to 200 breaths"),
         ("[breathe 4 inn=4]", "Did you mean 'in='?"),
         ("[breathe 4 in=fast]", "Bad [breathe] in='fast'"),
-        ("[breathe 4 out=0]", "above 0"),
-        ("[breathe 4 hold=61]", "at most 60"),
+        ("[breathe 4 out=0]", "give 0.5 to 60 seconds"),
+        ("[breathe 4 hold=61]", "give 0 to 60 seconds"),
         ("[breathe 4 in=3 in=4]", "sets 'in' twice"),
     ],
 )

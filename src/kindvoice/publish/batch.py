@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import ExitStatus, KindvoiceError, UsageError, did_you_mean
+from kindvoice.errors import (
+    ExitStatus,
+    KindvoiceError,
+    UsageError,
+    check_regular_file,
+    did_you_mean,
+)
+from kindvoice.publish.fields import rate_field
 from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -168,6 +176,7 @@ def job_from_row(
         rate = float(rate_text) if rate_text is not None else None
     except ValueError:
         raise UsageError(f"Row {row}: rate must be a number; got '{rate_text}'.") from None
+    rate = rate_field({"rate": rate}, f"Row {row}")  # the range of build's --rate
     cover_text = _text(fields, "cover")
     cover = None
     if cover_text is not None:
@@ -196,6 +205,7 @@ def job_from_row(
 
 def read_manifest(path: Path) -> list[dict[str, Any]]:
     """The rows of a CSV or YAML manifest, YAML ``defaults`` merged into each row."""
+    check_regular_file(path, "manifest")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -212,7 +222,9 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     if path.suffix.lower() == ".csv":
         rows: list[dict[str, Any]] = [
             {(k or "").strip().lower(): v for k, v in row.items()}
-            for row in csv.DictReader(text.splitlines())
+            # as a file opened with newline='': str.splitlines would also split rows at
+            # U+2028 and other Unicode line breaks inside a cell
+            for row in csv.DictReader(io.StringIO(text, newline=""))
         ]
     elif path.suffix.lower() in (".yaml", ".yml"):
         from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kindvoice.errors import UnknownNameError, UsageError, did_you_mean
+from kindvoice.errors import UnknownNameError, UsageError, check_regular_file, did_you_mean
 from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, run_batch
@@ -199,6 +199,7 @@ def load_plan(path: Path) -> CoursePlan:
     """Read and check a course plan; every problem names the file and the key."""
     from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
 
+    check_regular_file(path, "plan")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -380,10 +381,12 @@ def course_jobs(
 
 
 def playlist_text(plan: CoursePlan, sessions: Sequence[Session], seconds: Sequence[int]) -> str:
-    """An extended M3U playlist (UTF-8) of the sessions, by relative file name."""
-    out = ["#EXTM3U", f"#PLAYLIST:{plan.title}"]
+    """An extended M3U playlist (UTF-8) of the sessions, by relative file name. Titles
+    are folded to one line (str.split breaks at every Unicode line break): a line break
+    in one would add an entry to the playlist."""
+    out = ["#EXTM3U", "#PLAYLIST:" + " ".join(plan.title.split())]
     for session, length in zip(sessions, seconds, strict=True):
-        out.append(f"#EXTINF:{length},{plan.teacher} - {session.title}")
+        out.append(f"#EXTINF:{length}," + " ".join(f"{plan.teacher} - {session.title}".split()))
         out.append(session.file_name)
     return "\n".join(out) + "\n"
 

@@ -6,8 +6,8 @@ text), sharded into folders by the key's first two hex digits, and written atomi
 read and write one cache at once: a reader sees a whole entry or none. A phrase is
 stored once (``put_first``: the first writer wins) and every render plays the stored
 entry, so renders that share a cold cache give the same bytes as a warm one. Every entry
-carries the sha256 of its samples; a truncated or corrupt entry is deleted and treated
-as a miss.
+carries the sha256 of its samples; a truncated or corrupt entry, or one holding NaN or
+inf, is deleted and treated as a miss.
 
 Entry layout: ``MAGIC`` (8 bytes), sample rate (uint32 LE), sample count (uint64 LE),
 sha256 of the payload (32 bytes), then the samples as float32 LE.
@@ -83,6 +83,10 @@ class PhraseCache:
             log.debug("phrase cache: cannot read %s: %s", path, exc)
             return None
         audio = _decode(data)
+        if audio is not None and not np.isfinite(audio).all():
+            # NaN or inf would play as a full-scale block: speak the phrase again
+            log.warning("phrase cache: entry %s holds NaN or inf; removed", path)
+            audio = None
         if audio is None:
             log.debug("phrase cache: corrupt entry %s removed", path)
             # Worst case another process just replaced it with a good entry: one more miss.

@@ -13,6 +13,7 @@ import contextlib
 import importlib.metadata
 import io
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 NORMAL_WPM = 175
 _PREFERRED_DEFAULTS = ("gmw/en-us", "en-us")
 _ATTEMPTS = 3
+# an engine's folder for its phrase files: the prefix, then the owner's pid
+_FOLDER_PREFIX = "kindvoice-espeak-"
 
 
 def _pyttsx3_version() -> str:
@@ -144,7 +147,8 @@ class Pyttsx3Engine(Engine):
             self._voice = _resolve_voice(spec.voice, voices)
         self._driver.setProperty("voice", self._voice.id)
         self._driver.setProperty("rate", round(NORMAL_WPM * spec.rate))
-        self._folder = Path(tempfile.mkdtemp(prefix="kindvoice-espeak-"))
+        _remove_dead_folders()  # a killed worker could not remove its own
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
         self._count = 0
         # workers are stopped, not closed: remove the folder when the engine goes away
         weakref.finalize(self, shutil.rmtree, self._folder, True)
@@ -205,3 +209,21 @@ class Pyttsx3Engine(Engine):
     @classmethod
     def voices(cls) -> list[VoiceInfo]:
         return _voice_infos(_init_pyttsx3())
+
+
+def _remove_dead_folders() -> None:
+    """Remove the phrase folders of engines whose process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process
+        return True
+    return True

@@ -19,7 +19,7 @@ from pathlib import Path
 import platformdirs
 import yaml
 
-from kindvoice.errors import NotTranslatedError, UnknownNameError, UsageError
+from kindvoice.errors import NotTranslatedError, UnknownNameError, UsageError, check_regular_file
 from kindvoice.languages import LANGUAGES, find_language
 from kindvoice.template.frontmatter import NoAliasLoader
 
@@ -119,6 +119,7 @@ def resolve_practice(
         return candidate
     looks_like_path = id_or_path.endswith(".md") or "/" in id_or_path or os.sep in id_or_path
     if looks_like_path:
+        check_regular_file(candidate, "template")
         raise UsageError(
             f"Template file '{id_or_path}' not found: check the path, or give a practice id"
         )

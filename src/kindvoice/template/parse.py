@@ -20,7 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
-from kindvoice.errors import AudioIOError, TemplateError, UsageError, did_you_mean
+from kindvoice.errors import (
+    AudioIOError,
+    TemplateError,
+    UsageError,
+    check_regular_file,
+    did_you_mean,
+)
 from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
 from kindvoice.template.frontmatter import (
@@ -66,6 +72,8 @@ _INT = re.compile(r"[0-9]{1,6}")
 _NUMBER = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?")
 _BELL_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _BREATHE_DEFAULTS = {"in": 4.0, "hold": 0.0, "out": 6.0}
+#: the shortest breath in or out a listener can follow (a shorter one plays nothing)
+MIN_BREATH_PHASE_S = 0.5
 
 
 # ---------------------------------------------------------------- body parser
@@ -305,8 +313,9 @@ class _Body:
                     pos, f"Bad [breathe] {key}='{text}': give seconds as a number, like {key}=4"
                 )
             seconds = float(number)
-            if seconds > 60 or (key != "hold" and seconds <= 0):
-                self.fail(pos, f"[breathe] {key}= must be above 0 and at most 60 seconds")
+            if seconds > 60 or (key != "hold" and seconds < MIN_BREATH_PHASE_S):
+                low = "0" if key == "hold" else f"{MIN_BREATH_PHASE_S:g}"
+                self.fail(pos, f"[breathe] {key}={text} is out of range: give {low} to 60 seconds")
             phases[key] = seconds
         return Breathe(
             self.uid(),
@@ -360,6 +369,7 @@ def parse_template(text: str, file: str, values: Mapping[str, str] | None = None
 def load_template(path: Path, values: Mapping[str, str] | None = None) -> Script:
     """Read and parse a template file (strict UTF-8, at most 1 MB, no binary). Never writes."""
     file = str(path)
+    check_regular_file(path, "template")
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_TEMPLATE_BYTES + 1)
