@@ -95,24 +95,40 @@ def describe_character(char: str) -> str:
     return f"{kind} (U+{ord(char):04X})"
 
 
+class _BadCharacter(Exception):
+    """A scalar holding a control character or a lone surrogate (0-based line and col)."""
+
+    def __init__(self, line: int, col: int, char: str) -> None:
+        super().__init__(char)
+        self.line, self.col, self.char = line, col, char
+
+
+def _safe_load(text: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML's node tree and its plain data: no aliases (refused while composing, before
+    anything is expanded) and no control characters or lone surrogates in a value
+    (``_BadCharacter``). YAML's own errors pass through for the caller to place."""
+    loader = NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+        bad = bad_character(node)
+        if bad is not None:
+            raise _BadCharacter(*bad)
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, file: str) -> Any:
     """A manifest's or plan's YAML, safely: plain types only, no aliases, no control
     characters or lone surrogates in any value; every problem is one ``UsageError``
     line starting ``file:line:col``."""
     try:
-        loader = NoAliasLoader(text)
-        try:
-            node = loader.get_single_node()
-            bad = bad_character(node)
-            if bad is not None:
-                line, col, char = bad
-                raise UsageError(
-                    f"{file}:{line + 1}:{col + 1}: this value holds {describe_character(char)}:"
-                    " remove it"
-                )
-            return loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        return _safe_load(text)[1]
+    except _BadCharacter as bad:
+        raise UsageError(
+            f"{file}:{bad.line + 1}:{bad.col + 1}: this value holds"
+            f" {describe_character(bad.char)}: remove it"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
@@ -211,21 +227,14 @@ def split_front_matter(lines: list[str], file: str) -> tuple[str, int]:
 def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
     """Load the YAML safely and note each key's (line, col) in the file (YAML starts on line 2)."""
     try:
-        loader = NoAliasLoader(yaml_text)
-        try:
-            node = loader.get_single_node()
-            bad = bad_character(node)
-            if bad is not None:
-                line, col, char = bad
-                raise TemplateError(
-                    file,
-                    line + 2,
-                    col + 1,
-                    f"This value holds {describe_character(char)}: remove it",
-                )
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node, data = _safe_load(yaml_text)
+    except _BadCharacter as bad:
+        raise TemplateError(
+            file,
+            bad.line + 2,
+            bad.col + 1,
+            f"This value holds {describe_character(bad.char)}: remove it",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
