@@ -18,7 +18,7 @@ from mutagen.wave import WAVE
 
 from kindvoice.errors import UnknownNameError
 from kindvoice.languages import find_language
-from kindvoice.pipeline import render
+from kindvoice.pipeline import prepare, render
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 from kindvoice.template.library import bundled_dir, languages_of, list_practices
 from kindvoice.template.parse import load_template
@@ -95,14 +95,23 @@ def test_a_missing_translation_fails_cleanly_naming_the_languages_it_has(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("language", "practice"), TRANSLATIONS)
-def test_every_translation_renders_exactly_at_its_minimum_and_default(
+def test_every_translation_renders_exactly_at_its_minimum_and_plans_its_default(
     tmp_path: Path, language: str, practice: str
 ) -> None:
     path = bundled_dir() / language / f"{practice}.md"
     meta = load_template(path).meta
     assert find_language(meta.language).code == language
     assert meta.id == practice
-    for minutes in sorted({meta.minutes.min, meta.minutes.default}):
+    # the default is planned to the sample (a whole render of each costs the suite minutes)
+    default = RenderRequest(
+        practice=practice,
+        output=tmp_path / "unused.wav",
+        minutes=meta.minutes.default,
+        voice=VoiceSettings(engine="pyttsx3"),
+        language=language,
+    )
+    assert prepare(default).timeline.total == round(meta.minutes.default * 60 * 48_000)
+    for minutes in [meta.minutes.min]:
         out = tmp_path / f"{practice}-{minutes:g}.wav"
         request = RenderRequest(
             practice=practice,

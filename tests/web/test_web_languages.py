@@ -102,7 +102,7 @@ def test_build_in_spanish_renders_the_translation(site) -> None:
     assert str(tags["TIT2"]).startswith("La pausa de autocompasión")
     sessions = site.request("/sessions").text
     assert "La pausa de autocompasión" in html.unescape(sessions)
-    assert '<span lang="es">es</span>' in sessions
+    assert '<dd lang="es">es</dd>' in sessions  # the session's language, marked for readers
 
 
 def test_course_in_spanish_uses_the_translations(site) -> None:
