@@ -316,7 +316,14 @@ def test_listener_pages_show_no_server_path_and_no_writing_controls(tmp_path: Pa
         text = html.unescape(reply.text)
         assert str(tmp_path) not in text and str(library.resolve()) not in text, path
         assert tokens.token not in text, path
-        for control in ("Delete", "Rename", "Render again", "Write your own", "segno"):
+        for control in (
+            "Delete",
+            "Rename",
+            "Render again",
+            "Write your own",
+            "segno",
+            "Build this",
+        ):
             assert control not in text, (path, control)
     assert listener.get("/files/kept.mp3?download=1").status_code == 200
     # the database and the tokens sit beside the sessions: never served
