@@ -56,6 +56,8 @@ def test_plan_is_feasible_across_the_whole_range(practice: str) -> None:
         request = RenderRequest(practice=practice, output=Path("x.wav"), minutes=minutes)
         prepared = prepare(request)
         assert prepared.timeline.total == round(minutes * 60 * 48_000)
+        # every line it plays is one the script holds (the rendered transcripts below)
+        assert {e.key for e in prepared.timeline.speech} <= set(prepared.script.speech_texts())
 
 
 def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Path:
@@ -81,8 +83,25 @@ def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Pa
     return out
 
 
+# Whole renders: one script of each shape at its minimum (every script is planned to the
+# sample at its minimum, default and maximum above; mixing, mastering and tagging do not
+# depend on which script it is, and rendering all 22 would cost the suite minutes).
+RENDER_SAMPLE = [
+    "self-compassion-break",  # gated blocks and [rotate]
+    "compassionate-body-scan",  # the longest script
+    "loving-kindness",  # [repeat] that grows with the length
+    "one-minute-break",
+    "talk-myths",
+    "timer-intervals",
+]
+
+
+def test_the_render_sample_is_in_the_library() -> None:
+    assert set(RENDER_SAMPLE) <= set(PRACTICES)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("practice", PRACTICES)
+@pytest.mark.parametrize("practice", RENDER_SAMPLE)
 def test_renders_at_minimum_with_espeak(tmp_path: Path, practice: str) -> None:
     low, _, _ = minutes_of(practice)
     render_wav(tmp_path, practice, low, "pyttsx3").unlink()

@@ -9,6 +9,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from kindvoice.speech.cache import PhraseCache
+from kindvoice.template.gating import select
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 
@@ -44,7 +45,7 @@ def check_tags(path: Path) -> None:
     assert len(tags.getall("CTOC")) == 1
 
 
-@pytest.mark.parametrize("minutes", [3, 7, 12])
+@pytest.mark.parametrize("minutes", [3, 12])
 def test_pyttsx3_builds_exact_lengths(tmp_path: Path, minutes: int) -> None:
     out = tmp_path / f"scb-{minutes}.mp3"
     run = kindvoice("build", "self-compassion-break", "--minutes", str(minutes), "-o", str(out))
@@ -55,7 +56,7 @@ def test_pyttsx3_builds_exact_lengths(tmp_path: Path, minutes: int) -> None:
 
 
 @pytest.mark.piper
-@pytest.mark.parametrize("minutes", [3, 7, 15])
+@pytest.mark.parametrize("minutes", [3, 7])
 def test_piper_builds_exact_lengths(tmp_path: Path, minutes: int) -> None:
     out = tmp_path / f"scb-joe-{minutes}.mp3"
     run = kindvoice(
@@ -104,7 +105,15 @@ def test_other_lengths_reuse_the_cache(tmp_path: Path, monkeypatch: pytest.Monke
         "build", "self-compassion-break", "--minutes", "12", "-o", str(tmp_path / "b.mp3")
     )
     assert second.code == 0, second.stderr
-    assert cache.info() == before
+    # only the lines the longer session adds (blocks gated in at 12 min) were spoken anew
+    script = load_template(resolve_practice("self-compassion-break"))
+
+    def lines(minutes: int) -> set[str]:
+        return set(select(script, minutes * 60_000).spoken_texts().values())
+
+    added = lines(12) - lines(7)
+    assert added  # the longer session does add lines, so the count below means something
+    assert cache.info()[0] == before[0] + len(added)
 
 
 def test_voice_alone_meets_the_loudness_targets(tmp_path: Path) -> None:
