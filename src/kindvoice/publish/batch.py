@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -308,16 +307,9 @@ def load_manifest(
 # --------------------------------------------------------------------------- stamps
 
 
-def stamp_path(output: Path) -> Path:
-    """Where the up-to-date stamp of ``output`` lives: ``.NAME.kindvoice.json`` beside it
-    (the render writes it with its files: ``export.outputs``; the batch adds ``inputs``)."""
-    from kindvoice.export.outputs import stamp_path as beside
-
-    return beside(output)
-
-
 def is_up_to_date(job: Job) -> bool:
     """True when the output, its sidecars and its stamp exist and the stamp matches."""
+    from kindvoice.export.outputs import read_stamp
     from kindvoice.export.sidecars import sidecar_paths
 
     output = job.request.output
@@ -330,15 +322,6 @@ def is_up_to_date(job: Job) -> bool:
         return stamp is not None and stamp.get("inputs") == job_digest(job)
     except (OSError, KindvoiceError):
         return False  # the template or the cover is gone: render again (and fail there)
-
-
-def read_stamp(output: Path) -> dict[str, Any] | None:
-    """The stamp beside ``output`` (None when missing or unreadable)."""
-    try:
-        stamp = json.loads(stamp_path(output).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return stamp if isinstance(stamp, dict) else None
 
 
 # --------------------------------------------------------------------------- running
@@ -372,7 +355,7 @@ def run_batch(
     """Render every Job not up to date (all with ``force``) on ``backend`` (default: a
     local pool with one worker per core), longest first; returns one Outcome per item, in
     manifest order."""
-    from kindvoice.export.outputs import OutputSet
+    from kindvoice.export.outputs import OutputSet, read_stamp
     from kindvoice.publish.executors import LocalBackend
 
     backend = backend or LocalBackend()
