@@ -158,39 +158,26 @@ def cold_synthesis(work: Path, workers: int) -> float:
 
 
 KOKORO_INFERENCE = """
-import json, sys, time
+import sys, time
 from kindvoice.lengths import voice_spec
 from kindvoice.pipeline import prepare
 from kindvoice.settings import RenderRequest, VoiceSettings
-from kindvoice.speech import kokoro_voices
-from kindvoice.speech.g2p import load_g2p
-from kindvoice.speech.kokoro_engine import split_text, token_windows
-import numpy as np, onnxruntime
+from kindvoice.speech import kokoro_engine
+from kindvoice.template.library import resolve_practice
+from kindvoice.template.parse import load_template
 
-request = RenderRequest(sys.argv[1], sys.argv[2])
+kokoro_engine.intra_op_threads = 1
+request = RenderRequest(sys.argv[1], sys.argv[2], voice=VoiceSettings(engine="pyttsx3"))
 texts = sorted({e.key for e in prepare(request).timeline.speech})
-options = onnxruntime.SessionOptions()
-options.intra_op_num_threads = 1
-options.inter_op_num_threads = 1
-session = onnxruntime.InferenceSession(kokoro_voices.model_bytes(), sess_options=options)
-voice = kokoro_voices.find_voice(None)
-styles = np.frombuffer(kokoro_voices.voice_pack_bytes(voice), dtype=np.float32).reshape(-1, 256)
-vocab = json.loads(kokoro_voices.vocab_text())["vocab"]
-g2p = load_g2p(voice.language)
-windows = []
-for text in texts:
-    for piece, _ in split_text(text):
-        phonemes = g2p(piece)
-        ids = [vocab[c] for c in phonemes if c in vocab]
-        windows.extend(token_windows(ids, phonemes, vocab) if ids else [])
+meta = load_template(resolve_practice(sys.argv[1], None, None)).meta
+engine = kokoro_engine.KokoroEngine(voice_spec(VoiceSettings(engine="kokoro"), meta))
+calls = [ph for text in texts for ph, _ in engine._calls(text)]
 seconds = 0.0
 audio = 0
-for ids in windows:
-    feed = {"tokens": np.array([[0, *ids, 0]], dtype=np.int64),
-            "style": styles[len(ids) - 1].reshape(1, 256),
-            "speed": np.array([0.9], dtype=np.float32)}
+for phonemes in calls:
+    ids = [engine._vocab[c] for c in phonemes if c in engine._vocab]
     start = time.perf_counter()
-    audio += len(session.run(None, feed)[0].reshape(-1))
+    audio += len(engine._speak(ids))
     seconds += time.perf_counter() - start
 print(seconds, audio / 24000, len(texts))
 """

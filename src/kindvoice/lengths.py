@@ -18,7 +18,7 @@ from pathlib import Path
 from kindvoice.audio import Mono, ms_to_samples, s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError, TemplateError
-from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.settings import RenderRequest, VoiceSettings, pace_for
 from kindvoice.speech.base import EngineSpec
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
 from kindvoice.template.gating import choices, select
@@ -111,6 +111,7 @@ def voice_spec(voice: VoiceSettings, meta: Meta) -> EngineSpec:
         voice=meta.voice_name,
         rate=meta.voice_rate,
         language=meta.language,
+        kind=meta.kind,
     )
 
 
@@ -134,7 +135,7 @@ def measure_speech(
     mix = request.mix
     measure = Measure(
         {text: len(sound) for text, sound in phrases.items()},
-        ms_to_samples(request.voice.paragraph_gap_ms),
+        ms_to_samples((request.voice.pace or pace_for(script.meta.kind)).paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
         voice_description(spec),

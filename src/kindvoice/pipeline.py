@@ -60,6 +60,7 @@ class Prepared:
     engine_label: str
     feasible: tuple[int, int | None]
     gates: tuple[GateChoice, ...] = ()  # every [from]/[under] block, in or out
+    paragraph_gap: int = 0  # samples between paragraphs at this script's pace
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def prepare(
         measure.voice_label,
         feasible_range(layout),
         tuple(choices(script, minutes * 60_000.0)),
+        measure.paragraph_gap,
     )
 
 
@@ -282,7 +284,7 @@ def render(
         export.target_lufs,
         export.true_peak_ceiling_db,
         export.channels,
-        ms_to_samples(request.voice.paragraph_gap_ms),
+        prepared.paragraph_gap,
     )
 
     prepared = dataclasses.replace(prepared, phrases={})  # mastered copies from here on

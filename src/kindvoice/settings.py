@@ -23,6 +23,39 @@ MONO_BITRATE_KBPS = 64
 MAX_SESSION_MINUTES = 600.0
 
 
+@dataclass(frozen=True)
+class Pace:
+    """The silences a guiding voice leaves inside and between its phrases, in ms.
+
+    Guidance for meditation leaves 0.8-1.5 s between sentences and more between
+    instructions; a talk teaches and may run closer to a reading. Engines that can find
+    their own pauses (Kokoro) set them to these; ``paragraph_gap_ms`` stands between the
+    paragraphs of a section and at a section's edge where nothing else is written.
+    """
+
+    sentence_gap_ms: int
+    comma_gap_ms: int
+    paragraph_gap_ms: int
+
+
+#: the pace by a template's ``kind`` (a timer's few words are spoken as a practice's)
+PACES: dict[str, Pace] = {
+    "practice": Pace(sentence_gap_ms=1000, comma_gap_ms=380, paragraph_gap_ms=1600),
+    "talk": Pace(sentence_gap_ms=750, comma_gap_ms=300, paragraph_gap_ms=1200),
+    "timer": Pace(sentence_gap_ms=1000, comma_gap_ms=380, paragraph_gap_ms=1600),
+}
+#: the least silence between two phrases and between speech and a bell, whatever the
+#: template writes (a section's edge, a written short pause): nothing runs on, no bell
+#: strikes on a word
+MIN_PHRASE_GAP_MS = 800
+MIN_BELL_GAP_MS = 1500
+
+
+def pace_for(kind: str) -> Pace:
+    """The pace of a template ``kind`` (practice, talk or timer)."""
+    return PACES.get(kind, PACES["practice"])
+
+
 def default_engine() -> str:
     """The engine used when neither the command line nor the template names one."""
     return os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
@@ -35,8 +68,7 @@ class VoiceSettings:
     engine: str | None = None  # None: the template's ``voice.engine``, else default_engine()
     voice: str | None = None  # None: the template's ``voice.name``, else the engine's default
     rate: float | None = None  # None: the template's ``voice.rate``, else the engine's default
-    paragraph_gap_ms: int = 900  # the natural gap between paragraphs
-    sentence_gap_ms: int = 450  # silence between sentences (engines that add none)
+    pace: Pace | None = None  # None: the template kind's pace (``PACES``)
 
 
 @dataclass(frozen=True)

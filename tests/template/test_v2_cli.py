@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kindvoice.lengths import voice_spec
 from kindvoice.pipeline import prepare, transcript
 from kindvoice.settings import RenderRequest
-from kindvoice.speech.base import EngineSpec
 from kindvoice.speech.synth import synthesize_phrases
 
 from conftest import kindvoice
@@ -102,7 +102,7 @@ def test_pronounce_reaches_the_engine_but_not_the_transcript(tmp_path: Path) -> 
     assert "Welcome to this metta practice." in words
     assert "met tah" not in words
     # the audio under the written line is what the engine makes of the respelling
-    spec = EngineSpec("pyttsx3", None, 1.0, request.voice.sentence_gap_ms)
+    spec = voice_spec(request.voice, prepared.script.meta)  # the render's own choice
     said = synthesize_phrases(
         spec, ["Welcome to this met tah practice.", "Welcome to this metta practice."], None
     )

@@ -25,7 +25,7 @@ from scipy.signal import resample_poly
 
 from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.settings import VoiceSettings, default_engine
+from kindvoice.settings import PACES, VoiceSettings, default_engine, pace_for
 
 # Bump when finish_phrase() changes what it makes of an engine's output: old cache
 # entries then stop matching instead of being served.
@@ -36,12 +36,14 @@ TRIM_MARGIN_MS = 10.0  # kept before the first and after the last audible sample
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Picklable: which engine, which voice (None: its default), what rate (1.0 = normal)."""
+    """Picklable: which engine, which voice (None: its default), what rate (1.0 = normal),
+    and the silences the engine leaves at sentence ends and commas inside a phrase."""
 
     engine: str
     voice: str | None = None
     rate: float = 1.0
-    sentence_gap_ms: int = 450
+    sentence_gap_ms: int = PACES["practice"].sentence_gap_ms
+    comma_gap_ms: int = PACES["practice"].comma_gap_ms
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ class Engine(ABC):
     """A text-to-speech engine. Subclasses set ``name`` and register with ``@register``."""
 
     name: ClassVar[str]
-    #: the pace when neither the template nor the command line names one
-    default_rate: ClassVar[float] = 1.0
+    #: the rate by template kind when neither the template nor the command line names one
+    default_rates: ClassVar[dict[str, float]] = {"practice": 0.9, "talk": 0.9, "timer": 0.9}
     #: the voice used when none is named, as ``voice_description`` shows it
     default_voice: ClassVar[str] = "default"
     #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
@@ -83,6 +85,13 @@ class Engine(ABC):
     @abstractmethod
     def voices(cls) -> list[VoiceInfo]:
         """The voices this engine can use on this machine."""
+
+    @classmethod
+    def default_rate(cls, kind: str = "practice", voice: str | None = None) -> float:
+        """The rate a ``kind`` of template gets from this engine (and ``voice``, where the
+        engine's voices differ in their natural pace) when nobody names one."""
+        del voice
+        return cls.default_rates.get(kind, cls.default_rates["practice"])
 
     @classmethod
     def voice_for_language(cls, language: str) -> str | None:
@@ -130,10 +139,12 @@ def choose_voice(
     voice: str | None = None,
     rate: float | None = None,
     language: str | None = None,
+    kind: str = "practice",
 ) -> EngineSpec:
     """The voice that speaks: the command line (``settings``) first, then the template's
     ``voice:`` (``engine``, ``voice``, ``rate``) and ``language``, then the engine's own
-    defaults. A template's voice name counts only for the engine it was written for."""
+    defaults for the template's ``kind`` (a practice is guided more slowly than a talk).
+    A template's voice name counts only for the engine it was written for."""
     template_engine = engine or default_engine()
     name = settings.engine or template_engine
     cls = engine_class(name)
@@ -142,8 +153,13 @@ def choose_voice(
         chosen = voice
     if chosen is None and language:
         chosen = cls.voice_for_language(language)
+    pace = settings.pace or pace_for(kind)
     return EngineSpec(
-        name, chosen, settings.rate or rate or cls.default_rate, settings.sentence_gap_ms
+        name,
+        chosen,
+        settings.rate or rate or cls.default_rate(kind, chosen),
+        pace.sentence_gap_ms,
+        pace.comma_gap_ms,
     )
 
 

@@ -1,11 +1,14 @@
 """The Kokoro engine: Kokoro-82M, the natural default voice (``heart``).
 
 The model runs in onnxruntime with one thread per speech worker, loaded once per worker
-from the pinned model packages (sha256-checked, see ``kokoro_voices``). Kokoro speaks a
-sentence with almost no silence at its edges and takes at most 510 phoneme tokens per
-call, so this engine speaks a phrase sentence by sentence (a long sentence clause by
-clause, at commas), trims and ramps each piece, and joins them with gaps scaled by the
-pace: a sentence gap between sentences, a shorter one at the commas of long sentences.
+from the pinned model packages (sha256-checked, see ``kokoro_voices``). A phrase is spoken
+whole, in one model call, so its sentences keep the pitch of one breath group (their
+level and onsets vary as a reader's do, where sentence-by-sentence calls all started on
+the same rise) and the model computes its edge silences once, not per sentence. The model
+takes at most 510 phoneme tokens per call: a longer phrase is spoken a few whole
+sentences per call (a sentence over the limit is cut at punctuation, then between words).
+Kokoro's own pauses inside a call are then set to the guiding pace (``pauses``), and the
+calls' edges are trimmed and ramped and joined with the pace's gaps.
 """
 
 from __future__ import annotations
@@ -21,19 +24,17 @@ import numpy.typing as npt
 
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.speech import kokoro_voices
+from kindvoice.speech import kokoro_voices, pauses
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
 from kindvoice.speech.g2p import g2p_info, load_g2p
 
 log = logging.getLogger(__name__)
 
 # Bump when the way a phrase is cut, joined or trimmed changes (the cache keys on it).
-KOKORO_FORMAT = "1"
+KOKORO_FORMAT = "2"
 MODEL_RATE = 24_000  # Hz, Kokoro's output
 MAX_TOKENS = 510  # the model's limit per call
 MIN_SPEED, MAX_SPEED = 0.5, 2.0  # what the model's speed input handles well
-LONG_SENTENCE_WORDS = 14  # longer sentences are spoken clause by clause
-COMMA_GAP_MS = 220  # silence at a comma of a long sentence (at speed 1)
 PIECE_TRIM_DB = -45.0  # a piece's edges below this (relative to its peak) are silence
 PIECE_MARGIN_MS = 15.0
 PIECE_RAMP_MS = 6.0
@@ -42,43 +43,34 @@ PIECE_RAMP_MS = 6.0
 intra_op_threads: int | None = None
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
 _PHONEME_BREAK = re.compile(r"(?<=[,;:.!?—])\s*|\s+")
 
 
-def split_text(text: str) -> list[tuple[str, bool]]:
-    """``text`` -> pieces to speak, each with ``True`` when a sentence ends after it
-    (else a clause of a long sentence ends there)."""
-    pieces: list[tuple[str, bool]] = []
-    for sentence in (s.strip() for s in _SENTENCE_END.split(text.strip())):
-        if not sentence:
-            continue
-        if len(sentence.split()) <= LONG_SENTENCE_WORDS:
-            pieces.append((sentence, True))
-            continue
-        clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
-        pieces.extend((clause, i == len(clauses) - 1) for i, clause in enumerate(clauses))
-    return pieces
+def split_sentences(text: str) -> list[str]:
+    """``text``'s sentences, in order."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
-def token_windows(ids: list[int], phonemes: str, vocab: dict[str, int]) -> list[list[int]]:
-    """Token ids cut into windows of at most ``MAX_TOKENS``, at punctuation or spaces."""
-    if len(ids) <= MAX_TOKENS:
-        return [ids]
-    windows: list[list[int]] = []
-    current: list[int] = []
+def token_windows(phonemes: str, vocab: dict[str, int]) -> list[str]:
+    """``phonemes`` cut into pieces of at most ``MAX_TOKENS`` tokens, at punctuation or
+    spaces (one "word" over the limit is cut anywhere)."""
+    if sum(c in vocab for c in phonemes) <= MAX_TOKENS:
+        return [phonemes]
+    windows: list[str] = []
+    current = ""
     for word in _PHONEME_BREAK.split(phonemes):
-        word_ids = [vocab[c] for c in f"{word} " if c in vocab]
-        while len(word_ids) > MAX_TOKENS:  # one "word" over the limit: cut it anywhere
-            windows.append(word_ids[:MAX_TOKENS])
-            word_ids = word_ids[MAX_TOKENS:]
-        if len(current) + len(word_ids) > MAX_TOKENS:
+        piece = f"{word} "
+        while sum(c in vocab for c in piece) > MAX_TOKENS:
+            kept = [c for c in piece if c in vocab]
+            windows.append("".join(kept[:MAX_TOKENS]))
+            piece = "".join(kept[MAX_TOKENS:])
+        if sum(c in vocab for c in current + piece) > MAX_TOKENS:
             windows.append(current)
-            current = []
-        current.extend(word_ids)
-    if current:
+            current = ""
+        current += piece
+    if current.strip():
         windows.append(current)
-    return [w for w in windows if w]
+    return [w for w in windows if any(c in vocab for c in w)]
 
 
 def trim_piece(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -98,10 +90,11 @@ def trim_piece(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 class KokoroEngine(Engine):
-    """Kokoro-82M through onnxruntime; rate is Kokoro's speed (0.9 by default)."""
+    """Kokoro-82M through onnxruntime; rate is Kokoro's speed (0.8 for a practice by default:
+    as slow as the voice stays clear; the rest of a guiding pace comes from silence)."""
 
     name: ClassVar[str] = "kokoro"
-    default_rate: ClassVar[float] = 0.9
+    default_rates: ClassVar[dict[str, float]] = {"practice": 0.8, "talk": 0.86, "timer": 0.8}
     default_voice: ClassVar[str] = kokoro_voices.DEFAULT_VOICE
     # a long phrase on a busy machine takes minutes: a worker is hung only after 16
     slowness: ClassVar[float] = 8.0
@@ -157,7 +150,19 @@ class KokoroEngine(Engine):
             "g2p": f"{g2p.name} {g2p.version}",
             "rate": repr(float(spec.rate)),
             "sentence_gap_ms": str(spec.sentence_gap_ms),
+            "comma_gap_ms": str(spec.comma_gap_ms),
         }
+
+    @classmethod
+    def default_rate(cls, kind: str = "practice", voice: str | None = None) -> float:
+        """The kind's rate, scaled by the voice's own pace (bella speaks faster than heart
+        at one speed, michael and emma slower), rounded to a hundredth."""
+        base = super().default_rate(kind, voice)
+        try:
+            factor = kokoro_voices.find_voice(voice).pace
+        except UnknownNameError:
+            factor = 1.0
+        return round(base * factor, 2)
 
     def _speak(self, ids: list[int]) -> npt.NDArray[np.float32]:
         style = self._styles[min(len(ids), len(self._styles)) - 1]
@@ -171,24 +176,47 @@ class KokoroEngine(Engine):
         )[0]
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
+    def _calls(self, text: str) -> list[tuple[str, bool]]:
+        """The phoneme strings of ``text``'s model calls, each with ``True`` when a sentence
+        ends after it: the whole phrase when it fits the model's window, else whole
+        sentences gathered up to the limit (a sentence over it cut at punctuation)."""
+        whole = self._g2p(text)
+        if sum(c in self._vocab for c in whole) <= MAX_TOKENS:
+            return [(whole, True)]
+        calls: list[tuple[str, bool]] = []
+        current = ""
+        for sentence in split_sentences(text):
+            phonemes = self._g2p(sentence)
+            if sum(c in self._vocab for c in f"{current} {phonemes}") <= MAX_TOKENS:
+                current = f"{current} {phonemes}".strip()
+                continue
+            if current:
+                calls.append((current, True))
+            windows = token_windows(phonemes, self._vocab)
+            calls.extend((window, False) for window in windows[:-1])
+            current = windows[-1] if windows else ""
+        if current:
+            calls.append((current, True))
+        return calls
+
     def synthesize(self, text: str) -> Mono:
         if not text.strip():
             raise EngineError(f"The kokoro engine cannot speak an empty phrase {text!r}.")
-        scale = MODEL_RATE / 1000.0 / self.spec.rate
-        sentence_gap = np.zeros(round(self.spec.sentence_gap_ms * scale), dtype=np.float32)
-        comma_gap = np.zeros(round(COMMA_GAP_MS * scale), dtype=np.float32)
+        spec = self.spec
+        sentence_gap = np.zeros(round(spec.sentence_gap_ms * MODEL_RATE / 1000), np.float32)
+        comma_gap = np.zeros(round(spec.comma_gap_ms * MODEL_RATE / 1000), np.float32)
         parts: list[npt.NDArray[np.float32]] = []
-        for piece, ends_sentence in split_text(text):
-            phonemes = self._g2p(piece)
+        for phonemes, ends_sentence in self._calls(text):
             ids = [self._vocab[c] for c in phonemes if c in self._vocab]
             if not ids:
                 continue  # punctuation only
-            for window in token_windows(ids, phonemes, self._vocab):
-                audio = trim_piece(self._speak(window))
-                if len(audio):
-                    parts.extend((audio, comma_gap))
-            if parts:
-                parts[-1] = sentence_gap if ends_sentence else comma_gap
+            audio = trim_piece(self._speak(ids))
+            if not len(audio):
+                continue
+            audio = pauses.reshape(
+                audio, phonemes, MODEL_RATE, spec.sentence_gap_ms, spec.comma_gap_ms
+            )
+            parts.extend((audio, sentence_gap if ends_sentence else comma_gap))
         if not parts:
             raise EngineError(f"The kokoro engine produced no audio for the phrase {text!r}.")
         return finish_phrase(np.concatenate(parts[:-1]), MODEL_RATE, text)

@@ -34,15 +34,18 @@ class KokoroVoice:
     pack: str
     language: str  # BCP 47
     description: str
+    # the default rate's factor for this voice: at one speed the voices' articulation differs
+    # (measured, words a minute at 0.9: heart 236, bella 242, michael 207, emma 206)
+    pace: float = 1.0
 
 
 # The first voice of each language is that language's default.
 VOICES: tuple[KokoroVoice, ...] = (
     KokoroVoice("heart", "af_heart", "en-US", "warm female, US (the default)"),
-    KokoroVoice("bella", "af_bella", "en-US", "bright female, US"),
+    KokoroVoice("bella", "af_bella", "en-US", "bright female, US", 0.97),
     KokoroVoice("nicole", "af_nicole", "en-US", "soft, breathy female, US (close to a whisper)"),
-    KokoroVoice("michael", "am_michael", "en-US", "calm male, US"),
-    KokoroVoice("emma", "bf_emma", "en-GB", "steady female, British"),
+    KokoroVoice("michael", "am_michael", "en-US", "calm male, US", 1.1),
+    KokoroVoice("emma", "bf_emma", "en-GB", "steady female, British", 1.1),
     KokoroVoice("george", "bm_george", "en-GB", "lively male, British"),
     KokoroVoice("dora", "ef_dora", "es", "warm female, Spanish"),
     KokoroVoice("alex", "em_alex", "es", "male, Spanish"),

@@ -3,8 +3,8 @@
 One engine call on a very long text costs memory and time far beyond its share
 (espeak: ~8,000 words took 60 s and 2.1 GB, ~15,000 crashed the library), so a phrase
 over ``SPLIT_WORDS`` words is cut at its sentence ends (then at commas, then between
-words) into chunks of at most that many words, each spoken on its own and joined with a
-short breath of silence. The template parser already refuses a phrase over
+words) into chunks of at most that many words, each spoken on its own and joined with the
+voice's sentence gap. The template parser already refuses a phrase over
 ``template.limits.MAX_PHRASE_WORDS``; shorter phrases, all the bundled ones among them,
 are one engine call as before.
 """
@@ -19,7 +19,6 @@ from kindvoice.audio import SAMPLE_RATE, Mono
 from kindvoice.speech.base import Engine
 
 SPLIT_WORDS = 120
-GAP_MS = 250  # between two chunks of one phrase: a sentence's breath
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:…])\s+")
 _COMMA = re.compile(r"(?<=[,;])\s+")
@@ -64,7 +63,7 @@ def speak(engine: Engine, text: str) -> Mono:
     parts = chunks(text)
     if len(parts) == 1:
         return engine.synthesize(text)
-    gap = np.zeros(round(SAMPLE_RATE * GAP_MS / 1000), dtype=np.float32)
+    gap = np.zeros(round(SAMPLE_RATE * engine.spec.sentence_gap_ms / 1000), dtype=np.float32)
     audio: list[Mono] = []
     for i, part in enumerate(parts):
         if i:

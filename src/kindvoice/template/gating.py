@@ -6,6 +6,7 @@ are replaced by their blocks, closed ones dropped, and sections left with nothin
 dropped too (no empty chapters). Where speech now meets speech across a block's edge with a
 blank line written between them, the usual paragraph gap is put in, as inside a block;
 a ``[rotate]`` gets the same gaps at its edges, alternative by alternative.
+The least gaps around speech are then put in (``spacing``).
 ``choices()`` lists every gate with whether it plays, for ``plan`` and ``validate``.
 """
 
@@ -24,6 +25,7 @@ from kindvoice.template.model import (
     Section,
     Speech,
 )
+from kindvoice.template.spacing import space
 
 
 @dataclass(frozen=True)
@@ -138,4 +140,5 @@ def select(script: Script, length_ms: float, flip: frozenset[int] = frozenset())
         body = selector.nodes(section.body)
         if body:
             sections.append(Section(section.title, section.pos, body))
-    return dataclasses.replace(script, sections=tuple(sections))
+    # no phrase runs into the next, no bell strikes on a word (see ``spacing``)
+    return space(dataclasses.replace(script, sections=tuple(sections)))
