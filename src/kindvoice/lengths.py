@@ -10,6 +10,7 @@ is what makes a length impossible, the problem names that gate's file:line:col.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,18 @@ class Measure:
     edges: int  # lead-in plus tail
     bell_samples: Callable[[str | None, int], int]
     voice_label: str
+    estimated: bool = False  # lengths from the text (``speech.estimate``), not spoken
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A slow voice's phrase lengths known from the text: the ``short`` and ``long``
+    sides bound what the voice can do (a range from ``long``'s low and ``short``'s high
+    is inside the real one), ``central`` is the best guess for a plan."""
+
+    short: Measure
+    central: Measure
+    long: Measure
 
 
 def played_layout(
@@ -120,8 +133,6 @@ def measure_speech(
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text, keyed by its written text, and the lengths the solver needs."""
-    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
-    from kindvoice.speech.base import voice_description
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
@@ -132,15 +143,58 @@ def measure_speech(
     unique = list(dict.fromkeys(texts.values()))
     audio = synthesize_phrases(spec, unique, cache, request.workers, report)
     phrases = {written: audio[spoken] for written, spoken in texts.items()}
+    _, measure = _speech_measure(request, script, {t: len(a) for t, a in phrases.items()})
+    return measure, phrases
+
+
+def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
+    """The phrase lengths from the text, when the voice is slow to speak (Kokoro) and some
+    phrase of ``script`` is not in the phrase cache yet; None: measure by speaking (or
+    reading the cache), which is then as quick."""
+    from kindvoice.speech.base import engine_class, engine_identity
+    from kindvoice.speech.cache import PhraseCache
+
+    spec = voice_spec(request.voice, script.meta)
+    engine = engine_class(spec.engine)
+    texts = script.spoken_texts()
+    if request.use_cache:
+        cache, identity = PhraseCache(), engine_identity(spec)
+        if all(cache.path(cache.key(identity, t)).is_file() for t in texts.values()):
+            return None
+    guesses = {written: engine.estimate_seconds(spec, spoken) for written, spoken in texts.items()}
+    known = {text: guess for text, guess in guesses.items() if guess is not None}
+    if len(known) != len(guesses):
+        return None
+    _, sides = _speech_measure(request, script, {t: 0 for t in known})
+    short, central, long = (
+        dataclasses.replace(
+            sides,
+            speech_samples={t: s_to_samples(g[i]) for t, g in known.items()},
+            voice_label=f"{sides.voice_label} (estimated from the text)",
+            estimated=True,
+        )
+        for i in range(3)
+    )
+    return Estimate(short, central, long)
+
+
+def _speech_measure(
+    request: RenderRequest, script: Script, lengths: Mapping[str, int]
+) -> tuple[EngineSpec, Measure]:
+    """The voice and the ``Measure`` of ``script`` with these phrase ``lengths``."""
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
+    from kindvoice.speech.base import voice_description
+
+    spec = voice_spec(request.voice, script.meta)
     mix = request.mix
-    measure = Measure(
-        {text: len(sound) for text, sound in phrases.items()},
-        ms_to_samples((request.voice.pace or pace_for(script.meta.kind)).paragraph_gap_ms),
+    pace = request.voice.pace or pace_for(script.meta.kind)
+    return spec, Measure(
+        dict(lengths),
+        ms_to_samples(pace.paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
         voice_description(spec),
     )
-    return measure, phrases
 
 
 def range_minutes(low: float, high: float) -> list[float]:
@@ -156,17 +210,22 @@ def range_problems(path: Path, script: Script, request: RenderRequest) -> list[s
     Every phrase, gated blocks included, is synthesized once; each minute is then solved on
     durations only. A length that fails only because of one gate (it works with that gate
     the other way round) is reported at the gate; consecutive minutes failing for the same
-    reason are reported once, by their first and last minute."""
+    reason are reported once, by their first and last minute. A slow voice on a cold cache
+    is not spoken at all: its lengths come from the text, and a minute counts as possible
+    only when both the long and the short side of the estimate fit it."""
     check_bells(script)
-    measure, _ = measure_speech(request, script)
+    guess = estimate_speech(request, script)
+    measures = [guess.long, guess.short] if guess else [measure_speech(request, script)[0]]
     m = script.meta.minutes
     minutes_line = _key_line(path, "minutes")
     failures: list[tuple[float, str, Gate | None]] = []
     for minutes in range_minutes(m.min, m.max):
-        try:
-            fit_length(script, measure, minutes)
-        except LengthError as exc:
-            failures.append((minutes, exc.message, _blame(script, measure, minutes)))
+        for measure in measures:  # from the text: both sides must fit
+            try:
+                fit_length(script, measure, minutes)
+            except LengthError as exc:
+                failures.append((minutes, exc.message, _blame(script, measure, minutes)))
+                break
 
     def label(minutes: float) -> str:
         if minutes == m.min:

@@ -27,7 +27,13 @@ from kindvoice.audio import (
 )
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.languages import find_language
-from kindvoice.lengths import check_bells, fit_length, measure_speech
+from kindvoice.lengths import (
+    check_bells,
+    estimate_speech,
+    fit_length,
+    measure_speech,
+    played_layout,
+)
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out
@@ -61,6 +67,7 @@ class Prepared:
     feasible: tuple[int, int | None]
     gates: tuple[GateChoice, ...] = ()  # every [from]/[under] block, in or out
     paragraph_gap: int = 0  # samples between paragraphs at this script's pace
+    estimated: bool = False  # phrase lengths from the text, nothing spoken (a plan)
 
 
 @dataclass(frozen=True)
@@ -96,11 +103,17 @@ class _Cues:
 
 
 def prepare(
-    request: RenderRequest, progress: Progress | None = None, script: Script | None = None
+    request: RenderRequest,
+    progress: Progress | None = None,
+    script: Script | None = None,
+    *,
+    estimate: bool = False,
 ) -> Prepared:
     """Load, synthesize, fit and lay out; raises before any audio file is touched.
 
-    ``script`` skips loading: a script built in code (the timer) renders like a file."""
+    ``script`` skips loading: a script built in code (the timer) renders like a file.
+    ``estimate`` (a plan, not a render): a slow voice's phrases not in the cache yet are
+    not spoken; their lengths come from the text (``Prepared.phrases`` is then empty)."""
     from kindvoice.sound.beds import make_bed
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.template.library import resolve_practice
@@ -131,11 +144,22 @@ def prepare(
     # choose: the [from]/[under] blocks this length plays; only their phrases are spoken
     played = select(script, minutes * 60_000.0)
 
-    # synthesize: every distinct phrase once (the cache makes re-renders free)
-    measure, phrases = measure_speech(request, played, progress)
+    # synthesize: every distinct phrase once (the cache makes re-renders free); a plan
+    # may take a slow voice's lengths from the text instead
+    guess = estimate_speech(request, played) if estimate else None
+    if guess is not None:
+        measure, phrases = guess.central, dict[str, Mono]()
+    else:
+        measure, phrases = measure_speech(request, played, progress)
 
     # fit: repeat counts and pause lengths that make the total exact
     played, layout, plan = fit_length(script, measure, minutes)
+    feasible = feasible_range(layout)
+    if guess is not None:  # what the voice surely can do: the long side's low, the short's high
+        feasible = (
+            feasible_range(played_layout(script, guess.long, minutes)[1])[0],
+            feasible_range(played_layout(script, guess.short, minutes)[1])[1],
+        )
 
     def bell_name(kind: str | None) -> str:
         return kind or DEFAULT_BELL
@@ -162,9 +186,10 @@ def prepare(
         timeline,
         background,
         measure.voice_label,
-        feasible_range(layout),
+        feasible,
         tuple(choices(script, minutes * 60_000.0)),
         measure.paragraph_gap,
+        measure.estimated,
     )
 
 

@@ -76,4 +76,9 @@ def plan_lines(prepared: Prepared) -> list[str]:
         f"Total   {_precise(timeline.total)}",
         f"Feasible with this voice: {clock(low)} to {top}",
     ]
+    if prepared.estimated:
+        lines.append(
+            "Phrase lengths estimated from the text (not spoken yet): a render speaks them"
+            " and fits the length exactly."
+        )
     return lines

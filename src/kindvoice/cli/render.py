@@ -197,7 +197,10 @@ def plan(
     language: str | None,
     variables: tuple[str, ...],
 ) -> None:
-    """Print the timeline a render would have, without encoding anything."""
+    """Print the timeline a render would have, without encoding anything.
+
+    With the Kokoro voice on a cold phrase cache nothing is spoken: the phrase lengths are
+    estimated from the text (the render then fits the length exactly)."""
     from kindvoice.pipeline import prepare
     from kindvoice.report import plan_lines
 
@@ -212,7 +215,7 @@ def plan(
         language,
         variables,
     )
-    for line in plan_lines(prepare(request)):
+    for line in plan_lines(prepare(request, estimate=True)):
         click.echo(line)
 
 

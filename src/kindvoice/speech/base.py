@@ -94,6 +94,14 @@ class Engine(ABC):
         return cls.default_rates.get(kind, cls.default_rates["practice"])
 
     @classmethod
+    def estimate_seconds(cls, spec: EngineSpec, text: str) -> tuple[float, float, float] | None:
+        """(short, central, long) seconds this voice will take to say ``text``, known
+        without speaking it, for engines too slow to measure a range by speaking; None:
+        speak it (a fast engine measures exactly in about the time an estimate takes)."""
+        del spec, text
+        return None
+
+    @classmethod
     def voice_for_language(cls, language: str) -> str | None:
         """This engine's voice for ``language`` (BCP 47); None: its default voice serves.
         Raises ``UnknownNameError`` (listing the languages it speaks) when none does."""

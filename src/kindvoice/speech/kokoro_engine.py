@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.speech import kokoro_voices, pauses
+from kindvoice.speech import estimate, kokoro_voices, pauses
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
 from kindvoice.speech.g2p import g2p_info, load_g2p
 
@@ -220,6 +220,13 @@ class KokoroEngine(Engine):
         if not parts:
             raise EngineError(f"The kokoro engine produced no audio for the phrase {text!r}.")
         return finish_phrase(np.concatenate(parts[:-1]), MODEL_RATE, text)
+
+    @classmethod
+    def estimate_seconds(cls, spec: EngineSpec, text: str) -> tuple[float, float, float] | None:
+        voice = kokoro_voices.find_voice(spec.voice)
+        return estimate.phrase_seconds(
+            text, voice.pack, spec.rate, spec.sentence_gap_ms, spec.comma_gap_ms
+        )
 
     @classmethod
     def voice_for_language(cls, language: str) -> str | None:

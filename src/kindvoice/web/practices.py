@@ -51,7 +51,7 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
             "title": meta.title,
             "summary": meta.summary,
             "minutes": meta.minutes,
-            "rate": meta.voice_rate or 1.0,
+            "rate": meta.voice_rate or _default_rate(meta.kind),
             "background": meta.background or "drone",
             "variables": meta.variables,
             "sections": [s.title for s in script.sections],
@@ -63,6 +63,14 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
             "broken": None,
         }
     return state.cards[key]
+
+
+def _default_rate(kind: str) -> float:
+    """The pace the default engine speaks a ``kind`` of template at, for the form's slider."""
+    from kindvoice.settings import default_engine
+    from kindvoice.speech.base import engine_class
+
+    return engine_class(default_engine()).default_rate(kind)
 
 
 def cards() -> list[dict[str, Any]]:

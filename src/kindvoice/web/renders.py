@@ -172,7 +172,7 @@ def preview_work(
 
 
 #: bump when an answer of ``RangeCache`` changes shape or meaning (old files are ignored)
-RANGE_VERSION = 1
+RANGE_VERSION = 2  # 2: the guiding pace; a slow voice's range estimated
 
 
 class RangeCache:
@@ -233,10 +233,13 @@ class RangeCache:
             log.warning("cannot keep the range in %s: %s", path, exc)
 
     def _measure(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
-        """Every phrase (gated blocks included) spoken once, then each slider step solved
-        on durations only: a template with [from]/[under] blocks plays different blocks
-        at different lengths, so the range at one length is not the range at another."""
-        from kindvoice.lengths import fit_length, measure_speech
+        """Each slider step solved on phrase durations only: a template with [from]/[under]
+        blocks plays different blocks at different lengths, so the range at one length is
+        not the range at another. The durations are spoken once (fast voices, or a warm
+        cache) or, for a slow voice on a cold cache, estimated from the text: the range is
+        then the long estimate's low to the short one's high, inside what the voice can do.
+        """
+        from kindvoice.lengths import estimate_speech, fit_length, measure_speech
         from kindvoice.settings import VoiceSettings
         from kindvoice.template.fit import feasible_range
         from kindvoice.template.parse import load_template
@@ -249,25 +252,31 @@ class RangeCache:
             voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
             templates_dir=self.templates_dir,
         )
-        measure, _ = measure_speech(request, script)
+        guess = estimate_speech(request, script)
+        if guess is not None:
+            long, short = guess.long, guess.short
+        else:
+            long = short = measure_speech(request, script)[0]
         fitting: list[tuple[float, tuple[int, int | None]]] = []
         for asked in slider_steps(minutes.min, minutes.max):
             try:
-                _, layout, _ = fit_length(script, measure, asked)
+                low = feasible_range(fit_length(script, long, asked)[1])[0]
+                high = feasible_range(fit_length(script, short, asked)[1])[1]
             except LengthError:
                 continue
-            fitting.append((asked, feasible_range(layout)))
+            fitting.append((asked, (low, high)))
         if fitting:  # the script's own span: the shortest length's low, the longest's high
             low, high = fitting[0][1][0], fitting[-1][1][1]
             bounds = {"min": fitting[0][0], "max": fitting[-1][0], "step": SLIDER_STEP_MIN}
         else:  # no length it is written for fits this voice: offer what it can fill
-            low, high = self._feasible_anywhere(script, measure, minutes.default)
+            low = self._feasible_anywhere(script, long, minutes.default)[0]
+            high = self._feasible_anywhere(script, short, minutes.default)[1]
             high_min = None if high is None else high / SAMPLE_RATE / 60.0
             bounds = slider_bounds(low / SAMPLE_RATE / 60.0, high_min, minutes.min, minutes.max)
         return {
             "low_s": _seconds(low),
             "high_s": None if high is None else _seconds(high),
-            "voice": measure.voice_label,
+            "voice": long.voice_label,
             **bounds,
         }
 
