@@ -160,3 +160,25 @@ def test_front_matter_names_engine_voice_and_rate_and_the_command_line_wins(
 def test_numbers_are_spoken_in_the_voice_s_language(language: str, said: str) -> None:
     # a timer's welcome such as "20 minutes" is said as words of the welcome's language
     assert said in load_g2p(language)("20 minutes.")
+
+
+@pytest.mark.slow
+def test_the_optimised_graph_is_kept_and_a_damaged_copy_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kindvoice.speech.kokoro_session import load_session
+
+    monkeypatch.setenv("KINDVOICE_CACHE_DIR", str(tmp_path))
+    feed = {
+        "tokens": np.array([[0, 50, 83, 54, 156, 0]], dtype=np.int64),
+        "style": np.zeros((1, 256), dtype=np.float32),
+        "speed": np.array([1.0], dtype=np.float32),
+    }
+    first = load_session(1).run(None, feed)[0]
+    kept = list((tmp_path / "models").glob("kokoro-*.onnx"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 10_000_000
+    kept[0].write_bytes(b"not a model")  # a damaged copy: dropped, the model loads itself
+    assert np.array_equal(load_session(1).run(None, feed)[0], first)
+    assert not kept[0].exists()
+    assert np.array_equal(load_session(1).run(None, feed)[0], first)  # kept again
+    assert kept[0].stat().st_size > 10_000_000

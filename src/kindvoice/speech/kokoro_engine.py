@@ -27,6 +27,7 @@ from kindvoice.errors import EngineError, UnknownNameError
 from kindvoice.speech import estimate, kokoro_voices, pauses
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
 from kindvoice.speech.g2p import g2p_info, load_g2p
+from kindvoice.speech.kokoro_session import load_session
 
 log = logging.getLogger(__name__)
 
@@ -110,30 +111,7 @@ class KokoroEngine(Engine):
         pack = np.frombuffer(kokoro_voices.voice_pack_bytes(self._voice), dtype=np.float32)
         self._styles = pack.reshape(-1, 1, 256)
         self._vocab: dict[str, int] = json.loads(kokoro_voices.vocab_text())["vocab"]
-        try:
-            import onnxruntime
-        except ImportError:
-            raise EngineError(
-                "The kokoro engine needs onnxruntime: pip install onnxruntime"
-            ) from None
-        options = onnxruntime.SessionOptions()
-        if intra_op_threads:
-            options.intra_op_num_threads = intra_op_threads
-            options.inter_op_num_threads = 1
-        try:
-            self._session: Any = onnxruntime.InferenceSession(
-                kokoro_voices.model_bytes(),
-                sess_options=options,
-                providers=["CPUExecutionProvider"],
-            )
-        except EngineError:
-            raise
-        except Exception as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EngineError(
-                f"Cannot load the Kokoro model ({reason}). Unset {kokoro_voices.MODEL_ENV} or"
-                " point it at a kokoro-v1.0.onnx, or reinstall kindvoice."
-            ) from exc
+        self._session: Any = load_session(intra_op_threads)
         self._g2p = load_g2p(self._voice.language)
         log.debug("kokoro voice %s at speed %.2f", self._voice.pack, spec.rate)
 
