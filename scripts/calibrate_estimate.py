@@ -71,9 +71,8 @@ def main() -> None:
         rows.append([1.0, estimate.letters(text), commas * spec.comma_gap_ms / 1000])
         target.append(seconds[text] - sentences * spec.sentence_gap_ms / 1000)
     (a, b, q), *_ = np.linalg.lstsq(np.array(rows), np.array(target), rcond=None)
-    print(
-        f'    "{voice.pack}": Articulation({a:.3f}, {b:.5f}, {spec.rate:g}, {min(max(q, 0), 1):.2f}),'
-    )
+    share = min(max(q, 0.0), 1.0)
+    print(f'    "{voice.pack}": Articulation({a:.3f}, {b:.5f}, {spec.rate:g}, {share:.2f}),')
 
     worst = 0.0
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])

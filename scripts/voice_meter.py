@@ -176,7 +176,7 @@ def measure(result: RenderResult, audio: np.ndarray, english: bool) -> None:
         s for e in timeline.speech for s in sentences(audio[e.start : e.end])
     ]  # every sentence, as heard
     onset_r, level_sd, n = prosody(pieces)
-    print(f"prosody                  onset r {onset_r:.2f}, level SD {level_sd:.2f} st ({n} sentences)")
+    print(f"prosody                  onset r {onset_r:.2f}, level SD {level_sd:.2f} st ({n})")
     if english:
         heard = recognize(audio)
         print(f"recognizer WER           {wer(spoken, heard):.3f} ({len(heard)} words heard)")
