@@ -211,21 +211,19 @@ def range_problems(path: Path, script: Script, request: RenderRequest) -> list[s
     durations only. A length that fails only because of one gate (it works with that gate
     the other way round) is reported at the gate; consecutive minutes failing for the same
     reason are reported once, by their first and last minute. A slow voice on a cold cache
-    is not spoken at all: its lengths come from the text, and a minute counts as possible
-    only when both the long and the short side of the estimate fit it."""
+    is not spoken at all: its lengths are the central estimate from the text, and the
+    problems say so (a render then measures exactly)."""
     check_bells(script)
     guess = estimate_speech(request, script)
-    measures = [guess.long, guess.short] if guess else [measure_speech(request, script)[0]]
+    measure = guess.central if guess else measure_speech(request, script)[0]
     m = script.meta.minutes
     minutes_line = _key_line(path, "minutes")
     failures: list[tuple[float, str, Gate | None]] = []
     for minutes in range_minutes(m.min, m.max):
-        for measure in measures:  # from the text: both sides must fit
-            try:
-                fit_length(script, measure, minutes)
-            except LengthError as exc:
-                failures.append((minutes, exc.message, _blame(script, measure, minutes)))
-                break
+        try:
+            fit_length(script, measure, minutes)
+        except LengthError as exc:
+            failures.append((minutes, exc.message, _blame(script, measure, minutes)))
 
     def label(minutes: float) -> str:
         if minutes == m.min:
