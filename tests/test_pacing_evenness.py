@@ -18,6 +18,7 @@ checked once its file has any (the translators add them in their own passes).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import pytest
 
 from kindvoice.audio import samples_to_s
 from kindvoice.pipeline import Prepared, prepare
-from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.settings import MIN_BELL_GAP_MS, MIN_PHRASE_GAP_MS, RenderRequest, VoiceSettings
 from kindvoice.template.library import bundled_dir
 from kindvoice.template.model import Node, Repeat, Rotate, Speech, walk
 from kindvoice.template.parse import load_template
@@ -38,15 +39,17 @@ _FELT_LINE = re.compile(r"<!--\s*felt\s*-->")
 _NOT_PRACTICES = {"TEMPLATE_FORMAT.md", "README.md"}
 
 
-def _practice_files() -> list[Path]:
+def _track_files() -> list[Path]:
     root = bundled_dir()
-    found = []
-    for path in sorted(root.glob("*.md")) + sorted(root.glob("*/*.md")):
-        if path.name in _NOT_PRACTICES or path.parent.name == "courses":
-            continue
-        if load_template(path).meta.kind == "practice":
-            found.append(path)
-    return found
+    return [
+        path
+        for path in sorted(root.glob("*.md")) + sorted(root.glob("*/*.md"))
+        if path.name not in _NOT_PRACTICES and path.parent.name != "courses"
+    ]
+
+
+def _practice_files() -> list[Path]:
+    return [p for p in TRACKS if load_template(p).meta.kind == "practice"]
 
 
 def _label(path: Path) -> str:
@@ -54,6 +57,7 @@ def _label(path: Path) -> str:
     return str(rel.with_suffix(""))
 
 
+TRACKS = _track_files()
 FILES = _practice_files()
 ENGLISH = [p for p in FILES if p.parent == bundled_dir()]
 MARKED = [p for p in FILES if FELT in p.read_text(encoding="utf-8")]
@@ -173,4 +177,26 @@ def test_felt_lines_get_more_room_than_instructions(path: Path) -> None:
         f"{_label(path)} at its default length: {even.felt_mean_s:.1f} s after felt lines "
         f"({len(even.felt_s)}), {even.instruction_mean_s:.1f} s after instructions "
         f"({len(even.instruction_s)}): ratio {even.ratio:.2f} < {RATIO:g}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", TRACKS, ids=_label)
+def test_no_phrase_runs_on_and_no_bell_strikes_on_a_word(path: Path) -> None:
+    """Every bundled track, in every language, at its default: two phrases at least
+    ``MIN_PHRASE_GAP_MS`` apart, a bell at least ``MIN_BELL_GAP_MS`` after speech."""
+    events = planned(path).timeline.events
+    phrase_s = bell_s = float("inf")
+    for a, b in itertools.pairwise(events):
+        if a.kind == "speech" and b.kind in ("speech", "bell"):
+            gap_s = samples_to_s(b.start - a.end)
+            if b.kind == "speech":
+                phrase_s = min(phrase_s, gap_s)
+            else:
+                bell_s = min(bell_s, gap_s)
+    assert phrase_s >= MIN_PHRASE_GAP_MS / 1000 - 1e-6, (
+        f"{_label(path)}: phrases {phrase_s:.3f} s apart"
+    )
+    assert bell_s >= MIN_BELL_GAP_MS / 1000 - 1e-6, (
+        f"{_label(path)}: a bell {bell_s:.3f} s after speech"
     )

@@ -1,22 +1,16 @@
 """The least silence around speech: two phrases never run into one, a bell never strikes
-on a word, whatever the template writes (section edges, short written pauses, repeats),
-checked on the IR and on the real timeline of every bundled track at its default."""
+on a word, whatever the template writes (section edges, short written pauses, repeats).
+The same is checked on the real timeline of every bundled track at its default in
+``tests/test_pacing_evenness.py`` (which plans those timelines once for both checks)."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
-import pytest
-
-from kindvoice.audio import SAMPLE_RATE
-from kindvoice.pipeline import prepare
 from kindvoice.settings import (
     MIN_BELL_GAP_MS,
     MIN_PHRASE_GAP_MS,
     PACES,
-    RenderRequest,
-    VoiceSettings,
 )
 from kindvoice.template.gating import select
 from kindvoice.template.model import Node, Pause, Repeat
@@ -77,29 +71,3 @@ def test_a_repeat_whose_rounds_meet_in_speech_gets_a_gap_between_rounds() -> Non
     assert shape(nodes) == ["Speech", "P", "repeat(Speech,P)"]
     once = parse("[repeat 1]\nOnce.\n[/repeat]\n")
     assert shape(once) == ["repeat(Speech)"]
-
-
-def gaps_s(path: Path) -> tuple[float, float]:
-    """(the least silence between two phrases, the least silence between speech and a
-    bell) on the track's real timeline at its default length, espeak speaking."""
-    request = RenderRequest(
-        practice=str(path), output=Path("unused.mp3"), voice=VoiceSettings(engine="pyttsx3")
-    )
-    events = prepare(request).timeline.events
-    phrase, bell = float("inf"), float("inf")
-    for a, b in itertools.pairwise(events):
-        gap = (b.start - a.end) / SAMPLE_RATE
-        kinds = {a.kind, b.kind}
-        if kinds == {"speech"}:
-            phrase = min(phrase, gap)
-        elif a.kind == "speech" and b.kind == "bell":
-            bell = min(bell, gap)
-    return phrase, bell
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", TRACKS, ids=lambda p: str(p.relative_to(MEDITATIONS)))
-def test_no_phrase_runs_on_and_no_bell_strikes_on_a_word(path: Path) -> None:
-    phrase, bell = gaps_s(path)
-    assert phrase >= MIN_PHRASE_GAP_MS / 1000 - 1e-6, f"{path.name}: phrases {phrase:.3f} s apart"
-    assert bell >= MIN_BELL_GAP_MS / 1000 - 1e-6, f"{path.name}: a bell {bell:.3f} s after speech"
