@@ -414,6 +414,15 @@ def test_empty_values_leave_tidy_sentences() -> None:
     assert texts(found) == ["Hello. Welcome here!"]  # the sentence keeps its capital
 
 
+def test_a_vocative_comma_before_an_empty_name_goes() -> None:
+    front = '---\ntitle: T\nvariables:\n  name: ""\n---\n'
+    body = "Hola, {name}. Buenos días, {name}! Bonjour, {name} : ça va?\n"
+    found = parse(body, front=front).sections[0].body
+    assert texts(found) == ["Hola. Buenos días! Bonjour: ça va?"]
+    named = parse(body, front=front, values={"name": "Ana"}).sections[0].body
+    assert texts(named) == ["Hola, Ana. Buenos días, Ana! Bonjour, Ana: ça va?"]
+
+
 def test_literal_braces() -> None:
     assert texts(nodes("Set {{a}} and }} {{{{.\n")) == ["Set {a} and } {{."]
 

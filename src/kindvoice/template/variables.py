@@ -25,6 +25,9 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)])")
 # name), and the word after it, which now starts the sentence and takes a capital
 _ORPHAN_PUNCT = re.compile(r"(?:^|(?<=[.!?]))[,;:]+(\s*)(\w?)")
 _EMPTY_PARENS = re.compile(r"\(\s*\)")
+# a vocative comma before an empty name ("Hola, {name}." -> "Hola,."): the sentence's own
+# end wins
+_DANGLING_PUNCT = re.compile(r"[,;:]+(?=[.!?])|,+(?=[;:])")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ def tidy(text: str) -> str:
     """Collapse whitespace and close the gaps an empty value leaves before punctuation."""
     text = _EMPTY_PARENS.sub("", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+    text = _DANGLING_PUNCT.sub("", text)
     text = _ORPHAN_PUNCT.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     return " ".join(text.split())
 
