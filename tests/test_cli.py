@@ -9,7 +9,7 @@ import pytest
 from kindvoice import __version__
 from kindvoice.template.library import list_practices
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 
 def test_version_and_help() -> None:
