@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 GOOD = "---\ntitle: Fine\nminutes: {min: 1, default: 2, max: 5}\n---\nHello there.\n[pause 5s~]\n"
 

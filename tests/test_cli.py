@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,13 +11,14 @@ import pytest
 from kindvoice import __version__
 from kindvoice.template.library import list_practices
 
-from conftest import kindvoice
+from kv_testing import kindvoice, kindvoice_process
 
 
 def test_version_and_help() -> None:
-    run = kindvoice("--version")
+    """The entry point itself, in a process of its own (``python -m kindvoice``)."""
+    run = kindvoice_process("--version")
     assert run.code == 0 and __version__ in run.stdout
-    run = kindvoice("--help")
+    run = kindvoice_process("--help")
     for command in ("build", "list", "show", "voices", "validate", "cache", "plan", "new"):
         assert command in run.stdout
 
@@ -141,3 +144,28 @@ def test_validate_checks_the_minutes_range(tmp_path: Path) -> None:
     assert f"{tight}:3:1: minutes min (1) cannot be met" in run.stderr
     assert "5:00 asked" in run.stderr
     assert kindvoice("validate", "--no-length-check", str(tight)).code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [(["--help"], set()), (["list"], set()), (["validate", "SCB"], {"numpy"})],
+)
+def test_start_up_imports_no_heavy_library(args: list[str], allowed: set[str]) -> None:
+    """``kindvoice --help``, ``list`` and ``validate`` start in a fresh Python without scipy,
+    pydub, mutagen, soundfile or onnxruntime (each costs from a tenth of a second to a
+    second); ``--help`` and ``list`` without numpy too."""
+    scb = str(Path(__file__).parents[1] / "meditations" / "self-compassion-break.md")
+    args = [scb if a == "SCB" else a for a in args]
+    code = (
+        "import sys\n"
+        "from kindvoice.cli import cli\n"
+        "try:\n"
+        f"    cli.main({args!r}, prog_name='kindvoice')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = {'numpy', 'scipy', 'pydub', 'mutagen', 'soundfile', 'onnxruntime', 'pyloudnorm'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1] == str(sorted(allowed))

@@ -21,7 +21,7 @@ from kindvoice.errors import AudioIOError
 from kindvoice.export import outputs
 from kindvoice.export.outputs import OutputSet, owned, read_stamp, stamp_path
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 SHORT = ("one-minute-break", "--minutes", "1", "--background", "none")
 

@@ -15,7 +15,7 @@ from kindvoice.publish.batch import job_from_row
 from kindvoice.template.model import Pause
 from kindvoice.template.parse import parse_template
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 S = SAMPLE_RATE
 

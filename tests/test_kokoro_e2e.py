@@ -20,7 +20,7 @@ from mutagen.mp3 import MP3
 
 from kindvoice.speech.samples import sample_template
 
-from conftest import decode, kindvoice, median_f0_hz, recognize_words
+from kv_testing import decode, kindvoice, median_f0_hz, recognize_words
 
 pytestmark = pytest.mark.slow
 

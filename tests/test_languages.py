@@ -23,7 +23,7 @@ from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 from kindvoice.template.library import bundled_dir, languages_of, list_practices
 from kindvoice.template.parse import load_template
 
-from conftest import decode, kindvoice
+from kv_testing import decode, kindvoice
 
 TRANSLATIONS = sorted(
     (folder.name, path.stem)

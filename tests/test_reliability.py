@@ -19,7 +19,7 @@ from kindvoice.speech.cache import PhraseCache
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 
-from conftest import decode, kindvoice
+from kv_testing import decode, kindvoice
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from kindvoice.sound.beds.music import MusicBed
 from kindvoice.speech.cache import PhraseCache
 from kindvoice.template.parse import load_template
 
-from conftest import decode, kindvoice
+from kv_testing import decode, kindvoice
 
 RATE = 48_000
 

@@ -13,7 +13,7 @@ from kindvoice.template.gating import select
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 
-from conftest import decode, ebur128, kindvoice
+from kv_testing import decode, ebur128, kindvoice
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from kindvoice.sound.beds import background_names
 from kindvoice.sound.beds.music import crossfade_samples
 from kindvoice.sound.bells import bell_duration_samples, bell_names, bell_partials_hz
 
-from conftest import decode, ebur128, kindvoice
+from kv_testing import decode, ebur128, kindvoice
 
 pytestmark = pytest.mark.slow
 

@@ -3,16 +3,36 @@
 Inside kindvoice audio is float32 numpy at ``SAMPLE_RATE`` (48 kHz: one millisecond is
 exactly 48 samples, so pydub's millisecond positions stay sample exact). Speech is mono
 (1-D); the mix is stereo, shape ``(n, 2)``. Times inside the mixer are integer samples.
+
+numpy is imported on first use (``Mono``/``Stereo`` or ``edge_ramps``), not with this
+module: the command line imports it for its unit helpers, and ``kindvoice --help`` or
+``kindvoice list`` need no numpy.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Mono = npt.NDArray[np.float32]
+    Stereo = npt.NDArray[np.float32]
 
 SAMPLE_RATE = 48_000
-Mono = npt.NDArray[np.float32]
-Stereo = npt.NDArray[np.float32]
+
+
+def __getattr__(name: str) -> Any:
+    """``Mono`` and ``Stereo``, made (with numpy) when a module first imports them."""
+    if name in ("Mono", "Stereo"):
+        import numpy as np
+        import numpy.typing as npt
+
+        alias = npt.NDArray[np.float32]
+        globals().update(Mono=alias, Stereo=alias)
+        return alias
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ms_to_samples(ms: float) -> int:
@@ -37,6 +57,8 @@ def db_to_gain(db: float) -> float:
 
 def edge_ramps(x: Mono, ramp_ms: float = 8.0) -> Mono:
     """Raised-cosine fade-in and fade-out of ``ramp_ms`` at both ends, so nothing clicks."""
+    import numpy as np
+
     n = min(ms_to_samples(ramp_ms), len(x) // 2)
     if n <= 0:
         return x

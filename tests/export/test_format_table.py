@@ -18,7 +18,7 @@ from kindvoice.export.encode import Writer, format_for
 from kindvoice.export.tags import TagInfo, write_tags
 from kindvoice.publish import course, feed
 
-from conftest import ffmpeg_exe
+from kv_testing import ffmpeg_exe
 
 ROWS = [pytest.param(f, id=f.name) for f in formats.FORMATS]
 

@@ -15,7 +15,7 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from conftest import decode, ffmpeg_exe, kindvoice
+from kv_testing import decode, ffmpeg_exe, kindvoice
 
 pytestmark = pytest.mark.slow
 

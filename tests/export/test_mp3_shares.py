@@ -16,7 +16,7 @@ import pytest
 from kindvoice.export import mp3
 from kindvoice.export.mp3 import Mp3Stream
 
-from conftest import decode
+from kv_testing import decode
 
 RATE = 48_000
 SHARE = mp3._SHARE_FRAMES * mp3._SAMPLES_PER_FRAME

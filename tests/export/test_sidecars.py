@@ -32,7 +32,7 @@ from kindvoice.mix.timeline import Chapter, Event, Timeline
 from kindvoice.pipeline import prepare
 from kindvoice.settings import MixSettings, RenderRequest
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 # Podcasting 2.0 JSON chapters, written from the spec
 # (github.com/Podcastindex-org/podcast-namespace, chapters/jsonChapters.md)

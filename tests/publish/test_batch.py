@@ -18,7 +18,7 @@ from kindvoice.publish.batch import (
 from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.template.library import resolve_practice
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 GOOD_ROWS = [
     "practice,minutes,background,variables,title,output",

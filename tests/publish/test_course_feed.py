@@ -16,7 +16,7 @@ from mutagen.id3 import ID3
 
 from kindvoice.publish.course import course_lengths
 
-from conftest import decode, kindvoice
+from kv_testing import decode, kindvoice
 
 BASE = "https://example.org/kind courses"  # a space, so URLs must be quoted
 PLAN = """\

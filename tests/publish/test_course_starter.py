@@ -22,7 +22,7 @@ from kindvoice.publish.course import (
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 SHORT = {"one-minute-break", "self-compassion-break", "soothing-touch", "morning-intention"}
 

@@ -15,7 +15,7 @@ from kindvoice.speech.base import EngineSpec, engine_identity
 from kindvoice.speech.cache import PhraseCache
 from kindvoice.speech.synth import synthesize_phrases
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 SPEC = EngineSpec("pyttsx3")
 TEXTS = [

@@ -13,7 +13,7 @@ from kindvoice.pipeline import prepare, transcript
 from kindvoice.settings import RenderRequest
 from kindvoice.speech.synth import synthesize_phrases
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 SMALL = """\
 ---

@@ -21,7 +21,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 from kindvoice.audio import SAMPLE_RATE, Mono, s_to_samples
 from kindvoice.errors import UnknownNameError, UsageError
@@ -185,6 +184,8 @@ def _strike(model: _BellModel, seed: int) -> _F64:
         pair += np.sin(2 * np.pi * (centre + half_beat) * t + phases[1])
         y += 0.5 * amp * np.exp(-t / tau) * pair
     if model.noise_level > 0:
+        from scipy import signal  # imported here: scipy is slow to import
+
         k = min(n, s_to_samples(12 * model.noise_decay_ms / 1000))
         sos = signal.butter(2, model.noise_band_hz, btype="bandpass", fs=SAMPLE_RATE, output="sos")
         puff = signal.sosfilt(sos, rng.standard_normal(k))

@@ -21,7 +21,6 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import resample_poly
 
 from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
 from kindvoice.errors import EngineError, UnknownNameError
@@ -193,6 +192,8 @@ def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str
     x = np.asarray(samples, dtype=np.float64).reshape(-1)
     if sample_rate != SAMPLE_RATE and len(x):
         ratio = Fraction(SAMPLE_RATE, sample_rate)
+        from scipy.signal import resample_poly  # slow to import: only when resampling
+
         x = resample_poly(x, ratio.numerator, ratio.denominator)
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if not np.isfinite(peak) or peak < 1e-6:

@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
 
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
@@ -81,6 +80,8 @@ def _read_when_written(wav: Path, limit_s: float = 10.0) -> tuple[npt.NDArray[np
 
     Python's wave module writes the header (with the final frame count) before the
     data, so a file is complete when its size holds every frame the header announces."""
+    import soundfile as sf  # imported here: the CLI's start-up path needs no soundfile
+
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         try:

@@ -19,7 +19,6 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 from kindvoice.audio import SAMPLE_RATE, Stereo, db_to_gain, s_to_samples
 
@@ -78,6 +77,8 @@ class NoiseSource:
         self.next(s_to_samples(warm_up_s))
 
     def next(self, n: int) -> F64:
+        from scipy import signal  # imported here: scipy is slow to import
+
         # Uniform white noise (unit variance) is as white as Gaussian, four times cheaper
         # to draw, and comes out Gaussian anyway once these filters have summed it.
         white = self._rng.random((n, 2), dtype=np.float32) * np.float32(2 * _SQRT3)

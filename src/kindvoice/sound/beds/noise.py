@@ -7,7 +7,6 @@ in the middle of the head.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.sound.beds.base import F64, Bed, NoiseSource, Seed, rngs
@@ -25,6 +24,8 @@ _PINK_A = [1.0, -2.494956002, 2.017265875, -0.522189400]
 
 def brown_sos() -> F64:
     """The brown-noise filter as second-order sections: integrator, then high-pass."""
+    from scipy import signal  # imported here: scipy is slow to import
+
     integrator = np.array([[1.0, 0.0, 0.0, 1.0, -_LEAK, 0.0]])
     highpass = signal.butter(2, _HIGHPASS_HZ, btype="highpass", fs=SAMPLE_RATE, output="sos")
     sos: F64 = np.vstack([integrator, highpass])
@@ -34,6 +35,8 @@ def brown_sos() -> F64:
 def pink_sos() -> F64:
     """The pink-noise filter as second-order sections, with the same gentle high-pass
     (1/f keeps rising towards DC)."""
+    from scipy import signal  # imported here: scipy is slow to import
+
     highpass = signal.butter(2, _HIGHPASS_HZ, btype="highpass", fs=SAMPLE_RATE, output="sos")
     sos: F64 = np.vstack([signal.tf2sos(_PINK_B, _PINK_A), highpass])
     return sos

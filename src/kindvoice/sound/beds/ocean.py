@@ -10,7 +10,6 @@ picture. Waves are drawn one at a time, in order, so any block size gives the sa
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from kindvoice.audio import SAMPLE_RATE, s_to_samples
 from kindvoice.sound.beds.base import F64, Bed, NoiseSource, Seed, rngs
@@ -30,6 +29,8 @@ class OceanBed(Bed):
     calibration_db = -33.5
 
     def __init__(self, seed: Seed = 0) -> None:
+        from scipy import signal  # imported here: scipy is slow to import
+
         super().__init__()
         rumble_rng, wash_rng, wave_rng = rngs(seed, 3)
         band = signal.butter(2, _WASH_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")

@@ -9,7 +9,6 @@ end of a block rings on into the next block through a carried tail buffer.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from kindvoice.audio import SAMPLE_RATE, s_to_samples
 from kindvoice.sound.beds.base import F64, Bed, NoiseSource, Seed, SlowRandom, rngs
@@ -27,6 +26,8 @@ class RainBed(Bed):
     calibration_db = 0.8
 
     def __init__(self, seed: Seed = 0) -> None:
+        from scipy import signal  # imported here: scipy is slow to import
+
         super().__init__()
         noise_rng, gust_rng, drop_rng = rngs(seed, 3)
         band = signal.butter(2, _BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
