@@ -16,7 +16,7 @@ from kindvoice.speech.samples import sample_template
 from kindvoice.template.fit import feasible_range
 from kindvoice.template.parse import load_template
 
-from conftest import kindvoice
+from kv_testing import kindvoice
 
 
 def test_more_letters_more_time_and_a_slower_rate_longer() -> None:
