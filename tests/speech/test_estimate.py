@@ -14,6 +14,7 @@ from kindvoice.settings import RenderRequest, VoiceSettings
 from kindvoice.speech.estimate import phrase_seconds
 from kindvoice.speech.samples import sample_template
 from kindvoice.template.fit import feasible_range
+from kindvoice.template.library import bundled_dir
 from kindvoice.template.parse import load_template
 
 from kv_testing import kindvoice
@@ -60,7 +61,7 @@ def test_plan_and_validate_on_a_cold_cache_speak_nothing(tmp_path: Path) -> None
     assert "kokoro voice heart at rate 0.8 (estimated from the text)" in plan.stdout
     assert "Phrase lengths estimated from the text" in plan.stdout
     assert "Total   6:00.000" in plan.stdout
-    valid = kindvoice("validate", "one-minute-break", env=env)
+    valid = kindvoice("validate", str(bundled_dir() / "one-minute-break.md"), env=env)
     assert valid.code == 0, valid.stderr + valid.stdout
     assert spoken_entries(tmp_path) == []  # no phrase was spoken: no cache entry exists
 
