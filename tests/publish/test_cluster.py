@@ -2,7 +2,10 @@
 processes with their own, cold phrase cache) started here, driven through the real CLI
 with ``--executor``; exact lengths read by mutagen, skips on a second run, a failed row
 that does not stop the others, and one-line errors for an unreachable scheduler, workers
-of another version, an unknown executor and a missing Dask."""
+of another version, an unknown executor and a missing Dask.
+
+The CLI runs as a real process here: a Dask scheduler started in the test's own process
+would log into the command's stderr."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from kindvoice.publish.executors import DaskBackend, LocalBackend, backend_for
 from kindvoice.publish.jobs import Job
 from kindvoice.settings import RenderRequest
 
-from kv_testing import kindvoice, spoken_phrases
+from kv_testing import kindvoice_process, spoken_phrases
 
 ROWS = [
     "practice,minutes,background,output",
@@ -87,7 +90,7 @@ def test_batch_on_a_dask_cluster_from_a_cold_cache(cluster: Cluster, tmp_path: P
     manifest.write_text("\n".join(ROWS) + "\n", encoding="utf-8")
     out = tmp_path / "out"
 
-    first = kindvoice("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
+    first = kindvoice_process("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
     assert first.code == 0, first.stderr
     assert first.stdout.splitlines()[-1] == "3 rendered, 0 skipped, 0 failed"
     for name, seconds in (("a.mp3", 150), ("b.mp3", 150), ("c.mp3", 150)):
@@ -96,13 +99,13 @@ def test_batch_on_a_dask_cluster_from_a_cold_cache(cluster: Cluster, tmp_path: P
     before = mtimes(out)
 
     dask_form = cluster.address.replace("tcp://", "dask://")
-    second = kindvoice("batch", str(manifest), "-o", str(out), "--executor", dask_form)
+    second = kindvoice_process("batch", str(manifest), "-o", str(out), "--executor", dask_form)
     assert second.code == 0, second.stderr
     assert second.stdout.splitlines()[-1] == "0 rendered, 3 skipped, 0 failed"
     assert mtimes(out) == before
 
     manifest.write_text("\n".join(ROWS + MORE_ROWS) + "\n", encoding="utf-8")
-    third = kindvoice("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
+    third = kindvoice_process("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
     assert third.code == 8, third.stderr
     table = third.stdout.splitlines()
     assert table[-1] == "1 rendered, 3 skipped, 1 failed"
@@ -121,7 +124,7 @@ def test_course_on_a_dask_cluster(cluster: Cluster, tmp_path: Path) -> None:
         "practices: [morning-intention, soothing-touch]\nbackground: brown\n",
         encoding="utf-8",
     )
-    run = kindvoice("course", str(plan), "--executor", cluster.address)
+    run = kindvoice_process("course", str(plan), "--executor", cluster.address)
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "2 rendered, 0 skipped, 0 failed"
     folder = tmp_path / "tiny"
@@ -151,7 +154,7 @@ def test_unreachable_scheduler_is_one_line_before_any_speech(
     )
     address = f"tcp://127.0.0.1:{free_port()}"
     out = tmp_path / "out"
-    run = kindvoice(command, str(source), "-o", str(out), "--executor", address)
+    run = kindvoice_process(command, str(source), "-o", str(out), "--executor", address)
     assert run.code == 2
     assert run.stderr.splitlines() == [
         f"Error: Cannot reach the Dask scheduler at {address} (no answer within 5 s): "
@@ -169,7 +172,7 @@ def test_workers_of_another_version_are_refused(tmp_path: Path) -> None:
     with LocalCluster(
         n_workers=1, threads_per_worker=1, dashboard_address=":0", preload=[str(older)]
     ) as local:
-        run = kindvoice("batch", str(manifest), "--executor", local.scheduler_address)
+        run = kindvoice_process("batch", str(manifest), "--executor", local.scheduler_address)
     assert run.code == 2
     assert run.stderr.splitlines() == [
         f"Error: The Dask workers at {local.scheduler_address} run kindvoice 0.0.1, "
@@ -197,7 +200,7 @@ def test_executor_forms() -> None:
 def test_unknown_executor_on_the_command_line(tmp_path: Path) -> None:
     manifest = tmp_path / "sessions.csv"
     manifest.write_text("\n".join(ROWS) + "\n", encoding="utf-8")
-    run = kindvoice("batch", str(manifest), "--executor", "ray")
+    run = kindvoice_process("batch", str(manifest), "--executor", "ray")
     assert run.code == 2
     assert run.stderr.splitlines() == [
         "Error: Unknown executor 'ray'. Use one of: local, dask://HOST:PORT, tcp://HOST:PORT"
