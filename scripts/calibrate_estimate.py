@@ -9,7 +9,7 @@ at the default practice pace, fits ``seconds = (a + b * letters) + gaps`` by lea
 share fitted too), then prints the fitted ``Articulation`` for ``speech/estimate.py`` and,
 with the coefficients now in the package, each practice's sampled speech: spoken against
 estimated, and whether the short and long sides bound it. The worst relative error sets
-``estimate.MARGIN``.
+the voice's margin in ``speech/estimate.py``.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def main() -> None:
             f"{practice:28} {spoken:6.1f} {central:8.1f} {error:+6.1%}"
             f"  {short:6.1f}..{long:<6.1f} {inside}"
         )
-    print(f"worst error on a practice: {worst:.1%} (margin in the package: {estimate.MARGIN:.0%})")
+    fit = estimate.CALIBRATED.get(voice.pack, estimate.FALLBACK)
+    print(f"worst error on a practice: {worst:.1%} (margin in the package: {fit.margin:.0%})")
 
 
 if __name__ == "__main__":

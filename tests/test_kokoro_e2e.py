@@ -68,7 +68,7 @@ def test_heart_sits_near_200_hz_and_michael_near_110_hz(heart: Path, tmp_path: P
     run = kindvoice("voices", "preview", "michael", "-o", str(michael), env=default_env())
     assert run.code == 0, run.stderr
     assert "sample of michael" in run.stdout
-    assert str(ID3(michael)["TXXX:kindvoice voice"]) == "kokoro voice michael at rate 0.9"
+    assert str(ID3(michael)["TXXX:kindvoice voice"]) == "kokoro voice michael at rate 0.95"
     heart_hz = median_f0_hz(decode(heart, channels=1, rate=16_000)[:, 0], 16_000)
     michael_hz = median_f0_hz(decode(michael, channels=1, rate=16_000)[:, 0], 16_000)
     assert 160 < heart_hz < 250, heart_hz

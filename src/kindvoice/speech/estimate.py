@@ -6,8 +6,8 @@ articulation grows with the letters spoken (per voice, calibrated on the bundled
 library by ``scripts/calibrate_estimate.py``), scaled by the rate (Kokoro's speed is not
 linear: 0.9 to 0.8 slows it by about 1.17, an exponent of 1.33), plus the pauses the pace
 sets at the sentence ends and commas inside the phrase. Every estimate comes with a
-margin on each side (``MARGIN``: the calibration's worst relative error on a whole
-practice, with room to spare), so a range built from the long side never starts below
+margin on each side (``Articulation.margin``: the calibration's worst relative error on
+a practice, with room to spare), so a range built from the long side never starts below
 what the voice can do and one from the short side never ends above it. The render still
 speaks every phrase and fits the length to the sample.
 """
@@ -31,18 +31,22 @@ class Articulation:
     b_s: float
     rate_cal: float
     comma: float = 0.7
+    margin: float = 0.15  # relative, each side: the calibration's worst practice, and room
 
 
 #: by Kokoro voice pack, fitted on the bundled library (see the module docstring)
 CALIBRATED: dict[str, Articulation] = {
-    "af_heart": Articulation(0.014, 0.07871, 0.8, 0.48),
+    "af_heart": Articulation(0.014, 0.07871, 0.8, 0.48, 0.10),  # 76 phrases, worst 7.4 %
+    # 30 phrases each from here on (worst practice 11-13 %: one or two phrases a practice)
+    "ef_dora": Articulation(0.300, 0.07734, 0.8, 0.70),
+    "ff_siwis": Articulation(0.101, 0.07290, 0.8, 1.00),
+    "if_sara": Articulation(0.463, 0.07626, 0.8, 0.52),
+    "pf_dora": Articulation(0.471, 0.07320, 0.8, 0.75),
 }
-#: a voice not calibrated yet: the slowest articulation measured, and a wider margin
-FALLBACK = Articulation(0.30, 0.0720, 0.8)
-MARGIN = 0.10  # relative, each side, for a calibrated voice (worst practice: 7.4 %)
+#: a voice not calibrated yet: a middle articulation, and a wide margin
+FALLBACK = Articulation(0.30, 0.0760, 0.8, 0.7, 0.20)
 SURE_SENTENCES = 0.85  # the share of sentence ends a voice surely pauses at
 SURE_COMMAS = 0.3  # and of commas
-FALLBACK_MARGIN = 0.20
 
 
 def letters(text: str) -> int:
@@ -54,7 +58,7 @@ def phrase_seconds(
 ) -> tuple[float, float, float]:
     """(short, central, long) estimates of a phrase's length in seconds."""
     fit = CALIBRATED.get(voice_pack, FALLBACK)
-    margin = MARGIN if voice_pack in CALIBRATED else FALLBACK_MARGIN
+    margin = fit.margin
     speech = (fit.a_s + fit.b_s * letters(text)) * (fit.rate_cal / rate) ** RATE_EXPONENT
     found = marks(text)
     sentence_s = sum(m.sentence for m in found) * sentence_gap_ms / 1000.0
