@@ -83,11 +83,11 @@ def test_list_shows_the_spanish_tracks_and_refuses_an_unknown_language() -> None
 def test_a_missing_translation_fails_cleanly_naming_the_languages_it_has(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "letter.mp3"
-    run = kindvoice("build", "compassionate-letter", "--language", "fr", "-o", str(out))
+    out = tmp_path / "boundaries.mp3"  # a practice the starter course does not use
+    run = kindvoice("build", "boundaries", "--language", "fr", "-o", str(out))
     assert run.code == 4
     assert run.stderr.strip().count("\n") == 0
-    assert "'compassionate-letter' has no French (fr) version; it exists in: en" in run.stderr
+    assert "'boundaries' has no French (fr) version; it exists in: en" in run.stderr
     assert not out.exists()
     assert languages_of("self-compassion-break")[:1] == ["en"]
     assert set(languages_of("self-compassion-break")) >= {"en", "es", "pt-BR", "fr", "it"}
