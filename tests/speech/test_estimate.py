@@ -70,7 +70,8 @@ def test_plan_and_validate_on_a_cold_cache_speak_nothing(tmp_path: Path) -> None
 def test_the_estimate_bounds_what_kokoro_really_says() -> None:
     # the voice sample (spoken by the Kokoro end-to-end tests too: one cache entry each)
     script = load_template(sample_template())
-    request = RenderRequest(str(sample_template()), Path("x.mp3"), voice=VoiceSettings())
+    kokoro = VoiceSettings(engine="kokoro")  # the tests default to espeak
+    request = RenderRequest(str(sample_template()), Path("x.mp3"), voice=kokoro)
     guess = estimate_speech(dataclasses.replace(request, use_cache=False), script)
     assert guess is not None
     real, _ = measure_speech(request, script)
