@@ -80,7 +80,8 @@ def _read_when_written(wav: Path, limit_s: float = 10.0) -> tuple[npt.NDArray[np
 
     Python's wave module writes the header (with the final frame count) before the
     data, so a file is complete when its size holds every frame the header announces."""
-    import soundfile as sf  # imported here: the CLI's start-up path needs no soundfile
+
+    import soundfile as sf  # loaded by the engine's __init__ already (see there)
 
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -139,6 +140,11 @@ class Pyttsx3Engine(Engine):
         super().__init__(spec)
         if spec.rate <= 0:
             raise EngineError(f"Speech rate must be above 0, got {spec.rate}.")
+        # soundfile (libsndfile through cffi) is loaded now, before espeak's thread runs:
+        # loaded for the first phrase instead, while espeak spoke, it crashed the worker
+        # about one run in three (Spanish phrases, under the tests' load)
+        import soundfile  # noqa: F401
+
         self._driver = _init_pyttsx3()
         _disable_stop(self._driver)
         voices = _voice_infos(self._driver)
