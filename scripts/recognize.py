@@ -188,11 +188,12 @@ def say(text: str, voice: str, rate: float | None, folder: Path, times: int) -> 
     from kindvoice.speech.base import EngineSpec
     from kindvoice.speech.kokoro_engine import KokoroEngine
 
-    engine = KokoroEngine(EngineSpec("kokoro", voice, rate or KokoroEngine.default_rate))
+    base = rate or KokoroEngine.default_rate("practice", voice)
+    engine = KokoroEngine(EngineSpec("kokoro", voice, base))
     paths = []
     for k in range(times):
         # the same words at three speeds of the voice, so a run is not a copy of the last
-        spec = EngineSpec("kokoro", voice, (rate or KokoroEngine.default_rate) + 0.05 * (k % 3))
+        spec = EngineSpec("kokoro", voice, base + 0.05 * (k % 3))
         engine.spec = spec
         path = folder / f"say{k}.wav"
         soundfile.write(path, engine.synthesize(text), SAMPLE_RATE)

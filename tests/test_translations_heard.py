@@ -67,7 +67,7 @@ def test_the_kind_wish_is_heard_as_written(language: str, model: Any, tmp_path: 
         ROOT / "meditations" / language / "one-minute-break.md"
     )
     written, spoken = lines[-1]
-    engine = KokoroEngine(EngineSpec("kokoro", voice, KokoroEngine.default_rate))
+    engine = KokoroEngine(EngineSpec("kokoro", voice, KokoroEngine.default_rate("practice", voice)))
     wav = tmp_path / "wish.wav"
     soundfile.write(wav, engine.synthesize(spoken), SAMPLE_RATE)
     heard = recognize.transcribe(model, wav, lang)

@@ -43,18 +43,18 @@ def test_language_choices_follow_the_translations(site) -> None:
 
 
 def test_missing_translation_is_a_clear_400(site) -> None:
-    needle = "'compassionate-letter' has no Spanish (es) version; it exists in: en"
-    page = site.request("/build?practice=compassionate-letter&language=es")
+    needle = "'boundaries' has no Spanish (es) version; it exists in: en"
+    page = site.request("/build?practice=boundaries&language=es")
     assert page.status == 400
     error = re.search(r'<p class="field-error" id="language-error"[^>]*>(.*?)</p>', page.text)
     assert error is not None and needle in html.unescape(error.group(1))
     assert _options(page.text) == ["en"]  # the English page, usable as it is
 
-    api = site.request("/api/range?practice=compassionate-letter&language=es&engine=pyttsx3")
+    api = site.request("/api/range?practice=boundaries&language=es&engine=pyttsx3")
     assert api.status == 400 and needle in api.json()["error"]
-    voices = site.request("/api/voices?engine=pyttsx3&practice=compassionate-letter&language=es")
+    voices = site.request("/api/voices?engine=pyttsx3&practice=boundaries&language=es")
     assert voices.status == 400 and needle in voices.json()["error"]
-    fields = {"practice": "compassionate-letter", "language": "es", "minutes": "5"}
+    fields = {"practice": "boundaries", "language": "es", "minutes": "5"}
     render = site.post("/build", {**fields, "engine": "pyttsx3", "format": "mp3", "rate": "1"})
     assert render.status == 400 and needle in html.unescape(render.text)
     unknown = site.request("/api/range?practice=self-compassion-break&language=xx&engine=pyttsx3")
@@ -66,7 +66,7 @@ def test_missing_translation_is_a_clear_400(site) -> None:
             "days": "1",
             "start_minutes": "3",
             "end_minutes": "3",
-            "practices": "compassionate-letter",
+            "practices": "boundaries",
             "language": "es",
             "background": "none",
             "engine": "pyttsx3",
