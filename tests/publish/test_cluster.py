@@ -33,7 +33,7 @@ from kv_testing import kindvoice_process, spoken_phrases
 ROWS = [
     "practice,minutes,background,output",
     "morning-intention,2.5,brown,a.mp3",
-    "soothing-touch,2.5,brown,b.mp3",
+    "soothing-touch,3,brown,b.mp3",  # its shortest (the guiding pace needs 2:38 at least)
     "self-compassion-break,2.5,brown,c.mp3",
 ]
 MORE_ROWS = [
@@ -93,7 +93,7 @@ def test_batch_on_a_dask_cluster_from_a_cold_cache(cluster: Cluster, tmp_path: P
     first = kindvoice_process("batch", str(manifest), "-o", str(out), "--executor", cluster.address)
     assert first.code == 0, first.stderr
     assert first.stdout.splitlines()[-1] == "3 rendered, 0 skipped, 0 failed"
-    for name, seconds in (("a.mp3", 150), ("b.mp3", 150), ("c.mp3", 150)):
+    for name, seconds in (("a.mp3", 150), ("b.mp3", 180), ("c.mp3", 150)):
         assert_rendered(out, name, seconds)
     assert phrases(cluster.cache), "the workers spoke and cached the phrases themselves"
     before = mtimes(out)
