@@ -143,8 +143,7 @@ def measure_speech(
     unique = list(dict.fromkeys(texts.values()))
     audio = synthesize_phrases(spec, unique, cache, request.workers, report)
     phrases = {written: audio[spoken] for written, spoken in texts.items()}
-    _, measure = _speech_measure(request, script, {t: len(a) for t, a in phrases.items()})
-    return measure, phrases
+    return _speech_measure(request, script, spec, {t: len(a) for t, a in phrases.items()}), phrases
 
 
 def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
@@ -165,7 +164,7 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
     known = {text: guess for text, guess in guesses.items() if guess is not None}
     if len(known) != len(guesses):
         return None
-    _, sides = _speech_measure(request, script, {t: 0 for t in known})
+    sides = _speech_measure(request, script, spec, {t: 0 for t in known})
     short, central, long = (
         dataclasses.replace(
             sides,
@@ -179,16 +178,15 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
 
 
 def _speech_measure(
-    request: RenderRequest, script: Script, lengths: Mapping[str, int]
-) -> tuple[EngineSpec, Measure]:
-    """The voice and the ``Measure`` of ``script`` with these phrase ``lengths``."""
+    request: RenderRequest, script: Script, spec: EngineSpec, lengths: Mapping[str, int]
+) -> Measure:
+    """The ``Measure`` of ``script`` spoken by ``spec`` with these phrase ``lengths``."""
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.speech.base import voice_description
 
-    spec = voice_spec(request.voice, script.meta)
     mix = request.mix
     pace = request.voice.pace or pace_for(script.meta.kind)
-    return spec, Measure(
+    return Measure(
         dict(lengths),
         ms_to_samples(pace.paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
