@@ -20,7 +20,7 @@ from kindvoice.audio import Mono, ms_to_samples, s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError, TemplateError
 from kindvoice.settings import RenderRequest, VoiceSettings, pace_for
-from kindvoice.speech.base import EngineSpec
+from kindvoice.speech.base import EngineSpec, paced
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
 from kindvoice.template.gating import choices, select
 from kindvoice.template.model import Bell, Gate, Meta, Script
@@ -132,17 +132,25 @@ def measure_speech(
     request: RenderRequest, script: Script, progress: Progress | None = None
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
-    text, keyed by its written text, and the lengths the solver needs."""
+    text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs."""
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
     spec = voice_spec(request.voice, script.meta)
-    texts = script.spoken_texts()
     cache = PhraseCache() if request.use_cache else None
-    report = (lambda done, total: progress("speech", done, total)) if progress else None
-    unique = list(dict.fromkeys(texts.values()))
-    audio = synthesize_phrases(spec, unique, cache, request.workers, report)
-    phrases = {written: audio[spoken] for written, spoken in texts.items()}
+    phrases: dict[str, Mono] = {}
+    done_before = 0
+    total = len({(s.spoken, s.pace) for s in script.phrases().values()})
+    for pace, keyed in _by_pace(script).items():
+        unique = list(dict.fromkeys(keyed.values()))
+
+        def report(done: int, _: int, before: int = done_before) -> None:
+            if progress is not None:
+                progress("speech", before + done, total)
+
+        audio = synthesize_phrases(paced(spec, pace), unique, cache, request.workers, report)
+        phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
+        done_before += len(unique)
     return _speech_measure(request, script, spec, {t: len(a) for t, a in phrases.items()}), phrases
 
 
@@ -155,13 +163,22 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
 
     spec = voice_spec(request.voice, script.meta)
     engine = engine_class(spec.engine)
-    texts = script.spoken_texts()
+    by_pace = _by_pace(script)
     if request.use_cache:
-        cache, identity = PhraseCache(), engine_identity(spec)
-        if all(cache.path(cache.key(identity, t)).is_file() for t in texts.values()):
+        cache = PhraseCache()
+        identities = {pace: engine_identity(paced(spec, pace)) for pace in by_pace}
+        if all(
+            cache.path(cache.key(identities[pace], spoken)).is_file()
+            for pace, keyed in by_pace.items()
+            for spoken in keyed.values()
+        ):
             return None
-    guesses = {written: engine.estimate_seconds(spec, spoken) for written, spoken in texts.items()}
-    known = {text: guess for text, guess in guesses.items() if guess is not None}
+    guesses = {
+        key: engine.estimate_seconds(paced(spec, pace), spoken)
+        for pace, keyed in by_pace.items()
+        for key, spoken in keyed.items()
+    }
+    known = {key: guess for key, guess in guesses.items() if guess is not None}
     if len(known) != len(guesses):
         return None
     sides = _speech_measure(request, script, spec, {t: 0 for t in known})
@@ -175,6 +192,15 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
         for i in range(3)
     )
     return Estimate(short, central, long)
+
+
+def _by_pace(script: Script) -> dict[str, dict[str, str]]:
+    """Pace -> (phrase key -> spoken text) for every phrase of ``script``, in first-use
+    order: each pace is one voice to speak with."""
+    out: dict[str, dict[str, str]] = {}
+    for key, speech in script.phrases().items():
+        out.setdefault(speech.pace, {})[key] = speech.spoken
+    return out
 
 
 def _speech_measure(

@@ -456,5 +456,5 @@ def transcript(timeline: Timeline) -> str:
                 lines.append("")
             lines.append(f"## {chapters[index].title}")
             current = index
-        lines.append(event.key)
+        lines.append(event.text)
     return "\n".join(lines)

@@ -51,6 +51,24 @@ MIN_PHRASE_GAP_MS = 800
 MIN_BELL_GAP_MS = 1500
 
 
+@dataclass(frozen=True)
+class PaceShift:
+    """A section's ``[pace NAME]``: the voice's rate and the silences inside its phrases
+    (sentence ends, commas) scaled, so a session can slow as it deepens."""
+
+    rate: float
+    gaps: float
+
+
+#: ``[pace NAME]`` in a template; "normal" is the voice as chosen (the kind's pace)
+PACE_SHIFTS: dict[str, PaceShift] = {
+    "slower": PaceShift(rate=0.9, gaps=1.3),
+    "normal": PaceShift(rate=1.0, gaps=1.0),
+    "faster": PaceShift(rate=1.1, gaps=0.8),
+}
+NORMAL_PACE = "normal"
+
+
 def pace_for(kind: str) -> Pace:
     """The pace of a template ``kind`` (practice, talk or timer)."""
     return PACES.get(kind, PACES["practice"])

@@ -116,7 +116,7 @@ def timeline_cues(timeline: Timeline, span: tuple[int, int] | None = None) -> li
     start, stop = span if span is not None else (0, timeline.total)
     cues: list[Cue] = []
     for event in timeline.speech:
-        for cue in split_utterance(event.key, event.start, event.end):
+        for cue in split_utterance(event.text, event.start, event.end):
             if cue.end <= start or cue.start >= stop:
                 continue
             cues.append(Cue(max(cue.start, start) - start, min(cue.end, stop) - start, cue.lines))

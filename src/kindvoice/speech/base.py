@@ -13,6 +13,7 @@ they share a process, so engines run inside worker processes (see ``synth.py``);
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ import numpy.typing as npt
 
 from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.settings import PACES, VoiceSettings, default_engine, pace_for
+from kindvoice.settings import (
+    NORMAL_PACE,
+    PACE_SHIFTS,
+    PACES,
+    VoiceSettings,
+    default_engine,
+    pace_for,
+)
 
 # Bump when finish_phrase() changes what it makes of an engine's output: old cache
 # entries then stop matching instead of being served.
@@ -167,6 +175,20 @@ def choose_voice(
         settings.rate or rate or cls.default_rate(kind, chosen),
         pace.sentence_gap_ms,
         pace.comma_gap_ms,
+    )
+
+
+def paced(spec: EngineSpec, pace: str) -> EngineSpec:
+    """``spec`` at a section's ``[pace NAME]`` (``settings.PACE_SHIFTS``): its rate and its
+    silences inside a phrase scaled; the normal pace is ``spec`` itself."""
+    shift = PACE_SHIFTS[pace]
+    if pace == NORMAL_PACE:
+        return spec
+    return dataclasses.replace(
+        spec,
+        rate=round(spec.rate * shift.rate, 3),
+        sentence_gap_ms=round(spec.sentence_gap_ms * shift.gaps),
+        comma_gap_ms=round(spec.comma_gap_ms * shift.gaps),
     )
 
 

@@ -147,7 +147,7 @@ def build_layout(
         items: list[Item] = []
         for node in nodes:
             if isinstance(node, Speech):
-                items.append(Fixed(speech_samples[node.text]))
+                items.append(Fixed(speech_samples[node.key]))
             elif isinstance(node, Pause):
                 if node.paragraph:
                     items.append(Fixed(paragraph_gap_samples))

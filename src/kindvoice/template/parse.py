@@ -27,6 +27,7 @@ from kindvoice.errors import (
     check_regular_file,
     did_you_mean,
 )
+from kindvoice.settings import NORMAL_PACE, PACE_SHIFTS
 from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
 from kindvoice.template.frontmatter import (
@@ -63,9 +64,18 @@ _BULLET = re.compile(r"[ \t]*(?:[-*+>]|[0-9]{1,3}[.)])[ \t]+")
 _EMPHASIS = re.compile(r"\*+|(?<!\w)_+|_+(?!\w)")
 _SPOKEN = re.compile(r"\w")
 
-_MARKERS = ("pause", "silence", "bell", "breathe", "or", *blocks.OPENERS, *blocks.CLOSERS)
+_MARKERS = (
+    "pause",
+    "silence",
+    "bell",
+    "breathe",
+    "pace",
+    "or",
+    *blocks.OPENERS,
+    *blocks.CLOSERS,
+)
 _MARKER_LIST = (
-    "[pause 5s], [silence 1m~], [bell], [breathe 4], [repeat 2] ... [/repeat], "
+    "[pause 5s], [silence 1m~], [bell], [breathe 4], [pace slower], [repeat 2] ... [/repeat], "
     "[from 15m] ... [/from], [under 8m] ... [/under], [rotate] A [or] B [/rotate]"
 )
 _INT = re.compile(r"[0-9]{1,6}")
@@ -95,6 +105,7 @@ class _Body:
         self.blocks: list[blocks.OpenBlock] = []
         self.pieces: list[tuple[str, Pos]] = []  # the speech being gathered
         self.gap: Pos | None = None  # a blank line seen since the last node was added
+        self.pace = NORMAL_PACE  # the section's ``[pace NAME]`` so far
         self.next_uid = 0
         self.written = False  # any text, variable or marker at all
 
@@ -174,6 +185,7 @@ class _Body:
             self.sections.append(Section(self.section_title, self.section_pos, tuple(self.nodes)))
         self.nodes = []
         self.gap = None
+        self.pace = NORMAL_PACE
 
     def text_line(self, line: str, line_no: int) -> None:
         bullet = _BULLET.match(line)
@@ -214,7 +226,8 @@ class _Body:
         if self.gap is not None and target and isinstance(target[-1], Speech):
             target.append(Pause(self.uid(), self.gap, 0, 0, paragraph=True))
         spoken = respell(text, self.meta.pronounce)
-        self.add(Speech(self.uid(), pos, text, spoken, lead_gap=self.gap is not None))
+        lead_gap = self.gap is not None
+        self.add(Speech(self.uid(), pos, text, spoken, lead_gap=lead_gap, pace=self.pace))
 
     # -- markers
 
@@ -228,6 +241,8 @@ class _Body:
             self.add(self.bell(args, pos))
         elif word == "breathe":
             self.add(self.breathe(args, pos))
+        elif word == "pace":
+            self.pace = self.pace_name(args, pos)
         elif word in blocks.OPENERS:
             block = blocks.open_block(word, args, pos, self.uid())
             block.gap = self.gap
@@ -246,6 +261,17 @@ class _Body:
         else:
             hint = did_you_mean(word, _MARKERS, shape="[{}]")
             self.fail(pos, f"Unknown marker '[{words[0]}]'.{hint} Valid markers: {_MARKER_LIST}")
+
+    def pace_name(self, args: list[str], pos: Pos) -> str:
+        """``[pace slower]``: the voice from here to the section's end (not inside a block,
+        where it would depend on the length)."""
+        choices = ", ".join(f"[pace {name}]" for name in PACE_SHIFTS)
+        if self.blocks:
+            self.fail(pos, f"Put [pace] outside the [{self.blocks[-1].word}] block: {choices}")
+        if len(args) != 1 or args[0].lower() not in PACE_SHIFTS:
+            got = f" '{' '.join(args)}'" if args else ""
+            self.fail(pos, f"Unknown pace{got}: write one of {choices}")
+        return args[0].lower()
 
     def pause(self, word: str, args: list[str], pos: Pos) -> Pause:
         usage = f"write [{word} 5s], [{word} 10s~60s], [{word} 20s~] or [{word} 10s~60s x2]"
