@@ -23,7 +23,9 @@ from kindvoice.export.sidecars import sidecar_paths
 
 from kv_testing import kindvoice
 
-SLOW_RENAMES = ["-e", "trace=none", "-e", "inject=rename,renameat,renameat2:delay_exit=400000"]
+# the renames traced (to a file) and slowed; with trace=none the delay did not always apply
+RENAMES = "rename,renameat,renameat2"
+SLOW_RENAMES = ["-e", f"trace={RENAMES}", "-e", f"inject={RENAMES}:delay_exit=400000"]
 
 
 def _shas(paths: list[Path]) -> dict[str, str]:
@@ -53,6 +55,7 @@ def test_a_signal_during_the_commit_leaves_one_whole_set(
     assert {name: recorded.get(name) for name in new} == {n: [h] for n, h in new.items()}
     assert new["x.mp3"] != old["x.mp3"] and new["x.lrc"] != old["x.lrc"]  # not 1:00
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert len(list(tmp_path.glob("renames-*.txt"))) >= 1
     last = err.strip().splitlines()[-1]
     assert "no output was written" not in err, err
     assert "x.mp3" in last and "complete" in last, last
@@ -67,7 +70,17 @@ def _signal_in_the_commit(
     inode = out.stat().st_ino
     command = [sys.executable, "-m", "kindvoice", "build", *common, "--minutes", minutes]
     process = subprocess.Popen(
-        ["strace", "-f", "-qq", "-o", os.devnull, *SLOW_RENAMES, *command, "--force"],
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-tt",
+            "-o",
+            str(out.with_name(f"renames-{minutes}.txt")),
+            *SLOW_RENAMES,
+            *command,
+            "--force",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -188,20 +188,7 @@ def test_a_render_leaves_another_machines_file_in_progress_alone(tmp_path: Path)
         assert other.stdout is not None and other.stdin is not None
         part = shared / other.stdout.readline().strip()
         assert part.is_file() and ".77777" in part.name, part
-        run = kindvoice(
-            "build",
-            "one-minute-break",
-            "--minutes",
-            "1",
-            "--background",
-            "none",
-            "--engine",
-            "pyttsx3",
-            "--no-sidecars",
-            "-o",
-            str(shared / "x.mp3"),
-        )
-        assert run.code == 0, run.stderr
+        _build(shared / "x.mp3")
         assert part.exists()  # not this machine's to remove
         other.stdin.write("\n")
         other.stdin.flush()
@@ -216,20 +203,12 @@ def test_a_render_leaves_another_machines_file_in_progress_alone(tmp_path: Path)
     os.utime(stale, (time.time() - 2 * 86_400,) * 2)
     fresh = shared / ".y.mp3.77777@another-machine-abc123.a1b2c3d4.part"
     fresh.write_bytes(b"in progress")
-    assert (
-        kindvoice(
-            "build",
-            "one-minute-break",
-            "--minutes",
-            "1",
-            "--background",
-            "none",
-            "--engine",
-            "pyttsx3",
-            "--no-sidecars",
-            "-o",
-            str(shared / "y.mp3"),
-        ).code
-        == 0
-    )
+    _build(shared / "y.mp3")
     assert not stale.exists() and fresh.exists()
+
+
+def _build(out: Path) -> None:
+    """A short render on this machine to ``out`` (it cleans the folder for that name)."""
+    short = ("one-minute-break", "--minutes", "1", "--background", "none", "--no-sidecars")
+    run = kindvoice("build", *short, "--engine", "pyttsx3", "-o", str(out))
+    assert run.code == 0, run.stderr
