@@ -324,6 +324,8 @@ class _Deferred:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in _HELD:
+            if signal.getsignal(sig) is None:  # set outside Python: it could not be restored
+                continue
             with contextlib.suppress(ValueError, OSError):
                 self.previous[sig] = signal.signal(sig, self._note)
 
