@@ -196,8 +196,8 @@ class OutputSet:
                 )
         names = ", ".join(t.name for t in foreign)
         raise UsageError(
-            f"'{foreign[0]}' exists and kindvoice did not write it (would replace: {names}). "
-            "Move it away, or add --force to replace it."
+            f"'{foreign[0]}' exists and kindvoice did not write it, or it changed since "
+            f"(would replace: {names}). Move it away, or add --force to replace it."
         )
 
     def clean(self) -> None:
