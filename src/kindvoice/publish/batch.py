@@ -308,20 +308,34 @@ def load_manifest(
 
 
 def is_up_to_date(job: Job) -> bool:
-    """True when the output, its sidecars and its stamp exist and the stamp matches."""
-    from kindvoice.export.outputs import read_stamp
+    """True when the stamp matches the job's inputs and the output and its sidecars still
+    hold the bytes it recorded (``outputs.unchanged``): an emptied, cut-off or replaced
+    file is not up to date. A stamp of an earlier version (no file hashes) counts when
+    its inputs match: it cannot tell a damaged file, but nothing is written then."""
+    from kindvoice.export.outputs import read_stamp, unchanged
     from kindvoice.export.sidecars import sidecar_paths
 
     output = job.request.output
-    if not output.is_file():
-        return False
-    if job.sidecars and not all(p.is_file() for p in sidecar_paths(output).values()):
+    files = [output, *(sidecar_paths(output).values() if job.sidecars else ())]
+    if not all(p.is_file() for p in files):
         return False
     stamp = read_stamp(output)
     try:
-        return stamp is not None and stamp.get("inputs") == job_digest(job)
+        if stamp is None or stamp.get("inputs") != job_digest(job):
+            return False
     except (OSError, KindvoiceError):
         return False  # the template or the cover is gone: render again (and fail there)
+    if is_legacy(stamp):
+        return True
+    return all(unchanged(stamp, p) for p in files)
+
+
+def is_legacy(stamp: Mapping[str, Any] | None) -> bool:
+    """Whether ``stamp`` is an earlier version's: inputs, but no hash of any file."""
+    return stamp is not None and "inputs" in stamp and "files" not in stamp
+
+
+LEGACY_NOTE = "stamp of an older kindvoice: files not checked (--force renders again)"
 
 
 # --------------------------------------------------------------------------- running
@@ -365,8 +379,12 @@ def run_batch(
         if isinstance(item, Outcome):
             outcomes[item.row] = item
         elif not force and is_up_to_date(item):
-            seconds = (read_stamp(item.request.output) or {}).get("seconds")
-            outcomes[item.row] = Outcome(item.row, item.name, "skipped", seconds=seconds)
+            stamp = read_stamp(item.request.output)
+            note = LEGACY_NOTE if is_legacy(stamp) else ""
+            seconds = (stamp or {}).get("seconds")
+            outcomes[item.row] = Outcome(
+                item.row, item.name, "skipped", message=note, seconds=seconds
+            )
         else:
             # a file the batch did not write is replaced only with --force: refused here
             item = dataclasses.replace(item, request=dataclasses.replace(item.request, force=force))

@@ -39,6 +39,7 @@ import platformdirs
 from kindvoice.export import formats
 from kindvoice.export.outputs import stamp_path
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
+from kindvoice.owners import left_over
 from kindvoice.web.db import Database
 
 log = logging.getLogger(__name__)
@@ -156,11 +157,13 @@ class Library:
         self.previews = self.root / "previews"
         self.templates = self.root / "templates"
         self.courses = self.root / "courses"
-        # renders cut short (the server was stopped) leave their temporary files behind
+        # renders cut short (the server was stopped) leave their temporary files behind;
+        # only those whose writer is gone go (another process may be writing the rest)
         for folder in (self.root, self.previews, self.templates):
             for stale in folder.glob(".*.part"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+                if left_over(stale):
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
         if db is not None:
             self._import(db)
 
