@@ -106,6 +106,36 @@ class Layout:
         visit(self.items)
         return frozenset(found)
 
+    @functools.cached_property
+    def _inside(self) -> dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]]:
+        found: dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]] = {}
+
+        def visit(items: Sequence[Item]) -> tuple[list[tuple[int, int]], list[Elastic]]:
+            rots: list[tuple[int, int]] = []
+            elastics: list[Elastic] = []
+            for item in items:
+                if isinstance(item, Elastic):
+                    elastics.append(item)
+                elif isinstance(item, Rot):
+                    rots.append((item.uid, len(item.alternatives)))
+                    for block in item.alternatives:
+                        more_rots, more_elastics = visit(block)
+                        rots += more_rots
+                        elastics += more_elastics
+                elif isinstance(item, Rep):
+                    more_rots, more_elastics = visit(item.children)
+                    found[item.uid] = (tuple(more_rots), tuple(dict.fromkeys(more_elastics)))
+                    rots += more_rots
+                    elastics += more_elastics
+            return rots, elastics
+
+        visit(self.items)
+        return found
+
+    def inside(self, uid: int) -> tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]:
+        """The rotates (uid, alternatives) and elastic pauses inside the repeat ``uid``."""
+        return self._inside[uid]
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -232,10 +262,40 @@ def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
                     visits[item.uid] = visit + 1
                     walk(item.alternatives[visit % len(item.alternatives)], 1)
             elif item.uid in rotating:  # rounds differ: play them one by one
-                for _ in range(times * counts.get(item.uid, item.min_count)):
-                    walk(item.children, 1)
+                rounds(item, times * counts.get(item.uid, item.min_count))
             else:
                 walk(item.children, times * counts.get(item.uid, item.min_count))
+
+    def rounds(rep: Rep, total: int) -> None:
+        """Play ``total`` rounds of a repeat with a rotate inside. A round depends only
+        on where each rotate inside stands in its cycle, so once that state comes back
+        the rounds repeat: the rest of the full cycles are added, not walked (the cost is
+        one cycle, whatever the count)."""
+        nonlocal fixed
+        rots, elastics = layout.inside(rep.uid)
+        seen: dict[tuple[int, ...], tuple[int, int, tuple[int, ...]]] = {}
+        done = 0
+        while done < total:
+            state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            if state in seen:
+                start, fixed_then, mult_then = seen[state]
+                period = done - start
+                cycles = (total - done) // period
+                fixed += (fixed - fixed_then) * cycles
+                for elastic, then in zip(elastics, mult_then, strict=True):
+                    now = mult.get(elastic.uid, (elastic, 0))[1]
+                    if now != then:
+                        mult[elastic.uid] = (elastic, now + (now - then) * cycles)
+                # a whole cycle brings every rotate back to where it stood: no visit to add
+                done += period * cycles
+                seen.clear()
+                if done >= total:
+                    break
+                state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            held = tuple(mult.get(e.uid, (e, 0))[1] for e in elastics)
+            seen[state] = (done, fixed, held)
+            walk(rep.children, 1)
+            done += 1
 
     walk(layout.items, 1)
     return _Flat(fixed, tuple((p, m) for p, m in mult.values() if m > 0))
@@ -335,6 +395,9 @@ def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
     how many rounds elastic repeats get. Raises ``Infeasible`` with the feasible range.
     """
     reps = _elastic_repeats(layout.items)
+    low, top = feasible_range(layout)
+    if target_samples < low or (top is not None and target_samples > top):
+        raise Infeasible(low, top)  # outside the range no count choice can help
     position = min(1.0, max(0.0, position))
     for counts in _candidate_counts(reps, position):
         flat = _flatten(layout, counts)
@@ -348,11 +411,7 @@ def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
         if pad < 0:  # cannot happen: the fill never overshoots
             continue
         return Plan(target_samples, dict(counts), lengths, pad)
-    low, high = feasible_range(layout)
-    near = None
-    if target_samples >= low and (high is None or target_samples <= high):
-        near = _nearest(layout, reps, target_samples)
-    raise Infeasible(low, high, near)
+    raise Infeasible(low, top, _nearest(layout, reps, target_samples))
 
 
 def _nearest(layout: Layout, reps: Sequence[Rep], target: int) -> tuple[int, int]:
