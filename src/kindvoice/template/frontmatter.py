@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import yaml
 
 from kindvoice.errors import TemplateError, UsageError, did_you_mean
+from kindvoice.settings import MAX_SESSION_MINUTES
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 
@@ -341,7 +342,9 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
         return fallback
     if not isinstance(value, dict):
         default = fm.number(value, ("minutes",))
-        return Minutes(min(fallback.min, default), default, max(fallback.max, default))
+        return _bounded(
+            fm, Minutes(min(fallback.min, default), default, max(fallback.max, default))
+        )
     given = {
         k: fm.number(v, ("minutes", k))
         for k, v in fm.mapping(value, ("minutes",), _MINUTES_KEYS).items()
@@ -357,7 +360,20 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
             f"'minutes' must have min <= default <= max; got min {low:g}, default {default:g}, "
             f"max {high:g}",
         )
-    return Minutes(low, default, high)
+    return _bounded(fm, Minutes(low, default, high), "max" in given)
+
+
+def _bounded(fm: _FrontMatter, minutes: Minutes, max_given: bool = False) -> Minutes:
+    """``minutes`` when it stays within the longest session; validate solves every whole
+    minute of the range, so a larger max would be unbounded work for lengths nothing
+    renders."""
+    if minutes.max > MAX_SESSION_MINUTES:
+        fm.fail(
+            ("minutes", "max") if max_given else ("minutes",),
+            f"'minutes' reaches {minutes.max:g}; a session is at most "
+            f"{MAX_SESSION_MINUTES:g} minutes: give a max of {MAX_SESSION_MINUTES:g} or less",
+        )
+    return minutes
 
 
 def _variables(fm: _FrontMatter, value: Any) -> tuple[Variable, ...]:
@@ -450,9 +466,19 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out.values())
 
 
-def respell(text: str, pronounce: tuple[tuple[str, str], ...]) -> str:
+class RespellingTooLong(Exception):
+    """A text whose respelling would be over the limit ``respell`` was given."""
+
+    def __init__(self, chars: int) -> None:
+        super().__init__(f"{chars} characters")
+        self.chars = chars
+
+
+def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
     """``text`` with every ``pronounce`` word (whole word, any case) replaced by its
-    respelling: the text the engine is given. Without respellings, ``text`` itself."""
+    respelling: the text the engine is given. Without respellings, ``text`` itself.
+    ``limit``: raise ``RespellingTooLong`` when the result would be longer, counted from
+    the matches before it is built."""
     if not pronounce:
         return text
     table = {word.lower(): said for word, said in pronounce}
@@ -461,7 +487,19 @@ def respell(text: str, pronounce: tuple[tuple[str, str], ...]) -> str:
         r"(?<![\w'’-])(" + "|".join(map(re.escape, words)) + r")(?![\w-]|['’]\w)",
         re.IGNORECASE,
     )
-    return pattern.sub(lambda match: table[match.group(1).lower()], text)
+
+    def said(match: re.Match[str]) -> str:
+        return table[match.group(1).lower()]
+
+    if limit is not None:
+        chars = len(text)
+        for match in pattern.finditer(text):
+            chars += len(said(match)) - len(match.group(1))
+            if chars > limit + len(text):  # the rest of the matches only add
+                break
+        if chars > limit:
+            raise RespellingTooLong(chars)
+    return pattern.sub(said, text)
 
 
 def position(text: str, index: int) -> tuple[int, int]:
