@@ -495,7 +495,7 @@ def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None
         chars = len(text)
         for match in pattern.finditer(text):
             chars += len(said(match)) - len(match.group(1))
-            if chars > limit + len(text):  # the rest of the matches only add
+            if chars > limit + len(text):  # the rest can take back at most len(text)
                 break
         if chars > limit:
             raise RespellingTooLong(chars)
