@@ -341,10 +341,8 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
     if value is None:
         return fallback
     if not isinstance(value, dict):
-        default = fm.number(value, ("minutes",))
-        return _bounded(
-            fm, Minutes(min(fallback.min, default), default, max(fallback.max, default))
-        )
+        bare = fm.number(value, ("minutes",))
+        return _bounded(fm, Minutes(min(fallback.min, bare), bare, max(fallback.max, bare)))
     given = {
         k: fm.number(v, ("minutes", k))
         for k, v in fm.mapping(value, ("minutes",), _MINUTES_KEYS).items()
@@ -364,9 +362,7 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
 
 
 def _bounded(fm: _FrontMatter, minutes: Minutes, max_given: bool = False) -> Minutes:
-    """``minutes`` when it stays within the longest session; validate solves every whole
-    minute of the range, so a larger max would be unbounded work for lengths nothing
-    renders."""
+    """``minutes`` within the longest session (validate solves every whole minute)."""
     if minutes.max > MAX_SESSION_MINUTES:
         fm.fail(
             ("minutes", "max") if max_given else ("minutes",),
@@ -467,18 +463,13 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
 
 
 class RespellingTooLong(Exception):
-    """A text whose respelling would be over the limit ``respell`` was given."""
-
-    def __init__(self, chars: int) -> None:
-        super().__init__(f"{chars} characters")
-        self.chars = chars
+    """``respell``'s result would be over its ``limit``: ``args[0]`` characters."""
 
 
 def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
     """``text`` with every ``pronounce`` word (whole word, any case) replaced by its
     respelling: the text the engine is given. Without respellings, ``text`` itself.
-    ``limit``: raise ``RespellingTooLong`` when the result would be longer, counted from
-    the matches before it is built."""
+    Over ``limit`` characters (counted before building): ``RespellingTooLong``."""
     if not pronounce:
         return text
     table = {word.lower(): said for word, said in pronounce}

@@ -226,7 +226,7 @@ class _Body:
         try:
             spoken = respell(text, self.meta.pronounce, limits.MAX_PHRASE_CHARS)
         except RespellingTooLong as exc:
-            limits.check_phrase_chars(pos, exc.chars)
+            limits.check_phrase_chars(pos, exc.args[0])
             raise  # cannot happen: the check above raises
         found = limits.long_token(spoken) if spoken != text else None
         if found:
