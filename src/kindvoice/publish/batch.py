@@ -266,18 +266,6 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load_manifest(
-    path: Path,
-    output_dir: Path,
-    templates_dir: Path | None = None,
-    sidecars: bool = True,
-    language: str | None = None,
-) -> list[Job | Outcome]:
-    """Every row as a Job, or as a failed Outcome when the row itself is wrong;
-    ``language`` is the rows' language unless a row names one."""
-    return list(manifest_items(path, output_dir, templates_dir, sidecars, language)[1])
-
-
 def manifest_items(
     path: Path,
     output_dir: Path,
@@ -285,8 +273,9 @@ def manifest_items(
     sidecars: bool = True,
     language: str | None = None,
 ) -> tuple[int, Iterator[Job | Outcome]]:
-    """The number of rows, and each row made a Job (or a failed Outcome) only as it is
-    taken: a batch of any length holds its rows' text, never all its jobs at once."""
+    """The number of rows, and each row made a Job (or a failed Outcome, when the row
+    itself is wrong) only as it is taken: a batch of any length holds its rows' text,
+    never all its jobs at once. ``language`` is the rows' unless a row names one."""
     rows = read_manifest(path)
     return len(rows), _items(rows, path, output_dir, templates_dir, sidecars, language)
 
