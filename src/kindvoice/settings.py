@@ -21,6 +21,8 @@ STEREO_BITRATE_KBPS = 128
 MONO_BITRATE_KBPS = 64
 #: the longest session the web page offers and accepts, in minutes (its slider's top)
 MAX_SESSION_MINUTES = 600.0
+#: the most sessions one course renders (its ``days``, ``sessions``, or seven a week)
+MAX_COURSE_SESSIONS = 999
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -48,6 +49,8 @@ from kindvoice.owners import part_prefix
 log = logging.getLogger(__name__)
 
 STAMP_SUFFIX = ".kindvoice.json"
+#: a stamp lists a few hashes: a larger file is not one
+MAX_STAMP_BYTES = 1024 * 1024
 #: signals held back while the files are renamed
 _HELD = (signal.SIGINT, signal.SIGTERM)
 BLOCK_BYTES = 64 * 1024  # the unit of ``blocks``: a cut-off copy is known by whole blocks
@@ -59,10 +62,20 @@ def stamp_path(audio: Path) -> Path:
 
 
 def read_stamp(audio: Path) -> dict[str, Any] | None:
-    """The stamp beside ``audio`` (None when missing or unreadable)."""
+    """The stamp beside ``audio`` (None when missing or unreadable). Anyone who can write
+    the folder can put anything there: only a regular file of at most ``MAX_STAMP_BYTES``
+    is read (never a link, a pipe or a device), and JSON nested too deep is unreadable."""
+    path = stamp_path(audio)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        stamp = json.loads(stamp_path(audio).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        fd = os.open(path, flags)  # not blocking: a named pipe would wait for a writer
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_STAMP_BYTES:
+                return None
+            data = handle.read(MAX_STAMP_BYTES + 1)
+        stamp = json.loads(data.decode("utf-8")) if len(data) <= MAX_STAMP_BYTES else None
+    except (OSError, ValueError, RecursionError):
         return None
     return stamp if isinstance(stamp, dict) else None
 

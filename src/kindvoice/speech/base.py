@@ -205,6 +205,14 @@ def engine_identity(spec: EngineSpec) -> dict[str, str]:
     return identity
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters: an error names a phrase,
+    it does not repeat a pasted page."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 1]!r}... ({len(text):,} characters)"
+
+
 def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str) -> Mono:
     """An engine's raw mono output -> house format: resampled to ``SAMPLE_RATE``, leading
     and trailing silence trimmed (keeping ``TRIM_MARGIN_MS``), edge ramps applied.
@@ -219,7 +227,7 @@ def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str
         x = resample_poly(x, ratio.numerator, ratio.denominator)
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if not np.isfinite(peak) or peak < 1e-6:
-        raise EngineError(f"The speech engine produced no audio for the phrase {text!r}.")
+        raise EngineError(f"The speech engine produced no audio for the phrase {quoted(text)}.")
     audible = np.flatnonzero(np.abs(x) >= peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0))
     margin = round(TRIM_MARGIN_MS * SAMPLE_RATE / 1000.0)
     start = max(0, int(audible[0]) - margin)

@@ -41,6 +41,7 @@ from kindvoice.speech.base import (
     create_engine,
     engine_class,
     engine_identity,
+    quoted,
 )
 from kindvoice.speech.cache import PhraseCache
 
@@ -157,7 +158,7 @@ def _speak(text: str, key: str | None) -> Mono | _Failure:
         return _portable(exc)
     except Exception as exc:
         return _portable(
-            EngineError(f"The {_engine.name} engine failed on the phrase {text!r}: {exc}")
+            EngineError(f"The {_engine.name} engine failed on the phrase {quoted(text)}: {exc}")
         )
     if _cache is not None and key is not None:
         try:
@@ -278,11 +279,11 @@ def _speak_all(
                 stuck = futures[next(iter(pending))]
                 raise EngineError(
                     f"The {spec.engine} engine stopped responding: no phrase finished in "
-                    f"{timeout_s:.0f} s (waiting on {stuck!r})."
+                    f"{timeout_s:.0f} s (waiting on {quoted(stuck)})."
                 )
             for future in done:
                 text = futures[future]
-                found[text] = _result(future, f"speaking the phrase {text!r}")
+                found[text] = _result(future, f"speaking the phrase {quoted(text)}")
                 if progress is not None:
                     progress(len(found), len(unique))
 
