@@ -15,10 +15,11 @@ fills the gaps with a synthetic voice (``--fill-with``).
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kindvoice.audio import s_to_samples
+from kindvoice.audio import SAMPLE_RATE, s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError
 from kindvoice.lengths import measure_from_lengths, played_layout, voice_spec
@@ -27,6 +28,8 @@ from kindvoice.speech.takes import RecordedVoice, phrase_stem
 from kindvoice.template.fit import feasible_range
 from kindvoice.template.gating import gates, select
 from kindvoice.template.model import Script
+
+log = logging.getLogger(__name__)
 
 #: a range of lengths in minutes: (from, to, whether ``to`` itself is included)
 Span = tuple[float, float, bool]
@@ -67,11 +70,10 @@ class Coverage:
 def minutes_text(minutes: float, *, before: bool = False) -> str:
     """A length for people: whole minutes bare ("5"), else m:ss; ``before`` writes the
     second just before it ("4:59"), the end of a span that stops at a gate."""
-    if before:
-        return clock(s_to_samples(minutes * 60.0) - s_to_samples(1.0))
-    if float(minutes).is_integer():
+    if float(minutes).is_integer() and not before:
         return f"{minutes:g}"
-    return clock(s_to_samples(minutes * 60.0))
+    samples = s_to_samples(minutes * 60.0) - (s_to_samples(1.0) if before else 0)
+    return clock(samples - samples % s_to_samples(1.0))  # whole seconds, never rounded up
 
 
 def describe_spans(spans: tuple[Span, ...] | list[Span]) -> str:
@@ -252,5 +254,18 @@ def import_folder(
         except (TakeError, TakeExists) as exc:
             report.refused.append(exc.message)
             continue
+        log.info(
+            "%s: %.1f s kept; loudness %s -> %s LUFS, noise floor %.1f -> %.1f dBFS",
+            path.name,
+            len(cleaned.audio) / SAMPLE_RATE,
+            _lufs(cleaned.lufs_before),
+            _lufs(cleaned.lufs_after),
+            cleaned.noise_floor_before_db,
+            cleaned.noise_floor_after_db,
+        )
         report.added.append(path.name)
     return report
+
+
+def _lufs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"

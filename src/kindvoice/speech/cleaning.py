@@ -8,9 +8,9 @@ own voice"):
    refused with one line (``TakeError``);
 2. a gentle high-pass (2nd-order Butterworth at ``HIGHPASS_HZ``, zero phase): rumble,
    handling noise and mains hum's lowest harmonic go, the voice stays;
-3. noise reduction: noisereduce's stationary spectral gating, its noise profile taken
-   from the take's own quietest frames, reducing by ``NOISE_REDUCTION`` (not to zero,
-   so the voice keeps its air and nothing "warbles");
+3. noise reduction with DeepFilterNet3 (``denoise``), a small model that runs on the CPU
+   at about a tenth of real time; it measured best of noisereduce, pedalboard and
+   DeepFilterNet (lowest noise floor, least damage to the voice);
 4. voice-activity detection on the cleaned take (20 ms frames, a frame is speech when it
    stands ``VAD_ABOVE_FLOOR_DB`` over the take's noise floor and within
    ``VAD_BELOW_PEAK_DB`` of its loudest), trimmed to the first and last speech with short
@@ -31,6 +31,7 @@ import numpy as np
 
 from kindvoice.audio import SAMPLE_RATE, Mono, db_to_gain, edge_ramps, ms_to_samples
 from kindvoice.errors import TakeError
+from kindvoice.speech.denoise import reduce_noise
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ CLIP_LEVEL = 0.99  # full scale, as decoded
 CLIP_RUN = 3  # consecutive samples at full scale: a flat top, not a lucky peak
 MAX_CLIP_RUNS = 3
 HIGHPASS_HZ = 80.0
-NOISE_REDUCTION = 0.85  # noisereduce's prop_decrease: 0.85 takes off about 16 dB of noise
 FRAME_MS = 20.0
 VAD_ABOVE_FLOOR_DB = 12.0
 VAD_BELOW_PEAK_DB = 45.0
@@ -145,21 +145,6 @@ def highpass(samples: Mono, cutoff_hz: float = HIGHPASS_HZ) -> Mono:
     return out
 
 
-def reduce_noise(samples: Mono) -> Mono:
-    """noisereduce's stationary spectral gating, its noise profile from the take itself."""
-    import noisereduce
-
-    out = noisereduce.reduce_noise(
-        y=samples,
-        sr=SAMPLE_RATE,
-        stationary=True,
-        prop_decrease=NOISE_REDUCTION,
-        n_jobs=1,
-    )
-    result: Mono = np.asarray(out, dtype=np.float32)
-    return result
-
-
 def speech_span(samples: Mono) -> tuple[int, int] | None:
     """(first, last+1) sample of the speech found by the voice-activity detector, with
     the margins; None when nothing in the take is speech."""
@@ -217,7 +202,7 @@ def clean_take(samples: Mono, name: str) -> Cleaned:
     check_take(samples, name)
     floor_before = noise_floor_db(samples)
     lufs_before = loudness_lufs(samples)
-    filtered = reduce_noise(highpass(samples))
+    filtered = reduce_noise(highpass(samples))  # DeepFilterNet3
     span = speech_span(filtered)
     if span is None:
         raise TakeError(f"'{name}' holds no speech (only silence or noise); record it again.")
