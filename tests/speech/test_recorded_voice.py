@@ -72,7 +72,12 @@ def record_badly(texts: list[str], folder: Path, seed: int = 3) -> dict[str, flo
     """Speak ``texts`` with espeak and save each as a noisy take at its own level, named
     as ``voices export`` says, in turn in every format; returns each file's gain in dB."""
     folder.mkdir(parents=True, exist_ok=True)
-    audio = synthesize_phrases(EngineSpec("pyttsx3", None, 0.9), texts, None, 2)
+    spec = EngineSpec("pyttsx3", None, 0.9)
+    audio = synthesize_phrases(spec, texts, None, 2)
+    # espeak at this rate says about 2.6 words a second; a phrase far shorter than that
+    # is one of its rare cut-off outputs, not a take a teacher would keep: speak it again
+    short = [t for t in texts if len(audio[t]) < 0.15 * RATE * len(t.split())]
+    audio.update(synthesize_phrases(spec, short, None, 1))
     rng = np.random.default_rng(seed)
     gains: dict[str, float] = {}
     for i, text in enumerate(texts):

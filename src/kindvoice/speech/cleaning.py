@@ -203,6 +203,8 @@ def clean_take(samples: Mono, name: str) -> Cleaned:
     floor_before = noise_floor_db(samples)
     lufs_before = loudness_lufs(samples)
     filtered = reduce_noise(highpass(samples))  # DeepFilterNet3
+    if not np.isfinite(filtered).all():
+        raise TakeError(f"Cleaning '{name}' failed (the noise reducer gave no number); try again.")
     span = speech_span(filtered)
     if span is None:
         raise TakeError(f"'{name}' holds no speech (only silence or noise); record it again.")
