@@ -155,6 +155,28 @@ def coverage(request: RenderRequest, script: Script, voice: RecordedVoice | None
     return Coverage(phrases, recorded, _merge(usable))
 
 
+#: how alike (difflib's ratio) a take's text and a missing phrase must be to count as
+#: the same phrase, reworded
+SAME_PHRASE = 0.6
+
+
+def changed_phrases(found: Coverage, voice: RecordedVoice | None) -> dict[str, str]:
+    """Missing phrases that look like a reworded take: phrase -> the take's text (a
+    script changed since the teacher recorded it; the phrase needs recording again)."""
+    import difflib
+
+    if voice is None:
+        return {}
+    wanted = {p.text for p in found.phrases}
+    spare = [text for text in voice.takes() if text not in wanted]
+    changed: dict[str, str] = {}
+    for phrase in found.missing:
+        close = difflib.get_close_matches(phrase.text, spare, n=1, cutoff=SAME_PHRASE)
+        if close:
+            changed[phrase.text] = close[0]
+    return changed
+
+
 def check_recorded(request: RenderRequest, script: Script, played: Script) -> None:
     """Refuse a length whose phrases a recorded voice does not all have, in one line naming
     the lengths it has fully recorded, unless ``--fill-with`` fills the gaps."""

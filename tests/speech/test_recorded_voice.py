@@ -12,13 +12,10 @@ and the words by a recognizer (Whisper base through faster-whisper, scripts/reco
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import mutagen.mp3
@@ -35,7 +32,7 @@ from kindvoice.template.gating import select
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 
-from kv_testing import decode, ffmpeg_exe, kindvoice
+from kv_testing import decode, ffmpeg_exe, kindvoice, load_recognizer
 
 pytestmark = pytest.mark.slow
 
@@ -178,15 +175,6 @@ def test_record_lists_what_is_missing_and_the_lengths_recorded(anna: RecordedVoi
     assert run.code == 0, run.stderr
     assert "enough for 3 to " in run.stdout.splitlines()[0]
     assert "[5 to 30 minutes]" in run.stdout
-
-
-def load_recognizer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("recognize", ROOT / "scripts" / "recognize.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["recognize"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 recognize = load_recognizer()
@@ -339,3 +327,36 @@ def test_the_library_folder_follows_the_environment(library: Path) -> None:
 
     assert default_library() == library
     assert os.environ["KINDVOICE_LIBRARY"] == str(library)
+
+
+def test_a_reworded_phrase_is_shown_as_changed(anna: RecordedVoice, tmp_path: Path) -> None:
+    template = (ROOT / "meditations" / "one-minute-break.md").read_text(encoding="utf-8")
+    reworded = tmp_path / "one-minute-break.md"
+    reworded.write_text(
+        template.replace("This is a hard moment.", "This is a very hard moment."), "utf-8"
+    )
+    run = kindvoice("record", str(reworded), "--voice", "anna")
+    assert run.code == 0, run.stderr
+    assert "9 of 12 phrases recorded" in run.stdout
+    assert phrase_stem("This is a very hard moment.") in run.stdout
+    assert "(changed since recorded: the take says 'This is a hard moment.')" in run.stdout
+
+
+def test_a_voice_is_saved_whole_as_a_zip(anna: RecordedVoice, tmp_path: Path) -> None:
+    import zipfile
+
+    out = tmp_path / "anna.zip"
+    run = kindvoice("voices", "zip", "anna", "-o", str(out))
+    assert run.code == 0, run.stderr
+    names = zipfile.ZipFile(out).namelist()
+    takes = anna.takes()
+    assert "anna/voice.json" in names
+    for take in takes.values():
+        assert f"anna/takes/{take.stem}.flac" in names
+        assert any(n.startswith(f"anna/originals/{take.stem}.") for n in names)
+    with zipfile.ZipFile(out) as archive:
+        first = next(iter(takes.values()))
+        data = archive.read(f"anna/takes/{first.stem}.flac")
+    assert data == anna.take_path(first.stem).read_bytes()
+    again = kindvoice("voices", "zip", "anna", "-o", str(out))
+    assert again.code == 2 and "--force" in again.stderr

@@ -1,6 +1,6 @@
 """Commands for a teacher's own recorded voice: ``record`` (what is still to record),
 ``voices export`` (the phrases as a script to read from), ``voices import`` (a folder of
-takes), ``voices takes`` and ``voices delete``."""
+takes), ``voices takes``, ``voices delete`` and ``voices zip``."""
 
 from __future__ import annotations
 
@@ -77,16 +77,18 @@ def record(
 ) -> None:
     """What PRACTICE still needs in your recorded voice: the phrases missing and the
     lengths already fully recorded."""
-    from kindvoice.recorded import coverage, describe_spans
+    from kindvoice.recorded import changed_phrases, coverage, describe_spans
 
     name = _voice_name(voice_name)
     request, script = _load(ctx, practice, language, variables, name)
-    found = coverage(request, script, _existing(name))
+    voice = _existing(name)
+    found = coverage(request, script, voice)
     click.echo(f"{script.meta.id} in recorded voice {name}: {found.summary()}")
     missing = found.missing
     if not missing:
         click.echo("Every phrase is recorded.")
         return
+    changed = changed_phrases(found, voice)
     click.echo(f"Still to record ({len(missing)}), as FILE NAME: TEXT:")
     section = None
     for phrase in missing:
@@ -94,6 +96,8 @@ def record(
             section = phrase.section
             click.echo(f"  ## {section}")
         click.echo(f"  {phrase.stem}: {phrase.text}  [{describe_spans(phrase.spans)}]")
+        if phrase.text in changed:
+            click.echo(f"      (changed since recorded: the take says {changed[phrase.text]!r})")
     click.echo(
         f"Record them (kindvoice voices export {script.meta.id} writes the script), then "
         f"kindvoice voices import {name} FOLDER --practice {script.meta.id}"
@@ -223,3 +227,24 @@ def voices_delete(name: str, stems: tuple[str, ...], yes: bool) -> None:
         return
     voice.remove()
     click.echo(f"Deleted the recorded voice {voice.name}.")
+
+
+@voices.command("zip")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The zip file to write.",
+)
+@click.option("-f", "--force", is_flag=True, help="Replace the zip file if it exists.")
+def voices_zip(name: str, output: Path, force: bool) -> None:
+    """Save the recorded voice NAME (its takes, the files as given, the list) as a zip."""
+    from kindvoice.speech.takes import RecordedVoice
+
+    voice = RecordedVoice(_voice_name(name))
+    if output.exists() and not force:
+        raise UsageError(f"'{output}' already exists. Add --force to replace it.")
+    count = voice.archive(output)
+    click.echo(f"Saved {count} takes of recorded voice {voice.name} -> {output}")

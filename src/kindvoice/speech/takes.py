@@ -212,6 +212,27 @@ class RecordedVoice:
             old.unlink()
         return gone
 
+    def archive(self, target: Path) -> int:
+        """Write the whole voice (manifest, cleaned takes, originals) to the zip file
+        ``target``, atomically; returns how many takes it holds."""
+        import zipfile
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w") as archive:
+                for path in sorted(self.folder.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        name = f"{self.name}/{path.relative_to(self.folder).as_posix()}"
+                        # audio is compressed already; only the manifest shrinks
+                        packed = path.suffix == ".json"
+                        method = zipfile.ZIP_DEFLATED if packed else zipfile.ZIP_STORED
+                        archive.write(path, name, compress_type=method)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return len(self._load())
+
     def remove(self) -> None:
         """Delete the whole voice: every take and original."""
         shutil.rmtree(self.folder)
