@@ -15,11 +15,10 @@ fills the gaps with a synthetic voice (``--fill-with``).
 from __future__ import annotations
 
 import itertools
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kindvoice.audio import SAMPLE_RATE, s_to_samples
+from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError
 from kindvoice.lengths import measure_from_lengths, played_layout, voice_spec
@@ -28,8 +27,6 @@ from kindvoice.speech.takes import RecordedVoice, phrase_stem
 from kindvoice.template.fit import feasible_range
 from kindvoice.template.gating import gates, select
 from kindvoice.template.model import Script
-
-log = logging.getLogger(__name__)
 
 #: a range of lengths in minutes: (from, to, whether ``to`` itself is included)
 Span = tuple[float, float, bool]
@@ -251,7 +248,6 @@ def import_folder(
     stem -> text). A phrase that has a take keeps it unless ``replace``; a file the
     cleaning refuses is reported with its reason, and the others go on."""
     from kindvoice.errors import TakeError
-    from kindvoice.speech.cleaning import clean_file
     from kindvoice.speech.takes import TakeExists
 
     report = ImportReport([], [], [], [])
@@ -271,23 +267,9 @@ def import_folder(
             report.kept.append(path.name)
             continue
         try:
-            cleaned = clean_file(path)
-            voice.add(text, cleaned.audio, path, lufs_before=cleaned.lufs_before, replace=replace)
+            voice.record(text, path, replace=replace)
         except (TakeError, TakeExists) as exc:
             report.refused.append(exc.message)
             continue
-        log.info(
-            "%s: %.1f s kept; loudness %s -> %s LUFS, noise floor %.1f -> %.1f dBFS",
-            path.name,
-            len(cleaned.audio) / SAMPLE_RATE,
-            _lufs(cleaned.lufs_before),
-            _lufs(cleaned.lufs_after),
-            cleaned.noise_floor_before_db,
-            cleaned.noise_floor_after_db,
-        )
         report.added.append(path.name)
     return report
-
-
-def _lufs(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"

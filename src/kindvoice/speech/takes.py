@@ -199,6 +199,28 @@ class RecordedVoice:
         self._save(takes)
         return self.takes()[text]
 
+    def record(self, text: str, path: Path, *, replace: bool = False) -> Take:
+        """Clean the take in the audio file ``path`` (``cleaning``) and keep it as the take
+        of ``text``: one call per take, for an import or an upload. ``TakeExists`` when the
+        phrase has a take and ``replace`` is False (nothing is cleaned then); ``TakeError``
+        when the cleaning refuses the file."""
+        from kindvoice.speech.cleaning import clean_file
+
+        if not replace and self.has(text):
+            raise TakeExists(f"'{self.name}' already has a take of {text!r}; it is kept.")
+        cleaned = clean_file(path)
+        take = self.add(text, cleaned.audio, path, lufs_before=cleaned.lufs_before, replace=replace)
+        log.info(
+            "%s: %.1f s kept; loudness %s -> %s LUFS, noise floor %.1f -> %.1f dBFS",
+            path.name,
+            take.seconds,
+            _lufs(cleaned.lufs_before),
+            _lufs(cleaned.lufs_after),
+            cleaned.noise_floor_before_db,
+            cleaned.noise_floor_after_db,
+        )
+        return take
+
     def delete(self, stem: str) -> Take:
         """Remove one take (its cleaned audio and its original) by file stem."""
         takes = self._load()
@@ -248,3 +270,7 @@ class RecordedVoice:
             os.replace(tmp, self._manifest)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _lufs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
