@@ -15,15 +15,19 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kindvoice.audio import Mono, ms_to_samples, s_to_samples
 from kindvoice.durations import clock
-from kindvoice.errors import LengthError, TemplateError
+from kindvoice.errors import LengthError, TemplateError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings, pace_for
 from kindvoice.speech.base import EngineSpec, paced
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
 from kindvoice.template.gating import choices, select
 from kindvoice.template.model import Bell, Gate, Meta, Script
+
+if TYPE_CHECKING:
+    from kindvoice.speech.cache import PhraseCache
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -138,20 +142,26 @@ def measure_speech(
 
     spec = voice_spec(request.voice, script.meta)
     cache = PhraseCache() if request.use_cache else None
-    phrases: dict[str, Mono] = {}
+    if spec.engine == "recorded":  # the teacher's takes, by written text
+        report = (lambda done, total: progress("speech", done, total)) if progress else None
+        phrases, label = _recorded_phrases(request, script, spec, cache, report)
+        taken = {t: len(a) for t, a in phrases.items()}
+        return measure_from_lengths(request, script, spec, taken, label), phrases
+    phrases = {}
     done_before = 0
     total = len({(s.spoken, s.pace) for s in script.phrases().values()})
     for pace, keyed in _by_pace(script).items():
         unique = list(dict.fromkeys(keyed.values()))
 
-        def report(done: int, _: int, before: int = done_before) -> None:
+        def paced_report(done: int, _: int, before: int = done_before) -> None:
             if progress is not None:
                 progress("speech", before + done, total)
 
-        audio = synthesize_phrases(paced(spec, pace), unique, cache, request.workers, report)
+        audio = synthesize_phrases(paced(spec, pace), unique, cache, request.workers, paced_report)
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
-    return _speech_measure(request, script, spec, {t: len(a) for t, a in phrases.items()}), phrases
+    lengths = {t: len(a) for t, a in phrases.items()}
+    return measure_from_lengths(request, script, spec, lengths), phrases
 
 
 def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
@@ -181,7 +191,7 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
     known = {key: guess for key, guess in guesses.items() if guess is not None}
     if len(known) != len(guesses):
         return None
-    sides = _speech_measure(request, script, spec, {t: 0 for t in known})
+    sides = measure_from_lengths(request, script, spec, {t: 0 for t in known})
     short, central, long = (
         dataclasses.replace(
             sides,
@@ -203,10 +213,61 @@ def _by_pace(script: Script) -> dict[str, dict[str, str]]:
     return out
 
 
-def _speech_measure(
-    request: RenderRequest, script: Script, spec: EngineSpec, lengths: Mapping[str, int]
+def _recorded_phrases(
+    request: RenderRequest,
+    script: Script,
+    spec: EngineSpec,
+    cache: PhraseCache | None,
+    report: Callable[[int, int], None] | None,
+) -> tuple[dict[str, Mono], str]:
+    """A recorded voice's takes of ``script``'s phrases, the missing ones spoken by the
+    ``--fill-with`` voice at the takes' loudness, and the voice in words (naming the
+    fill); ``LengthError`` when a phrase is missing and nothing fills it."""
+    from kindvoice.speech.base import choose_voice, split_voice, voice_description
+    from kindvoice.speech.cleaning import match_loudness
+    from kindvoice.speech.recorded_engine import RecordedEngine
+    from kindvoice.speech.synth import synthesize_phrases
+
+    texts = script.spoken_texts()  # phrase key -> spoken text
+    written = {key: speech.text for key, speech in script.phrases().items()}
+    takes = RecordedEngine(spec).voice.takes()  # a take is of the written words, at any pace
+    have = [t for t in texts if written[t] in takes]
+    missing = [t for t in texts if written[t] not in takes]
+    said = synthesize_phrases(
+        spec, list(dict.fromkeys(written[t] for t in have)), None, request.workers, report
+    )
+    phrases = {t: said[written[t]] for t in have}
+    label = voice_description(spec)
+    if not missing:
+        return phrases, label
+    engine, voice = split_voice(request.voice.fill_with)
+    if request.voice.fill_with is None:
+        raise LengthError(f"The {label} has no take of {missing[0]!r}; add --fill-with VOICE.")
+    if engine == "recorded":
+        raise UsageError(
+            f"--fill-with takes a synthetic voice such as kokoro:heart or pyttsx3, not "
+            f"'{request.voice.fill_with}'."
+        )
+    fill = choose_voice(
+        VoiceSettings(engine=engine, voice=voice),
+        language=script.meta.language,
+        kind=script.meta.kind,
+    )
+    spoken = synthesize_phrases(fill, [texts[t] for t in missing], cache, request.workers)
+    phrases.update({t: match_loudness(spoken[texts[t]]) for t in missing})
+    label += f" ({len(missing)} of {len(texts)} phrases by {voice_description(fill)})"
+    return {t: phrases[t] for t in texts}, label
+
+
+def measure_from_lengths(
+    request: RenderRequest,
+    script: Script,
+    spec: EngineSpec,
+    lengths: Mapping[str, int],
+    label: str | None = None,
 ) -> Measure:
-    """The ``Measure`` of ``script`` spoken by ``spec`` with these phrase ``lengths``."""
+    """The ``Measure`` of ``script`` spoken by ``spec`` with these phrase ``lengths``
+    (``label``: the voice in words, when more than ``spec`` speaks)."""
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.speech.base import voice_description
 
@@ -217,7 +278,7 @@ def _speech_measure(
         ms_to_samples(pace.paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
-        voice_description(spec),
+        label or voice_description(spec),
     )
 
 

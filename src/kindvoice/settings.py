@@ -76,6 +76,19 @@ def pace_for(kind: str) -> Pace:
     return PACES.get(kind, PACES["practice"])
 
 
+#: an environment variable that names the library folder (sessions, recorded voices)
+LIBRARY_ENV = "KINDVOICE_LIBRARY"
+
+
+def default_library() -> Path:
+    """The library folder: ``$KINDVOICE_LIBRARY``, else the platformdirs user data dir /
+    "library" (rendered sessions of the web page, the teacher's recorded voices)."""
+    import platformdirs
+
+    chosen = os.environ.get(LIBRARY_ENV, "").strip()
+    return Path(chosen) if chosen else Path(platformdirs.user_data_dir("kindvoice")) / "library"
+
+
 def default_engine() -> str:
     """The engine used when neither the command line nor the template names one."""
     return os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
@@ -89,6 +102,7 @@ class VoiceSettings:
     voice: str | None = None  # None: the template's ``voice.name``, else the engine's default
     rate: float | None = None  # None: the template's ``voice.rate``, else the engine's default
     pace: Pace | None = None  # None: the template kind's pace (``PACES``)
+    fill_with: str | None = None  # a recorded voice's missing phrases: "ENGINE[:VOICE]"
 
 
 @dataclass(frozen=True)

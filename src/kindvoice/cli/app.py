@@ -264,7 +264,8 @@ def voice_options(func: F) -> F:
             ),
             click.option(
                 "--voice",
-                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ...",
+                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ..."
+                " or ENGINE:VOICE; your own recorded voice: recorded:NAME.",
             ),
             click.option(
                 "--rate",

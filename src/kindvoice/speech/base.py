@@ -73,6 +73,9 @@ class Engine(ABC):
     default_voice: ClassVar[str] = "default"
     #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
     slowness: ClassVar[float] = 1.0
+    #: True: the engine only reads files (recorded takes), so it runs in the main process,
+    #: needs no worker and no phrase cache
+    in_process: ClassVar[bool] = False
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
@@ -115,6 +118,11 @@ class Engine(ABC):
         del language
         return None
 
+    @classmethod
+    def describe(cls, spec: EngineSpec) -> str:
+        """The voice in words: "kokoro voice heart at rate 0.9"."""
+        return f"{spec.engine} voice {spec.voice or cls.default_voice} at rate {spec.rate:g}"
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
 
@@ -124,6 +132,7 @@ _REGISTRY: dict[str, str] = {
     "kokoro": "kindvoice.speech.kokoro_engine:KokoroEngine",
     "pyttsx3": "kindvoice.speech.pyttsx3_engine:Pyttsx3Engine",
     "piper": "kindvoice.speech.piper_engine:PiperEngine",
+    "recorded": "kindvoice.speech.recorded_engine:RecordedEngine",
 }
 
 
@@ -140,6 +149,17 @@ def engine_class(name: str) -> type[Engine]:
     module_name, _, class_name = target.partition(":")
     cls: type[Engine] = getattr(importlib.import_module(module_name), class_name)
     return cls
+
+
+def split_voice(text: str | None) -> tuple[str | None, str | None]:
+    """``"recorded:anna"`` -> ("recorded", "anna"), ``"kokoro"`` -> ("kokoro", None): a
+    voice written with its engine; a plain voice name -> (None, name)."""
+    if not text:
+        return None, None
+    engine, sep, voice = text.partition(":")
+    if engine in _REGISTRY:
+        return engine, (voice.strip() or None) if sep else None
+    return None, text
 
 
 def create_engine(spec: EngineSpec) -> Engine:
@@ -161,9 +181,9 @@ def choose_voice(
     defaults for the template's ``kind`` (a practice is guided more slowly than a talk).
     A template's voice name counts only for the engine it was written for."""
     template_engine = engine or default_engine()
-    name = settings.engine or template_engine
+    named_engine, chosen = split_voice(settings.voice)  # --voice recorded:anna
+    name = named_engine or settings.engine or template_engine
     cls = engine_class(name)
-    chosen = settings.voice
     if chosen is None and name == template_engine:
         chosen = voice
     if chosen is None and language:
@@ -194,8 +214,7 @@ def paced(spec: EngineSpec, pace: str) -> EngineSpec:
 
 def voice_description(spec: EngineSpec) -> str:
     """The voice in words, for messages, reports and tags: "kokoro voice heart at rate 0.9"."""
-    label = spec.voice or engine_class(spec.engine).default_voice
-    return f"{spec.engine} voice {label} at rate {spec.rate:g}"
+    return engine_class(spec.engine).describe(spec)
 
 
 def engine_identity(spec: EngineSpec) -> dict[str, str]:

@@ -304,6 +304,8 @@ def synthesize_phrases(
     phrase; a worker that finishes nothing for ``phrase_timeout_s`` counts as hung.
     """
     unique = list(dict.fromkeys(texts))
+    if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
+        return _read_in_process(spec, unique, progress)
     found: dict[str, Mono] = {}
     keys: dict[str, str] = {}
     if cache is not None:
@@ -332,3 +334,19 @@ def synthesize_phrases(
                 raise EngineError(crash.message) from None
             log.warning("%s Starting a new speech worker.", crash.message)
     return {text: found[text] for text in unique}
+
+
+def _read_in_process(
+    spec: EngineSpec, texts: Sequence[str], progress: Progress | None
+) -> dict[str, Mono]:
+    """An in-process engine's phrases, read one by one in this process."""
+    engine = create_engine(spec)
+    found: dict[str, Mono] = {}
+    try:
+        for text in texts:
+            found[text] = engine.synthesize(text)
+            if progress is not None:
+                progress(len(found), len(texts))
+    finally:
+        engine.close()
+    return found

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from kindvoice.export import formats
 from kindvoice.export.outputs import stamp_path
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
@@ -63,8 +61,11 @@ class NotInLibrary(LookupError):
 
 
 def default_library() -> Path:
-    """The default folder: the platformdirs user data dir / "library"."""
-    return Path(platformdirs.user_data_dir("kindvoice")) / "library"
+    """The default folder (``settings.default_library``: ``$KINDVOICE_LIBRARY`` or the
+    platformdirs user data dir / "library"), shared with the recorded voices."""
+    from kindvoice.settings import default_library as library
+
+    return library()
 
 
 @dataclass(frozen=True)
