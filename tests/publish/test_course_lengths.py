@@ -16,6 +16,6 @@ def test_lengths_follow_the_plan_within_the_declared_range(tmp_path: Path) -> No
         encoding="utf-8",
     )
     sessions = plan_sessions(load_plan(plan))
-    # self-compassion-break declares 3 to 30 minutes (in Spanish too): 2 -> 3, 21, 40 -> 30
-    assert [s.minutes for s in sessions] == [3, 21, 30]
+    # the Spanish self-compassion-break declares 4 to 30 minutes: 2 -> 4, 21, 40 -> 30
+    assert [s.minutes for s in sessions] == [4, 21, 30]
     assert all("pausa" in s.title.lower() for s in sessions)  # the Spanish title
