@@ -187,10 +187,10 @@ def _ask_identity(address: str, deadline_s: float) -> None:
     Raises UsageError naming the address unless a Dask scheduler answers."""
     import asyncio
 
-    from distributed.comm import connect
+    from distributed.comm.core import connect
 
     async def ask() -> Any:
-        comm = await connect(address, timeout=deadline_s)
+        comm = await connect(address, timeout=deadline_s)  # type: ignore[no-untyped-call]
         try:
             await comm.write({"op": "identity", "reply": True})
             return await comm.read()
