@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from kindvoice.cli.app import cli, language_option
 from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
+
+log = logging.getLogger(__name__)
 
 
 @cli.command("list")
@@ -42,6 +45,11 @@ def list_cmd(ctx: click.Context, kind: str | None, language: str | None) -> None
             meta = load_template(ref.path).meta
         except KindvoiceError as exc:
             groups["broken"].append(f"{ref.id:<{width}} (broken: {exc.format_message()})")
+            continue
+        except Exception as exc:  # a bug on one file must not hide the others
+            log.warning("listing %s", ref.path, exc_info=True)
+            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            groups["broken"].append(f"{ref.id:<{width}} (broken: {reason})")
             continue
         m = meta.minutes
         where = "" if ref.origin == "bundled" else f"  [{ref.origin}: {ref.path}]"

@@ -444,24 +444,27 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
             or not str(said).strip()
         ):
             fm.fail(path, f"The respelling of '{word}' must be text, like {example}")
-        if word.lower() in out:
+        if _fold(word) in out:
             fm.fail(path, f"'{word}' is respelled twice under 'pronounce': keep one")
-        out[word.lower()] = (word, var.clean_value(str(said)))
+        out[_fold(word)] = (word, var.clean_value(str(said)))
     return tuple(out.values())
 
 
+def _fold(word: str) -> str:
+    """The form two spellings of one word share: Unicode case folding (so ſ, ı, µ, ß and
+    capitals meet their plain lower-case letters) and one apostrophe."""
+    return word.casefold().replace("’", "'")
+
+
 def respell(text: str, pronounce: tuple[tuple[str, str], ...]) -> str:
-    """``text`` with every ``pronounce`` word (whole word, any case) replaced by its
-    respelling: the text the engine is given. Without respellings, ``text`` itself."""
+    """``text`` with every ``pronounce`` word replaced by its respelling: the text the
+    engine is given. A word is a whole run of letters and digits joined by ' or -
+    (``_WORD_RE``); it matches a key when both fold alike (``_fold``: any case, ſ for s,
+    ß for ss ...). Without respellings, ``text`` itself."""
     if not pronounce:
         return text
-    table = {word.lower(): said for word, said in pronounce}
-    words = sorted(table, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![\w'’-])(" + "|".join(map(re.escape, words)) + r")(?![\w-]|['’]\w)",
-        re.IGNORECASE,
-    )
-    return pattern.sub(lambda match: table[match.group(1).lower()], text)
+    table = {_fold(word): said for word, said in pronounce}
+    return _WORD_RE.sub(lambda match: table.get(_fold(match.group(0)), match.group(0)), text)
 
 
 def position(text: str, index: int) -> tuple[int, int]:
