@@ -391,6 +391,7 @@ def render(
                 cover_jpeg=cover_jpeg,
                 track=track,
             ),
+            output=request.output,
         )
         if writer.samples != stop - start:
             raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")

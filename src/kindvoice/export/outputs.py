@@ -221,13 +221,16 @@ class OutputSet:
         finally:
             if held is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        self._write_stamp(
-            {
-                "kindvoice": __version__,
-                **(extra or {}),
-                "files": {name: [digest] for name, digest in new.items()},
-            }
-        )
+        try:
+            self._write_stamp(
+                {
+                    "kindvoice": __version__,
+                    **(extra or {}),
+                    "files": {name: [digest] for name, digest in new.items()},
+                }
+            )
+        except AudioIOError as exc:  # the files are in place, and the first stamp knows them
+            log.warning("%s The output is complete; a batch will render it again.", exc.message)
         log.info("committed %s", ", ".join(new))
         return [self.folder / name for name in new]
 
