@@ -117,13 +117,15 @@ def prepare(
     from kindvoice.sound.beds import make_bed
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.template.library import resolve_practice
+    from kindvoice.template.limits import check_script
     from kindvoice.template.parse import load_template
 
     # load: the template, parsed to its IR with the listener's variables filled in
     if script is None:
         path = resolve_practice(request.practice, request.templates_dir, request.language)
         script = load_template(path, request.variables)
-    else:
+    else:  # built in code: held to the bounds a parsed template is held to
+        check_script(script)
         path = Path(script.source)
     meta = script.meta
     background = request.mix.background or meta.background or DEFAULT_BACKGROUND
