@@ -128,6 +128,7 @@ def prepare(
         check_script(script)
         path = Path(script.source)
     meta = script.meta
+    find_language(meta.language)  # a language the render cannot tag fails before speech
     background = request.mix.background or meta.background or DEFAULT_BACKGROUND
     bed = make_bed(background, request.mix.seed)  # an unknown name fails here, early
     if request.export.mono and getattr(bed, "needs_stereo", False):

@@ -444,6 +444,12 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
             or not str(said).strip()
         ):
             fm.fail(path, f"The respelling of '{word}' must be text, like {example}")
+        if not any(ch.isalnum() for ch in str(said)):  # only marks, or invisible characters
+            fm.fail(
+                path,
+                f"The respelling of '{word}' has no letters or digits to say "
+                f"({str(said)!a}): write how the word sounds, like {example}",
+            )
         if _fold(word) in out:
             fm.fail(path, f"'{word}' is respelled twice under 'pronounce': keep one")
         out[_fold(word)] = (word, var.clean_value(str(said)))
