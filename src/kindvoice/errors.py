@@ -20,7 +20,8 @@ Exit codes (documented in the README):
 ====  ==========================================================
 
 ``ExitStatus`` names them; ``did_you_mean`` writes every "Did you mean ...?" hint;
-``check_regular_file`` refuses a named pipe or device given as an input file.
+``check_regular_file`` refuses a named pipe or device given as an input file, and
+``read_regular_file`` reads one with a size limit (never waiting on a pipe).
 """
 
 from __future__ import annotations
@@ -148,3 +149,46 @@ def check_regular_file(path: str | os.PathLike[str], what: str) -> None:
             f"'{os.fsdecode(path)}' is not a regular file (a named pipe, socket or device); "
             f"give the {what} as a file."
         )
+
+
+def read_regular_file(
+    path: str | os.PathLike[str],
+    what: str,
+    max_bytes: int,
+    error: type[KindvoiceError] = UsageError,
+) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+    Opened without blocking and checked on the open file, so a named pipe (even one put
+    in its place after a check) never waits for a writer and a device such as /dev/zero
+    is never read. Anything else is one ``error`` naming the file and ``what`` it is;
+    a missing file raises FileNotFoundError for the caller to word."""
+    name = os.fsdecode(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise error(f"Cannot read the {what} '{name}': {exc.strerror or exc}.") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"'{name}' is a folder; give the {what} as a file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(
+                f"'{name}' is not a regular file (a named pipe, socket or device); "
+                f"give the {what} as a file."
+            )
+        if info.st_size > max_bytes:
+            raise error(
+                f"The {what} '{name}' is {info.st_size / 1e6:.1f} MB; at most "
+                f"{max_bytes / 1e6:g} MB."
+            )
+        os.set_blocking(fd, True)
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise error(f"Cannot read the {what} '{name}': {exc.strerror or exc}.") from None
+    if len(data) > max_bytes:  # it grew while being read
+        raise error(f"The {what} '{name}' is over {max_bytes / 1e6:g} MB.")
+    return data

@@ -118,15 +118,18 @@ def prepare(
     from kindvoice.sound.beds import make_bed
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.template.library import resolve_practice
+    from kindvoice.template.limits import check_script
     from kindvoice.template.parse import load_template
 
     # load: the template, parsed to its IR with the listener's variables filled in
     if script is None:
         path = resolve_practice(request.practice, request.templates_dir, request.language)
         script = load_template(path, request.variables)
-    else:
+    else:  # built in code: held to the bounds a parsed template is held to
+        check_script(script)
         path = Path(script.source)
     meta = script.meta
+    find_language(meta.language)  # a language the render cannot tag fails before speech
     background = request.mix.background or meta.background or DEFAULT_BACKGROUND
     bed = make_bed(background, request.mix.seed)  # an unknown name fails here, early
     if request.export.mono and getattr(bed, "needs_stereo", False):
@@ -393,6 +396,7 @@ def render(
                 cover_jpeg=cover_jpeg,
                 track=track,
             ),
+            output=request.output,
         )
         if writer.samples != stop - start:
             raise AssertionError(f"wrote {writer.samples} samples, expected {stop - start}")

@@ -88,9 +88,17 @@ def timer_meta() -> Meta:
 
 def interval_offsets_ms(spec: TimerSpec, meta: Meta) -> list[int]:
     """The interval bells' offsets from the opening bell (ms), checked: each one clear of
-    the bell before it and of the closing bell. Raises ``UsageError`` naming the range."""
+    the bell before it and of the closing bell, and the welcome within the phrase limit.
+    Raises ``UsageError`` naming the range."""
     from kindvoice.sound.bells import bell_duration_samples
+    from kindvoice.template.limits import MAX_PHRASE_WORDS
 
+    words = len(spec.welcome.split())
+    if words > MAX_PHRASE_WORDS:  # checked before the welcome is spoken to measure it
+        raise UsageError(
+            f"--welcome is {words:,} words long; one phrase holds at most "
+            f"{MAX_PHRASE_WORDS:,}: shorten it."
+        )
     sitting_ms = round(spec.minutes * 60_000)
     low, high = meta.minutes.min, meta.minutes.max
     if not low <= spec.minutes <= high:

@@ -9,10 +9,14 @@ would log into the command's stderr."""
 
 from __future__ import annotations
 
+import http.server
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +166,79 @@ def test_unreachable_scheduler_is_one_line_before_any_speech(
     ]
     assert not out.exists()
     assert spoken_phrases(own_cache) == []  # refused before any session was spoken
+
+
+def _silent(conn: socket.socket) -> None:
+    conn.recv(65536)  # reads Dask's handshake and never answers
+
+
+def _garbage(conn: socket.socket) -> None:
+    # a Dask frame header claiming 3.4 EiB: read as Dask, "Unable to allocate 3 EiB"
+    conn.sendall(b"\x00" * 7 + b"\x30" + b"\xff" * 56)
+    conn.recv(65536)
+
+
+@contextmanager
+def listener(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A TCP server on a free loopback port that treats each connection with ``answer``;
+    yields its address."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+@contextmanager
+def http_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("other", ["http", "silent", "garbage"])
+def test_something_else_at_the_address_is_one_line_within_5_s(
+    tmp_path: Path, other: str, own_cache: Path
+) -> None:
+    """An HTTP server or a port that accepts and says nothing hung the batch; bytes that
+    are not Dask's gave "Internal error: MemoryError". Now one line, exit 2, within the
+    README's 5 seconds (plus the interpreter's start)."""
+    manifest = tmp_path / "sessions.csv"
+    manifest.write_text("\n".join(ROWS) + "\n", encoding="utf-8")
+    server = (
+        http_server() if other == "http" else listener(_silent if other == "silent" else _garbage)
+    )
+    with server as hostport:
+        started = time.monotonic()
+        run = kindvoice_process(
+            "batch", str(manifest), "--executor", f"dask://{hostport}", timeout=60
+        )
+        elapsed = time.monotonic() - started
+    address = f"tcp://{hostport}"
+    lines = run.stderr.splitlines()
+    assert run.code == 2, run.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and address in lines[0], lines
+    assert "Internal error" not in lines[0]
+    assert elapsed < 5 + 4, f"{elapsed:.1f} s"  # the deadline, and the interpreter's start
+    assert spoken_phrases(own_cache) == [] and not list(tmp_path.glob("*.mp3"))
 
 
 def test_workers_of_another_version_are_refused(tmp_path: Path) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import os
 import re
 from pathlib import Path
 
 import click
 
 from kindvoice.cli.app import cli, language_option
-from kindvoice.errors import KindvoiceError, UsageError, ValidationFailed
+from kindvoice.errors import AudioIOError, KindvoiceError, UsageError, ValidationFailed
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
+
+log = logging.getLogger(__name__)
 
 
 @cli.command("list")
@@ -42,6 +46,11 @@ def list_cmd(ctx: click.Context, kind: str | None, language: str | None) -> None
             meta = load_template(ref.path).meta
         except KindvoiceError as exc:
             groups["broken"].append(f"{ref.id:<{width}} (broken: {exc.format_message()})")
+            continue
+        except Exception as exc:  # a bug on one file must not hide the others
+            log.warning("listing %s", ref.path, exc_info=True)
+            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            groups["broken"].append(f"{ref.id:<{width}} (broken: {reason})")
             continue
         m = meta.minutes
         where = "" if ref.origin == "bundled" else f"  [{ref.origin}: {ref.path}]"
@@ -150,14 +159,46 @@ def new(name: str, title: str | None) -> None:
     from kindvoice.template.parse import load_template
 
     path = Path(name if name.endswith(".md") else f"{name}.md")
+    if path.is_symlink() and not path.exists():  # written through, it would land elsewhere
+        raise UsageError(
+            f"'{path}' is a link to '{os.readlink(path)}', which does not exist; choose "
+            "another name or remove the link first."
+        )
     if path.exists():
         raise UsageError(f"'{path}' already exists; choose another name or remove it first.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"The folder '{folder}' does not exist; create it first (mkdir -p '{folder}') or "
+            "choose another place."
+        )
     slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "my-practice"
     heading = title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
     text = files("kindvoice.template").joinpath("starter.md").read_text(encoding="utf-8")
     # JSON strings are valid YAML scalars: a title with a colon or quote stays valid
     text = text.replace("title: My Practice", f"title: {json.dumps(heading)}", 1)
     text = text.replace("---\n# Your practice.", f"---\nid: {slug}\n# Your practice.", 1)
-    path.write_text(text, encoding="utf-8")
+    _write_new(path, text)
     load_template(path)  # the starter must always validate
     click.echo(f"Wrote {path}. Edit it, then: kindvoice validate {path}")
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, a file that must not exist yet (never through a link
+    that appeared since the check); a failed write (a full disk, no permission) leaves
+    nothing behind and is one line (exit 7)."""
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o666)  # the umask decides, as for any new file
+    except FileExistsError:
+        raise UsageError(
+            f"'{path}' already exists; choose another name or remove it first."
+        ) from None
+    except OSError as exc:
+        raise AudioIOError(f"Cannot write '{path}': {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise AudioIOError(f"Cannot write '{path}': {exc.strerror or exc}.") from None

@@ -45,6 +45,12 @@ def _request(
     from kindvoice.settings import VoiceSettings
 
     check_rate(rate)
+    if language is not None and Path(practice).expanduser().is_file():
+        raise UsageError(
+            f"--language {language} chooses a practice's translation; the template file "
+            f"'{practice}' speaks the language its front matter names (language:), so "
+            "leave --language out."
+        )
     return RenderRequest(
         practice=practice,
         output=output,

@@ -82,6 +82,7 @@ def serve(
     import webbrowser
 
     from kindvoice.web import create_app, lan_address, start_server
+    from kindvoice.web.db import TOKEN_RULE, valid_token
     from kindvoice.web.links import links, qr_text
     from kindvoice.web.server import is_loopback
     from kindvoice.web.sessions import default_library
@@ -92,12 +93,9 @@ def serve(
     folder = (library or default_library()).expanduser()
     # the default library's state lives in the data folder above it; another library's in it
     data_dir = folder if library else folder.parent
-    if token is not None and (
-        len(token) < 16 or not token.replace("-", "").replace("_", "").isalnum()
-    ):
+    if token is not None and not valid_token(token):
         raise UsageError(
-            f"--token {token!r}: use at least 16 letters, digits, '-' or '_' "
-            "(or leave it out for a generated one)."
+            f"--token {token!r}: use {TOKEN_RULE} (or leave it out for a generated one)."
         )
     app = create_app(
         folder,

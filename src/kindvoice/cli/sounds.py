@@ -201,7 +201,13 @@ def timer(
         templates_dir=ctx.obj["templates_dir"],
     )
     result, schedule = render_timer(spec, request, progress=Bar(not ctx.obj["quiet"]))
-    bells = ", ".join(clock(b) for b in schedule.bells)
+    times = [clock(b) for b in schedule.bells]
+    # a long sitting with short intervals has hundreds: the first few, the last, the count
+    bells = (
+        ", ".join(times)
+        if len(times) <= 12
+        else (f"{', '.join(times[:5])} ... {times[-1]} ({len(times)} bells)")
+    )
     click.echo(
         f"{clock(result.total_samples)} ({result.seconds:.3f} s), bells at {bells}, "
         f"peak {result.peak_db:.1f} dBFS, {result.size_bytes / 1e6:.1f} MB -> {result.path}"

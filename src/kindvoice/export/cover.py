@@ -19,7 +19,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kindvoice.errors import AudioIOError
+from kindvoice.errors import AudioIOError, read_regular_file
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -31,6 +31,8 @@ JPEG_QUALITY = 85
 # a cover larger than this is refused from its header, before any pixel is decoded (a
 # small PNG can declare 20000 x 20000 pixels: gigabytes once decoded)
 MAX_COVER_PIXELS = 50_000_000
+# a cover file larger than this is refused before it is read (a 3000 px JPEG is ~3 MB)
+MAX_COVER_BYTES = 64_000_000
 
 
 def _palette(key: str) -> tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]:
@@ -103,7 +105,8 @@ def load_cover(path: Path, size_px: int = COVER_PX) -> bytes:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as opened:  # reads the header only: the size before the pixels
+        data = read_regular_file(path, "cover image", MAX_COVER_BYTES, AudioIOError)
+        with Image.open(io.BytesIO(data)) as opened:  # the header: the size before the pixels
             width, height = opened.size
             if width * height > MAX_COVER_PIXELS:
                 raise AudioIOError(

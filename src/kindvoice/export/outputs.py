@@ -291,15 +291,20 @@ class OutputSet:
                         f"Cannot write '{self.audio}': {exc.strerror or exc}."
                     ) from exc
                 stats = {name: _stat(self.folder / name) for name in new}
-                self._write_stamp(
-                    {
-                        "kindvoice": __version__,
-                        **(extra or {}),
-                        "files": {name: [digest] for name, digest in new.items()},
-                        "blocks": blocks,
-                        "stat": stats,
-                    }
-                )
+                try:
+                    self._write_stamp(
+                        {
+                            "kindvoice": __version__,
+                            **(extra or {}),
+                            "files": {name: [digest] for name, digest in new.items()},
+                            "blocks": blocks,
+                            "stat": stats,
+                        }
+                    )
+                except AudioIOError as exc:  # the files are in place; the first stamp knows them
+                    log.warning(
+                        "%s The output is complete; a batch will render it again.", exc.message
+                    )
         except BaseException:
             deferred.deliver([])  # a signal that came meanwhile still stops the command
             raise

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from mutagen import MutagenError
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import (
     APIC,
@@ -42,6 +43,7 @@ from mutagen.wave import WAVE
 
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import clock
+from kindvoice.errors import AudioIOError
 from kindvoice.export import formats
 
 CTOC_MAX = 255  # children of one ID3 table of contents (a one-byte count)
@@ -129,9 +131,24 @@ def _id3_frames(info: TagInfo) -> list[object]:
     return frames
 
 
-def write_tags(path: Path, fmt: str, info: TagInfo) -> None:
+def write_tags(path: Path, fmt: str, info: TagInfo, output: Path | None = None) -> None:
     """Write the tags into a finished (temporary) audio file of format ``fmt``; the
-    format table (``formats``) says which kind of tags it carries."""
+    format table (``formats``) says which kind of tags it carries. A write that fails (the
+    disk filling as the tags grow the file) is one AudioIOError naming ``output`` (the
+    file the user asked for; default ``path``)."""
+    try:
+        _write_tags(path, fmt, info)
+    except (OSError, MutagenError) as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not (isinstance(cause, OSError) and cause.strerror):
+            cause = cause.__cause__ or cause.__context__
+        reason = cause.strerror if isinstance(cause, OSError) else str(exc)
+        raise AudioIOError(
+            f"Cannot write '{output or path}': {reason} (while writing its tags)."
+        ) from exc
+
+
+def _write_tags(path: Path, fmt: str, info: TagInfo) -> None:
     spec = formats.by_name(fmt)
     if spec.tags == "id3" and spec.container == "WAVE":
         wave = WAVE(path)

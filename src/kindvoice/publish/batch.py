@@ -24,6 +24,7 @@ import dataclasses
 import io
 import itertools
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -167,7 +168,10 @@ def job_from_row(
     if practice is None:
         raise UsageError(f"Row {row}: no practice (give a practice id or a template path).")
     as_path = Path(practice).expanduser()
-    if not as_path.is_absolute() and (base / as_path).is_file():
+    # relative to the manifest when it names anything there (a pipe or device is then
+    # refused by name, not reported missing)
+    relative = base / as_path
+    if not as_path.is_absolute() and os.path.lexists(relative) and not relative.is_dir():
         practice = str(base / as_path)
     minutes = _minutes(fields, row)
     output = _text(fields, "output")
@@ -230,12 +234,17 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
         line = text[: text.index("\x00")].count("\n") + 1
         raise UsageError(f"{path}:{line}: a NUL byte: the manifest is not a text file.")
     if path.suffix.lower() == ".csv":
-        rows: list[dict[str, Any]] = [
-            {(k or "").strip().lower(): v for k, v in row.items()}
-            # as a file opened with newline='': str.splitlines would also split rows at
-            # U+2028 and other Unicode line breaks inside a cell
-            for row in csv.DictReader(io.StringIO(text, newline=""))
-        ]
+        # as a file opened with newline='': str.splitlines would also split rows at
+        # U+2028 and other Unicode line breaks inside a cell
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            rows: list[dict[str, Any]] = [
+                {(k or "").strip().lower(): v for k, v in row.items()} for row in reader
+            ]
+        except csv.Error as exc:  # a cell over csv's field limit (128 KB), say
+            raise UsageError(
+                f"{path}:{reader.line_num + 1}: cannot read this row as CSV ({exc})."
+            ) from None
     elif path.suffix.lower() in (".yaml", ".yml"):
         from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
 

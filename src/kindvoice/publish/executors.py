@@ -119,6 +119,7 @@ class DaskBackend(Backend):
         """Reach the scheduler and check that its workers run this kindvoice version;
         raises UsageError naming the address when either fails."""
         client_class = _client_class()
+        _ask_identity(self.address, self.connect_timeout_s)
         try:
             self._client = client_class(
                 self.address, timeout=self.connect_timeout_s, set_as_default=False
@@ -177,6 +178,43 @@ class DaskBackend(Backend):
 
     def task(self) -> Task:
         return functools.partial(run_in_child, log_level=logging.getLogger().getEffectiveLevel())
+
+
+def _ask_identity(address: str, deadline_s: float) -> None:
+    """Ask whatever listens at ``address`` who it is, all within ``deadline_s``: Dask's
+    own connect bounds neither its handshake nor a reply, so an HTTP server or a silent
+    port would hang it, and garbage bytes read as a frame length can ask for exabytes.
+    Raises UsageError naming the address unless a Dask scheduler answers."""
+    import asyncio
+
+    from distributed.comm.core import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=deadline_s)  # type: ignore[no-untyped-call]
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(ask(), deadline_s))
+    except (OSError, TimeoutError) as exc:  # refused, unknown host, or no answer in time
+        log.debug("connecting to %s: %s", address, exc)
+        raise UsageError(
+            f"Cannot reach the Dask scheduler at {address} (no answer within "
+            f"{deadline_s:g} s): is it running, and is the address right?"
+        ) from None
+    except Exception as exc:  # bytes that are not Dask's protocol (any parser error)
+        log.debug("reading from %s: %r", address, exc)
+        answer = None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    if kind != "Scheduler":
+        what = f"is a Dask {kind}" if isinstance(kind, str) else "answers, but not as Dask"
+        raise UsageError(
+            f"The address {address} {what}, not a Dask scheduler: give the scheduler's "
+            "address (`dask scheduler` listens on port 8786)."
+        )
 
 
 def _client_class() -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kindvoice import __version__
-from kindvoice.errors import ExitStatus, KindvoiceError
+from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, read_regular_file
 from kindvoice.settings import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,9 @@ class Outcome:
 def job_digest(job: Job) -> str:
     """A hash of everything that decides the output's bytes: the request, the template
     text, the cover image, the publishing options and the kindvoice version."""
+    from kindvoice.export.cover import MAX_COVER_BYTES
     from kindvoice.template.library import resolve_practice
+    from kindvoice.template.parse import MAX_TEMPLATE_BYTES
 
     request = dataclasses.asdict(job.request)
     for volatile in ("output", "workers", "use_cache", "force", "templates_dir"):
@@ -68,9 +70,10 @@ def job_digest(job: Job) -> str:
     template = resolve_practice(
         job.request.practice, job.request.templates_dir, job.request.language
     )
-    digest.update(template.read_bytes())
+    # regular files of bounded size only: a named pipe would wait, /dev/zero never ends
+    digest.update(read_regular_file(template, "template", MAX_TEMPLATE_BYTES))
     if job.cover is not None:
-        digest.update(job.cover.read_bytes())
+        digest.update(read_regular_file(job.cover, "cover image", MAX_COVER_BYTES, AudioIOError))
     return digest.hexdigest()
 
 

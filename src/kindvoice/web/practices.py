@@ -6,6 +6,7 @@ parsed once per file version.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from kindvoice.errors import KindvoiceError, UsageError
 from kindvoice.web import translations
 from kindvoice.web.sessions import NotInLibrary
 from kindvoice.web.state import UPLOAD_PREFIX, NotFound, current
+
+log = logging.getLogger(__name__)
 
 
 def practice(value: str, language: str | None = None) -> tuple[str, Path]:
@@ -44,6 +47,10 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
             script = load_template(path)
         except KindvoiceError as exc:
             return {"id": practice_id, "title": practice_id, "broken": exc.format_message()}
+        except Exception as exc:  # a bug on one file must not take every page down
+            log.warning("reading %s", path, exc_info=True)
+            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            return {"id": practice_id, "title": practice_id, "broken": reason}
         meta = script.meta
         state.cards[key] = {
             "id": practice_id,

@@ -7,6 +7,8 @@ handle with the address and ``stop()``; the CLI and the tests use the same funct
 
 from __future__ import annotations
 
+import contextlib
+import io
 import ipaddress
 import logging
 import socket
@@ -67,12 +69,20 @@ def lan_address() -> str:
 
 def start_server(app: Flask, host: str = "127.0.0.1", port: int = 8765) -> Running:
     """Serve ``app`` on ``host``:``port`` (0: any free port) from a daemon thread."""
+    said = io.StringIO()  # werkzeug prints its own lines before it exits 1 (a port in use)
     try:
-        server = make_server(host, port, app, threaded=True)
+        with contextlib.redirect_stderr(said):
+            server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         raise UsageError(
             f"Cannot listen on {host}:{port}: {exc.strerror or exc}. "
             "Choose another --port (or --port 0 for any free one)."
+        ) from None
+    except SystemExit:
+        reason = (said.getvalue().splitlines() or ["cannot bind"])[0].rstrip(".")
+        raise UsageError(
+            f"Cannot listen on {host}:{port}: {reason} (another program, or another "
+            "kindvoice, may be using it). Choose another --port (or --port 0 for any free one)."
         ) from None
     thread = threading.Thread(target=server.serve_forever, name="kindvoice-http", daemon=True)
     thread.start()

@@ -34,6 +34,7 @@ import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 
 import numpy as np
 
@@ -199,6 +200,11 @@ def load_music(path: Path) -> Stereo:
         raise AudioIOError(f"Cannot read music file '{path}': {exc.strerror or exc}.") from None
     if resolved.is_dir():
         raise AudioIOError(f"'{path}' is a folder; give a music file after 'music:'.")
+    if not S_ISREG(stat.st_mode):  # a named pipe would wait for a writer for ever
+        raise AudioIOError(
+            f"Music file '{path}' is not a regular file (a named pipe, socket or device); "
+            "give a wav, flac, ogg or mp3 file after 'music:'."
+        )
     if not os.access(resolved, os.R_OK):
         raise AudioIOError(f"Cannot read music file '{path}': permission denied.")
     return _load(str(resolved.resolve()), stat.st_mtime_ns, stat.st_size)
