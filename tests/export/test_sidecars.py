@@ -109,9 +109,9 @@ def test_long_utterance_splits_into_short_cues_inside_its_span() -> None:
 
 def test_preview_span_shifts_and_clips_cues() -> None:
     events = (
-        Event(1000, 48_000, "speech", "First words."),
-        Event(96_000, 96_000, "speech", "Second words."),
-        Event(300_000, 48_000, "speech", "Third words."),
+        Event(1000, 48_000, "speech", "First words.", text="First words."),
+        Event(96_000, 96_000, "speech", "Second words.", text="Second words."),
+        Event(300_000, 48_000, "speech", "Third words.", text="Third words."),
     )
     timeline = Timeline(400_000, events, (), (Chapter("One", 0, 400_000),))
     cues = timeline_cues(timeline, (120_000, 310_000))
