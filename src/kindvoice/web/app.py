@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from kindvoice.web.renders import RangeCache
 from kindvoice.web.routes import jobs, pages, sessions
 from kindvoice.web.sessions import Library
 from kindvoice.web.state import (
+    MAX_ECHO_CHARS,
     MAX_UPLOAD_BYTES,
     NotFound,
     State,
@@ -69,10 +71,12 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview"})
-#: the forms' pages, the teacher's only (the Build slider's range costs CPU to measure)
+#: the forms' pages (the Build slider's range costs CPU to measure) and the list of the
+#: teacher's uploaded templates: the teacher's only
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
     | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
+    | {"sessions.templates_page"}
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
 FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file"})
@@ -188,7 +192,7 @@ def _guard(state: State) -> BaseResponse | None:
         abort(403, "This kindvoice only answers on this computer (open it at 127.0.0.1).")
     if request.endpoint in FEED_ENDPOINTS:
         g.role = _role_of(state, str((request.view_args or {}).get("key", "")))
-        if g.role is None or request.method != "GET":
+        if g.role is None or request.method not in ("GET", "HEAD"):
             abort(403, EXPIRED)
         g.authorised = True
         return None
@@ -232,6 +236,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+_LONG_RUN = re.compile(rf"\S{{{MAX_ECHO_CHARS + 1},}}")
+
+
+def _short(message: str) -> str:
+    """An error message as a page shows it: a run of input longer than
+    ``MAX_ECHO_CHARS`` is cut to that (a 900 KB name is never sent back), and the whole
+    message to a few lines."""
+    cut = _LONG_RUN.sub(lambda m: f"{m.group()[:MAX_ECHO_CHARS]}…", message)
+    return cut if len(cut) <= 4 * MAX_ECHO_CHARS else f"{cut[: 4 * MAX_ECHO_CHARS]}…"
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
@@ -239,7 +254,7 @@ def _register_errors(app: Flask) -> None:
         if code == 413:
             message = f"That is too large: uploads are limited to {MAX_UPLOAD_BYTES // 1024} KB."
         else:
-            message = exc.description or exc.name
+            message = _short(exc.description or exc.name)
         if _wants_json():
             return jsonify(error=message), code
         return render_template("error.html", code=code, name=exc.name, message=message), code
@@ -248,16 +263,16 @@ def _register_errors(app: Flask) -> None:
     def kindvoice_error(exc: KindvoiceError) -> tuple[Any, int]:
         code = 429 if isinstance(exc, QueueFull) else 404 if isinstance(exc, NotFound) else 400
         field = getattr(exc, "field", None)  # forms.FieldError: the page shows it by the field
+        message = _short(exc.format_message())
         if _wants_json() or (field and request.accept_mimetypes.best == "application/json"):
-            return jsonify(error=exc.format_message(), field=field), code
-        return render_template(
-            "error.html", code=code, name="Cannot do that", message=exc.format_message()
-        ), code
+            return jsonify(error=message, field=field), code
+        page = render_template("error.html", code=code, name="Cannot do that", message=message)
+        return page, code
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> tuple[Any, int]:
         log.exception("internal error on %s", request.path)
-        message = f"Internal error: {type(exc).__name__}: {exc}"
+        message = _short(f"Internal error: {type(exc).__name__}: {exc}")
         if _wants_json():
             return jsonify(error=message), 500
         return render_template("error.html", code=500, name="Internal error", message=message), 500

@@ -46,14 +46,15 @@ def _record(library: Library, stem: str, result: RenderResult, info: dict[str, A
 
     prepared = result.prepared
     timeline, meta = prepared.timeline, prepared.script.meta
+    title = str(info.get("name") or meta.title)  # the name the teacher gave it, if any
     if not result.path.with_suffix(".vtt").exists():  # the render may write them itself
         artist = str(info.get("artist", "kindvoice"))
-        write_sidecars(result.path, timeline, title=meta.title, artist=artist)
+        write_sidecars(result.path, timeline, title=title, artist=artist, language=meta.language)
     library.save_meta(
         stem,
         {
             **info,
-            "title": meta.title,
+            "title": title,
             "summary": meta.summary,
             "practice": meta.id,
             "language": meta.language,
@@ -88,7 +89,8 @@ def session_work(
         seconds = (request.minutes or 0.0) * 60.0
         stem = stem_for(practice_id, seconds)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        result = render(target, progress=progress)
+        name = info.get("name")
+        result = render(target, progress=progress, title=str(name) if name else None)
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work

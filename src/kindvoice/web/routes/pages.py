@@ -22,7 +22,13 @@ from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, 
 from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
-from kindvoice.web.state import UPLOAD_PREFIX, course_available, current
+from kindvoice.web.state import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_PREFIX,
+    checked_title,
+    course_available,
+    current,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -108,7 +114,13 @@ def _write_page(text: str = "", **shown: Any) -> str:
     engines = voices.engines()
     chosen = page.pop("engine", None) or default_engine()
     return render_template(
-        "write.html", nav="write", text=text, engines=engines, engine=chosen, **page
+        "write.html",
+        nav="write",
+        text=text,
+        engines=engines,
+        engine=chosen,
+        max_bytes=MAX_UPLOAD_BYTES - 8192,  # room for the form's other fields
+        **page,
     )
 
 
@@ -151,8 +163,13 @@ def write_submit() -> tuple[str, int]:
     engine = forms.engine(request.form) if request.form.get("engine") else default_engine()
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _write_error("", [(1, 1, f"Not UTF-8 text: {exc}")], engine)
+    except UnicodeDecodeError:  # the draft typed in the editor stays
+        draft = request.form.get("text", "")
+        message = (
+            "The file is not UTF-8 text: save it as UTF-8 (most editors offer it under "
+            "“Save as”), then upload it again."
+        )
+        return _write_error(draft, [(1, 1, message)], engine)
     if not text.strip():
         return _write_error(text, [(1, 1, "The template is empty.")], engine)
     try:
@@ -163,7 +180,12 @@ def write_submit() -> tuple[str, int]:
         return _write_error(text, [(1, 1, exc.format_message())], engine)
     if problems:
         return _write_error(text, problems, engine)
-    digest = current().library.save_upload(text)
+    try:
+        title = checked_title(script.meta.title, "The title")
+    except UsageError as exc:
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if t.startswith("title:")), 1)
+        return _write_error(text, [(line, 1, exc.format_message())], engine)
+    digest = current().library.save_upload(text, title)
     ok = {
         "title": script.meta.title,
         "summary": script.meta.summary,

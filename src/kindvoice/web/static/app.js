@@ -436,3 +436,48 @@ if (player) {
     }
   });
 }
+
+// Write page: a chosen file is read here, so the draft in the editor is never lost. A file
+// too large or not UTF-8 is said by the file field; a good one replaces the text only
+// after asking (when there is text). Text too large to send is said before sending.
+const writeForm = document.querySelector("form[data-write]");
+if (writeForm) {
+  const upload = writeForm.elements.file;
+  const editor = writeForm.elements.text;
+  const note = document.getElementById("file-error");
+  const maxBytes = Number(writeForm.dataset.maxBytes);
+  const kb = (bytes) => `${Math.ceil(bytes / 1024)} KB`;
+  const say = (message) => {
+    note.textContent = `${message} Your text in the editor is kept.`;
+    note.hidden = false;
+    upload.value = "";
+  };
+  upload.addEventListener("change", async () => {
+    note.hidden = true;
+    const file = upload.files[0];
+    if (!file) return;
+    const name = file.name.length > 80 ? `${file.name.slice(0, 80)}…` : file.name;
+    if (file.size > maxBytes) {
+      say(`“${name}” is ${kb(file.size)}: a template can be at most ${kb(maxBytes)}.`);
+      return;
+    }
+    let read;
+    try {
+      read = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
+    } catch (error) {
+      say(`“${name}” is not UTF-8 text: save it as UTF-8 in your editor, then choose it again.`);
+      return;
+    }
+    const replace = !editor.value.trim() || editor.value === read
+      || window.confirm(`Replace the text in the editor with “${name}”?`);
+    if (replace) editor.value = read;
+    upload.value = "";  // the editor's text is what is sent
+  });
+  writeForm.addEventListener("submit", (event) => {
+    const size = new Blob([editor.value]).size + (upload.files[0] ? upload.files[0].size : 0);
+    if (size > maxBytes) {
+      event.preventDefault();
+      say(`The template is ${kb(size)}: it can be at most ${kb(maxBytes)}.`);
+    }
+  });
+}
