@@ -85,10 +85,12 @@ LISTENER_REFUSED = (
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."
 )
 EXPIRED = (
-    "This page needs its access link, and this address has none or an old one (the "
-    "teacher may have made new links). Ask the teacher for the current link, or scan its "
-    "QR code; on the computer running kindvoice, `kindvoice serve` prints both links."
+    "This access link is old or incomplete: ask your teacher for the current link, or scan "
+    "its QR code again."
 )
+#: what anyone may open without a token: the page's style, scripts and icons (no data),
+#: and the practice history (its data never leaves the phone); shown without the menu
+PUBLIC_ENDPOINTS = frozenset({"static", "pwa.history_page"})
 
 
 def create_app(
@@ -153,6 +155,8 @@ def create_app(
             # only pages for requests that passed the guard carry the token (a 403 page never)
             "token": _role_token(state) if g.get("authorised") else "",
             "teacher": g.get("authorised", False) and g.get("role") == "teacher",
+            # a visitor without a working link: no menu nor links that would refuse again
+            "bare": not g.get("authorised", False),
             "course_available": course_available(),
         }
 
@@ -212,6 +216,8 @@ def _guard(state: State) -> BaseResponse | None:
     else:
         g.role = _role_of(state, request.cookies.get(COOKIE, ""))
         if g.role is None:
+            if state.require_token and request.endpoint in PUBLIC_ENDPOINTS:
+                return None  # served, but not authorised: a page without the menu
             if state.require_token:
                 abort(403, EXPIRED)
             g.role = "teacher"  # on this computer only (loopback): its user
@@ -257,7 +263,8 @@ def _register_errors(app: Flask) -> None:
             message = _short(exc.description or exc.name)
         if _wants_json():
             return jsonify(error=message), code
-        return render_template("error.html", code=code, name=exc.name, message=message), code
+        name = "This link cannot open this page" if code == 403 else exc.name
+        return render_template("error.html", code=code, name=name, message=message), code
 
     @app.errorhandler(KindvoiceError)
     def kindvoice_error(exc: KindvoiceError) -> tuple[Any, int]:
