@@ -31,6 +31,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock
 from kindvoice.export import formats
 from kindvoice.web.links import links, qr_svg
 from kindvoice.web.sessions import Library, NotInLibrary, Session, playlist_tracks
@@ -86,6 +88,17 @@ def feed_url() -> str:
     return f"{request.host_url}feed/{current().listener_token}/feed.xml"
 
 
+def subscribe() -> dict[str, str]:
+    """How a phone subscribes to the feed: the ``podcast://`` address that opens the
+    phone's podcast app, the feed's address to copy, and its QR code."""
+    url = feed_url()
+    return {
+        "url": url,
+        "app": "podcast://" + url.split("://", 1)[1],
+        "qr": qr_svg(url, "QR code of the podcast feed"),
+    }
+
+
 @bp.get("/sessions")
 def sessions_page() -> str:
     library = current().library
@@ -94,7 +107,7 @@ def sessions_page() -> str:
         "sessions.html",
         nav="sessions",
         sessions=library.sessions(),
-        feed=feed_url(),
+        feed=subscribe(),
         folder=library.root if teacher else None,  # never a server path for listeners
         phone=_phone_links() if teacher else None,
         again_url=again_url,
@@ -123,6 +136,20 @@ def player_page(stem: str) -> str:
         cues=library.cues(session),
         sizes={kind: library.file(name).stat().st_size for kind, name in session.files.items()},
     )
+
+
+@bp.get("/sessions/<stem>/transcript.txt")
+def transcript_text(stem: str) -> Response:
+    """The session's words as plain text, one line each with its time: the transcript a
+    listener keeps (the timed caption files are the teacher's downloads)."""
+    library = current().library
+    with _found(f"No session '{stem}' in the library."):
+        session = library.session(stem)
+    lines = [session.title, ""]
+    lines += [f"{clock(s_to_samples(cue.start_s))}  {cue.text}" for cue in library.cues(session)]
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.txt"'
+    return response
 
 
 @bp.post("/sessions/<stem>/delete")

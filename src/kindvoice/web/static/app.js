@@ -481,3 +481,20 @@ if (writeForm) {
     }
   });
 }
+
+// The feed's "Copy" button: the address on the clipboard (selected in its field when the
+// browser allows no clipboard, as on a plain-http address).
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const status = button.parentElement.querySelector("[data-copy-status]");
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      status.textContent = "Copied: paste it into your podcast app.";
+    } catch (error) {
+      const field = document.querySelector("input[data-feed]");
+      field.closest("details").open = true;
+      field.select();
+      status.textContent = "Copy the selected address.";
+    }
+  });
+}
