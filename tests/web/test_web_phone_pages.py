@@ -12,6 +12,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,7 +129,7 @@ def test_the_listeners_player_offers_the_audio_and_the_transcript(
     assert kinds == ["audio", "transcript"]
     with page.expect_download() as download:
         page.get_by_role("link", name="Transcript (text)").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     first, _, *lines = text.splitlines()
     assert first == "The One-Minute Self-Compassion Break"
     assert lines and all(line.split("  ", 1)[0].count(":") == 1 for line in lines)
