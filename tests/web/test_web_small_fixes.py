@@ -5,8 +5,10 @@ templates list closed to the listener's link. Flask's test client on a real app.
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,72 @@ def test_a_listener_cannot_open_the_teachers_templates(teacher: FlaskClient) -> 
     page = listener.get("/templates")
     assert page.status_code == 403 and "listener" in page.text
     assert "Your templates" not in listener.get("/sessions").text  # not in the menu either
+
+
+SHORT = """---
+title: Tuesday Pause
+minutes: {min: 1, default: 1, max: 1}
+---
+
+## Arriving
+Let yourself arrive, just as you are.
+[pause 10s~40s]
+Breathe in, and breathe out.
+[pause 5s~30s]
+"""
+
+
+def test_uploaded_templates_are_renamed_edited_deleted_and_name_their_sessions(
+    teacher: FlaskClient,
+) -> None:
+    state = teacher.state  # type: ignore[attr-defined]
+    token = state.token
+    written = teacher.post("/write", data={"token": token, "text": SHORT, "engine": "pyttsx3"})
+    assert written.status_code == 200, written.text[-500:]
+    [row] = state.db.templates()
+    digest = row["digest"]
+    assert row["name"] == "Tuesday Pause"
+
+    # a session from it is named by the title, not by the template's hash
+    fields = {"token": token, "practice": f"upload:{digest}", "minutes": "1"}
+    fields |= {"engine": "pyttsx3", "voice": "en-us", "rate": "1", "format": "mp3"}
+    queued = teacher.post("/build", data=fields)
+    assert queued.status_code == 303, queued.text[-500:]
+    job_id = queued.headers["Location"].rsplit("/", 1)[1]
+    while (job := teacher.get(f"/api/jobs/{job_id}").json)["status"] not in ("done", "failed"):
+        time.sleep(0.2)
+    assert job["status"] == "done", job["message"]
+    assert job["result"].startswith("tuesday-pause-1m00s-") and digest not in job["result"]
+
+    # rename on the list (the same title rules as sessions)
+    renamed = teacher.post(f"/templates/{digest}/rename", data={"token": token, "title": "Class"})
+    assert renamed.status_code == 303 and state.db.template(digest)["name"] == "Class"
+    bad = teacher.post(f"/templates/{digest}/rename", data={"token": token, "title": "\u202ex"})
+    assert bad.status_code == 400 and state.db.template(digest)["name"] == "Class"
+
+    # edit: the Write page opens with its text; checking the edit replaces it in the list
+    page = teacher.get(f"/write?template={digest}").text
+    assert "Let yourself arrive, just as you are." in html.unescape(page)
+    assert f'name="replaces" value="{digest}"' in page
+    edited = SHORT.replace("Tuesday Pause", "Wednesday Pause")
+    checked = teacher.post(
+        "/write", data={"token": token, "text": edited, "engine": "pyttsx3", "replaces": digest}
+    )
+    assert checked.status_code == 200, checked.text[-500:]
+    [row] = state.db.templates()
+    assert row["name"] == "Wednesday Pause" and row["digest"] != digest
+    listing = teacher.get("/templates").text
+    assert "Wednesday Pause" in listing and "Tuesday Pause" not in listing
+
+    # delete: gone from the list and from the disk; the session made from it stays
+    gone = teacher.post(f"/templates/{row['digest']}/delete", data={"token": token})
+    assert gone.status_code == 303 and state.db.templates() == []
+    assert not state.library.upload_path(row["digest"]).exists()
+    assert teacher.get(f"/sessions/{job['result']}").status_code == 200
+    assert (
+        teacher.post(f"/templates/{row['digest']}/delete", data={"token": token}).status_code == 404
+    )
+    listener = teacher.application.test_client()
+    listener.set_cookie("kindvoice_token", state.listener_token)
+    refused = listener.post(f"/templates/{digest}/delete", data={"token": state.listener_token})
+    assert refused.status_code == 403

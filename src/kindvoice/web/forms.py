@@ -270,7 +270,9 @@ def build_render(form: Form) -> SessionForm:
         info["name"] = name
     shown = name or card_["title"]
     title = f"{shown}, {clock(s_to_samples(minutes * 60))}"
-    return SessionForm(request, title, str(card_.get("meta_id", value)), info)
+    # a session from an uploaded template is named by its title (its id is a hash)
+    named = card_["title"] if value.startswith(UPLOAD_PREFIX) else card_.get("meta_id", value)
+    return SessionForm(request, title, str(named), info)
 
 
 def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:

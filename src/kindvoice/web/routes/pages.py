@@ -25,6 +25,7 @@ from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     UPLOAD_PREFIX,
+    NotFound,
     checked_title,
     course_available,
     current,
@@ -110,7 +111,9 @@ def feasible_range() -> Response:
 
 
 def _write_page(text: str = "", **shown: Any) -> str:
+    # an edit of a listed template stays one through each check (``replaces``)
     page: dict[str, Any] = {"error": None, "ok": None, **shown}
+    page.setdefault("replaces", request.form.get("replaces", ""))
     engines = voices.engines()
     chosen = page.pop("engine", None) or default_engine()
     return render_template(
@@ -126,6 +129,16 @@ def _write_page(text: str = "", **shown: Any) -> str:
 
 @bp.get("/write")
 def write_page() -> str:
+    """The Write page: empty, with the starter (``?starter=1``), or with one of the
+    teacher's templates to edit (``?template=<digest>``: checking it replaces it in the
+    list)."""
+    digest = request.args.get("template", "")
+    if digest:
+        db = current().db
+        row = db.template(digest) if db is not None else None
+        if row is None:
+            raise NotFound("No such template in your templates (deleted?).")
+        return _write_page(str(row["text"]), replaces=digest, replaces_name=row["name"])
     return _write_page(starter_text() if request.args.get("starter") else "")
 
 
@@ -185,7 +198,12 @@ def write_submit() -> tuple[str, int]:
     except UsageError as exc:
         line = next((n for n, t in enumerate(text.splitlines(), 1) if t.startswith("title:")), 1)
         return _write_error(text, [(line, 1, exc.format_message())], engine)
-    digest = current().library.save_upload(text, title)
+    state = current()
+    replaces = request.form.get("replaces", "")
+    old = state.db.template(replaces) if state.db is not None and replaces else None
+    digest = state.library.save_upload(text, title)
+    if old is not None and replaces != digest:  # an edit: the new text takes its place
+        state.db.delete_template(replaces)  # type: ignore[union-attr]
     ok = {
         "title": script.meta.title,
         "summary": script.meta.summary,
@@ -193,7 +211,7 @@ def write_submit() -> tuple[str, int]:
         "sections": [s.title for s in script.sections],
         "practice": f"{UPLOAD_PREFIX}{digest}",
     }
-    return _write_page(text, ok=ok, engine=engine), 200
+    return _write_page(text, ok=ok, engine=engine, replaces=digest), 200
 
 
 def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str]]]:

@@ -248,6 +248,34 @@ def templates_page() -> str:
     return render_template("templates.html", nav="templates", templates=rows)
 
 
+def _template(digest: str) -> dict[str, Any]:
+    """The uploaded template ``digest`` as listed; the 404 page when there is none."""
+    db = current().db
+    row = db.template(digest) if db is not None else None
+    if row is None:
+        raise NotFound("No such template in your templates (deleted?).")
+    return row
+
+
+@bp.post("/templates/<digest>/rename")
+def rename_template(digest: str) -> BaseResponse:
+    _template(digest)
+    title = checked_title(request.form.get("title", ""), "A template's name")
+    current().db.rename_template(digest, title)  # type: ignore[union-attr]
+    return redirect(url_for("sessions.templates_page") + f"#template-{digest}", code=303)
+
+
+@bp.post("/templates/<digest>/delete")
+def delete_template(digest: str) -> BaseResponse:
+    """Forget an uploaded template and delete its file (its sessions stay)."""
+    _template(digest)
+    state = current()
+    state.db.delete_template(digest)  # type: ignore[union-attr]
+    with contextlib.suppress(NotInLibrary):
+        state.library.upload_path(digest).unlink(missing_ok=True)
+    return redirect(url_for("sessions.templates_page"), code=303)
+
+
 @bp.get("/courses")
 def courses_page() -> str:
     """The courses built on the Course page."""
