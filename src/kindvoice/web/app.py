@@ -75,7 +75,7 @@ LISTENER_POSTS = frozenset({"jobs.preview"})
 #: teacher's uploaded templates: the teacher's only
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
-    | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
+    | {"pages.feasible_range", "pages.cancel_range", "pages.write_starter", "pages.write_format"}
     | {"sessions.templates_page"}
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)

@@ -22,6 +22,7 @@ from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, 
 from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
+from kindvoice.web.renders import RangeCancelled
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     UPLOAD_PREFIX,
@@ -95,19 +96,32 @@ def build_page() -> tuple[str, int]:
     ), (400 if missing else 200)
 
 
-@bp.get("/api/range")
-def feasible_range() -> Response:
-    args = request.args
+def _range_settings(args: forms.Form) -> tuple[Path, str, str | None, float]:
+    """(template, engine, voice, rate) of a range query."""
     value, path = practice(
         args.get("practice", ""), translations.language_code(args.get("language"))
     )
     voice = forms.voice(args, card(value, path))
-    engine = voice.engine or default_engine()
-    answer = dict(current().ranges.get(path, engine, voice.voice, voice.rate or 1.0))
+    return path, voice.engine or default_engine(), voice.voice, voice.rate or 1.0
+
+
+@bp.get("/api/range")
+def feasible_range() -> Response | tuple[Response, int]:
+    try:
+        answer = dict(current().ranges.get(*_range_settings(request.args)))
+    except RangeCancelled as exc:  # the page moved on: nobody reads this answer
+        return jsonify(error=exc.format_message(), cancelled=True), 409
     # the slider never offers more than the form accepts (forms.BUILD_MINUTES)
     answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
     answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
+
+
+@bp.post("/api/range/cancel")
+def cancel_range() -> Response:
+    """The Build page no longer waits for this range (another engine, voice, pace or
+    practice was chosen, or the page was left): its measurement stops."""
+    return jsonify(cancelled=current().ranges.cancel(*_range_settings(request.form)))
 
 
 def _write_page(text: str = "", **shown: Any) -> str:

@@ -96,7 +96,20 @@ if (build) {
     show();
   }
 
+  // The measurement the page waits for; another choice, or leaving the page, cancels it on
+  // the server (its speech workers stop), so no one's work runs for a page that moved on.
   let asked = 0;
+  let waiting = null;  // the query of the answer the page waits for
+  function cancelWaiting(leaving) {
+    if (!waiting) return;
+    const body = new URLSearchParams(waiting);
+    body.set("token", token);
+    const url = build.dataset.rangeCancelUrl;
+    if (leaving) navigator.sendBeacon(url, body);
+    else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
+    waiting = null;
+  }
+  window.addEventListener("pagehide", () => cancelWaiting(true));
   async function updateRange() {
     const ask = ++asked;
     const params = new URLSearchParams({
@@ -106,6 +119,8 @@ if (build) {
       voice: build.elements.voice.value,
       rate: build.elements.rate.value,
     });
+    if (waiting && waiting.toString() !== params.toString()) cancelWaiting(false);
+    waiting = params;
     // a voice and pace measured before is answered from the server's cache at once: say
     // "Measuring" only when the answer takes a while (the first time)
     const slow = setTimeout(() => {
@@ -114,6 +129,7 @@ if (build) {
     try {
       const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
       clearTimeout(slow);
+      if (waiting === params) waiting = null;
       if (ask !== asked) return;
       const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
       minutes.min = range.min;
@@ -126,6 +142,7 @@ if (build) {
       build.dataset.rangeReady = "1";
     } catch (error) {
       clearTimeout(slow);
+      if (waiting === params) waiting = null;
       if (ask === asked) note.textContent = error.message;
     }
   }
