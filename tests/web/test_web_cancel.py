@@ -14,8 +14,8 @@ from typing import Any
 import psutil
 import pytest
 
-from kindvoice.template.parse import load_template
 from kindvoice.template.library import bundled_dir
+from kindvoice.template.parse import load_template
 
 CHROMIUM = "/usr/bin/chromium"
 
