@@ -137,4 +137,7 @@ def test_the_listeners_player_offers_the_audio_and_the_transcript(
     teacher = context.new_page()
     teacher.goto(server.link("teacher", f"/sessions/{server.stem}"))
     kinds = teacher.locator("[data-kind]").evaluate_all("links => links.map(a => a.dataset.kind)")
-    assert {"audio", "vtt", "srt", "chapters", "transcript"} <= set(kinds)
+    assert {"audio", "vtt", "srt", "chapters", "cover", "transcript"} <= set(kinds)
+    # a web session has its cover, as a command-line render: the lock screen shows it
+    artwork = teacher.evaluate("JSON.parse(document.getElementById('session-data').text).artwork")
+    assert artwork.endswith(f"/files/{server.stem}.jpg")

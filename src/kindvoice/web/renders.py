@@ -90,7 +90,9 @@ def session_work(
         stem = stem_for(practice_id, seconds)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
         name = info.get("name")
-        result = render(target, progress=progress, title=str(name) if name else None)
+        # the sidecars (a cover too, as a command-line render) committed with the audio
+        title = str(name) if name else None
+        result = render(target, progress=progress, title=title, sidecars=True)
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work
