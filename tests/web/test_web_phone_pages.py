@@ -141,3 +141,31 @@ def test_the_listeners_player_offers_the_audio_and_the_transcript(
     # a web session has its cover, as a command-line render: the lock screen shows it
     artwork = teacher.evaluate("JSON.parse(document.getElementById('session-data').text).artwork")
     assert artwork.endswith(f"/files/{server.stem}.jpg")
+
+
+def test_a_session_deleted_while_a_listener_has_it_open_says_so(
+    browser: Any, server: Server
+) -> None:
+    """The teacher deletes a session a listener has open: the listener's next load of
+    the audio says so in plain words (it was a silent media error)."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(server.link("listener", f"/sessions/{server.stem}"))
+        page.wait_for_function("() => isFinite(document.getElementById('player').duration)")
+        teacher = {"Cookie": f"kindvoice_token={server.state.token}"}
+        request = urllib.request.Request(
+            f"{server.base}/sessions/{server.stem}/delete",
+            urllib.parse.urlencode({"token": server.state.token}).encode(),
+            headers=teacher,
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            assert reply.status == 200  # followed to the session list
+        # the player's next fetch of the audio (a small file is all in the browser's cache:
+        # a new address makes it ask the server again, as a seek in a long session does)
+        page.evaluate("(a => { a.src = a.currentSrc + '?again=1'; a.load(); })(player)")
+        alert = page.locator("[data-audio-error]")
+        alert.wait_for()
+        assert "no longer on the server" in alert.inner_text()
+    finally:
+        context.close()

@@ -60,6 +60,20 @@ function phonePlayer(session, audio) {
   const positionKey = `kindvoice:position:${session.stem}`;
   const nowPlaying = document.querySelector("[data-now-playing]");
 
+  // --- the audio cannot be loaded: say why in plain words (deleted, or no connection)
+  const audioError = document.querySelector("[data-audio-error]");
+  audio.addEventListener("error", async () => {
+    if (!audioError) return;
+    let gone = false;
+    try {
+      gone = (await fetch(audio.currentSrc || audio.src, { method: "HEAD" })).status === 404;
+    } catch (error) { /* offline: said below */ }
+    audioError.textContent = gone
+      ? "This session is no longer on the server: the teacher may have deleted it."
+      : "The audio stopped loading. Check the connection, then try again.";
+    audioError.hidden = false;
+  });
+
   // --- chapters, and the controls on the page and on the lock screen
   const chapterAt = (t) => {
     let index = -1;
