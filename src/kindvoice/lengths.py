@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,10 +130,14 @@ def voice_spec(voice: VoiceSettings, meta: Meta) -> EngineSpec:
 
 
 def measure_speech(
-    request: RenderRequest, script: Script, progress: Progress | None = None
+    request: RenderRequest,
+    script: Script,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
-    text, keyed by its written text, and the lengths the solver needs."""
+    text, keyed by its written text, and the lengths the solver needs. ``stop`` ends the
+    speech early (``speech.synth.SpeechStopped``)."""
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
@@ -141,7 +146,7 @@ def measure_speech(
     cache = PhraseCache() if request.use_cache else None
     report = (lambda done, total: progress("speech", done, total)) if progress else None
     unique = list(dict.fromkeys(texts.values()))
-    audio = synthesize_phrases(spec, unique, cache, request.workers, report)
+    audio = synthesize_phrases(spec, unique, cache, request.workers, report, stop)
     phrases = {written: audio[spoken] for written, spoken in texts.items()}
     return _speech_measure(request, script, spec, {t: len(a) for t, a in phrases.items()}), phrases
 

@@ -192,10 +192,10 @@ class RangeCache:
     cache), so a second ask for the same voice and pace is answered at once, after a
     restart too.
 
-    A measurement under way stops at its next phrase when ``cancel`` is called for it (the
-    page switched engine, voice, pace or practice, or was left): ``get`` then raises
-    ``RangeCancelled``, its speech workers are stopped, and the phrases spoken so far stay
-    in the phrase cache."""
+    A measurement under way stops when ``cancel`` is called for it (the page switched
+    engine, voice, pace or practice, or was left): its speech workers are stopped (even
+    while they start), ``get`` raises ``RangeCancelled``, and the phrases spoken so far
+    stay in the phrase cache."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
@@ -304,12 +304,14 @@ class RangeCache:
         if guess is not None:
             long, short = guess.long, guess.short
         else:
+            from kindvoice.speech.synth import SpeechStopped
 
-            def check(stage: str, done: int, total: int) -> None:
-                if cancelled is not None and cancelled.is_set():  # the workers are stopped
-                    raise RangeCancelled("Nobody waits for this measurement any more.")
-
-            long = short = measure_speech(request, script, check)[0]
+            if cancelled is not None and cancelled.is_set():
+                raise RangeCancelled("Nobody waits for this measurement any more.")
+            try:  # the speech workers stop within a quarter second of a cancel
+                long = short = measure_speech(request, script, stop=cancelled)[0]
+            except SpeechStopped:
+                raise RangeCancelled("Nobody waits for this measurement any more.") from None
         fitting: list[tuple[float, tuple[int, int | None]]] = []
         for asked in slider_steps(minutes.min, minutes.max):
             try:
