@@ -168,7 +168,7 @@ from kindvoice.template.parse import load_template
 
 kokoro_engine.intra_op_threads = 1
 request = RenderRequest(sys.argv[1], sys.argv[2], voice=VoiceSettings(engine="pyttsx3"))
-texts = sorted({e.key for e in prepare(request).timeline.speech})
+texts = sorted({e.text for e in prepare(request).timeline.speech})
 meta = load_template(resolve_practice(sys.argv[1], None, None)).meta
 engine = kokoro_engine.KokoroEngine(voice_spec(VoiceSettings(engine="kokoro"), meta))
 calls = [ph for text in texts for ph, _ in engine._calls(text)]

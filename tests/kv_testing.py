@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 
 import numpy as np
 
@@ -285,3 +285,17 @@ def recognize_words(path: Path) -> list[str]:
     decoder.end_utt()
     hyp = decoder.hyp()
     return hyp.hypstr.lower().split() if hyp is not None else []
+
+
+def load_recognizer() -> ModuleType:
+    """scripts/recognize.py (Whisper base through faster-whisper) as a module: a script,
+    not part of the package, loaded by path."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("recognize", root / "scripts" / "recognize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["recognize"] = module
+    spec.loader.exec_module(module)
+    return module

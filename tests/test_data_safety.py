@@ -20,6 +20,7 @@ import pytest
 from kindvoice.errors import AudioIOError
 from kindvoice.export import outputs
 from kindvoice.export.outputs import OutputSet, owned, read_stamp, stamp_path
+from kindvoice.owners import host_tag
 
 from kv_testing import kindvoice
 
@@ -238,20 +239,28 @@ def test_orphaned_sidecar_temporary_files_are_removed(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.strip()
+    me = host_tag()
     orphans = [
-        tmp_path / f".x.vtt.{dead}.k2j3h4.part",  # a killed render's, with its process id
-        tmp_path / f".x.chapters.json.{dead}.a8s7d6.part",
-        tmp_path / f"..x.mp3.kindvoice.json.{dead}.q1w2e3.part",
+        tmp_path / f".x.vtt.{dead}@{me}.k2j3h4.part",  # a killed render's on this machine
+        tmp_path / f".x.chapters.json.{dead}@{me}.a8s7d6.part",
+        tmp_path / f"..x.mp3.kindvoice.json.{dead}@{me}.q1w2e3.part",
         tmp_path / ".x.srt.abcdefgh.part",  # an older version's (no process id), a day old
+        tmp_path / f".x.lrc.{dead}.abcdefgh.part",  # an older version's: no machine, a day old
     ]
     for orphan in orphans:
         orphan.write_text("half")
-    os.utime(orphans[-1], (time.time() - 2 * 86_400,) * 2)
-    fresh = tmp_path / ".x.lrc.zyxwvuts.part"  # maybe another process's: left alone
-    fresh.write_text("busy")
+    for old in orphans[-2:]:
+        os.utime(old, (time.time() - 2 * 86_400,) * 2)
+    fresh = [  # maybe another process's, or another machine's: left alone
+        tmp_path / ".x.lrc.zyxwvuts.part",
+        tmp_path / f".x.lrc.{dead}.zyxwvuts.part",
+        tmp_path / f".x.jpg.{dead}@another-machine-a1b2c3.zyxwvuts.part",
+    ]
+    for busy in fresh:
+        busy.write_text("busy")
     assert build(tmp_path / "x.mp3")[0] == 0
     assert not [p for p in orphans if p.exists()]
-    assert fresh.exists()
+    assert all(p.exists() for p in fresh)
     assert stamp_path(tmp_path / "x.mp3").is_file()
 
 

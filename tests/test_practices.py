@@ -76,10 +76,10 @@ def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Pa
     # the transcript in the file is what the script says, in the order it says it
     lyrics = WAVE(out).tags.getall("USLT")[0].text
     spoken = [line for line in lyrics.splitlines() if line and not line.startswith("## ")]
-    assert spoken == [e.key for e in result.prepared.timeline.speech]
+    assert spoken == [e.text for e in result.prepared.timeline.speech]
     # every line is one the script plays at this length ([rotate] alternatives a short
     # session never reaches are the only ones allowed to be missing)
-    assert set(spoken) <= set(result.prepared.script.speech_texts())
+    assert set(spoken) <= {s.text for s in result.prepared.script.phrases().values()}
     return out
 
 

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from kindvoice.errors import LengthError, TemplateError, UsageError
 from kindvoice.export.encode import Writer
+from kindvoice.owners import host_tag
 from kindvoice.publish.batch import read_manifest
 from kindvoice.publish.course import CoursePlan, Session, playlist_text
 from kindvoice.sound.beds import check_background, make_bed
@@ -178,7 +179,7 @@ def test_dead_workers_folders_go_and_a_nan_cache_entry_is_spoken_again(tmp_path:
     (tmp_path / "t.md").write_text(SHORT)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    left = tmp_path / "tmp" / f"kindvoice-espeak-{dead.pid}-x1y2z3"
+    left = tmp_path / "tmp" / f"kindvoice-espeak-{dead.pid}@{host_tag()}.x1y2z3"
     left.mkdir(parents=True)
     env = {
         **os.environ,

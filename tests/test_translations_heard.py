@@ -10,10 +10,7 @@ gentil comigo", heard as "que é o seja a gente e o comigo" in every render.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -23,20 +20,12 @@ from kindvoice.audio import SAMPLE_RATE
 from kindvoice.speech.base import EngineSpec
 from kindvoice.speech.kokoro_engine import KokoroEngine
 
+from kv_testing import load_recognizer
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("es", "pt-BR", "fr", "it")
-
-
-def load_recognizer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("recognize", ROOT / "scripts" / "recognize.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["recognize"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 recognize = load_recognizer()
 

@@ -122,6 +122,10 @@ class AudioIOError(KindvoiceError):
     exit_code = ExitStatus.AUDIO_IO
 
 
+class TakeError(AudioIOError):
+    """A recorded take that cannot be kept (clipped, silent, too long, not audio)."""
+
+
 def did_you_mean(name: str, choices: Iterable[str], shape: str = "'{}'", n: int = 1) -> str:
     """The hint for a misspelt name: `` Did you mean 'breath'?`` (with its leading space),
     or "" when no choice is close. ``shape`` writes each suggestion: ``"'{}'"`` (a key),

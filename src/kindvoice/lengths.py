@@ -16,15 +16,19 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kindvoice.audio import Mono, ms_to_samples, s_to_samples
 from kindvoice.durations import clock
-from kindvoice.errors import LengthError, TemplateError
+from kindvoice.errors import LengthError, TemplateError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings, pace_for
-from kindvoice.speech.base import EngineSpec
+from kindvoice.speech.base import EngineSpec, paced
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
 from kindvoice.template.gating import choices, select
 from kindvoice.template.model import Bell, Gate, Meta, Script
+
+if TYPE_CHECKING:
+    from kindvoice.speech.cache import PhraseCache
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
@@ -136,19 +140,35 @@ def measure_speech(
     stop: threading.Event | None = None,
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
-    text, keyed by its written text, and the lengths the solver needs. ``stop`` ends the
-    speech early (``speech.synth.SpeechStopped``)."""
+    text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
+    ``stop`` ends the speech early (``speech.synth.SpeechStopped``)."""
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
     spec = voice_spec(request.voice, script.meta)
-    texts = script.spoken_texts()
     cache = PhraseCache() if request.use_cache else None
-    report = (lambda done, total: progress("speech", done, total)) if progress else None
-    unique = list(dict.fromkeys(texts.values()))
-    audio = synthesize_phrases(spec, unique, cache, request.workers, report, stop)
-    phrases = {written: audio[spoken] for written, spoken in texts.items()}
-    return _speech_measure(request, script, spec, {t: len(a) for t, a in phrases.items()}), phrases
+    if spec.engine == "recorded":  # the teacher's takes, by written text
+        report = (lambda done, total: progress("speech", done, total)) if progress else None
+        phrases, label = _recorded_phrases(request, script, spec, cache, report)
+        taken = {t: len(a) for t, a in phrases.items()}
+        return measure_from_lengths(request, script, spec, taken, label), phrases
+    phrases = {}
+    done_before = 0
+    total = len({(s.spoken, s.pace) for s in script.phrases().values()})
+    for pace, keyed in _by_pace(script).items():
+        unique = list(dict.fromkeys(keyed.values()))
+
+        def paced_report(done: int, _: int, before: int = done_before) -> None:
+            if progress is not None:
+                progress("speech", before + done, total)
+
+        audio = synthesize_phrases(
+            paced(spec, pace), unique, cache, request.workers, paced_report, stop
+        )
+        phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
+        done_before += len(unique)
+    lengths = {t: len(a) for t, a in phrases.items()}
+    return measure_from_lengths(request, script, spec, lengths), phrases
 
 
 def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
@@ -160,16 +180,25 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
 
     spec = voice_spec(request.voice, script.meta)
     engine = engine_class(spec.engine)
-    texts = script.spoken_texts()
+    by_pace = _by_pace(script)
     if request.use_cache:
-        cache, identity = PhraseCache(), engine_identity(spec)
-        if all(cache.path(cache.key(identity, t)).is_file() for t in texts.values()):
+        cache = PhraseCache()
+        identities = {pace: engine_identity(paced(spec, pace)) for pace in by_pace}
+        if all(
+            cache.path(cache.key(identities[pace], spoken)).is_file()
+            for pace, keyed in by_pace.items()
+            for spoken in keyed.values()
+        ):
             return None
-    guesses = {written: engine.estimate_seconds(spec, spoken) for written, spoken in texts.items()}
-    known = {text: guess for text, guess in guesses.items() if guess is not None}
+    guesses = {
+        key: engine.estimate_seconds(paced(spec, pace), spoken)
+        for pace, keyed in by_pace.items()
+        for key, spoken in keyed.items()
+    }
+    known = {key: guess for key, guess in guesses.items() if guess is not None}
     if len(known) != len(guesses):
         return None
-    sides = _speech_measure(request, script, spec, {t: 0 for t in known})
+    sides = measure_from_lengths(request, script, spec, {t: 0 for t in known})
     short, central, long = (
         dataclasses.replace(
             sides,
@@ -182,10 +211,70 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
     return Estimate(short, central, long)
 
 
-def _speech_measure(
-    request: RenderRequest, script: Script, spec: EngineSpec, lengths: Mapping[str, int]
+def _by_pace(script: Script) -> dict[str, dict[str, str]]:
+    """Pace -> (phrase key -> spoken text) for every phrase of ``script``, in first-use
+    order: each pace is one voice to speak with."""
+    out: dict[str, dict[str, str]] = {}
+    for key, speech in script.phrases().items():
+        out.setdefault(speech.pace, {})[key] = speech.spoken
+    return out
+
+
+def _recorded_phrases(
+    request: RenderRequest,
+    script: Script,
+    spec: EngineSpec,
+    cache: PhraseCache | None,
+    report: Callable[[int, int], None] | None,
+) -> tuple[dict[str, Mono], str]:
+    """A recorded voice's takes of ``script``'s phrases, the missing ones spoken by the
+    ``--fill-with`` voice at the takes' loudness, and the voice in words (naming the
+    fill); ``LengthError`` when a phrase is missing and nothing fills it."""
+    from kindvoice.speech.base import choose_voice, split_voice, voice_description
+    from kindvoice.speech.cleaning import match_loudness
+    from kindvoice.speech.recorded_engine import RecordedEngine
+    from kindvoice.speech.synth import synthesize_phrases
+
+    texts = script.spoken_texts()  # phrase key -> spoken text
+    written = {key: speech.text for key, speech in script.phrases().items()}
+    takes = RecordedEngine(spec).voice.takes()  # a take is of the written words, at any pace
+    have = [t for t in texts if written[t] in takes]
+    missing = [t for t in texts if written[t] not in takes]
+    said = synthesize_phrases(
+        spec, list(dict.fromkeys(written[t] for t in have)), None, request.workers, report
+    )
+    phrases = {t: said[written[t]] for t in have}
+    label = voice_description(spec)
+    if not missing:
+        return phrases, label
+    engine, voice = split_voice(request.voice.fill_with)
+    if request.voice.fill_with is None:
+        raise LengthError(f"The {label} has no take of {missing[0]!r}; add --fill-with VOICE.")
+    if engine == "recorded":
+        raise UsageError(
+            f"--fill-with takes a synthetic voice such as kokoro:heart or pyttsx3, not "
+            f"'{request.voice.fill_with}'."
+        )
+    fill = choose_voice(
+        VoiceSettings(engine=engine, voice=voice),
+        language=script.meta.language,
+        kind=script.meta.kind,
+    )
+    spoken = synthesize_phrases(fill, [texts[t] for t in missing], cache, request.workers)
+    phrases.update({t: match_loudness(spoken[texts[t]]) for t in missing})
+    label += f" ({len(missing)} of {len(texts)} phrases by {voice_description(fill)})"
+    return {t: phrases[t] for t in texts}, label
+
+
+def measure_from_lengths(
+    request: RenderRequest,
+    script: Script,
+    spec: EngineSpec,
+    lengths: Mapping[str, int],
+    label: str | None = None,
 ) -> Measure:
-    """The ``Measure`` of ``script`` spoken by ``spec`` with these phrase ``lengths``."""
+    """The ``Measure`` of ``script`` spoken by ``spec`` with these phrase ``lengths``
+    (``label``: the voice in words, when more than ``spec`` speaks)."""
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.speech.base import voice_description
 
@@ -196,7 +285,7 @@ def _speech_measure(
         ms_to_samples(pace.paragraph_gap_ms),
         ms_to_samples(mix.lead_in_ms) + ms_to_samples(mix.tail_ms),
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
-        voice_description(spec),
+        label or voice_description(spec),
     )
 
 

@@ -37,6 +37,7 @@ from kindvoice.lengths import (
 from kindvoice.mix.master import StreamMeter, TruePeakLimiter, limit
 from kindvoice.mix.mixer import BedShape, Mixer
 from kindvoice.mix.timeline import Timeline, lay_out
+from kindvoice.recorded import check_recorded
 from kindvoice.settings import RenderRequest
 from kindvoice.template.fit import Plan, feasible_range
 from kindvoice.template.gating import GateChoice, choices, select
@@ -143,6 +144,7 @@ def prepare(
 
     # choose: the [from]/[under] blocks this length plays; only their phrases are spoken
     played = select(script, minutes * 60_000.0)
+    check_recorded(request, script, played)  # a recorded voice has them all, or fills them
 
     # synthesize: every distinct phrase once (the cache makes re-renders free); a plan
     # may take a slow voice's lengths from the text instead
@@ -382,7 +384,7 @@ def render(
                 artist=export.artist,
                 album=export.album or "kindvoice meditations",
                 summary=meta.summary,
-                transcript=transcript(timeline),
+                transcript=transcript(timeline, prepared.engine_label),
                 chapters=chapters,
                 total_samples=stop - start,
                 language=language.iso639_2,
@@ -444,9 +446,10 @@ class _Cut:
         return out
 
 
-def transcript(timeline: Timeline) -> str:
-    """The spoken text, one utterance per line, with a blank line between chapters."""
-    lines: list[str] = []
+def transcript(timeline: Timeline, voice: str = "") -> str:
+    """The spoken text, one utterance per line, with a blank line between chapters; a
+    recorded ``voice`` is named on the first line (whose voice the listener hears)."""
+    lines: list[str] = [f"Voice: {voice}"] if voice.startswith("recorded voice") else []
     chapters = list(timeline.chapters)
     current = -1
     for event in timeline.speech:
@@ -456,5 +459,5 @@ def transcript(timeline: Timeline) -> str:
                 lines.append("")
             lines.append(f"## {chapters[index].title}")
             current = index
-        lines.append(event.key)
+        lines.append(event.text)
     return "\n".join(lines)

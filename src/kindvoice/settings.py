@@ -21,6 +21,8 @@ STEREO_BITRATE_KBPS = 128
 MONO_BITRATE_KBPS = 64
 #: the longest session the web page offers and accepts, in minutes (its slider's top)
 MAX_SESSION_MINUTES = 600.0
+#: the most sessions one course renders (its ``days``, ``sessions``, or seven a week)
+MAX_COURSE_SESSIONS = 999
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,40 @@ MIN_PHRASE_GAP_MS = 800
 MIN_BELL_GAP_MS = 1500
 
 
+@dataclass(frozen=True)
+class PaceShift:
+    """A section's ``[pace NAME]``: the voice's rate and the silences inside its phrases
+    (sentence ends, commas) scaled, so a session can slow as it deepens."""
+
+    rate: float
+    gaps: float
+
+
+#: ``[pace NAME]`` in a template; "normal" is the voice as chosen (the kind's pace)
+PACE_SHIFTS: dict[str, PaceShift] = {
+    "slower": PaceShift(rate=0.9, gaps=1.3),
+    "normal": PaceShift(rate=1.0, gaps=1.0),
+    "faster": PaceShift(rate=1.1, gaps=0.8),
+}
+NORMAL_PACE = "normal"
+
+
 def pace_for(kind: str) -> Pace:
     """The pace of a template ``kind`` (practice, talk or timer)."""
     return PACES.get(kind, PACES["practice"])
+
+
+#: an environment variable that names the library folder (sessions, recorded voices)
+LIBRARY_ENV = "KINDVOICE_LIBRARY"
+
+
+def default_library() -> Path:
+    """The library folder: ``$KINDVOICE_LIBRARY``, else the platformdirs user data dir /
+    "library" (rendered sessions of the web page, the teacher's recorded voices)."""
+    import platformdirs
+
+    chosen = os.environ.get(LIBRARY_ENV, "").strip()
+    return Path(chosen) if chosen else Path(platformdirs.user_data_dir("kindvoice")) / "library"
 
 
 def default_engine() -> str:
@@ -69,6 +102,7 @@ class VoiceSettings:
     voice: str | None = None  # None: the template's ``voice.name``, else the engine's default
     rate: float | None = None  # None: the template's ``voice.rate``, else the engine's default
     pace: Pace | None = None  # None: the template kind's pace (``PACES``)
+    fill_with: str | None = None  # a recorded voice's missing phrases: "ENGINE[:VOICE]"
 
 
 @dataclass(frozen=True)

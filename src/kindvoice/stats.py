@@ -41,7 +41,7 @@ def speech_stats(prepared: Prepared) -> SpeechStats:
     between two spoken phrases, or from the start or to the end of the track."""
     timeline = prepared.timeline
     speech = sorted(timeline.speech, key=lambda e: e.start)
-    words = sum(count_words(e.key) for e in speech)
+    words = sum(count_words(e.text) for e in speech)
     longest, last_end = 0, 0
     for event in speech:
         longest = max(longest, event.start - last_end)

@@ -259,11 +259,16 @@ def _welcome_samples(text: str, request: RenderRequest, meta: Meta) -> int:
 
 
 def render_timer(
-    spec: TimerSpec, request: RenderRequest, progress: Progress | None = None
+    spec: TimerSpec,
+    request: RenderRequest,
+    progress: Progress | None = None,
+    *,
+    sidecars: bool = False,
 ) -> tuple[RenderResult, Schedule]:
-    """Render the timer to ``request.output`` through ``pipeline.render``; returns the
-    ``RenderResult`` and the schedule the bells keep. ``request.practice`` and
-    ``request.minutes`` are ignored (the schedule decides the length)."""
+    """Render the timer to ``request.output`` through ``pipeline.render`` (``sidecars``:
+    with them, in one commit); returns the ``RenderResult`` and the schedule the bells
+    keep. ``request.practice`` and ``request.minutes`` are ignored (the schedule decides
+    the length)."""
     from kindvoice import pipeline
 
     meta = timer_meta()
@@ -280,7 +285,7 @@ def render_timer(
         tail_samples=ms_to_samples(mix.tail_ms),
     )
     timed = replace(request, practice=SOURCE, minutes=schedule.total / SAMPLE_RATE / 60.0, mix=mix)
-    result = pipeline.render(timed, progress, script=script)
+    result = pipeline.render(timed, progress, script=script, sidecars=sidecars)
     # the timeline is the truth: every bell within 1 ms before its time, the total exact
     struck = [e.start for e in result.prepared.timeline.events if e.kind == "bell"]
     on_time = len(struck) == len(schedule.bells) and all(

@@ -217,10 +217,10 @@ def test_vtt_and_srt_cues_follow_the_timeline(rendered: Path, timeline: Timeline
         # (to the millisecond the formats carry)
         for event in timeline.speech:
             mine = [c for c in cues if event.start - 48 <= c[0] and c[1] <= event.end + 48]
-            assert mine, event.key
+            assert mine, event.text
             assert mine[0][0] == pytest.approx(event.start, abs=48)
             assert mine[-1][1] == pytest.approx(event.end, abs=48)
-            assert " ".join(c[2] for c in mine) == " ".join(event.key.split())
+            assert " ".join(c[2] for c in mine) == " ".join(event.text.split())
         assert len(cues) >= len(timeline.speech)
 
 
@@ -231,7 +231,7 @@ def test_lrc_lines_are_timed_from_the_timeline(rendered: Path, timeline: Timelin
     timed = [re.fullmatch(r"\[(\d\d):(\d\d)\.(\d\d)\](.*)", line) for line in lines]
     spoken = [(int(m[1]) * 60 + int(m[2]) + int(m[3]) / 100, m[4]) for m in timed if m and m[4]]
     first = timeline.speech[0]
-    assert spoken[0][1].startswith(first.key[:20])
+    assert spoken[0][1].startswith(first.text[:20])
     assert spoken[0][0] == pytest.approx(first.start / SAMPLE_RATE, abs=0.006)
     assert [t for t, _ in spoken] == sorted(t for t, _ in spoken)
 

@@ -12,7 +12,7 @@ import pytest
 from kindvoice.errors import UsageError
 from kindvoice.publish.batch import (
     job_from_row,
-    load_manifest,
+    manifest_items,
     safe_output,
 )
 from kindvoice.publish.jobs import Job, Outcome, job_digest
@@ -54,7 +54,7 @@ def test_yaml_manifest_with_defaults(tmp_path: Path) -> None:
         "  - {practice: soothing-touch, minutes: -1}\n",
         encoding="utf-8",
     )
-    items = load_manifest(manifest, tmp_path)
+    items = list(manifest_items(manifest, tmp_path)[1])
     first, second, duplicate, negative = items
     assert isinstance(first, Job) and isinstance(second, Job)
     assert first.request.output == tmp_path / "one.opus"
@@ -74,7 +74,7 @@ def test_unknown_column_is_named(tmp_path: Path) -> None:
     manifest = tmp_path / "m.csv"
     manifest.write_text("practice,minuts\nsoothing-touch,3\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"unknown column 'minuts'\. Did you mean 'minutes'"):
-        load_manifest(manifest, tmp_path)
+        manifest_items(manifest, tmp_path)
 
 
 def test_digest_changes_with_every_input(tmp_path: Path) -> None:

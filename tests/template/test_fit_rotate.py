@@ -190,7 +190,7 @@ def test_the_timeline_follows_the_rotation_and_lands_exactly(minutes: float) -> 
         cue_offsets=lambda node: [],
     )
     assert timeline.total == target
-    said = [event.key for event in timeline.speech]
+    said = [event.text for event in timeline.speech]
     rounds = next(iter(plan.repeat_counts.values()))
     cycle = [["May I be kind."], ["May I be safe.", "May I be well."], ["May I be at ease."]]
     expected = [line for n in range(rounds) for line in cycle[n % 3]]

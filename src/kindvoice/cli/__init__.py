@@ -11,7 +11,15 @@ import os
 import sys
 from typing import NoReturn
 
-from kindvoice.cli import library, publish, render, serve, sounds, speech  # noqa: F401 - registers the commands
+from kindvoice.cli import (  # noqa: F401 - registers the commands
+    library,
+    publish,
+    recording,
+    render,
+    serve,
+    sounds,
+    speech,
+)
 from kindvoice.cli.app import cli
 from kindvoice.errors import AudioIOError
 

@@ -129,11 +129,11 @@ class KindvoiceGroup(click.Group):
         except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitStatus.OK)
-        except Terminated:
-            click.echo("Terminated; no output was written.", err=True)
+        except Terminated as exc:
+            click.echo(_stopped("Terminated", exc), err=True)
             sys.exit(ExitStatus.TERMINATED)
-        except KeyboardInterrupt:
-            click.echo("Interrupted; no output was written.", err=True)
+        except KeyboardInterrupt as exc:
+            click.echo(_stopped("Interrupted", exc), err=True)
             sys.exit(ExitStatus.INTERRUPTED)
         except Exception as exc:  # a bug: keep the message, hide the traceback
             if isinstance(exc, OSError) and _stdout_failed(exc):
@@ -148,6 +148,16 @@ class KindvoiceGroup(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(what: str, exc: BaseException) -> str:
+    """The last line of a command stopped by a signal: what it left. A signal that came
+    while an output set was put in place waited for it (``outputs.OutputSet.commit``)."""
+    written: list[Path] = getattr(exc, "kindvoice_written", None) or []
+    if not written:
+        return f"{what}; no output was written."
+    more = f" and {len(written) - 1} sidecar(s)" if len(written) > 1 else ""
+    return f"{what} as '{written[0]}'{more} were put in place: that output is complete."
 
 
 def _stdout_failed(exc: OSError) -> bool:
@@ -254,12 +264,14 @@ def voice_options(func: F) -> F:
             ),
             click.option(
                 "--voice",
-                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ...",
+                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ..."
+                " or ENGINE:VOICE; your own recorded voice: recorded:NAME.",
             ),
             click.option(
                 "--rate",
                 type=float,
-                help="Speaking pace: 1.0 is the engine's normal pace (kokoro: 0.9 unless set).",
+                help="Speaking pace: 1.0 is the engine's normal pace (default: the template's"
+                " kind; kokoro speaks a practice at 0.8, a talk at 0.86).",
             ),
             language_option,
             click.option(

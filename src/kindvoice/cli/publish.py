@@ -72,7 +72,7 @@ def batch(
     background, variables, quality, title, artist, album, cover, output (--language: the
     language of rows that name none). Sessions already rendered
     from the same inputs are skipped; a failed row does not stop the others."""
-    from kindvoice.publish.batch import load_manifest, run_batch
+    from kindvoice.publish import batch as b
     from kindvoice.publish.executors import backend_for
 
     with backend_for(executor, workers) as backend:
@@ -80,14 +80,21 @@ def batch(
         folder = (output_dir or manifest.parent).absolute()
         folder.mkdir(parents=True, exist_ok=True)
         templates_dir = _absolute(ctx.obj["templates_dir"])
-        items = load_manifest(
+        total, items = b.manifest_items(
             manifest, folder, templates_dir, sidecars=not no_sidecars, language=language
         )
         bar = Bar(not ctx.obj["quiet"])
-        outcomes = run_batch(
-            items, backend=backend, force=force, progress=lambda d, t: bar("Sessions", d, t)
+        click.echo(b.summary_header())  # then each row as it ends, in the order they end
+        outcomes = b.run_batch(
+            items,
+            backend=backend,
+            force=force,
+            progress=lambda d, t: bar("Sessions", d, t),
+            report=lambda outcome: click.echo(b.summary_row(outcome)),
+            total=total,
         )
-    _echo_table(list(outcomes))
+    click.echo(b.summary_counts(outcomes))
+    b.check_outcomes(outcomes)
 
 
 @cli.command()

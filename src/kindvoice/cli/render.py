@@ -39,6 +39,7 @@ def _request(
     rate: float | None,
     language: str | None,
     variables: tuple[str, ...],
+    fill_with: str | None = None,
     **extra: object,
 ) -> RenderRequest:
     from kindvoice.settings import VoiceSettings
@@ -49,7 +50,7 @@ def _request(
         output=output,
         minutes=minutes,
         variables=parse_vars(variables),
-        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
+        voice=VoiceSettings(engine=engine, voice=voice, rate=rate, fill_with=fill_with),
         templates_dir=ctx.obj["templates_dir"],
         language=language,
         **extra,  # type: ignore[arg-type]
@@ -130,6 +131,12 @@ background_option = click.option(
 @click.option(
     "--artist", default="kindvoice", show_default=True, callback=plain_text, help="Artist tag."
 )
+@click.option(
+    "--fill-with",
+    metavar="ENGINE[:VOICE]",
+    help="With --voice recorded:NAME, speak the phrases not recorded yet with this"
+    " synthetic voice (kokoro:heart, pyttsx3); the tags and transcript say so.",
+)
 @click.option("--no-cache", is_flag=True, help="Synthesize every phrase again.")
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="Speech worker processes (default: cores)."
@@ -153,6 +160,7 @@ def build(
     sidecars: bool,
     cover: Path | None,
     artist: str,
+    fill_with: str | None,
     no_cache: bool,
     workers: int | None,
 ) -> None:
@@ -171,6 +179,7 @@ def build(
         rate,
         language,
         variables,
+        fill_with,
         mix=MixSettings(background=background),
         export=export_settings(quality, mono=mono, artist=artist),
         use_cache=not no_cache,

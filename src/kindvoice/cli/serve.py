@@ -139,3 +139,8 @@ def serve(
         click.echo("Stopping.", err=True)
     finally:
         running.stop()
+        from kindvoice.export.outputs import finish_commits
+
+        # a render putting its files in place finishes that first: whole sets only
+        if not finish_commits():
+            log.warning("a render was still putting its files in place")

@@ -17,7 +17,6 @@ import glob
 import logging
 import os
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -25,11 +24,10 @@ from typing import BinaryIO
 from kindvoice.audio import SAMPLE_RATE, Stereo
 from kindvoice.errors import AudioIOError, LengthError
 from kindvoice.export import formats
+from kindvoice.owners import left_over, part_prefix
 from kindvoice.settings import STEREO_BITRATE_KBPS
 
 log = logging.getLogger(__name__)
-
-ORPHAN_AGE_S = 86_400.0  # a temporary file without a process id this old is left over
 
 
 def public_mode() -> int:
@@ -77,8 +75,7 @@ class Writer:
             raise AudioIOError(f"Output folder '{folder}' does not exist. Create it first.")
         remove_orphans(folder, path.name)
         try:
-            prefix = f".{path.name}.{os.getpid()}."
-            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+            fd, name = tempfile.mkstemp(prefix=part_prefix(path.name), suffix=".part", dir=folder)
         except OSError as exc:
             raise AudioIOError(f"Cannot write in '{folder}': {exc.strerror}.") from exc
         os.close(fd)
@@ -182,32 +179,11 @@ def _cannot_write(path: Path, exc: Exception) -> str:
 
 def remove_orphans(folder: Path, name: str) -> None:
     """Delete temporary files a killed render (kill -9, power loss) left for ``name``
-    (the audio or a sidecar): their names carry the writer's process id, and that process
-    is gone. Older temporary names without a process id go once they are a day old."""
+    (the audio or a sidecar): only those whose writer is proven gone, or that are a day
+    old when it cannot be checked (another machine's, an older version's):
+    ``owners.left_over``."""
     for part in folder.glob(f".{glob.escape(name)}.*.part"):
-        pid_text = part.name[len(name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit():
-            if _alive(int(pid_text)):
-                continue
-        elif not _older_than(part, ORPHAN_AGE_S):
-            continue
-        log.debug("removing %s, left by a render that did not finish", part)
-        with contextlib.suppress(OSError):
-            part.unlink()
-
-
-def _older_than(path: Path, seconds: float) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime > seconds
-    except OSError:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        if left_over(part):
+            log.debug("removing %s, left by a render that did not finish", part)
+            with contextlib.suppress(OSError):
+                part.unlink()

@@ -8,12 +8,19 @@ own and is never replaced without ``force``. Two more rules hold even with ``for
 user's cover image is never an output, and sidecars that another output's stamp claims
 are not taken over silently (two outputs with one stem refuse rather than share them).
 
-``OutputSet`` writes every file under a temporary name (``.NAME.PID.XXXX.part``, removed
-by the next run if this one is killed) and commits them together at the end: the stamp
-first lists both the old and the new hash of every file, then the files are renamed, then
-the stamp keeps only the new ones, so a kill at any point leaves every file recognised.
-Stamps of earlier versions (a batch's ``inputs`` without ``files``) still count for the
-audio and the standard sidecars.
+``OutputSet`` writes every file under a temporary name (``.NAME.PID@HOST.XXXX.part``,
+removed by a later run once its writer is gone: ``kindvoice.owners``) and commits them
+together at the end: the stamp first lists both the old and the new hash of every file,
+then the files are renamed, then the stamp keeps only the new ones, so a kill at any point
+leaves every file recognised. Ctrl-C and SIGTERM wait while the files are renamed, whatever
+thread the kernel gives them to, and act once the set is whole (``_Deferred``); a server
+stopping lets the commits under way finish first (``finish_commits``).
+
+Besides the hashes, the stamp records each file's size and times (``stat``: an unchanged
+file is known without reading it) and the hashes of its 64 KiB blocks (``blocks``: a
+file cut short, every whole block still kindvoice's, is a damaged copy of its own; an
+emptied file holds nothing of anyone's). A stamp of an earlier version (a batch's
+``inputs`` without ``files``) proves nothing about bytes and claims nothing.
 """
 
 from __future__ import annotations
@@ -25,21 +32,28 @@ import json
 import logging
 import os
 import signal
+import stat
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from kindvoice import __version__
 from kindvoice.errors import AudioIOError, UsageError
 from kindvoice.export.encode import public_mode, remove_orphans
 from kindvoice.export.sidecars import sidecar_paths, write_atomic
+from kindvoice.owners import part_prefix
 
 log = logging.getLogger(__name__)
 
 STAMP_SUFFIX = ".kindvoice.json"
-#: signals held back while the files are renamed (none where pthread_sigmask is missing)
-_HELD = {signal.SIGINT, signal.SIGTERM} if hasattr(signal, "pthread_sigmask") else set()
+#: a stamp lists a few hashes: a larger file is not one
+MAX_STAMP_BYTES = 1024 * 1024
+#: signals held back while the files are renamed
+_HELD = (signal.SIGINT, signal.SIGTERM)
+BLOCK_BYTES = 64 * 1024  # the unit of ``blocks``: a cut-off copy is known by whole blocks
 
 
 def stamp_path(audio: Path) -> Path:
@@ -48,39 +62,85 @@ def stamp_path(audio: Path) -> Path:
 
 
 def read_stamp(audio: Path) -> dict[str, Any] | None:
-    """The stamp beside ``audio`` (None when missing or unreadable)."""
+    """The stamp beside ``audio`` (None when missing or unreadable). Anyone who can write
+    the folder can put anything there: only a regular file of at most ``MAX_STAMP_BYTES``
+    is read (never a link, a pipe or a device), and JSON nested too deep is unreadable."""
+    path = stamp_path(audio)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        stamp = json.loads(stamp_path(audio).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        fd = os.open(path, flags)  # not blocking: a named pipe would wait for a writer
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_STAMP_BYTES:
+                return None
+            data = handle.read(MAX_STAMP_BYTES + 1)
+        stamp = json.loads(data.decode("utf-8")) if len(data) <= MAX_STAMP_BYTES else None
+    except (OSError, ValueError, RecursionError):
         return None
     return stamp if isinstance(stamp, dict) else None
 
 
 def file_digest(path: Path) -> str:
     """The sha256 of the file at ``path``, in hex."""
+    return _digests(path)[0]
+
+
+def _digests(path: Path) -> tuple[str, list[str]]:
+    """The sha256 of the file at ``path`` and short hashes of its ``BLOCK_BYTES`` blocks."""
     digest = hashlib.sha256()
+    blocks: list[str] = []
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+        for chunk in iter(lambda: handle.read(BLOCK_BYTES), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            blocks.append(hashlib.sha256(chunk).hexdigest()[:16])
+    return digest.hexdigest(), blocks
 
 
 def claims(stamp: Mapping[str, Any] | None, audio: Path, path: Path) -> bool:
-    """Whether ``stamp`` (the stamp of ``audio``) says kindvoice wrote ``path`` as it is."""
-    if stamp is None:
+    """Whether ``stamp`` (the stamp of ``audio``) says kindvoice wrote ``path`` as it is,
+    or as a damaged copy of it: emptied, or cut short with every whole block its own.
+    A stamp without ``files`` (an earlier version's) claims nothing."""
+    files = stamp.get("files") if stamp is not None else None
+    hashes = files.get(path.name) if isinstance(files, Mapping) else None
+    if stamp is None or not isinstance(hashes, list):
         return False
-    files = stamp.get("files")
-    if isinstance(files, Mapping):
-        hashes = files.get(path.name)
-        if not isinstance(hashes, list):
-            return False
-        try:
-            return file_digest(path) in hashes
-        except OSError:
-            return False
-    # a stamp from before ownership was recorded: a batch wrote the audio and sidecars
-    legacy = {audio.name, *(p.name for p in sidecar_paths(audio).values())}
-    return "inputs" in stamp and path.name in legacy
+    try:
+        if path.stat().st_size == 0:
+            return True
+        digest, blocks = _digests(path)
+    except OSError:
+        return False
+    return digest in hashes or _cut_short(stamp, path.name, blocks)
+
+
+def _cut_short(stamp: Mapping[str, Any], name: str, blocks: list[str]) -> bool:
+    """Whether a file with these block hashes is kindvoice's file ``name`` cut short."""
+    recorded = (stamp.get("blocks") or {}).get(name) if isinstance(stamp, Mapping) else None
+    if not isinstance(recorded, list) or not recorded or not isinstance(recorded[0], int):
+        return False
+    size, whole = recorded[0], recorded[1:]
+    have = len(blocks) - 1  # the last block may be partial: only whole ones prove anything
+    return 1 <= have < len(whole) and have * BLOCK_BYTES < size and blocks[:have] == whole[:have]
+
+
+def unchanged(stamp: Mapping[str, Any] | None, path: Path) -> bool:
+    """Whether ``path`` holds exactly the bytes ``stamp`` recorded last: its size and
+    times as recorded, or else (touched, copied) its hash."""
+    files = stamp.get("files") if stamp is not None else None
+    hashes = files.get(path.name) if isinstance(files, Mapping) else None
+    if stamp is None or not isinstance(hashes, list) or len(hashes) != 1:
+        return False
+    try:
+        if (stamp.get("stat") or {}).get(path.name) == _stat(path):
+            return True
+        return bool(file_digest(path) == hashes[0])
+    except (OSError, AttributeError):
+        return False
+
+
+def _stat(path: Path) -> list[int]:
+    found = path.stat()
+    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns]
 
 
 def owned(path: Path, audio: Path | None = None) -> bool:
@@ -149,8 +209,8 @@ class OutputSet:
                 )
         names = ", ".join(t.name for t in foreign)
         raise UsageError(
-            f"'{foreign[0]}' exists and kindvoice did not write it (would replace: {names}). "
-            "Move it away, or add --force to replace it."
+            f"'{foreign[0]}' exists and kindvoice did not write it, or it changed since "
+            f"(would replace: {names}). Move it away, or add --force to replace it."
         )
 
     def clean(self) -> None:
@@ -163,7 +223,7 @@ class OutputSet:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
             fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=self.folder
+                prefix=part_prefix(target.name), suffix=".part", dir=self.folder
             )
             self.staged[target] = Path(name)
             with os.fdopen(fd, "wb") as handle:
@@ -181,12 +241,14 @@ class OutputSet:
         removed: they described the audio being replaced."""
         self.check()  # again: something may have appeared while the render ran
         new: dict[str, str] = {}
+        blocks: dict[str, list[Any]] = {}
         try:
             for target, tmp in self.staged.items():
                 with open(tmp, "rb+") as handle:
                     os.fsync(handle.fileno())
                 os.chmod(tmp, public_mode())
-                new[target.name] = file_digest(tmp)
+                new[target.name], hashes = _digests(tmp)
+                blocks[target.name] = [tmp.stat().st_size, *hashes]
         except OSError as exc:
             self.abort()
             raise AudioIOError(f"Cannot write '{self.audio}': {exc.strerror or exc}.") from exc
@@ -202,34 +264,51 @@ class OutputSet:
                 if target.exists():
                     both[target.name].append(file_digest(target))
         try:
-            self._write_stamp({"kindvoice": __version__, "files": both})
+            _starting()
+        except AudioIOError:
+            self.abort()
+            raise
+        try:
+            self._write_stamp({"kindvoice": __version__, "files": both, "blocks": blocks})
         except BaseException:
+            _finished()
             self.abort()
             raise
         # 2. the files, with Ctrl-C and SIGTERM held back until all are in place;
         # 3. the stamp of what is there now
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if _HELD else None
+        deferred = _Deferred()
         try:
-            for target, tmp in list(self.staged.items()):
-                os.replace(tmp, target)
-                del self.staged[target]
-            for path in stale:
-                path.unlink(missing_ok=True)
-        except OSError as exc:
-            self.abort()
-            raise AudioIOError(f"Cannot write '{self.audio}': {exc.strerror or exc}.") from exc
+            with deferred:
+                try:
+                    for target, tmp in list(self.staged.items()):
+                        os.replace(tmp, target)
+                        del self.staged[target]
+                    for path in stale:
+                        path.unlink(missing_ok=True)
+                except OSError as exc:
+                    self.abort()
+                    raise AudioIOError(
+                        f"Cannot write '{self.audio}': {exc.strerror or exc}."
+                    ) from exc
+                stats = {name: _stat(self.folder / name) for name in new}
+                self._write_stamp(
+                    {
+                        "kindvoice": __version__,
+                        **(extra or {}),
+                        "files": {name: [digest] for name, digest in new.items()},
+                        "blocks": blocks,
+                        "stat": stats,
+                    }
+                )
+        except BaseException:
+            deferred.deliver([])  # a signal that came meanwhile still stops the command
+            raise
         finally:
-            if held is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        self._write_stamp(
-            {
-                "kindvoice": __version__,
-                **(extra or {}),
-                "files": {name: [digest] for name, digest in new.items()},
-            }
-        )
+            _finished()
+        written = [self.folder / name for name in new]
         log.info("committed %s", ", ".join(new))
-        return [self.folder / name for name in new]
+        deferred.deliver(written)  # a signal that came meanwhile acts now
+        return written
 
     def _write_stamp(self, stamp: Mapping[str, Any]) -> None:
         write_atomic(stamp_path(self.audio), json.dumps(stamp, indent=2) + "\n")
@@ -240,6 +319,78 @@ class OutputSet:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         self.staged.clear()
+
+
+class _Deferred:
+    """Holds Ctrl-C and SIGTERM back while the files are renamed. Python runs signal
+    handlers in the main thread whichever thread the kernel gave the signal to, so in the
+    main thread the handlers are swapped for one that only notes the signal, and
+    ``deliver`` runs the real handler once the set is whole. Off the main thread the main
+    thread's handler runs as usual: a server waits for the commits under way
+    (``finish_commits``) before it exits."""
+
+    def __init__(self) -> None:
+        self.caught: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in _HELD:
+            if signal.getsignal(sig) is None:  # set outside Python: it could not be restored
+                continue
+            with contextlib.suppress(ValueError, OSError):
+                self.previous[sig] = signal.signal(sig, self._note)
+
+    def _note(self, signum: int, _frame: object) -> None:
+        self.caught.append(signum)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def deliver(self, written: list[Path]) -> None:
+        """Act on the first signal held back; the exception it raises (KeyboardInterrupt,
+        the CLI's Terminated) carries ``kindvoice_written``, the files now in place."""
+        if not self.caught:
+            return
+        sig = self.caught[0]
+        handler = self.previous.get(sig)
+        try:
+            if callable(handler):
+                handler(sig, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(sig)
+        except BaseException as exc:
+            exc.kindvoice_written = written  # type: ignore[attr-defined]
+            raise
+
+
+_COMMITS = threading.Condition()
+_state = {"running": 0, "closed": False}
+
+
+def _starting() -> None:
+    with _COMMITS:
+        if _state["closed"]:
+            raise AudioIOError("Not written: kindvoice is stopping.")
+        _state["running"] += 1
+
+
+def _finished() -> None:
+    with _COMMITS:
+        _state["running"] -= 1
+        _COMMITS.notify_all()
+
+
+def finish_commits(timeout_s: float = 30.0) -> bool:
+    """Refuse new commits and wait for those under way (a server stopping: its render
+    threads would otherwise be cut off between two renames). True when none is left."""
+    with _COMMITS:
+        _state["closed"] = True
+        return _COMMITS.wait_for(lambda: _state["running"] == 0, timeout_s)
 
 
 def check_own(paths: list[Path], *, force: bool) -> None:

@@ -28,6 +28,7 @@ from kindvoice.durations import clock
 from kindvoice.errors import AudioIOError
 from kindvoice.export.encode import public_mode
 from kindvoice.mix.timeline import Chapter, Timeline
+from kindvoice.owners import part_prefix
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,8 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     tmp: str | None = None
     try:
-        # the process id in the name lets a later run remove it if this one is killed
-        prefix = f".{path.name}.{os.getpid()}."
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
+        # its writer in the name lets a later run remove it if this one is killed
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(path.name), suffix=".part", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
         os.chmod(tmp, public_mode())
@@ -116,7 +116,7 @@ def timeline_cues(timeline: Timeline, span: tuple[int, int] | None = None) -> li
     start, stop = span if span is not None else (0, timeline.total)
     cues: list[Cue] = []
     for event in timeline.speech:
-        for cue in split_utterance(event.key, event.start, event.end):
+        for cue in split_utterance(event.text, event.start, event.end):
             if cue.end <= start or cue.start >= stop:
                 continue
             cues.append(Cue(max(cue.start, start) - start, min(cue.end, stop) - start, cue.lines))
@@ -235,29 +235,3 @@ def sidecar_files(
     if cover_jpeg is not None:
         files[paths["cover"]] = cover_jpeg
     return files
-
-
-def write_sidecars(
-    audio: Path,
-    timeline: Timeline,
-    *,
-    title: str,
-    artist: str,
-    span: tuple[int, int] | None = None,
-    cover_jpeg: bytes | None = None,
-    language: str | None = None,
-) -> list[Path]:
-    """Write ``sidecar_files`` beside ``audio``, one by one. Returns the paths written.
-    (A render commits its sidecars with the audio instead: ``outputs.OutputSet``.)"""
-    files = sidecar_files(
-        audio,
-        timeline,
-        title=title,
-        artist=artist,
-        span=span,
-        cover_jpeg=cover_jpeg,
-        language=language,
-    )
-    written = [write_atomic(path, data) for path, data in files.items()]
-    log.info("sidecars: %s", ", ".join(p.name for p in written))
-    return written

@@ -5,7 +5,8 @@ produces a flat, sorted list of events (speech, bells, breathing cues), the sile
 background may rise in or fade down for, the chapters, and the exact total. Sidecars,
 chapters and the transcript all come from here, never from estimates. A ``[rotate]``
 plays its next alternative each time it is reached, so the transcript holds the words
-really spoken in each round. Speech events are keyed by the written text.
+really spoken in each round. Speech events are keyed by ``Speech.key`` (the written
+text, with a pace other than the normal one) and carry the written text.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ from kindvoice.template.model import (
 @dataclass(frozen=True)
 class Event:
     """A sound on the timeline: ``kind`` is "speech", "bell" or "cue"; ``key`` names the
-    audio (the phrase text, the bell name and strikes, or the cue kind)."""
+    audio (the phrase's ``Speech.key``, the bell name, or the cue kind); ``text`` is a
+    phrase's written words (transcripts, subtitles), empty for other sounds."""
 
     start: int
     length: int
     kind: str
     key: str
     strikes: int = 1
+    text: str = ""
 
     @property
     def end(self) -> int:
@@ -96,8 +99,8 @@ def lay_out(
         nonlocal t
         for node in nodes:
             if isinstance(node, Speech):
-                n = speech_samples[node.text]
-                events.append(Event(t, n, "speech", node.text))
+                n = speech_samples[node.key]
+                events.append(Event(t, n, "speech", node.key, text=node.text))
                 t += n
             elif isinstance(node, Pause):
                 if node.paragraph:

@@ -7,7 +7,8 @@ path, relative to the manifest), ``minutes`` (or ``length`` as MM:SS), ``engine`
 mapping in YAML), ``quality``, ``title``, ``artist``, ``album``, ``cover`` and ``output``
 (a file name inside the output folder; its extension picks the format).
 
-Every row becomes a ``Job``; jobs run, longest first, on a backend from
+Rows become ``Job``s as the batch takes them; at most ``IN_FLIGHT`` run at a time,
+longest first within each ``LOOKAHEAD`` rows, on a backend from
 ``kindvoice.publish.executors``: a local process pool (one render per core, each speaking
 with one worker so the cores are not oversubscribed) or a Dask cluster. A row that cannot
 be read or fails to render becomes a failed ``Outcome`` with the reason; the others go on.
@@ -21,8 +22,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePath
@@ -67,6 +70,14 @@ COLUMNS = (
 
 #: progress callback: (sessions done, sessions in all)
 BatchProgress = Callable[[int, int], None]
+#: jobs submitted and not yet finished, whatever the manifest's length (a window over it)
+IN_FLIGHT = 256
+#: jobs put in longest-first order together
+LOOKAHEAD = 1024
+#: rows the failure line names; the table has every one
+NAMED_ROWS = 20
+#: the output column of a table printed as rows finish (longer names push the note on)
+NAME_WIDTH = 24
 
 
 class BatchFailed(KindvoiceError):
@@ -255,19 +266,31 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load_manifest(
+def manifest_items(
     path: Path,
     output_dir: Path,
     templates_dir: Path | None = None,
     sidecars: bool = True,
     language: str | None = None,
-) -> list[Job | Outcome]:
-    """Every row as a Job, or as a failed Outcome when the row itself is wrong;
-    ``language`` is the rows' language unless a row names one."""
-    items: list[Job | Outcome] = []
+) -> tuple[int, Iterator[Job | Outcome]]:
+    """The number of rows, and each row made a Job (or a failed Outcome, when the row
+    itself is wrong) only as it is taken: a batch of any length holds its rows' text,
+    never all its jobs at once. ``language`` is the rows' unless a row names one."""
+    rows = read_manifest(path)
+    return len(rows), _items(rows, path, output_dir, templates_dir, sidecars, language)
+
+
+def _items(
+    rows: list[dict[str, Any]],
+    path: Path,
+    output_dir: Path,
+    templates_dir: Path | None,
+    sidecars: bool,
+    language: str | None,
+) -> Iterator[Job | Outcome]:
     seen: dict[Path, int] = {}
     stems: dict[Path, tuple[int, str]] = {}
-    for row, fields in enumerate(read_manifest(path), start=1):
+    for row, fields in enumerate(rows, start=1):
         if language is not None and not _text(fields, "language"):
             fields = {**fields, "language": language}
         try:
@@ -281,47 +304,56 @@ def load_manifest(
             )
         except KindvoiceError as exc:
             name = str(fields.get("output") or fields.get("practice") or f"row {row}")
-            items.append(Outcome(row, name, "failed", message=exc.message, exit_code=exc.exit_code))
+            yield Outcome(row, name, "failed", message=exc.message, exit_code=exc.exit_code)
             continue
         key = job.request.output.resolve()
         if key in seen:
-            items.append(
-                Outcome(row, job.name, "failed", message=f"same output as row {seen[key]}")
-            )
+            yield Outcome(row, job.name, "failed", message=f"same output as row {seen[key]}")
             continue
         # two outputs with one stem (x.mp3, x.wav) would share one set of sidecars
         stem = key.with_suffix("")
         if job.sidecars and stem in stems:
             other, name = stems[stem]
             message = f"shares its sidecars ({stem.name}.vtt ...) with row {other} ({name})"
-            items.append(
-                Outcome(row, job.name, "failed", message=message, exit_code=ExitStatus.USAGE)
-            )
+            yield Outcome(row, job.name, "failed", message=message, exit_code=ExitStatus.USAGE)
             continue
         seen[key] = row
         stems[stem] = (row, job.name)
-        items.append(job)
-    return items
+        yield job
 
 
 # --------------------------------------------------------------------------- stamps
 
 
 def is_up_to_date(job: Job) -> bool:
-    """True when the output, its sidecars and its stamp exist and the stamp matches."""
-    from kindvoice.export.outputs import read_stamp
+    """True when the stamp matches the job's inputs and the output and its sidecars still
+    hold the bytes it recorded (``outputs.unchanged``): an emptied, cut-off or replaced
+    file is not up to date. A stamp of an earlier version (no file hashes) counts when
+    its inputs match: it cannot tell a damaged file, but nothing is written then."""
+    from kindvoice.export.outputs import read_stamp, unchanged
     from kindvoice.export.sidecars import sidecar_paths
 
     output = job.request.output
-    if not output.is_file():
-        return False
-    if job.sidecars and not all(p.is_file() for p in sidecar_paths(output).values()):
+    files = [output, *(sidecar_paths(output).values() if job.sidecars else ())]
+    if not all(p.is_file() for p in files):
         return False
     stamp = read_stamp(output)
     try:
-        return stamp is not None and stamp.get("inputs") == job_digest(job)
+        if stamp is None or stamp.get("inputs") != job_digest(job):
+            return False
     except (OSError, KindvoiceError):
         return False  # the template or the cover is gone: render again (and fail there)
+    if is_legacy(stamp):
+        return True
+    return all(unchanged(stamp, p) for p in files)
+
+
+def is_legacy(stamp: Mapping[str, Any] | None) -> bool:
+    """Whether ``stamp`` is an earlier version's: inputs, but no hash of any file."""
+    return stamp is not None and "inputs" in stamp and "files" not in stamp
+
+
+LEGACY_NOTE = "stamp of an older kindvoice: files not checked (--force renders again)"
 
 
 # --------------------------------------------------------------------------- running
@@ -345,77 +377,121 @@ def _settled(future: Future[Outcome], job: Job) -> Outcome:
         return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
 
 
+def _by_length(jobs: Iterator[Job]) -> Iterator[Job]:
+    """``jobs`` longest first within each ``LOOKAHEAD`` of them (a whole manifest of
+    that many or fewer is in order): the order without holding every job."""
+    while chunk := list(itertools.islice(jobs, LOOKAHEAD)):
+        yield from longest_first(chunk)
+
+
 def run_batch(
-    items: Sequence[Job | Outcome],
+    items: Iterable[Job | Outcome],
     *,
     backend: Backend | None = None,
     force: bool = False,
     progress: BatchProgress | None = None,
+    report: Callable[[Outcome], None] | None = None,
+    total: int | None = None,
 ) -> list[Outcome]:
     """Render every Job not up to date (all with ``force``) on ``backend`` (default: a
     local pool with one worker per core), longest first; returns one Outcome per item, in
-    manifest order."""
+    manifest order. ``items`` are taken as the work goes: at most ``IN_FLIGHT`` jobs are
+    submitted at a time, and ``report`` hears of each row as it ends. ``total``: how
+    many items there are, for ``progress`` (default: ``len(items)``)."""
     from kindvoice.export.outputs import OutputSet, read_stamp
     from kindvoice.publish.executors import LocalBackend
 
     backend = backend or LocalBackend()
+    if total is None:
+        total = len(items) if isinstance(items, Sized) else 0
     outcomes: dict[int, Outcome] = {}
-    todo: list[Job] = []
-    for item in items:
-        if isinstance(item, Outcome):
-            outcomes[item.row] = item
-        elif not force and is_up_to_date(item):
-            seconds = (read_stamp(item.request.output) or {}).get("seconds")
-            outcomes[item.row] = Outcome(item.row, item.name, "skipped", seconds=seconds)
-        else:
-            # a file the batch did not write is replaced only with --force: refused here
-            item = dataclasses.replace(item, request=dataclasses.replace(item.request, force=force))
-            try:
-                OutputSet(
-                    item.request.output, sidecars=item.sidecars, force=force, cover=item.cover
-                ).check()
-            except KindvoiceError as exc:
-                outcomes[item.row] = Outcome(
-                    item.row, item.name, "failed", message=exc.message, exit_code=exc.exit_code
-                )
-                continue
-            item.request.output.parent.mkdir(parents=True, exist_ok=True)
-            todo.append(item)
-    total = len(items)
+
+    def settle(outcome: Outcome) -> None:
+        outcomes[outcome.row] = outcome
+        if report:
+            report(outcome)
+        if progress:
+            progress(len(outcomes), total)
+
+    def to_render() -> Iterator[Job]:
+        for item in items:
+            if isinstance(item, Outcome):
+                settle(item)
+            elif not force and is_up_to_date(item):
+                stamp = read_stamp(item.request.output)
+                note = LEGACY_NOTE if is_legacy(stamp) else ""
+                seconds = (stamp or {}).get("seconds")
+                settle(Outcome(item.row, item.name, "skipped", message=note, seconds=seconds))
+            else:
+                # a file the batch did not write is replaced only with --force: refused here
+                request = dataclasses.replace(item.request, force=force)
+                item = dataclasses.replace(item, request=request)
+                try:
+                    OutputSet(
+                        request.output, sidecars=item.sidecars, force=force, cover=item.cover
+                    ).check()
+                except KindvoiceError as exc:
+                    settle(
+                        Outcome(
+                            item.row,
+                            item.name,
+                            "failed",
+                            message=exc.message,
+                            exit_code=exc.exit_code,
+                        )
+                    )
+                    continue
+                request.output.parent.mkdir(parents=True, exist_ok=True)
+                yield item
+
     if progress:
-        progress(len(outcomes), total)
-    if not todo:
-        return [outcomes[row] for row in sorted(outcomes)]
-    log.info("rendering %d sessions on %s", len(todo), backend.describe(len(todo)))
-    task = backend.task()
-    with backend.executor(len(todo)) as pool:
-        pending = {pool.submit(task, job): job for job in longest_first(todo)}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = pending.pop(future)
-                outcomes[job.row] = _settled(future, job)
-                if progress:
-                    progress(len(outcomes), total)
+        progress(0, total)
+    jobs = _by_length(to_render())
+    first = next(jobs, None)
+    if first is not None:
+        log.info("rendering up to %d sessions on %s", total, backend.describe(total))
+        task = backend.task()
+        queue = itertools.chain([first], jobs)
+        with backend.executor(max(total, 1)) as pool:
+            pending: dict[Future[Outcome], Job] = {}
+            while True:
+                while len(pending) < IN_FLIGHT and (job := next(queue, None)) is not None:
+                    pending[pool.submit(task, job)] = job
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = pending.pop(future)
+                    settle(_settled(future, job))
     return [outcomes[row] for row in sorted(outcomes)]
+
+
+def summary_header(width: int = NAME_WIDTH) -> str:
+    return f"{'row':>3}  {'status':<8}  {'output':<{width}}  {'length':>7}  note"
+
+
+def summary_row(o: Outcome, width: int = NAME_WIDTH) -> str:
+    length = clock(s_to_samples(o.seconds)) if o.seconds is not None else ""
+    return f"{o.row:>3}  {o.status:<8}  {o.name:<{width}}  {length:>7}  {o.message}"
+
+
+def summary_counts(outcomes: Iterable[Outcome]) -> str:
+    counts = Counter(o.status for o in outcomes)
+    return f"{counts['rendered']} rendered, {counts['skipped']} skipped, {counts['failed']} failed"
 
 
 def summary_lines(outcomes: Sequence[Outcome]) -> list[str]:
     """The summary table: one line per session, then the counts."""
     width = max([len(o.name) for o in outcomes] + [6])
-    lines = [f"{'row':>3}  {'status':<8}  {'output':<{width}}  {'length':>7}  note"]
-    for o in outcomes:
-        length = clock(s_to_samples(o.seconds)) if o.seconds is not None else ""
-        lines.append(f"{o.row:>3}  {o.status:<8}  {o.name:<{width}}  {length:>7}  {o.message}")
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("rendered", "skipped")}
-    failed = sum(1 for o in outcomes if o.status == "failed")
-    lines.append(f"{counts['rendered']} rendered, {counts['skipped']} skipped, {failed} failed")
-    return lines
+    rows = [summary_row(o, width) for o in outcomes]
+    return [summary_header(width), *rows, summary_counts(outcomes)]
 
 
 def check_outcomes(outcomes: Sequence[Outcome]) -> None:
-    """Raise BatchFailed when any session failed."""
-    failed = [o for o in outcomes if o.status == "failed"]
+    """Raise BatchFailed when any session failed, naming the first ``NAMED_ROWS`` rows."""
+    failed = [o.row for o in outcomes if o.status == "failed"]
     if failed:
-        rows = ", ".join(str(o.row) for o in failed)
+        rows = ", ".join(str(row) for row in failed[:NAMED_ROWS])
+        if len(failed) > NAMED_ROWS:
+            rows += f" and {len(failed) - NAMED_ROWS:,} more"
         raise BatchFailed(f"{len(failed)} of {len(outcomes)} sessions failed (rows {rows}).")

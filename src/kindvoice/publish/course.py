@@ -40,14 +40,9 @@ from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, run_batch
 from kindvoice.publish.feed import check_base_url
-from kindvoice.publish.fields import (
-    background_field,
-    minutes_field,
-    rate_field,
-    text_field,
-)
+from kindvoice.publish.fields import background_field, minutes_field, rate_field, text_field
 from kindvoice.publish.jobs import Job, Outcome
-from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
+from kindvoice.settings import MAX_COURSE_SESSIONS, MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:
     from kindvoice.publish.executors import Backend
@@ -192,6 +187,12 @@ def _weeks(data: Mapping[str, Any], path: Path) -> tuple[tuple[str, float], ...]
     weeks = data["weeks"]
     if not isinstance(weeks, list) or not weeks:
         raise UsageError(f"{path}: 'weeks' must list at least one week.")
+    most = MAX_COURSE_SESSIONS // DAYS_A_WEEK
+    if len(weeks) > most:  # checked before any week is read: each is seven renders
+        raise UsageError(
+            f"{path}: {len(weeks):,} weeks are {len(weeks) * DAYS_A_WEEK:,} sessions; a course "
+            f"holds at most {MAX_COURSE_SESSIONS}: give at most {most} weeks."
+        )
     return tuple(d for n, w in enumerate(weeks, 1) for d in _week(w, n, path.parent, path))
 
 
@@ -230,8 +231,9 @@ def load_plan(path: Path) -> CoursePlan:
             )
         unit = "Day" if "days" in data else "Session"
         count = data.get("days", data.get("sessions"))
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 999:
-            raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to 999.")
+        most = MAX_COURSE_SESSIONS
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+            raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to {most}.")
         practices = data.get("practices")
         if isinstance(practices, str):
             practices = [practices]

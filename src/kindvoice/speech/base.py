@@ -13,6 +13,7 @@ they share a process, so engines run inside worker processes (see ``synth.py``);
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ import numpy.typing as npt
 
 from kindvoice.audio import SAMPLE_RATE, Mono, edge_ramps
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.settings import PACES, VoiceSettings, default_engine, pace_for
+from kindvoice.settings import (
+    NORMAL_PACE,
+    PACE_SHIFTS,
+    PACES,
+    VoiceSettings,
+    default_engine,
+    pace_for,
+)
 
 # Bump when finish_phrase() changes what it makes of an engine's output: old cache
 # entries then stop matching instead of being served.
@@ -65,6 +73,9 @@ class Engine(ABC):
     default_voice: ClassVar[str] = "default"
     #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
     slowness: ClassVar[float] = 1.0
+    #: True: the engine only reads files (recorded takes), so it runs in the main process,
+    #: needs no worker and no phrase cache
+    in_process: ClassVar[bool] = False
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
@@ -107,6 +118,11 @@ class Engine(ABC):
         del language
         return None
 
+    @classmethod
+    def describe(cls, spec: EngineSpec) -> str:
+        """The voice in words: "kokoro voice heart at rate 0.9"."""
+        return f"{spec.engine} voice {spec.voice or cls.default_voice} at rate {spec.rate:g}"
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
 
@@ -116,6 +132,7 @@ _REGISTRY: dict[str, str] = {
     "kokoro": "kindvoice.speech.kokoro_engine:KokoroEngine",
     "pyttsx3": "kindvoice.speech.pyttsx3_engine:Pyttsx3Engine",
     "piper": "kindvoice.speech.piper_engine:PiperEngine",
+    "recorded": "kindvoice.speech.recorded_engine:RecordedEngine",
 }
 
 
@@ -132,6 +149,17 @@ def engine_class(name: str) -> type[Engine]:
     module_name, _, class_name = target.partition(":")
     cls: type[Engine] = getattr(importlib.import_module(module_name), class_name)
     return cls
+
+
+def split_voice(text: str | None) -> tuple[str | None, str | None]:
+    """``"recorded:anna"`` -> ("recorded", "anna"), ``"kokoro"`` -> ("kokoro", None): a
+    voice written with its engine; a plain voice name -> (None, name)."""
+    if not text:
+        return None, None
+    engine, sep, voice = text.partition(":")
+    if engine in _REGISTRY:
+        return engine, (voice.strip() or None) if sep else None
+    return None, text
 
 
 def create_engine(spec: EngineSpec) -> Engine:
@@ -153,9 +181,9 @@ def choose_voice(
     defaults for the template's ``kind`` (a practice is guided more slowly than a talk).
     A template's voice name counts only for the engine it was written for."""
     template_engine = engine or default_engine()
-    name = settings.engine or template_engine
+    named_engine, chosen = split_voice(settings.voice)  # --voice recorded:anna
+    name = named_engine or settings.engine or template_engine
     cls = engine_class(name)
-    chosen = settings.voice
     if chosen is None and name == template_engine:
         chosen = voice
     if chosen is None and language:
@@ -170,10 +198,23 @@ def choose_voice(
     )
 
 
+def paced(spec: EngineSpec, pace: str) -> EngineSpec:
+    """``spec`` at a section's ``[pace NAME]`` (``settings.PACE_SHIFTS``): its rate and its
+    silences inside a phrase scaled; the normal pace is ``spec`` itself."""
+    shift = PACE_SHIFTS[pace]
+    if pace == NORMAL_PACE:
+        return spec
+    return dataclasses.replace(
+        spec,
+        rate=round(spec.rate * shift.rate, 3),
+        sentence_gap_ms=round(spec.sentence_gap_ms * shift.gaps),
+        comma_gap_ms=round(spec.comma_gap_ms * shift.gaps),
+    )
+
+
 def voice_description(spec: EngineSpec) -> str:
     """The voice in words, for messages, reports and tags: "kokoro voice heart at rate 0.9"."""
-    label = spec.voice or engine_class(spec.engine).default_voice
-    return f"{spec.engine} voice {label} at rate {spec.rate:g}"
+    return engine_class(spec.engine).describe(spec)
 
 
 def engine_identity(spec: EngineSpec) -> dict[str, str]:
@@ -181,6 +222,14 @@ def engine_identity(spec: EngineSpec) -> dict[str, str]:
     identity = engine_class(spec.engine).identity_for(spec)
     identity["phrase_format"] = PHRASE_FORMAT
     return identity
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters: an error names a phrase,
+    it does not repeat a pasted page."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 1]!r}... ({len(text):,} characters)"
 
 
 def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str) -> Mono:
@@ -197,7 +246,7 @@ def finish_phrase(samples: npt.NDArray[np.floating], sample_rate: int, text: str
         x = resample_poly(x, ratio.numerator, ratio.denominator)
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if not np.isfinite(peak) or peak < 1e-6:
-        raise EngineError(f"The speech engine produced no audio for the phrase {text!r}.")
+        raise EngineError(f"The speech engine produced no audio for the phrase {quoted(text)}.")
     audible = np.flatnonzero(np.abs(x) >= peak * 10.0 ** (TRIM_THRESHOLD_DB / 20.0))
     margin = round(TRIM_MARGIN_MS * SAMPLE_RATE / 1000.0)
     start = max(0, int(audible[0]) - margin)

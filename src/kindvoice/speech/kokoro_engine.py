@@ -25,7 +25,7 @@ import numpy.typing as npt
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
 from kindvoice.speech import estimate, kokoro_voices, pauses
-from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
+from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase, quoted
 from kindvoice.speech.g2p import g2p_info, load_g2p
 from kindvoice.speech.kokoro_session import load_session
 
@@ -196,7 +196,7 @@ class KokoroEngine(Engine):
             )
             parts.extend((audio, sentence_gap if ends_sentence else comma_gap))
         if not parts:
-            raise EngineError(f"The kokoro engine produced no audio for the phrase {text!r}.")
+            raise EngineError(f"The kokoro engine produced no audio for the phrase {quoted(text)}.")
         return finish_phrase(np.concatenate(parts[:-1]), MODEL_RATE, text)
 
     @classmethod

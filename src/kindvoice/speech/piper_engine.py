@@ -20,7 +20,7 @@ import numpy as np
 
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
-from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
+from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase, quoted
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class PiperEngine(Engine):
             parts.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
             sample_rate = int(chunk.sample_rate)
         if not parts:
-            raise EngineError(f"The piper engine produced no audio for the phrase {text!r}.")
+            raise EngineError(f"The piper engine produced no audio for the phrase {quoted(text)}.")
         return finish_phrase(np.concatenate(parts), sample_rate, text)
 
     @classmethod

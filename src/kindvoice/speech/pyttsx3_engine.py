@@ -13,7 +13,6 @@ import contextlib
 import importlib.metadata
 import io
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -26,6 +25,7 @@ import numpy.typing as npt
 
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, UnknownNameError
+from kindvoice.owners import left_over, owner_tag
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase
 from kindvoice.speech.espeak import ensure_espeak, espeak_identity
 
@@ -155,7 +155,7 @@ class Pyttsx3Engine(Engine):
         self._driver.setProperty("voice", self._voice.id)
         self._driver.setProperty("rate", round(NORMAL_WPM * spec.rate))
         _remove_dead_folders()  # a killed worker could not remove its own
-        self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{owner_tag()}."))
         self._count = 0
         # workers are stopped, not closed: remove the folder when the engine goes away
         weakref.finalize(self, shutil.rmtree, self._folder, True)
@@ -219,18 +219,8 @@ class Pyttsx3Engine(Engine):
 
 
 def _remove_dead_folders() -> None:
-    """Remove the phrase folders of engines whose process is gone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*"):
-        pid = folder.name.removeprefix(_FOLDER_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    """Remove the phrase folders of engines whose process is gone (``owners.left_over``:
+    the temporary folder may be shared by several machines)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
+        if left_over(folder, folder.name.removeprefix(_FOLDER_PREFIX).split(".", 1)[0]):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: another user's process
-        return True
-    return True

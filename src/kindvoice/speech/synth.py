@@ -41,6 +41,7 @@ from kindvoice.speech.base import (
     create_engine,
     engine_class,
     engine_identity,
+    quoted,
 )
 from kindvoice.speech.cache import PhraseCache
 
@@ -157,7 +158,7 @@ def _speak(text: str, key: str | None) -> Mono | _Failure:
         return _portable(exc)
     except Exception as exc:
         return _portable(
-            EngineError(f"The {_engine.name} engine failed on the phrase {text!r}: {exc}")
+            EngineError(f"The {_engine.name} engine failed on the phrase {quoted(text)}: {exc}")
         )
     if _cache is not None and key is not None:
         try:
@@ -296,11 +297,11 @@ def _speak_all(
                 stuck = futures[next(iter(pending))]
                 raise EngineError(
                     f"The {spec.engine} engine stopped responding: no phrase finished in "
-                    f"{timeout_s:.0f} s (waiting on {stuck!r})."
+                    f"{timeout_s:.0f} s (waiting on {quoted(stuck)})."
                 )
             for future in done:
                 text = futures[future]
-                found[text] = _result(future, f"speaking the phrase {text!r}")
+                found[text] = _result(future, f"speaking the phrase {quoted(text)}")
                 if progress is not None:
                     progress(len(found), len(unique))
 
@@ -324,6 +325,8 @@ def synthesize_phrases(
     are stopped and ``SpeechStopped`` is raised (the phrases spoken so far stay cached).
     """
     unique = list(dict.fromkeys(texts))
+    if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
+        return _read_in_process(spec, unique, progress)
     found: dict[str, Mono] = {}
     keys: dict[str, str] = {}
     if cache is not None:
@@ -352,3 +355,19 @@ def synthesize_phrases(
                 raise EngineError(crash.message) from None
             log.warning("%s Starting a new speech worker.", crash.message)
     return {text: found[text] for text in unique}
+
+
+def _read_in_process(
+    spec: EngineSpec, texts: Sequence[str], progress: Progress | None
+) -> dict[str, Mono]:
+    """An in-process engine's phrases, read one by one in this process."""
+    engine = create_engine(spec)
+    found: dict[str, Mono] = {}
+    try:
+        for text in texts:
+            found[text] = engine.synthesize(text)
+            if progress is not None:
+                progress(len(found), len(texts))
+    finally:
+        engine.close()
+    return found

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kindvoice.audio import ms_to_samples
@@ -106,6 +106,36 @@ class Layout:
         visit(self.items)
         return frozenset(found)
 
+    @functools.cached_property
+    def _inside(self) -> dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]]:
+        found: dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]] = {}
+
+        def visit(items: Sequence[Item]) -> tuple[list[tuple[int, int]], list[Elastic]]:
+            rots: list[tuple[int, int]] = []
+            elastics: list[Elastic] = []
+            for item in items:
+                if isinstance(item, Elastic):
+                    elastics.append(item)
+                elif isinstance(item, Rot):
+                    rots.append((item.uid, len(item.alternatives)))
+                    for block in item.alternatives:
+                        more_rots, more_elastics = visit(block)
+                        rots += more_rots
+                        elastics += more_elastics
+                elif isinstance(item, Rep):
+                    more_rots, more_elastics = visit(item.children)
+                    found[item.uid] = (tuple(more_rots), tuple(dict.fromkeys(more_elastics)))
+                    rots += more_rots
+                    elastics += more_elastics
+            return rots, elastics
+
+        visit(self.items)
+        return found
+
+    def inside(self, uid: int) -> tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]:
+        """The rotates (uid, alternatives) and elastic pauses inside the repeat ``uid``."""
+        return self._inside[uid]
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -147,7 +177,7 @@ def build_layout(
         items: list[Item] = []
         for node in nodes:
             if isinstance(node, Speech):
-                items.append(Fixed(speech_samples[node.text]))
+                items.append(Fixed(speech_samples[node.key]))
             elif isinstance(node, Pause):
                 if node.paragraph:
                     items.append(Fixed(paragraph_gap_samples))
@@ -179,6 +209,10 @@ def build_layout(
 
 
 # --------------------------------------------------------------------------- evaluation
+
+#: items the solver may walk for one length (about a second); the bundled scripts take
+#: under a thousandth of it
+SOLVER_STEPS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -212,14 +246,29 @@ def _elastic_repeats(items: Sequence[Item]) -> list[Rep]:
     return found
 
 
-def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
+class _Budget:
+    """Items walked by ``_flatten`` over one solve: past ``SOLVER_STEPS`` the count
+    choices left untried are given up (only a hostile layout gets there: rotates whose
+    rounds never come back round, inside repeats with thousands of count pairs)."""
+
+    def __init__(self) -> None:
+        self.left = SOLVER_STEPS
+
+    def spend(self, steps: int) -> bool:
+        self.left -= steps
+        return self.left >= 0
+
+
+def _flatten(layout: Layout, counts: Mapping[int, int], budget: _Budget | None = None) -> _Flat:
+    steps = 0
     fixed = layout.edge_samples
     mult: dict[int, tuple[Elastic, int]] = {}
     visits: dict[int, int] = {}
     rotating = layout.rotating
 
     def walk(items: Sequence[Item], times: int) -> None:
-        nonlocal fixed
+        nonlocal fixed, steps
+        steps += len(items)
         for item in items:
             if isinstance(item, Fixed):
                 fixed += item.samples * times
@@ -232,12 +281,44 @@ def _flatten(layout: Layout, counts: Mapping[int, int]) -> _Flat:
                     visits[item.uid] = visit + 1
                     walk(item.alternatives[visit % len(item.alternatives)], 1)
             elif item.uid in rotating:  # rounds differ: play them one by one
-                for _ in range(times * counts.get(item.uid, item.min_count)):
-                    walk(item.children, 1)
+                rounds(item, times * counts.get(item.uid, item.min_count))
             else:
                 walk(item.children, times * counts.get(item.uid, item.min_count))
 
+    def rounds(rep: Rep, total: int) -> None:
+        """Play ``total`` rounds of a repeat with a rotate inside. A round depends only
+        on where each rotate inside stands in its cycle, so once that state comes back
+        the rounds repeat: the rest of the full cycles are added, not walked (the cost is
+        one cycle, whatever the count)."""
+        nonlocal fixed
+        rots, elastics = layout.inside(rep.uid)
+        seen: dict[tuple[int, ...], tuple[int, int, tuple[int, ...]]] = {}
+        done = 0
+        while done < total:
+            state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            if state in seen:
+                start, fixed_then, mult_then = seen[state]
+                period = done - start
+                cycles = (total - done) // period
+                fixed += (fixed - fixed_then) * cycles
+                for elastic, then in zip(elastics, mult_then, strict=True):
+                    now = mult.get(elastic.uid, (elastic, 0))[1]
+                    if now != then:
+                        mult[elastic.uid] = (elastic, now + (now - then) * cycles)
+                # a whole cycle brings every rotate back to where it stood: no visit to add
+                done += period * cycles
+                seen.clear()
+                if done >= total:
+                    break
+                state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            held = tuple(mult.get(e.uid, (e, 0))[1] for e in elastics)
+            seen[state] = (done, fixed, held)
+            walk(rep.children, 1)
+            done += 1
+
     walk(layout.items, 1)
+    if budget is not None:
+        budget.spend(steps)
     return _Flat(fixed, tuple((p, m) for p, m in mult.values() if m > 0))
 
 
@@ -252,10 +333,11 @@ def feasible_range(layout: Layout) -> tuple[int, int | None]:
 # --------------------------------------------------------------------------- solving
 
 
-def _candidate_counts(reps: Sequence[Rep], position: float) -> list[dict[int, int]]:
+def _candidate_counts(reps: Sequence[Rep], position: float) -> Iterator[dict[int, int]]:
     """Count vectors to try, best first: all repeats scaled together along one path,
     ordered by closeness to ``position`` (0 = every repeat at its minimum, 1 = maximum);
-    then, for the rare layout whose path has gaps, every other combination."""
+    then, for the rare layout whose path has gaps, every other combination (made only
+    when the path is used up)."""
     steps = max((r.max_count - r.min_count for r in reps), default=0)
     path: list[tuple[float, dict[int, int]]] = []
     seen: set[tuple[int, ...]] = set()
@@ -267,7 +349,7 @@ def _candidate_counts(reps: Sequence[Rep], position: float) -> list[dict[int, in
             seen.add(key)
             path.append((abs(t - position), counts))
     path.sort(key=lambda pair: pair[0])
-    ordered = [counts for _, counts in path]
+    yield from (counts for _, counts in path)
     total = math.prod(r.max_count - r.min_count + 1 for r in reps)
     if total <= 20_000:
         rest: list[tuple[float, dict[int, int]]] = []
@@ -281,8 +363,7 @@ def _candidate_counts(reps: Sequence[Rep], position: float) -> list[dict[int, in
             distance = sum(abs(s - position) for s in spans) / len(spans)
             rest.append((distance, dict(zip((r.uid for r in reps), combo, strict=True))))
         rest.sort(key=lambda pair: pair[0])
-        ordered.extend(counts for _, counts in rest)
-    return ordered
+        yield from (counts for _, counts in rest)
 
 
 def _water_fill(pauses: Sequence[tuple[Elastic, int]], extra: int) -> dict[int, int]:
@@ -328,6 +409,43 @@ def _water_fill(pauses: Sequence[tuple[Elastic, int]], extra: int) -> dict[int, 
     return {p.uid: p.min_samples + x for (p, _), x in zip(pauses, whole, strict=True)}
 
 
+@dataclass
+class _Memo:
+    """What is known of one layout's count choices, shared by every length solved on an
+    equal layout (validate solves each minute of a range on the same one)."""
+
+    flats: dict[tuple[int, ...], _Flat] = field(default_factory=dict)
+    spans: list[tuple[int, int]] | None = None  # every choice's (low, high): all of them
+
+    def flat(self, layout: Layout, counts: dict[int, int], budget: _Budget) -> _Flat:
+        key = tuple(counts.values())
+        found = self.flats.get(key)
+        if found is None:
+            found = self.flats[key] = _flatten(layout, counts, budget)
+        return found
+
+    def catalog(self, layout: Layout) -> list[tuple[int, int]]:
+        """Every count choice's (low, high); only those its budget reached when a
+        hostile layout has too many (then ``spans`` stays None)."""
+        if self.spans is not None:
+            return self.spans
+        budget = _Budget()
+        spans: list[tuple[int, int]] = []
+        for counts in _candidate_counts(_elastic_repeats(layout.items), 0.5):
+            if budget.left < 0:
+                return spans
+            flat = self.flat(layout, counts, budget)
+            spans.append((flat.low, 2**62 if flat.high is None else flat.high))
+        self.spans = spans
+        return spans
+
+
+@functools.lru_cache(maxsize=8)
+def _memo(layout: Layout) -> _Memo:
+    """The memo of ``layout`` (keyed by its value: a layout built again hits it)."""
+    return _Memo()
+
+
 def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
     """Repeat counts and pause lengths whose total is ``target_samples`` exactly.
 
@@ -335,9 +453,18 @@ def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
     how many rounds elastic repeats get. Raises ``Infeasible`` with the feasible range.
     """
     reps = _elastic_repeats(layout.items)
+    low, top = feasible_range(layout)
+    if target_samples < low or (top is not None and target_samples > top):
+        raise Infeasible(low, top)  # outside the range no count choice can help
+    memo = _memo(layout)
+    if memo.spans is not None and not any(a <= target_samples <= b for a, b in memo.spans):
+        raise Infeasible(low, top, _near(memo.spans, target_samples))  # in a gap
     position = min(1.0, max(0.0, position))
+    budget = _Budget()
     for counts in _candidate_counts(reps, position):
-        flat = _flatten(layout, counts)
+        if budget.left < 0:
+            break
+        flat = memo.flat(layout, counts, budget)
         high = flat.high
         if target_samples < flat.low or (high is not None and target_samples > high):
             continue
@@ -348,21 +475,11 @@ def solve(layout: Layout, target_samples: int, position: float = 0.5) -> Plan:
         if pad < 0:  # cannot happen: the fill never overshoots
             continue
         return Plan(target_samples, dict(counts), lengths, pad)
-    low, high = feasible_range(layout)
-    near = None
-    if target_samples >= low and (high is None or target_samples <= high):
-        near = _nearest(layout, reps, target_samples)
-    raise Infeasible(low, high, near)
+    raise Infeasible(low, top, _near(memo.catalog(layout), target_samples))
 
 
-def _nearest(layout: Layout, reps: Sequence[Rep], target: int) -> tuple[int, int]:
+def _near(spans: Sequence[tuple[int, int]], target: int) -> tuple[int, int]:
     """The feasible totals just below and above a target that falls between count choices."""
-    below, above = 0, 2**62
-    for counts in _candidate_counts(reps, 0.5):
-        flat = _flatten(layout, counts)
-        high = flat.high if flat.high is not None else 2**62
-        if high < target:
-            below = max(below, high)
-        if flat.low > target:
-            above = min(above, flat.low)
+    below = max((high for _, high in spans if high < target), default=0)
+    above = min((low for low, _ in spans if low > target), default=2**62)
     return below, above

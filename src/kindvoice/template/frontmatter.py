@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import yaml
 
 from kindvoice.errors import TemplateError, UsageError, did_you_mean
+from kindvoice.settings import MAX_SESSION_MINUTES
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 
@@ -340,8 +341,8 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
     if value is None:
         return fallback
     if not isinstance(value, dict):
-        default = fm.number(value, ("minutes",))
-        return Minutes(min(fallback.min, default), default, max(fallback.max, default))
+        bare = fm.number(value, ("minutes",))
+        return _bounded(fm, Minutes(min(fallback.min, bare), bare, max(fallback.max, bare)))
     given = {
         k: fm.number(v, ("minutes", k))
         for k, v in fm.mapping(value, ("minutes",), _MINUTES_KEYS).items()
@@ -357,7 +358,18 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
             f"'minutes' must have min <= default <= max; got min {low:g}, default {default:g}, "
             f"max {high:g}",
         )
-    return Minutes(low, default, high)
+    return _bounded(fm, Minutes(low, default, high), "max" in given)
+
+
+def _bounded(fm: _FrontMatter, minutes: Minutes, max_given: bool = False) -> Minutes:
+    """``minutes`` within the longest session (validate solves every whole minute)."""
+    if minutes.max > MAX_SESSION_MINUTES:
+        fm.fail(
+            ("minutes", "max") if max_given else ("minutes",),
+            f"'minutes' reaches {minutes.max:g}; a session is at most "
+            f"{MAX_SESSION_MINUTES:g} minutes: give a max of {MAX_SESSION_MINUTES:g} or less",
+        )
+    return minutes
 
 
 def _variables(fm: _FrontMatter, value: Any) -> tuple[Variable, ...]:
@@ -450,9 +462,14 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out.values())
 
 
-def respell(text: str, pronounce: tuple[tuple[str, str], ...]) -> str:
+class RespellingTooLong(Exception):
+    """``respell``'s result would be over its ``limit``: ``args[0]`` characters."""
+
+
+def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
     """``text`` with every ``pronounce`` word (whole word, any case) replaced by its
-    respelling: the text the engine is given. Without respellings, ``text`` itself."""
+    respelling: the text the engine is given. Without respellings, ``text`` itself.
+    Over ``limit`` characters (counted before building): ``RespellingTooLong``."""
     if not pronounce:
         return text
     table = {word.lower(): said for word, said in pronounce}
@@ -461,7 +478,19 @@ def respell(text: str, pronounce: tuple[tuple[str, str], ...]) -> str:
         r"(?<![\w'’-])(" + "|".join(map(re.escape, words)) + r")(?![\w-]|['’]\w)",
         re.IGNORECASE,
     )
-    return pattern.sub(lambda match: table[match.group(1).lower()], text)
+
+    def said(match: re.Match[str]) -> str:
+        return table[match.group(1).lower()]
+
+    if limit is not None:
+        chars = len(text)
+        for match in pattern.finditer(text):
+            chars += len(said(match)) - len(match.group(1))
+            if chars > limit + len(text):  # the rest can take back at most len(text)
+                break
+        if chars > limit:
+            raise RespellingTooLong(chars)
+    return pattern.sub(said, text)
 
 
 def position(text: str, index: int) -> tuple[int, int]:

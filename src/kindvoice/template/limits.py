@@ -7,6 +7,11 @@ length is solved or any word is spoken, so no small file costs unbounded time or
   with every ``[repeat]`` at its largest count (nested repeats multiply);
 * ``MAX_PHRASE_WORDS``: the words of one phrase (a paragraph, or the text between two
   markers); synthesis splits a long phrase at its sentences (``speech.synth``);
+* ``MAX_PHRASE_CHARS`` and ``MAX_SPOKEN_CHARS``: the characters of one phrase and of the
+  whole script, counted as the voice is given them (variable values and ``pronounce``
+  respellings substituted), checked from sums before anything is expanded;
+* ``MAX_TOKEN_CHARS``: the letters of one word (text between spaces); the engines'
+  text front-ends slow down faster than the length of an unknown word grows;
 * ``MAX_SECTIONS``: ``## `` sections, each a chapter: an ID3 table of contents holds 255.
 
 Every problem is a ``TemplateError`` at the line it concerns.
@@ -14,13 +19,26 @@ Every problem is a ``TemplateError`` at the line it concerns.
 
 from __future__ import annotations
 
+import re
+
 from kindvoice.errors import TemplateError
-from kindvoice.template.model import Gate, Node, Repeat, Rotate, Script, Speech
+from kindvoice.settings import MAX_SESSION_MINUTES
+from kindvoice.template.model import Gate, Node, Pos, Repeat, Rotate, Script, Speech
 
 MAX_BLOCK_DEPTH = 10
 MAX_EXPANDED_EVENTS = 50_000
 MAX_PHRASE_WORDS = 1_000
 MAX_SECTIONS = 255
+#: a thousand words of twenty letters
+MAX_PHRASE_CHARS = 20_000
+#: more than the longest session could say: 30 characters a second (twice a quick
+#: reader's pace) for ``MAX_SESSION_MINUTES``
+MAX_SPOKEN_CHARS = round(MAX_SESSION_MINUTES * 60 * 30)
+#: longer than any word of the languages kindvoice speaks; a pasted link or hash is not
+#: speech (Kokoro's English front-end took 25 s for one unknown 400-letter word)
+MAX_TOKEN_CHARS = 100
+
+_TOKEN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
 
 
 def expanded_events(node: Node) -> int:
@@ -73,3 +91,46 @@ def check_script(script: Script) -> None:
                     f"phrase holds at most {MAX_PHRASE_WORDS:,}: break it into paragraphs "
                     "with blank lines, or shorten the value given",
                 )
+
+
+def check_phrase_chars(pos: Pos, chars: int, what: str = "This phrase") -> None:
+    """Raise when one phrase would be given to the voice as more than ``MAX_PHRASE_CHARS``
+    characters (``chars``: its size with values and respellings, summed, not built)."""
+    if chars > MAX_PHRASE_CHARS:
+        raise TemplateError(
+            pos.file,
+            pos.line,
+            pos.col,
+            f"{what} is {chars:,} characters long as spoken (with its variable values and "
+            f"'pronounce' respellings); one phrase holds at most {MAX_PHRASE_CHARS:,}: "
+            "shorten the value or respelling, or break the text into paragraphs",
+        )
+
+
+def check_spoken_chars(pos: Pos, chars: int) -> None:
+    """Raise when the script's phrases, up to the one at ``pos``, reach ``chars`` spoken
+    characters, more than ``MAX_SPOKEN_CHARS``."""
+    if chars > MAX_SPOKEN_CHARS:
+        raise TemplateError(
+            pos.file,
+            pos.line,
+            pos.col,
+            f"The script reaches {chars:,} characters as spoken here (with its variable "
+            f"values and 'pronounce' respellings); a script holds at most "
+            f"{MAX_SPOKEN_CHARS:,}, more than a {MAX_SESSION_MINUTES:g}-minute session "
+            "can say: shorten the respellings or values",
+        )
+
+
+def long_token(text: str) -> re.Match[str] | None:
+    """The first run of more than ``MAX_TOKEN_CHARS`` characters without a space."""
+    return _TOKEN.search(text)
+
+
+def token_problem(token: str, where: str) -> str:
+    """The message for an overlong ``token`` (quoted by its first 30 characters)."""
+    return (
+        f"A word of {len(token):,} characters ('{token[:30]}...'){where}; a word holds at "
+        f"most {MAX_TOKEN_CHARS} (a voice takes minutes over a long unknown word): "
+        "put spaces in it, or leave a link or code out of the spoken text"
+    )

@@ -8,12 +8,18 @@ Durations are integer milliseconds (``*_ms``); ``None`` as a maximum means unbou
 Version 2 adds ``Gate`` (``[from 15m]`` / ``[under 8m]``: content by requested length, decided
 before the solver runs, see ``template.gating``) and ``Rotate`` (``[rotate] A [or] B``:
 the n-th visit plays alternative n, cycling). A ``Speech`` keeps the written ``text``
-(transcripts, subtitles) and the ``spoken`` text sent to the engine (``pronounce:``).
+(transcripts, subtitles) and the ``spoken`` text sent to the engine (``pronounce:``),
+and the ``pace`` its section's ``[pace NAME]`` set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from kindvoice.settings import NORMAL_PACE
+
+#: between a phrase's text and its pace in ``Speech.key`` (no written text holds it)
+PACE_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,17 @@ class Speech:
     # a blank line stands before it: a paragraph gap where it follows speech across the edge
     # of a gated or rotating block (see ``template.gating``)
     lead_gap: bool = field(default=False, compare=False)
+    pace: str = NORMAL_PACE  # the section's ``[pace NAME]`` (settings.PACE_SHIFTS)
 
     def __post_init__(self) -> None:
         if not self.spoken:
             object.__setattr__(self, "spoken", self.text)
+
+    @property
+    def key(self) -> str:
+        """What names this phrase's audio: the written text, with its pace when it is not
+        the normal one (the same words at two paces are two sounds)."""
+        return self.text if self.pace == NORMAL_PACE else f"{self.text}{PACE_SEPARATOR}{self.pace}"
 
 
 @dataclass(frozen=True)
@@ -247,13 +260,19 @@ class Script:
         return [node for section in self.sections for node in walk(section.body)]
 
     def speech_texts(self) -> list[str]:
-        """Every distinct written text the script may speak (any length), in first-use order."""
+        """Every distinct phrase key (``Speech.key``: the written text, with its pace when
+        not the normal one) the script may speak (any length), in first-use order."""
         return list(self.spoken_texts())
 
     def spoken_texts(self) -> dict[str, str]:
-        """Written text -> the text the engine speaks, for every phrase, in first-use order."""
-        seen: dict[str, str] = {}
+        """Phrase key -> the text the engine speaks, for every phrase, in first-use order."""
+        return {key: speech.spoken for key, speech in self.phrases().items()}
+
+    def phrases(self) -> dict[str, Speech]:
+        """Phrase key -> its first ``Speech`` node (text, spoken text, pace), in first-use
+        order, gated blocks and every alternative included."""
+        seen: dict[str, Speech] = {}
         for node in self.nodes():
             if isinstance(node, Speech):
-                seen.setdefault(node.text, node.spoken)
+                seen.setdefault(node.key, node)
         return seen

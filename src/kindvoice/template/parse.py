@@ -27,10 +27,12 @@ from kindvoice.errors import (
     check_regular_file,
     did_you_mean,
 )
+from kindvoice.settings import NORMAL_PACE, PACE_SHIFTS
 from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
 from kindvoice.template.frontmatter import (
     LINE_BREAK,
+    RespellingTooLong,
     parse_meta,
     position,
     respell,
@@ -63,9 +65,18 @@ _BULLET = re.compile(r"[ \t]*(?:[-*+>]|[0-9]{1,3}[.)])[ \t]+")
 _EMPHASIS = re.compile(r"\*+|(?<!\w)_+|_+(?!\w)")
 _SPOKEN = re.compile(r"\w")
 
-_MARKERS = ("pause", "silence", "bell", "breathe", "or", *blocks.OPENERS, *blocks.CLOSERS)
+_MARKERS = (
+    "pause",
+    "silence",
+    "bell",
+    "breathe",
+    "pace",
+    "or",
+    *blocks.OPENERS,
+    *blocks.CLOSERS,
+)
 _MARKER_LIST = (
-    "[pause 5s], [silence 1m~], [bell], [breathe 4], [repeat 2] ... [/repeat], "
+    "[pause 5s], [silence 1m~], [bell], [breathe 4], [pace slower], [repeat 2] ... [/repeat], "
     "[from 15m] ... [/from], [under 8m] ... [/under], [rotate] A [or] B [/rotate]"
 )
 _INT = re.compile(r"[0-9]{1,6}")
@@ -88,6 +99,7 @@ class _Body:
         self.declared = {v.name: v for v in meta.variables}
         self.values = values
         self.uses: list[var.VarUse] = []
+        self.resolved: dict[tuple[str, str | None], str] = {}
         self.sections: list[Section] = []
         self.section_title = meta.title
         self.section_pos: Pos | None = None  # None: content before the first heading
@@ -95,8 +107,10 @@ class _Body:
         self.blocks: list[blocks.OpenBlock] = []
         self.pieces: list[tuple[str, Pos]] = []  # the speech being gathered
         self.gap: Pos | None = None  # a blank line seen since the last node was added
+        self.pace = NORMAL_PACE  # the section's ``[pace NAME]`` so far
         self.next_uid = 0
         self.written = False  # any text, variable or marker at all
+        self.spoken_chars = 0  # what the voice is given so far, for limits.MAX_SPOKEN_CHARS
 
     # -- helpers
 
@@ -116,7 +130,10 @@ class _Body:
 
     def value(self, use: var.VarUse) -> str:
         self.uses.append(use)
-        return var.resolve(use, self.declared, self.values)
+        key = (use.name, use.inline_default)
+        if key not in self.resolved:  # a long value used many times is cleaned once
+            self.resolved[key] = var.resolve(use, self.declared, self.values)
+        return self.resolved[key]
 
     # -- lines
 
@@ -161,6 +178,7 @@ class _Body:
             if isinstance(token, Marker):
                 self.fail(token.pos, "Headings are not spoken: put the marker on its own line")
             parts.append(self.value(token) if isinstance(token, var.VarUse) else _plain(token.text))
+        limits.check_phrase_chars(pos, sum(map(len, parts)), "This heading")
         self.section_title = var.tidy("".join(parts))
         self.section_pos = pos
 
@@ -174,6 +192,7 @@ class _Body:
             self.sections.append(Section(self.section_title, self.section_pos, tuple(self.nodes)))
         self.nodes = []
         self.gap = None
+        self.pace = NORMAL_PACE
 
     def text_line(self, line: str, line_no: int) -> None:
         bullet = _BULLET.match(line)
@@ -205,16 +224,29 @@ class _Body:
         """Turn the gathered pieces into one Speech (dropped when nothing is left to say)."""
         if not self.pieces:
             return
-        text = var.tidy("".join(text for text, _ in self.pieces))
-        pos = next((p for t, p in self.pieces if t.strip()), self.pieces[0][1])
-        self.pieces = []
+        pieces, self.pieces = self.pieces, []
+        pos = next((p for t, p in pieces if t.strip()), pieces[0][1])
+        # summed before joining: a long value used many times is still one string each
+        limits.check_phrase_chars(pos, sum(len(t) for t, _ in pieces))
+        _check_tokens(pieces)
+        text = var.tidy("".join(text for text, _ in pieces))
         if not _SPOKEN.search(text):
             return
         target = self.target()
         if self.gap is not None and target and isinstance(target[-1], Speech):
             target.append(Pause(self.uid(), self.gap, 0, 0, paragraph=True))
-        spoken = respell(text, self.meta.pronounce)
-        self.add(Speech(self.uid(), pos, text, spoken, lead_gap=self.gap is not None))
+        try:
+            spoken = respell(text, self.meta.pronounce, limits.MAX_PHRASE_CHARS)
+        except RespellingTooLong as exc:
+            limits.check_phrase_chars(pos, exc.args[0])
+            raise  # cannot happen: the check above raises
+        found = limits.long_token(spoken) if spoken != text else None
+        if found:
+            self.fail(pos, limits.token_problem(found.group(), " after its 'pronounce' respelling"))
+        self.spoken_chars += len(spoken)
+        limits.check_spoken_chars(pos, self.spoken_chars)
+        lead_gap = self.gap is not None
+        self.add(Speech(self.uid(), pos, text, spoken, lead_gap=lead_gap, pace=self.pace))
 
     # -- markers
 
@@ -228,6 +260,8 @@ class _Body:
             self.add(self.bell(args, pos))
         elif word == "breathe":
             self.add(self.breathe(args, pos))
+        elif word == "pace":
+            self.pace = self.pace_name(args, pos)
         elif word in blocks.OPENERS:
             block = blocks.open_block(word, args, pos, self.uid())
             block.gap = self.gap
@@ -246,6 +280,17 @@ class _Body:
         else:
             hint = did_you_mean(word, _MARKERS, shape="[{}]")
             self.fail(pos, f"Unknown marker '[{words[0]}]'.{hint} Valid markers: {_MARKER_LIST}")
+
+    def pace_name(self, args: list[str], pos: Pos) -> str:
+        """``[pace slower]``: the voice from here to the section's end (not inside a block,
+        where it would depend on the length)."""
+        choices = ", ".join(f"[pace {name}]" for name in PACE_SHIFTS)
+        if self.blocks:
+            self.fail(pos, f"Put [pace] outside the [{self.blocks[-1].word}] block: {choices}")
+        if len(args) != 1 or args[0].lower() not in PACE_SHIFTS:
+            got = f" '{' '.join(args)}'" if args else ""
+            self.fail(pos, f"Unknown pace{got}: write one of {choices}")
+        return args[0].lower()
 
     def pause(self, word: str, args: list[str], pos: Pos) -> Pause:
         usage = f"write [{word} 5s], [{word} 10s~60s], [{word} 20s~] or [{word} 10s~60s x2]"
@@ -325,6 +370,21 @@ class _Body:
             hold_ms=round(phases["hold"] * 1000),
             out_ms=round(phases["out"] * 1000),
         )
+
+
+def _check_tokens(pieces: list[tuple[str, Pos]]) -> None:
+    """Raise at the first word over ``limits.MAX_TOKEN_CHARS``, at its line and column
+    (the column of the ``{variable}`` when a value holds it)."""
+    found = limits.long_token("".join(text for text, _ in pieces))
+    if found is None:
+        return
+    start = 0
+    for text, pos in pieces:
+        if start + len(text) > found.start():
+            lead = len(text) - len(text.lstrip())
+            col = pos.col + max(0, found.start() - start - lead)
+            raise TemplateError(pos.file, pos.line, col, limits.token_problem(found.group(), ""))
+        start += len(text)
 
 
 def _plain(text: str) -> str:

@@ -49,7 +49,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
-from kindvoice.web import pwa, voices
+from kindvoice.web import lock, pwa, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue, QueueFull
 from kindvoice.web.renders import RangeCache
@@ -112,8 +112,14 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     folder = data_dir or library_dir
-    db = Database(folder / DB_NAME)
-    db.interrupt_unfinished()  # renders a previous server left behind
+    # one server per library: a second one (started by mistake) touches nothing
+    held = lock.hold(library_dir, folder)
+    try:
+        db = Database(folder / DB_NAME)
+    except BaseException:
+        held.release()
+        raise
+    db.interrupt_unfinished()  # renders a previous server left behind (it is gone)
     db.forget_jobs()
     tokens = load_tokens(folder, token, rotate=new_token)
     jobs = JobQueue(workers, queue_limit, db)
@@ -128,6 +134,7 @@ def create_app(
         db=db,
     )
     app.extensions["kindvoice"] = state
+    app.extensions["kindvoice.lock"] = held
 
     @app.before_request
     def load_state() -> BaseResponse | None:

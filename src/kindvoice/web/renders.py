@@ -3,7 +3,8 @@ clip into the library, and work out the feasible length range for the build form
 
 Each ``*_work`` function returns a job body for ``JobQueue.submit``: it takes the
 progress callback and returns where the result is (a session stem or a preview's file
-name). Sessions get their sidecars (``export.sidecars``) and a ``.session.json`` holding
+name). Sessions get their sidecars (``export.sidecars``, committed with the audio as one
+set, with its stamp) and then a ``.session.json`` holding
 the chapters and cues from the timeline, so the player works even without the .vtt.
 """
 
@@ -41,15 +42,12 @@ def _seconds(samples: int) -> float:
 
 
 def _record(library: Library, stem: str, result: RenderResult, info: dict[str, Any]) -> str:
-    """Write the sidecars (unless the render already did) and the session's meta file."""
-    from kindvoice.export.sidecars import timeline_cues, write_sidecars
+    """Write the session's meta file (the render committed the sidecars with the audio)."""
+    from kindvoice.export.sidecars import timeline_cues
 
     prepared = result.prepared
     timeline, meta = prepared.timeline, prepared.script.meta
     title = str(info.get("name") or meta.title)  # the name the teacher gave it, if any
-    if not result.path.with_suffix(".vtt").exists():  # the render may write them itself
-        artist = str(info.get("artist", "kindvoice"))
-        write_sidecars(result.path, timeline, title=title, artist=artist, language=meta.language)
     library.save_meta(
         stem,
         {
@@ -89,10 +87,9 @@ def session_work(
         seconds = (request.minutes or 0.0) * 60.0
         stem = stem_for(practice_id, seconds)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        name = info.get("name")
-        # the sidecars (a cover too, as a command-line render) committed with the audio
+        name = info.get("name")  # the teacher's name for it: in the tags and sidecars too
         title = str(name) if name else None
-        result = render(target, progress=progress, title=title, sidecars=True)
+        result = render(target, progress=progress, title=title, sidecars=True)  # one set
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work
@@ -110,7 +107,7 @@ def timer_work(
 
         stem = stem_for("timer", spec.minutes * 60.0)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        result, _ = render_timer(spec, target, progress)
+        result, _ = render_timer(spec, target, progress, sidecars=True)
         return _record(library, stem, result, {**info, "kind": "timer", "created": time.time()})
 
     return work

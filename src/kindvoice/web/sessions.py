@@ -34,11 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from kindvoice.export import formats
 from kindvoice.export.outputs import stamp_path
 from kindvoice.export.sidecars import SUFFIXES, write_atomic
+from kindvoice.owners import left_over
 from kindvoice.web.db import Database
 
 log = logging.getLogger(__name__)
@@ -68,8 +67,11 @@ def _plain(name: str) -> bool:
 
 
 def default_library() -> Path:
-    """The default folder: the platformdirs user data dir / "library"."""
-    return Path(platformdirs.user_data_dir("kindvoice")) / "library"
+    """The default folder (``settings.default_library``: ``$KINDVOICE_LIBRARY`` or the
+    platformdirs user data dir / "library"), shared with the recorded voices."""
+    from kindvoice.settings import default_library as library
+
+    return library()
 
 
 @dataclass(frozen=True)
@@ -162,11 +164,13 @@ class Library:
         self.previews = self.root / "previews"
         self.templates = self.root / "templates"
         self.courses = self.root / "courses"
-        # renders cut short (the server was stopped) leave their temporary files behind
+        # renders cut short (the server was stopped) leave their temporary files behind;
+        # only those whose writer is gone go (another process may be writing the rest)
         for folder in (self.root, self.previews, self.templates):
             for stale in folder.glob(".*.part"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+                if left_over(stale):
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
         if db is not None:
             self._import(db)
 

@@ -89,6 +89,7 @@ def engines() -> list[dict[str, Any]]:
             "default": name == default_engine(),
         }
         for name in sorted(engine_names(), key=lambda n: n != default_engine())
+        if name != "recorded"  # a teacher's recorded voices: not on the page yet (issue 26)
     ]
 
 
