@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +134,14 @@ def voice_spec(voice: VoiceSettings, meta: Meta) -> EngineSpec:
 
 
 def measure_speech(
-    request: RenderRequest, script: Script, progress: Progress | None = None
+    request: RenderRequest,
+    script: Script,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
-    text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs."""
+    text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
+    ``stop`` ends the speech early (``speech.synth.SpeechStopped``)."""
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
@@ -157,7 +162,9 @@ def measure_speech(
             if progress is not None:
                 progress("speech", before + done, total)
 
-        audio = synthesize_phrases(paced(spec, pace), unique, cache, request.workers, paced_report)
+        audio = synthesize_phrases(
+            paced(spec, pace), unique, cache, request.workers, paced_report, stop
+        )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
     lengths = {t: len(a) for t, a in phrases.items()}

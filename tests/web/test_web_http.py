@@ -40,9 +40,18 @@ VALID = (
 
 def test_token_refused_without_it_when_required(start_site) -> None:
     site = start_site(require_token=True)
-    for path in ("/", "/build", "/sessions", "/api/sessions", "/static/app.js", "/files/x.mp3"):
+    for path in (
+        "/",
+        "/build",
+        "/sessions",
+        "/api/sessions",
+        "/files/x.mp3",
+        "/manifest.webmanifest",
+    ):
         reply = site.request(path)
         assert reply.status == 403, path
+    # the page's style and scripts hold no data: served, so the refusal page is styled
+    assert site.request("/static/app.js").status == 200
     refused = site.request("/")
     assert "access link" in refused.text
     assert site.token not in refused.text  # the refusal page must not hand it out

@@ -321,7 +321,8 @@ def test_listener_pages_show_no_server_path_and_no_writing_controls(tmp_path: Pa
             "Rename",
             "Render again",
             "Write your own",
-            "segno",
+            "QR code of the teacher's link",  # (the feed's QR code is for everyone)
+            "QR code of the listener's link",
             "Build this",
         ):
             assert control not in text, (path, control)

@@ -34,8 +34,8 @@ INFEASIBLE = (
     "[pause 5s~60s]\n"
 )
 FEASIBLE = INFEASIBLE.replace("title: Too Long", "title: Open Pause").replace("60s]", "]")
-# a range far beyond the server's limit, every minute fillable
-HUGE = FEASIBLE.replace("max: 5", "max: 1000").replace("Open Pause", "Huge")
+# a range up to the server's limit (a template may not ask for more), every minute fillable
+HUGE = FEASIBLE.replace("max: 5", "max: 600").replace("Open Pause", "Huge")
 
 
 def _text(reply: Any) -> str:

@@ -194,6 +194,9 @@ def course(
 )
 @click.option("--private", is_flag=True, help="Ask podcast directories not to list the feed.")
 @click.option("--language", default="en", show_default=True, help="The sessions' language.")
+@click.option(
+    "--force", is_flag=True, help="Replace a feed.xml or cover.jpg that kindvoice did not write."
+)
 def feed(
     folder: Path,
     base_url: str,
@@ -203,6 +206,7 @@ def feed(
     image: Path | None,
     private: bool,
     language: str,
+    force: bool,
 ) -> None:
     """Write FOLDER/feed.xml, a podcast feed of the sessions in FOLDER.
 
@@ -221,5 +225,6 @@ def feed(
         image=image,
         private=private,
         language=find_language(language).code,
+        force=force,
     )
     click.echo(f"Feed: {path} (subscribe to {base_url.rstrip('/')}/{path.name})")

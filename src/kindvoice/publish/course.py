@@ -475,7 +475,8 @@ def build_course(
         planned(sessions)
     output_dir.mkdir(parents=True, exist_ok=True)
     pages = [output_dir / PLAYLIST, output_dir / "index.md", output_dir / "index.html"]
-    check_own(pages, force=force)  # the user's own index.md is not replaced: refused now
+    feed = [output_dir / FEED_NAME] if url else []
+    check_own([*pages, *feed], force=force)  # the user's own index.md or feed: refused now
     jobs = course_jobs(plan, sessions, output_dir, templates_dir)
     outcomes = run_batch(jobs, backend=backend, force=force, progress=progress)
     ready = [s for s, o in zip(sessions, outcomes, strict=True) if o.status != "failed"]
@@ -495,5 +496,6 @@ def build_course(
                 description=plan.description or None,
                 private=private or plan.private,
                 language=find_language(plan.language).code,
+                force=force,
             )
     return CourseResult(sessions, outcomes, output_dir, feed_path)

@@ -10,7 +10,12 @@ Episode ``guid``s are a hash of the file name and the practice id, so they never
 while the file keeps its name; ``pubDate``s are read back from the previous ``feed.xml``
 in the folder, so re-running after adding a session leaves the old episodes as they were
 and podcast apps do not show them as new. The XML is built with ElementTree, which
-escapes every value.
+escapes every value. ``write_feed`` replaces a ``feed.xml`` or ``cover.jpg`` only if
+kindvoice wrote it (``export.outputs``), never the user's own.
+
+``feed_xml`` builds the XML in memory from episodes described by their caller (the web
+page describes its library's sessions: their names, render times and languages), and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Podcasting 2.0: podcast:guid is a UUIDv5 of the feed URL (no scheme) in this namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_NAME = "feed.xml"
@@ -62,6 +68,9 @@ class Episode:
     practice_id: str
     track: int | None
     size_bytes: int
+    #: when it was made (default: when a feed first listed it); its language (the feed's)
+    published: datetime | None = None
+    language: str | None = None
 
     @property
     def guid(self) -> str:
@@ -175,17 +184,26 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _channel_cover(folder: Path, title: str, count: int, image: Path | None) -> Path:
-    """``cover.jpg`` in the folder: the user's image, else a kept or generated one."""
-    from kindvoice.export.cover import generate_cover, load_cover
-    from kindvoice.export.sidecars import write_atomic
+def channel_cover(title: str, count: int) -> bytes:
+    """The generated cover of a feed of ``count`` sessions (a JPEG)."""
+    from kindvoice.export.cover import generate_cover
+
+    label = f"{count} session" if count == 1 else f"{count} sessions"
+    return generate_cover(title, label, title)
+
+
+def _channel_cover(folder: Path, title: str, count: int, image: Path | None, force: bool) -> Path:
+    """``cover.jpg`` in the folder: the user's image, else a kept or generated one. The
+    user's own ``cover.jpg`` is kept as it is; with ``image`` it is refused (UsageError)
+    unless ``force``."""
+    from kindvoice.export.cover import load_cover
+    from kindvoice.export.outputs import write_own
 
     target = folder / CHANNEL_COVER
     if image is not None:
-        write_atomic(target, load_cover(image))
+        write_own(target, load_cover(image), force=force)
     elif not target.is_file():
-        label = f"{count} session" if count == 1 else f"{count} sessions"
-        write_atomic(target, generate_cover(title, label, title))
+        write_own(target, channel_cover(title, count), force=force)
     return target
 
 
@@ -233,12 +251,14 @@ def write_feed(
     private: bool = False,
     language: str = "en",
     now: datetime | None = None,
+    force: bool = False,
 ) -> Path:
     """Write ``folder/feed.xml`` for the audio files in ``folder``; returns its path.
 
     ``base_url`` is where the folder will be served from (the feed links every file
-    under it); ``private`` asks directories and apps not to list the feed publicly."""
-    from kindvoice.export.sidecars import sidecar_paths, write_atomic
+    under it); ``private`` asks directories and apps not to list the feed publicly. A
+    ``feed.xml`` kindvoice did not write is refused (UsageError) unless ``force``."""
+    from kindvoice.export.outputs import check_own, write_own
 
     base_url = check_base_url(base_url)
     check_text(title, "The title")
@@ -250,6 +270,7 @@ def write_feed(
     if not episodes:
         raise UsageError(f"No audio files ({', '.join(MIME_TYPES)}) in '{folder}'.")
     feed_path = folder / FEED_NAME
+    check_own([feed_path], force=force)  # before the cover: nothing written when refused
     old_dates = _previous_dates(feed_path)
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     new = [e for e in episodes if e.guid not in old_dates]
@@ -258,14 +279,61 @@ def write_feed(
     for i, episode in enumerate(new):
         when = now - timedelta(minutes=len(new) - 1 - i)
         dates[episode.guid] = email.utils.format_datetime(when)
-    cover = _channel_cover(folder, title, len(episodes), image)
-    serial = all(e.track is not None for e in episodes)
+    cover = _channel_cover(folder, title, len(episodes), image, force)
+    data = feed_xml(
+        episodes,
+        base_url,
+        title,
+        author=author,
+        description=description,
+        cover_name=cover.name,
+        private=private,
+        language=language,
+        now=now,
+        dates=dates,
+    )
+    try:  # what is written must read back: this run's feed is the next run's dates
+        ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise UsageError(f"The feed for '{folder}' would not be well-formed XML ({exc}).") from None
+    write_own(feed_path, data + b"\n", force=force)
+    log.info("feed: %d episodes (%d new) -> %s", len(episodes), len(new), feed_path)
+    return feed_path
+
+
+def feed_xml(
+    episodes: list[Episode],
+    base_url: str,
+    title: str,
+    *,
+    author: str = "kindvoice",
+    description: str | None = None,
+    cover_name: str = CHANNEL_COVER,
+    private: bool = False,
+    language: str = "en",
+    now: datetime | None = None,
+    dates: dict[str, str] | None = None,
+) -> bytes:
+    """The feed of ``episodes`` (none: a valid empty feed) as UTF-8 XML, built in memory.
+
+    Each episode's date is ``dates[guid]``, else its own ``published``, else ``now``; its
+    transcripts' language is its own ``language``, else the feed's ``language``."""
+    from kindvoice.export.sidecars import sidecar_paths
+
+    base_url = check_base_url(base_url)
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    dates = dict(dates or {})
+    for episode in episodes:
+        if episode.guid not in dates:
+            when = episode.published or now
+            dates[episode.guid] = email.utils.format_datetime(when.replace(microsecond=0))
+    serial = bool(episodes) and all(e.track is not None for e in episodes)
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = _sub(rss, "channel")
-    _sub(channel, "title", title)
+    _sub(channel, "title", _clean(title))
     _sub(channel, "link", base_url)
-    text = description or f"{title}: guided self-compassion practices by {author}."
+    text = _clean(description or f"{title}: guided self-compassion practices by {author}.")
     _sub(channel, "description", text)
     _sub(channel, "language", language)
     _sub(channel, "generator", f"kindvoice {__version__}")
@@ -273,12 +341,12 @@ def write_feed(
     feed_url = _url(base_url, FEED_NAME)
     _sub(channel, f"{{{ATOM}}}link", href=feed_url, rel="self", type="application/rss+xml")
     image_el = _sub(channel, "image")
-    _sub(image_el, "url", _url(base_url, cover.name))
-    _sub(image_el, "title", title)
+    _sub(image_el, "url", _url(base_url, cover_name))
+    _sub(image_el, "title", _clean(title))
     _sub(image_el, "link", base_url)
-    _sub(channel, f"{{{ITUNES}}}author", author)
+    _sub(channel, f"{{{ITUNES}}}author", _clean(author))
     _sub(channel, f"{{{ITUNES}}}summary", text)
-    _sub(channel, f"{{{ITUNES}}}image", href=_url(base_url, cover.name))
+    _sub(channel, f"{{{ITUNES}}}image", href=_url(base_url, cover_name))
     # Apple's category names go in a ``text`` attribute, the subcategory nested inside
     category = ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": CATEGORY[0]})
     ET.SubElement(category, f"{{{ITUNES}}}category", {"text": CATEGORY[1]})
@@ -297,9 +365,11 @@ def write_feed(
         reverse=True,
     )
     for episode in newest_first:
-        item = _sub(channel, "item")
-        _sub(item, "title", episode.title)
-        _sub(item, "description", episode.summary or episode.title)
+        spoken = episode.language or language
+        # the episode's language, for apps that read xml:lang (feedparser does)
+        item = _sub(channel, "item", **{XML_LANG: spoken})
+        _sub(item, "title", _clean(episode.title))
+        _sub(item, "description", _clean(episode.summary or episode.title))
         _sub(item, "guid", episode.guid, isPermaLink="false")
         _sub(item, "pubDate", dates[episode.guid])
         _sub(
@@ -323,14 +393,8 @@ def write_feed(
         for kind, mime in (("vtt", "text/vtt"), ("srt", "application/x-subrip")):
             if sidecars[kind].is_file():
                 link = _url(base_url, sidecars[kind].name)
-                _sub(item, f"{{{PODCAST}}}transcript", url=link, type=mime, language=language)
+                _sub(item, f"{{{PODCAST}}}transcript", url=link, type=mime, language=spoken)
 
     ET.indent(rss)
-    data = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
-    try:  # what is written must read back: this run's feed is the next run's dates
-        ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise UsageError(f"The feed for '{folder}' would not be well-formed XML ({exc}).") from None
-    write_atomic(feed_path, data + b"\n")
-    log.info("feed: %d episodes (%d new) -> %s", len(episodes), len(new), feed_path)
-    return feed_path
+    data: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return data

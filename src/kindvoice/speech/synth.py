@@ -218,6 +218,16 @@ class _WorkerCrash(EngineError):
     """A worker process died (a crash in the engine's native code, or killed)."""
 
 
+class SpeechStopped(KindvoiceError):
+    """``synthesize_phrases`` was told to stop (its ``stop`` event): nobody waits for it."""
+
+    exit_code = int(errors.ExitStatus.INTERRUPTED)
+
+
+#: how often a speech run with a ``stop`` event looks at it while phrases are spoken, in s
+STOP_POLL_S = 0.25
+
+
 def _result(
     future: concurrent.futures.Future[Any], what: str, timeout_s: float | None = None
 ) -> Any:
@@ -263,8 +273,10 @@ def _speak_all(
     found: dict[str, Mono],
     unique: Sequence[str],
     progress: Progress | None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish."""
+    """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish; raises
+    ``SpeechStopped`` (the workers are stopped) once ``stop`` is set."""
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(texts)))
     log.debug("starting %d %s workers", n_workers, spec.engine)
     # longest first, so the last phrases to finish are short and no worker waits alone
@@ -273,9 +285,15 @@ def _speak_all(
         futures = {pool.submit(_speak, text, keys.get(text)): text for text in ordered}
         pending = set(futures)
         timeout_s = phrase_timeout_s(spec.engine)
+        last_done = time.monotonic()
         while pending:
-            done, pending = wait(pending, timeout=timeout_s, return_when=FIRST_COMPLETED)
-            if not done:
+            slice_s = timeout_s if stop is None else min(STOP_POLL_S, timeout_s)
+            done, pending = wait(pending, timeout=slice_s, return_when=FIRST_COMPLETED)
+            if stop is not None and stop.is_set():
+                raise SpeechStopped("The speech was stopped: nobody waits for it any more.")
+            if done:
+                last_done = time.monotonic()
+            elif time.monotonic() - last_done >= timeout_s:
                 stuck = futures[next(iter(pending))]
                 raise EngineError(
                     f"The {spec.engine} engine stopped responding: no phrase finished in "
@@ -294,6 +312,7 @@ def synthesize_phrases(
     cache: PhraseCache | None,
     workers: int | None = None,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Mono]:
     """Every distinct text -> its audio (float32 mono, house rate, trimmed and ramped).
 
@@ -302,6 +321,8 @@ def synthesize_phrases(
     themselves. ``cache=None`` neither reads nor writes a cache. ``progress(done,
     total)`` counts distinct texts. Engine failures raise ``EngineError`` naming the
     phrase; a worker that finishes nothing for ``phrase_timeout_s`` counts as hung.
+    ``stop`` (set from another thread) ends the run within ``STOP_POLL_S``: its workers
+    are stopped and ``SpeechStopped`` is raised (the phrases spoken so far stay cached).
     """
     unique = list(dict.fromkeys(texts))
     if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
@@ -328,7 +349,7 @@ def synthesize_phrases(
         if not left:
             break
         try:
-            _speak_all(spec, left, keys, cache, workers, found, unique, progress)
+            _speak_all(spec, left, keys, cache, workers, found, unique, progress, stop)
         except _WorkerCrash as crash:
             if attempt == 1:
                 raise EngineError(crash.message) from None

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from kindvoice.web.renders import RangeCache
 from kindvoice.web.routes import jobs, pages, sessions
 from kindvoice.web.sessions import Library
 from kindvoice.web.state import (
+    MAX_ECHO_CHARS,
     MAX_UPLOAD_BYTES,
     NotFound,
     State,
@@ -69,10 +71,12 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview"})
-#: the forms' pages, the teacher's only (the Build slider's range costs CPU to measure)
+#: the forms' pages (the Build slider's range costs CPU to measure) and the list of the
+#: teacher's uploaded templates: the teacher's only
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
-    | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
+    | {"pages.feasible_range", "pages.cancel_range", "pages.write_starter", "pages.write_format"}
+    | {"sessions.templates_page"}
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
 FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file"})
@@ -81,10 +85,12 @@ LISTENER_REFUSED = (
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."
 )
 EXPIRED = (
-    "This page needs its access link, and this address has none or an old one (the "
-    "teacher may have made new links). Ask the teacher for the current link, or scan its "
-    "QR code; on the computer running kindvoice, `kindvoice serve` prints both links."
+    "This access link is old or incomplete: ask your teacher for the current link, or scan "
+    "its QR code again."
 )
+#: what anyone may open without a token: the page's style, scripts and icons (no data),
+#: and the practice history (its data never leaves the phone); shown without the menu
+PUBLIC_ENDPOINTS = frozenset({"static", "pwa.history_page"})
 
 
 def create_app(
@@ -156,6 +162,8 @@ def create_app(
             # only pages for requests that passed the guard carry the token (a 403 page never)
             "token": _role_token(state) if g.get("authorised") else "",
             "teacher": g.get("authorised", False) and g.get("role") == "teacher",
+            # a visitor without a working link: no menu nor links that would refuse again
+            "bare": not g.get("authorised", False),
             "course_available": course_available(),
         }
 
@@ -195,7 +203,7 @@ def _guard(state: State) -> BaseResponse | None:
         abort(403, "This kindvoice only answers on this computer (open it at 127.0.0.1).")
     if request.endpoint in FEED_ENDPOINTS:
         g.role = _role_of(state, str((request.view_args or {}).get("key", "")))
-        if g.role is None or request.method != "GET":
+        if g.role is None or request.method not in ("GET", "HEAD"):
             abort(403, EXPIRED)
         g.authorised = True
         return None
@@ -215,6 +223,8 @@ def _guard(state: State) -> BaseResponse | None:
     else:
         g.role = _role_of(state, request.cookies.get(COOKIE, ""))
         if g.role is None:
+            if state.require_token and request.endpoint in PUBLIC_ENDPOINTS:
+                return None  # served, but not authorised: a page without the menu
             if state.require_token:
                 abort(403, EXPIRED)
             g.role = "teacher"  # on this computer only (loopback): its user
@@ -239,6 +249,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+_LONG_RUN = re.compile(rf"\S{{{MAX_ECHO_CHARS + 1},}}")
+
+
+def _short(message: str) -> str:
+    """An error message as a page shows it: a run of input longer than
+    ``MAX_ECHO_CHARS`` is cut to that (a 900 KB name is never sent back), and the whole
+    message to a few lines."""
+    cut = _LONG_RUN.sub(lambda m: f"{m.group()[:MAX_ECHO_CHARS]}…", message)
+    return cut if len(cut) <= 4 * MAX_ECHO_CHARS else f"{cut[: 4 * MAX_ECHO_CHARS]}…"
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
@@ -246,25 +267,26 @@ def _register_errors(app: Flask) -> None:
         if code == 413:
             message = f"That is too large: uploads are limited to {MAX_UPLOAD_BYTES // 1024} KB."
         else:
-            message = exc.description or exc.name
+            message = _short(exc.description or exc.name)
         if _wants_json():
             return jsonify(error=message), code
-        return render_template("error.html", code=code, name=exc.name, message=message), code
+        name = "This link cannot open this page" if code == 403 else exc.name
+        return render_template("error.html", code=code, name=name, message=message), code
 
     @app.errorhandler(KindvoiceError)
     def kindvoice_error(exc: KindvoiceError) -> tuple[Any, int]:
         code = 429 if isinstance(exc, QueueFull) else 404 if isinstance(exc, NotFound) else 400
         field = getattr(exc, "field", None)  # forms.FieldError: the page shows it by the field
+        message = _short(exc.format_message())
         if _wants_json() or (field and request.accept_mimetypes.best == "application/json"):
-            return jsonify(error=exc.format_message(), field=field), code
-        return render_template(
-            "error.html", code=code, name="Cannot do that", message=exc.format_message()
-        ), code
+            return jsonify(error=message, field=field), code
+        page = render_template("error.html", code=code, name="Cannot do that", message=message)
+        return page, code
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> tuple[Any, int]:
         log.exception("internal error on %s", request.path)
-        message = f"Internal error: {type(exc).__name__}: {exc}"
+        message = _short(f"Internal error: {type(exc).__name__}: {exc}")
         if _wants_json():
             return jsonify(error=message), 500
         return render_template("error.html", code=500, name="Internal error", message=message), 500

@@ -218,6 +218,16 @@ class Database:
     def templates(self) -> list[dict[str, Any]]:
         return self._all("SELECT digest, name, created FROM templates ORDER BY created DESC")
 
+    def template(self, digest: str) -> dict[str, Any] | None:
+        rows = self._all("SELECT * FROM templates WHERE digest = ?", (digest,))
+        return rows[0] if rows else None
+
+    def rename_template(self, digest: str, name: str) -> bool:
+        return self._run("UPDATE templates SET name = ? WHERE digest = ?", (name, digest)) > 0
+
+    def delete_template(self, digest: str) -> bool:
+        return self._run("DELETE FROM templates WHERE digest = ?", (digest,)) > 0
+
     def put_course(self, slug: str, title: str, created: float | None = None) -> None:
         self._run(
             "INSERT OR IGNORE INTO courses (slug, title, created) VALUES (?, ?, ?)",

@@ -40,6 +40,7 @@ from kindvoice.web.practices import card, practice
 from kindvoice.web.state import (
     MAX_VARIABLE_CHARS,
     UPLOAD_PREFIX,
+    checked_title,
     current,
     speech_workers,
 )
@@ -186,6 +187,21 @@ def background_spec(form: Form) -> str | None:
     return "+".join(layers) or None
 
 
+def check_channels(background: str, mono: bool) -> None:
+    """A background that needs stereo (binaural beats) with a mono file is refused by the
+    channels field, before anything is queued."""
+    from kindvoice.sound.beds import make_bed
+
+    with field("background", "the background"):
+        bed = make_bed(background)
+    if mono and getattr(bed, "needs_stereo", False):
+        raise FieldError(
+            "channels",
+            "Binaural beats need stereo (in mono they vanish): choose Stereo, or another "
+            "background.",
+        )
+
+
 def variables(form: Form, card_: Mapping[str, Any]) -> dict[str, str]:
     """The practice's variables that the form fills (``var_<name>``); empty ones left out."""
     found = {}
@@ -223,6 +239,8 @@ def build_render(form: Form) -> SessionForm:
     minutes = number(form, "minutes", "The length in minutes", *BUILD_MINUTES)
     fmt, export_ = export(form)
     fills = variables(form, card_)
+    background = background_spec(form)
+    check_channels(background or str(card_["background"]), export_.mono)
     voice_ = voice(form, card_)
     request = RenderRequest(
         practice=str(path),
@@ -230,7 +248,7 @@ def build_render(form: Form) -> SessionForm:
         minutes=minutes,
         variables=fills,
         voice=voice_,
-        mix=MixSettings(background=background_spec(form)),
+        mix=MixSettings(background=background),
         export=export_,
         workers=speech_workers(),
         templates_dir=current().templates_dir,
@@ -245,8 +263,16 @@ def build_render(form: Form) -> SessionForm:
         "mono": export_.mono,
         "bitrate_kbps": export_.bitrate if fmt == "mp3" else None,
     }
-    title = f"{card_['title']}, {clock(s_to_samples(minutes * 60))}"
-    return SessionForm(request, title, str(card_.get("meta_id", value)), info)
+    name = None
+    if form.get("title", "").strip():  # the session's own name (kept by "render again")
+        with field("title", "the name"):
+            name = checked_title(form.get("title", ""), "The session's name")
+        info["name"] = name
+    shown = name or card_["title"]
+    title = f"{shown}, {clock(s_to_samples(minutes * 60))}"
+    # a session from an uploaded template is named by its title (its id is a hash)
+    named = card_["title"] if value.startswith(UPLOAD_PREFIX) else card_.get("meta_id", value)
+    return SessionForm(request, title, str(named), info)
 
 
 def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
@@ -282,6 +308,7 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     background = form.get("background", "none")
     choice(form, "background", "background", list(backgrounds()))
     fmt, export_ = export(form)
+    check_channels(background, export_.mono)
     name = engine(form)
     request = RenderRequest(
         practice="timer",
@@ -300,12 +327,9 @@ def course_plan(form: Form) -> CoursePlan:
     """The Course form -> the course plan (installed practices by id only)."""
     from kindvoice.publish.course import CoursePlan
 
-    title = words(form, "title")
+    with field("title", "the title"):
+        title = checked_title(form.get("title", ""), "The course's title")
     teacher = words(form, "teacher") or "kindvoice"
-    if not title or len(title) > MAX_VARIABLE_CHARS:
-        raise FieldError(
-            "title", f"Give the course a title (at most {MAX_VARIABLE_CHARS} characters)."
-        )
     if len(teacher) > MAX_VARIABLE_CHARS:
         raise FieldError(
             "teacher", f"The teacher's name is too long (at most {MAX_VARIABLE_CHARS})."

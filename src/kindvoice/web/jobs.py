@@ -6,6 +6,12 @@ per core by default: each render is mostly numpy work) and refuses new ones once
 ``limit`` are waiting or running, so one user cannot queue up the machine for hours.
 Jobs keep their progress (stage and fraction done) for the page to poll.
 
+Previews and voice samples (``LIGHT_KINDS``, the only work a listener's link may cause)
+have a small limit of their own (``light_limit``) and wait behind the teacher's renders,
+so a class tapping "Play a preview" never refuses nor holds up the teacher's Build. A job
+submitted with a ``key`` (a preview's file) is shared: while one with that key is
+unfinished, asking again returns it instead of rendering the same clip twice.
+
 With a ``web.db.Database`` every job is also recorded there with the form that asked for
 it, so after a restart ``get`` still finds it: a job the restart cut short is
 "interrupted" (``Database.interrupt_unfinished``) and its form can be sent again.
@@ -13,6 +19,7 @@ it, so after a restart ``get`` still finds it: a job the restart cut short is
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
@@ -40,6 +47,9 @@ FormPairs = list[tuple[str, str]]
 # A course counts whole sessions.
 _STAGES = {"speech": (0.0, 0.35), "mix": (0.35, 1.0), "sessions": (0.0, 1.0)}
 _KEEP_FINISHED = 200  # finished jobs remembered for polling; older ones are forgotten
+#: short clips anyone with a link may ask for: a limit of their own, after the renders
+LIGHT_KINDS = frozenset({"preview"})
+_STOP = -1  # a worker's stop sign goes before every waiting job
 
 
 class QueueFull(KindvoiceError):
@@ -77,13 +87,23 @@ class JobQueue:
     """``workers`` threads taking jobs in the order they came; at most ``limit`` unfinished."""
 
     def __init__(
-        self, workers: int | None = None, limit: int = 8, db: Database | None = None
+        self,
+        workers: int | None = None,
+        limit: int = 8,
+        db: Database | None = None,
+        light_limit: int = 2,
     ) -> None:
         self.db = db
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limit = max(1, limit)
+        self.light_limit = max(1, light_limit)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._waiting: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
+        self._keys: dict[str, str] = {}  # a shared job's key -> its id
+        # (0 for a render or 1 for a light job, arrival order, job, work): renders first
+        self._waiting: queue.PriorityQueue[tuple[int, int, Job | None, Work | None]] = (
+            queue.PriorityQueue()
+        )
+        self._order = itertools.count()
         self._lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._run, name=f"kindvoice-job-{i}", daemon=True)
@@ -92,22 +112,40 @@ class JobQueue:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, kind: str, title: str, work: Work, form: FormPairs | None = None) -> Job:
+    def submit(
+        self,
+        kind: str,
+        title: str,
+        work: Work,
+        form: FormPairs | None = None,
+        key: str | None = None,
+    ) -> Job:
         """Queue ``work`` (asked for by ``form``); raises ``QueueFull`` when ``limit`` jobs
-        are unfinished."""
+        (``light_limit`` previews) are unfinished. With ``key``: the unfinished job of that
+        key when there is one (whoever asked for it), else a new one."""
+        light = kind in LIGHT_KINDS
         with self._lock:
-            unfinished = sum(1 for job in self._jobs.values() if not job.finished)
-            if unfinished >= self.limit:
+            shared = self._jobs.get(self._keys.get(key, "")) if key else None
+            if shared is not None and not shared.finished:
+                return shared
+            limit = self.light_limit if light else self.limit
+            unfinished = sum(
+                not j.finished and (j.kind in LIGHT_KINDS) == light for j in self._jobs.values()
+            )
+            if unfinished >= limit:
+                what = "previews are already being prepared" if light else "renders are already"
                 raise QueueFull(
-                    f"{unfinished} renders are already waiting or running (the limit is "
-                    f"{self.limit}). Try again when one has finished."
+                    f"{unfinished} {what}{'' if light else ' waiting or running'} (the limit "
+                    f"is {limit}). Try again when one has finished."
                 )
             job = Job(uuid.uuid4().hex[:12], kind, title, form=list(form or []))
             self._jobs[job.id] = job
+            if key:
+                self._keys[key] = job.id
             self._forget_old()
         if self.db is not None:
             self.db.put_job({**job.__dict__})
-        self._waiting.put((job, work))
+        self._waiting.put((int(light), next(self._order), job, work))
         log.info("queued %s job %s: %s", kind, job.id, title)
         return job
 
@@ -135,15 +173,19 @@ class JobQueue:
         )
 
     def position(self, job: Job) -> int:
-        """How many jobs are ahead of a waiting ``job`` (0 once it runs)."""
+        """How many jobs are ahead of a waiting ``job`` (0 once it runs): the renders
+        waiting before it, and for a preview every waiting render too."""
         with self._lock:
             if job.status != "waiting":
                 return 0
-            ahead = 0
+            light = job.kind in LIGHT_KINDS
+            ahead, before = 0, True
             for other in self._jobs.values():
-                if other is job:
-                    break
-                ahead += other.status == "waiting"
+                before = before and other is not job
+                if other is job or other.status != "waiting":
+                    continue
+                other_light = other.kind in LIGHT_KINDS
+                ahead += (before and other_light == light) or (light and not other_light)
             return ahead
 
     def running(self) -> int:
@@ -171,9 +213,10 @@ class JobQueue:
         }
 
     def shutdown(self) -> None:
-        """Let the worker threads end after their current job (they are daemons anyway)."""
+        """Let the worker threads end after their current job (they are daemons anyway);
+        the jobs still waiting are not started."""
         for _ in self._threads:
-            self._waiting.put(None)
+            self._waiting.put((_STOP, next(self._order), None, None))
 
     # ------------------------------------------------------------------ internals
 
@@ -181,13 +224,13 @@ class JobQueue:
         finished = [key for key, job in self._jobs.items() if job.finished]
         for key in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
             del self._jobs[key]
+        self._keys = {key: id_ for key, id_ in self._keys.items() if id_ in self._jobs}
 
     def _run(self) -> None:
         while True:
-            item = self._waiting.get()
-            if item is None:
+            _, _, job, work = self._waiting.get()
+            if job is None or work is None:
                 return
-            job, work = item
             job.status = "running"
             self._record(job)
             started = time.perf_counter()

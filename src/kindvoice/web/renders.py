@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import LengthError
+from kindvoice.errors import KindvoiceError, LengthError
 from kindvoice.settings import RenderRequest
 from kindvoice.web.sessions import Library, stem_for
 
@@ -47,11 +47,12 @@ def _record(library: Library, stem: str, result: RenderResult, info: dict[str, A
 
     prepared = result.prepared
     timeline, meta = prepared.timeline, prepared.script.meta
+    title = str(info.get("name") or meta.title)  # the name the teacher gave it, if any
     library.save_meta(
         stem,
         {
             **info,
-            "title": meta.title,
+            "title": title,
             "summary": meta.summary,
             "practice": meta.id,
             "language": meta.language,
@@ -86,7 +87,9 @@ def session_work(
         seconds = (request.minutes or 0.0) * 60.0
         stem = stem_for(practice_id, seconds)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        result = render(target, progress=progress, sidecars=True)  # one commit of the set
+        name = info.get("name")  # the teacher's name for it: in the tags and sidecars too
+        title = str(name) if name else None
+        result = render(target, progress=progress, title=title, sidecars=True)  # one set
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work
@@ -173,23 +176,39 @@ def preview_work(
 RANGE_VERSION = 2  # 2: the guiding pace; a slow voice's range estimated
 
 
+class RangeCancelled(KindvoiceError):
+    """A measurement stopped because the page that asked for it no longer waits."""
+
+    exit_code = 2
+
+
 class RangeCache:
     """Feasible lengths per practice file (and its digest), engine, voice and rate:
     measuring speaks every phrase (seconds on a cold phrase cache), so each answer is kept,
     in memory and as a small JSON file in the cache folder (``ranges/``, beside the phrase
     cache), so a second ask for the same voice and pace is answered at once, after a
-    restart too."""
+    restart too.
+
+    A measurement under way stops when ``cancel`` is called for it (the page switched
+    engine, voice, pace or practice, or was left): its speech workers are stopped (even
+    while they start), ``get`` raises ``RangeCancelled``, and the phrases spoken so far
+    stay in the phrase cache."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
         self._answers: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._running: dict[tuple[Any, ...], threading.Event] = {}  # key -> its cancel flag
 
-    def get(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+    @staticmethod
+    def _key(path: Path, engine: str, voice: str | None, rate: float) -> tuple[Any, ...]:
         # keyed by the template's digest: a file saved again unchanged keeps its answer
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        key = (str(path), digest, engine, voice or "", round(rate, 3))
+        return (str(path), digest, engine, voice or "", round(rate, 3))
+
+    def get(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+        key = self._key(path, engine, voice, rate)
         with self._lock:
             if key in self._answers:
                 return self._answers[key]
@@ -199,11 +218,32 @@ class RangeCache:
                 stored = self._stored(key[1:])
                 answer = self._read(stored)
                 if answer is None:
-                    answer = self._measure(path, engine, voice, rate)
+                    cancelled = threading.Event()
+                    with self._lock:
+                        self._running[key] = cancelled
+                    try:
+                        answer = self._measure(path, engine, voice, rate, cancelled)
+                    finally:
+                        with self._lock:
+                            self._running.pop(key, None)
                     self._write(stored, answer)
                 with self._lock:
                     self._answers[key] = answer
         return self._answers[key]
+
+    def measuring(self) -> int:
+        """How many measurements are under way."""
+        with self._lock:
+            return len(self._running)
+
+    def cancel(self, path: Path, engine: str, voice: str | None, rate: float) -> bool:
+        """Stop the measurement for these settings if one is under way (True if so)."""
+        with self._lock:
+            cancelled = self._running.get(self._key(path, engine, voice, rate))
+        if cancelled is not None:
+            cancelled.set()
+            log.info("range of %s with %s %s cancelled: nobody waits for it", path, engine, voice)
+        return cancelled is not None
 
     @staticmethod
     def _stored(key: tuple[Any, ...]) -> Path:
@@ -230,7 +270,14 @@ class RangeCache:
         except OSError as exc:  # the answer stays in memory; the page works on
             log.warning("cannot keep the range in %s: %s", path, exc)
 
-    def _measure(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+    def _measure(
+        self,
+        path: Path,
+        engine: str,
+        voice: str | None,
+        rate: float,
+        cancelled: threading.Event | None = None,
+    ) -> dict[str, Any]:
         """Each slider step solved on phrase durations only: a template with [from]/[under]
         blocks plays different blocks at different lengths, so the range at one length is
         not the range at another. The durations are spoken once (fast voices, or a warm
@@ -254,7 +301,14 @@ class RangeCache:
         if guess is not None:
             long, short = guess.long, guess.short
         else:
-            long = short = measure_speech(request, script)[0]
+            from kindvoice.speech.synth import SpeechStopped
+
+            if cancelled is not None and cancelled.is_set():
+                raise RangeCancelled("Nobody waits for this measurement any more.")
+            try:  # the speech workers stop within a quarter second of a cancel
+                long = short = measure_speech(request, script, stop=cancelled)[0]
+            except SpeechStopped:
+                raise RangeCancelled("Nobody waits for this measurement any more.") from None
         fitting: list[tuple[float, tuple[int, int | None]]] = []
         for asked in slider_steps(minutes.min, minutes.max):
             try:

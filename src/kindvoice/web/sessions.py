@@ -60,6 +60,12 @@ class NotInLibrary(LookupError):
     """A name that is not a file of the library (unknown, or reaching outside it)."""
 
 
+def _plain(name: str) -> bool:
+    """Whether ``name`` is a plain file name: no folder, not hidden, no NUL (which no file
+    name holds, and which the system calls refuse with an error)."""
+    return bool(name) and "\x00" not in name and name == Path(name).name and name[0] != "."
+
+
 def default_library() -> Path:
     """The default folder (``settings.default_library``: ``$KINDVOICE_LIBRARY`` or the
     platformdirs user data dir / "library"), shared with the recorded voices."""
@@ -196,7 +202,7 @@ class Library:
         Raises ``NotInLibrary`` for anything else: separators, ``..``, unknown kinds,
         symlinks that lead out, missing files."""
         base = (folder or self.root).resolve()
-        if not name or name != Path(name).name or name.startswith("."):
+        if not _plain(name):
             raise NotInLibrary(name)
         if not name.endswith(SESSION_SUFFIXES):
             raise NotInLibrary(name)
@@ -260,7 +266,7 @@ class Library:
         """The path of file ``name`` of course ``slug``: only a plain name of a servable
         kind that resolves inside the course's folder; ``NotInLibrary`` otherwise."""
         folder = self.course_folder(slug)
-        if not name or name != Path(name).name or name.startswith("."):
+        if not _plain(name):
             raise NotInLibrary(name)
         if not name.endswith(COURSE_SUFFIXES):
             raise NotInLibrary(name)
@@ -284,7 +290,8 @@ class Library:
     def rename(self, stem: str, title: str) -> Session:
         """Give session ``stem`` a new title (its meta file and the database)."""
         session = self.session(stem)
-        self.save_meta(stem, {**session.meta, "title": title})
+        # "name": the title the teacher chose, which "render again" keeps
+        self.save_meta(stem, {**session.meta, "title": title, "name": title})
         return self.session(stem)
 
     def session(self, stem: str) -> Session:

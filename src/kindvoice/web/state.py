@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import g
 
-from kindvoice.errors import KindvoiceError
+from kindvoice.errors import KindvoiceError, UsageError
 from kindvoice.web.db import Database
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
@@ -30,6 +32,13 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 MAX_VARIABLE_CHARS = 300
 #: the practice field's prefix for a template uploaded on the Write page
 UPLOAD_PREFIX = "upload:"
+#: a title shown in lists (a session's or a template's name), in characters
+MAX_TITLE_CHARS = 120
+#: how much of a user's input an error message may repeat, in characters
+MAX_ECHO_CHARS = 200
+#: characters that turn the text around them (bidirectional embeddings, overrides and
+#: isolates): "\u202eevil" shows as "live" and can make a name pose as another
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -52,6 +61,25 @@ class NotFound(KindvoiceError):
     """A session, job or practice the page asked for that does not exist."""
 
     exit_code = 4
+
+
+def checked_title(text: str, what: str = "A name") -> str:
+    """A title for a list (runs of white space made one space): 1 to ``MAX_TITLE_CHARS``
+    characters, with no control, format-override or unassigned characters; UsageError
+    naming ``what`` otherwise."""
+    title = " ".join(text.split())
+    if not title:
+        raise UsageError(f"{what} cannot be empty.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise UsageError(
+            f"{what} is too long: {len(title):,} characters (at most {MAX_TITLE_CHARS})."
+        )
+    for char in title:
+        if _BIDI_CONTROLS.match(char) or unicodedata.category(char) in ("Cc", "Cs", "Cn"):
+            raise UsageError(
+                f"{what} holds a character that is not text (U+{ord(char):04X}): remove it."
+            )
+    return title
 
 
 def current() -> State:

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from kindvoice.errors import UnknownNameError
 from kindvoice.settings import RenderRequest, VoiceSettings
@@ -215,20 +214,6 @@ def sample_work(library: Library, engine: str, voice: str, templates_dir: Path |
 # --------------------------------------------------------------------------- routes
 
 
-class _Samples:
-    """The sample jobs under way, so two plays of one voice render it once."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.jobs: dict[tuple[str, str], str] = {}
-
-
-def _samples() -> _Samples:
-    found = current_app.extensions.setdefault("kindvoice_samples", _Samples())
-    assert isinstance(found, _Samples)
-    return found
-
-
 def _engine(value: str) -> str:
     names = [e["name"] for e in engines()]
     if value not in names:
@@ -275,12 +260,7 @@ def voice_sample() -> Response:
     target = library.previews / sample_name(engine, voice)
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
-    samples = _samples()
-    jobs = state.jobs
-    with samples.lock:
-        running = jobs.get(samples.jobs.get((engine, voice), ""))
-        if running is None or running.finished:  # none yet, or it failed: (re)start it
-            work = sample_work(library, engine, voice, state.templates_dir)
-            running = jobs.submit("preview", f"Voice sample: {engine} {voice}", work)
-            samples.jobs[(engine, voice)] = running.id
+    title = f"Voice sample: {engine} {voice}"
+    work = sample_work(library, engine, voice, state.templates_dir)
+    running = state.jobs.submit("preview", title, work, key=target.name)  # one per voice
     return jsonify(job=running.id, poll=url_for("jobs.job_state", job_id=running.id))

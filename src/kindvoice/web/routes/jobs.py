@@ -98,14 +98,15 @@ def retry_job(job_id: str) -> BaseResponse:
 
 @bp.post("/api/previews/<practice_id>")
 def preview(practice_id: str) -> Response:
-    """The practice's preview clip: its address when rendered, else the job rendering it."""
+    """The practice's preview clip: its address when rendered, else the job rendering it
+    (one job per clip, whoever asks: ``JobQueue.submit``'s key)."""
     state = current()
     value, path = practice(practice_id)
     target = state.library.preview_path(value)
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
     work = renders.preview_work(state.library, value, path, state.templates_dir)
-    job = state.jobs.submit("preview", f"Preview of {value}", work)
+    job = state.jobs.submit("preview", f"Preview of {value}", work, key=target.name)
     return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id))
 
 

@@ -22,7 +22,15 @@ from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, 
 from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
-from kindvoice.web.state import UPLOAD_PREFIX, course_available, current
+from kindvoice.web.renders import RangeCancelled
+from kindvoice.web.state import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_PREFIX,
+    NotFound,
+    checked_title,
+    course_available,
+    current,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -88,32 +96,63 @@ def build_page() -> tuple[str, int]:
     ), (400 if missing else 200)
 
 
-@bp.get("/api/range")
-def feasible_range() -> Response:
-    args = request.args
+def _range_settings(args: forms.Form) -> tuple[Path, str, str | None, float]:
+    """(template, engine, voice, rate) of a range query."""
     value, path = practice(
         args.get("practice", ""), translations.language_code(args.get("language"))
     )
     voice = forms.voice(args, card(value, path))
-    engine = voice.engine or default_engine()
-    answer = dict(current().ranges.get(path, engine, voice.voice, voice.rate or 1.0))
+    return path, voice.engine or default_engine(), voice.voice, voice.rate or 1.0
+
+
+@bp.get("/api/range")
+def feasible_range() -> Response | tuple[Response, int]:
+    try:
+        answer = dict(current().ranges.get(*_range_settings(request.args)))
+    except RangeCancelled as exc:  # the page moved on: nobody reads this answer
+        return jsonify(error=exc.format_message(), cancelled=True), 409
     # the slider never offers more than the form accepts (forms.BUILD_MINUTES)
     answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
     answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
 
 
+@bp.post("/api/range/cancel")
+def cancel_range() -> Response:
+    """The Build page no longer waits for this range (another engine, voice, pace or
+    practice was chosen, or the page was left): its measurement stops."""
+    return jsonify(cancelled=current().ranges.cancel(*_range_settings(request.form)))
+
+
 def _write_page(text: str = "", **shown: Any) -> str:
+    # an edit of a listed template stays one through each check (``replaces``)
     page: dict[str, Any] = {"error": None, "ok": None, **shown}
+    page.setdefault("replaces", request.form.get("replaces", ""))
     engines = voices.engines()
     chosen = page.pop("engine", None) or default_engine()
     return render_template(
-        "write.html", nav="write", text=text, engines=engines, engine=chosen, **page
+        "write.html",
+        nav="write",
+        text=text,
+        engines=engines,
+        engine=chosen,
+        max_bytes=MAX_UPLOAD_BYTES - 8192,  # room for the form's other fields
+        **page,
     )
 
 
 @bp.get("/write")
 def write_page() -> str:
+    """The Write page: empty, with the starter (``?starter=1``), or with one of the
+    teacher's templates to edit (``?template=<digest>``: checking it replaces it in the
+    list)."""
+    digest = request.args.get("template", "")
+    if digest:
+        db = current().db
+        row = db.template(digest) if db is not None else None
+        if row is None:
+            raise NotFound("No such template in your templates (deleted?).")
+        return _write_page(str(row["text"]), replaces=digest, replaces_name=row["name"])
     return _write_page(starter_text() if request.args.get("starter") else "")
 
 
@@ -151,8 +190,13 @@ def write_submit() -> tuple[str, int]:
     engine = forms.engine(request.form) if request.form.get("engine") else default_engine()
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _write_error("", [(1, 1, f"Not UTF-8 text: {exc}")], engine)
+    except UnicodeDecodeError:  # the draft typed in the editor stays
+        draft = request.form.get("text", "")
+        message = (
+            "The file is not UTF-8 text: save it as UTF-8 (most editors offer it under "
+            "“Save as”), then upload it again."
+        )
+        return _write_error(draft, [(1, 1, message)], engine)
     if not text.strip():
         return _write_error(text, [(1, 1, "The template is empty.")], engine)
     try:
@@ -163,7 +207,17 @@ def write_submit() -> tuple[str, int]:
         return _write_error(text, [(1, 1, exc.format_message())], engine)
     if problems:
         return _write_error(text, problems, engine)
-    digest = current().library.save_upload(text)
+    try:
+        title = checked_title(script.meta.title, "The title")
+    except UsageError as exc:
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if t.startswith("title:")), 1)
+        return _write_error(text, [(line, 1, exc.format_message())], engine)
+    state = current()
+    replaces = request.form.get("replaces", "")
+    old = state.db.template(replaces) if state.db is not None and replaces else None
+    digest = state.library.save_upload(text, title)
+    if old is not None and replaces != digest:  # an edit: the new text takes its place
+        state.db.delete_template(replaces)  # type: ignore[union-attr]
     ok = {
         "title": script.meta.title,
         "summary": script.meta.summary,
@@ -171,7 +225,7 @@ def write_submit() -> tuple[str, int]:
         "sections": [s.title for s in script.sections],
         "practice": f"{UPLOAD_PREFIX}{digest}",
     }
-    return _write_page(text, ok=ok, engine=engine), 200
+    return _write_page(text, ok=ok, engine=engine, replaces=digest), 200
 
 
 def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str]]]:

@@ -10,6 +10,8 @@ is served with its format's mime type (``export.formats``)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +31,12 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from kindvoice.errors import UsageError
+from kindvoice.audio import s_to_samples
+from kindvoice.durations import clock
 from kindvoice.export import formats
 from kindvoice.web.links import links, qr_svg
-from kindvoice.web.sessions import NotInLibrary, Session, playlist_tracks
-from kindvoice.web.state import MAX_VARIABLE_CHARS, NotFound, current, is_teacher
+from kindvoice.web.sessions import Library, NotInLibrary, Session, playlist_tracks
+from kindvoice.web.state import NotFound, checked_title, current, is_teacher
 
 bp = Blueprint("sessions", __name__)
 
@@ -60,7 +63,10 @@ def again_url(session: Session) -> str:
     form = session.meta.get("form") or [
         ("practice", str(session.meta.get("practice_field") or session.meta.get("practice", "")))
     ]
-    return f"{url_for('pages.build_page')}?{urlencode([(str(k), str(v)) for k, v in form])}"
+    pairs = [(str(k), str(v)) for k, v in form if k != "title"]
+    if session.meta.get("name"):  # a session renamed (or named) keeps its name
+        pairs.append(("title", str(session.meta["name"])))
+    return f"{url_for('pages.build_page')}?{urlencode(pairs)}"
 
 
 def _phone_links() -> dict[str, Any]:
@@ -82,6 +88,17 @@ def feed_url() -> str:
     return f"{request.host_url}feed/{current().listener_token}/feed.xml"
 
 
+def subscribe() -> dict[str, str]:
+    """How a phone subscribes to the feed: the ``podcast://`` address that opens the
+    phone's podcast app, the feed's address to copy, and its QR code."""
+    url = feed_url()
+    return {
+        "url": url,
+        "app": "podcast://" + url.split("://", 1)[1],
+        "qr": qr_svg(url, "QR code of the podcast feed"),
+    }
+
+
 @bp.get("/sessions")
 def sessions_page() -> str:
     library = current().library
@@ -90,7 +107,7 @@ def sessions_page() -> str:
         "sessions.html",
         nav="sessions",
         sessions=library.sessions(),
-        feed=feed_url(),
+        feed=subscribe(),
         folder=library.root if teacher else None,  # never a server path for listeners
         phone=_phone_links() if teacher else None,
         again_url=again_url,
@@ -121,6 +138,20 @@ def player_page(stem: str) -> str:
     )
 
 
+@bp.get("/sessions/<stem>/transcript.txt")
+def transcript_text(stem: str) -> Response:
+    """The session's words as plain text, one line each with its time: the transcript a
+    listener keeps (the timed caption files are the teacher's downloads)."""
+    library = current().library
+    with _found(f"No session '{stem}' in the library."):
+        session = library.session(stem)
+    lines = [session.title, ""]
+    lines += [f"{clock(s_to_samples(cue.start_s))}  {cue.text}" for cue in library.cues(session)]
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.txt"'
+    return response
+
+
 @bp.post("/sessions/<stem>/delete")
 def delete_session(stem: str) -> BaseResponse:
     with _found(f"No session '{stem}' in the library."):
@@ -130,31 +161,69 @@ def delete_session(stem: str) -> BaseResponse:
 
 @bp.post("/sessions/<stem>/rename")
 def rename_session(stem: str) -> BaseResponse:
-    title = " ".join(request.form.get("title", "").split())
-    if not title or len(title) > MAX_VARIABLE_CHARS:
-        raise UsageError(f"A session's name: 1 to {MAX_VARIABLE_CHARS} characters; got {title!r}.")
+    title = checked_title(request.form.get("title", ""), "A session's name")
     with _found(f"No session '{stem}' in the library."):
         current().library.rename(stem, title)
     return redirect(url_for("sessions.sessions_page") + f"#session-{stem}", code=303)
 
 
+#: the library feed's title
+FEED_TITLE = "kindvoice: your sessions"
+
+
+def library_feed(library: Library, base_url: str) -> bytes:
+    """The library's sessions as a private podcast feed, built for this request in
+    memory (``publish.feed.feed_xml``): each session under its name in the library, dated
+    when it was rendered, in its own language. No sessions: a valid feed with no episode
+    (a class can subscribe before the first session)."""
+    from datetime import datetime, timezone
+
+    from kindvoice.publish.feed import MIME_TYPES, Episode, feed_xml
+
+    episodes = []
+    for session in library.sessions():
+        path = library.root / session.audio
+        if path.suffix.lower() not in MIME_TYPES:
+            continue
+        with contextlib.suppress(OSError):
+            meta = session.meta
+            created = float(meta.get("created", 0.0) or path.stat().st_mtime)
+            episode = Episode(
+                path=path,
+                title=session.title,
+                summary=str(meta.get("summary", "") or ""),
+                seconds=session.seconds,
+                practice_id=str(meta.get("practice", "") or ""),
+                track=None,
+                size_bytes=path.stat().st_size,
+                published=datetime.fromtimestamp(created, timezone.utc),
+                language=str(meta.get("language", "") or "") or None,
+            )
+            episodes.append(episode)
+    spoken = {e.language or "en" for e in episodes}
+    language = spoken.pop() if len(spoken) == 1 else "en"
+    return feed_xml(episodes, base_url, FEED_TITLE, private=True, language=language)
+
+
 @bp.get("/feed/<key>/feed.xml")
 def feed(key: str) -> Response:
-    """The library's sessions as a private podcast feed (written by ``publish.feed``)."""
-    from kindvoice.publish.feed import write_feed
-
-    library = current().library
-    if not library.sessions():
-        raise NotFound("No sessions in the library yet: the feed starts with the first one.")
-    base = f"{request.host_url}feed/{key}/"
-    path = write_feed(library.root, base, "kindvoice: your sessions", private=True)
-    return send_file(path, mimetype="application/rss+xml", max_age=0)
+    """The library as a private podcast feed. Its links carry the listener's token
+    whoever asks (a feed passed on never gives the teacher's rights)."""
+    state = current()
+    base = f"{request.host_url}feed/{state.listener_token}/"
+    body = library_feed(state.library, base)
+    response = Response(body, mimetype="application/rss+xml")
+    response.cache_control.max_age = 0
+    return response
 
 
 @bp.get("/feed/<key>/<name>")
 def feed_file(key: str, name: str) -> Response:
-    """A file the feed links: an episode, its sidecars, or the channel's cover."""
+    """A file the feed links: an episode, its sidecars, or the channel's cover (the
+    library's own ``cover.jpg`` when there is one, else made in memory)."""
     library = current().library
+    if name == "cover.jpg" and not (library.root / name).is_file():
+        return Response(_generated_cover(len(library.sessions())), mimetype="image/jpeg")
     try:
         path = library.root / "cover.jpg" if name == "cover.jpg" else library.file(name)
     except NotInLibrary:
@@ -164,12 +233,47 @@ def feed_file(key: str, name: str) -> Response:
     return _send(path)
 
 
+@functools.lru_cache(maxsize=4)
+def _generated_cover(count: int) -> bytes:
+    from kindvoice.publish.feed import channel_cover
+
+    return channel_cover(FEED_TITLE, count)
+
+
 @bp.get("/templates")
 def templates_page() -> str:
     """The templates uploaded on the Write page, each with a link to render it."""
     db = current().db
     rows = db.templates() if db is not None else []
     return render_template("templates.html", nav="templates", templates=rows)
+
+
+def _template(digest: str) -> dict[str, Any]:
+    """The uploaded template ``digest`` as listed; the 404 page when there is none."""
+    db = current().db
+    row = db.template(digest) if db is not None else None
+    if row is None:
+        raise NotFound("No such template in your templates (deleted?).")
+    return row
+
+
+@bp.post("/templates/<digest>/rename")
+def rename_template(digest: str) -> BaseResponse:
+    _template(digest)
+    title = checked_title(request.form.get("title", ""), "A template's name")
+    current().db.rename_template(digest, title)  # type: ignore[union-attr]
+    return redirect(url_for("sessions.templates_page") + f"#template-{digest}", code=303)
+
+
+@bp.post("/templates/<digest>/delete")
+def delete_template(digest: str) -> BaseResponse:
+    """Forget an uploaded template and delete its file (its sessions stay)."""
+    _template(digest)
+    state = current()
+    state.db.delete_template(digest)  # type: ignore[union-attr]
+    with contextlib.suppress(NotInLibrary):
+        state.library.upload_path(digest).unlink(missing_ok=True)
+    return redirect(url_for("sessions.templates_page"), code=303)
 
 
 @bp.get("/courses")

@@ -96,7 +96,20 @@ if (build) {
     show();
   }
 
+  // The measurement the page waits for; another choice, or leaving the page, cancels it on
+  // the server (its speech workers stop), so no one's work runs for a page that moved on.
   let asked = 0;
+  let waiting = null;  // the query of the answer the page waits for
+  function cancelWaiting(leaving) {
+    if (!waiting) return;
+    const body = new URLSearchParams(waiting);
+    body.set("token", token);
+    const url = build.dataset.rangeCancelUrl;
+    if (leaving) navigator.sendBeacon(url, body);
+    else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
+    waiting = null;
+  }
+  window.addEventListener("pagehide", () => cancelWaiting(true));
   async function updateRange() {
     const ask = ++asked;
     const params = new URLSearchParams({
@@ -106,6 +119,8 @@ if (build) {
       voice: build.elements.voice.value,
       rate: build.elements.rate.value,
     });
+    if (waiting && waiting.toString() !== params.toString()) cancelWaiting(false);
+    waiting = params;
     // a voice and pace measured before is answered from the server's cache at once: say
     // "Measuring" only when the answer takes a while (the first time)
     const slow = setTimeout(() => {
@@ -114,6 +129,7 @@ if (build) {
     try {
       const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
       clearTimeout(slow);
+      if (waiting === params) waiting = null;
       if (ask !== asked) return;
       const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
       minutes.min = range.min;
@@ -126,6 +142,7 @@ if (build) {
       build.dataset.rangeReady = "1";
     } catch (error) {
       clearTimeout(slow);
+      if (waiting === params) waiting = null;
       if (ask === asked) note.textContent = error.message;
     }
   }
@@ -433,6 +450,68 @@ if (player) {
         const list = cue.parentElement;
         list.scrollTop = cue.offsetTop - list.offsetTop - list.clientHeight / 3;
       }
+    }
+  });
+}
+
+// Write page: a chosen file is read here, so the draft in the editor is never lost. A file
+// too large or not UTF-8 is said by the file field; a good one replaces the text only
+// after asking (when there is text). Text too large to send is said before sending.
+const writeForm = document.querySelector("form[data-write]");
+if (writeForm) {
+  const upload = writeForm.elements.file;
+  const editor = writeForm.elements.text;
+  const note = document.getElementById("file-error");
+  const maxBytes = Number(writeForm.dataset.maxBytes);
+  const kb = (bytes) => `${Math.ceil(bytes / 1024)} KB`;
+  const say = (message) => {
+    note.textContent = `${message} Your text in the editor is kept.`;
+    note.hidden = false;
+    upload.value = "";
+  };
+  upload.addEventListener("change", async () => {
+    note.hidden = true;
+    const file = upload.files[0];
+    if (!file) return;
+    const name = file.name.length > 80 ? `${file.name.slice(0, 80)}…` : file.name;
+    if (file.size > maxBytes) {
+      say(`“${name}” is ${kb(file.size)}: a template can be at most ${kb(maxBytes)}.`);
+      return;
+    }
+    let read;
+    try {
+      read = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
+    } catch (error) {
+      say(`“${name}” is not UTF-8 text: save it as UTF-8 in your editor, then choose it again.`);
+      return;
+    }
+    const replace = !editor.value.trim() || editor.value === read
+      || window.confirm(`Replace the text in the editor with “${name}”?`);
+    if (replace) editor.value = read;
+    upload.value = "";  // the editor's text is what is sent
+  });
+  writeForm.addEventListener("submit", (event) => {
+    const size = new Blob([editor.value]).size + (upload.files[0] ? upload.files[0].size : 0);
+    if (size > maxBytes) {
+      event.preventDefault();
+      say(`The template is ${kb(size)}: it can be at most ${kb(maxBytes)}.`);
+    }
+  });
+}
+
+// The feed's "Copy" button: the address on the clipboard (selected in its field when the
+// browser allows no clipboard, as on a plain-http address).
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const status = button.parentElement.querySelector("[data-copy-status]");
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      status.textContent = "Copied: paste it into your podcast app.";
+    } catch (error) {
+      const field = document.querySelector("input[data-feed]");
+      field.closest("details").open = true;
+      field.select();
+      status.textContent = "Copy the selected address.";
     }
   });
 }

@@ -6,7 +6,8 @@
 
 const KEPT_CACHE = "kindvoice-kept-v1"; // the same name in sw.js
 const HISTORY_KEY = "kindvoice:history:v1";
-const FINISHED_AT = 0.9; // a session counts as finished from 90 % on
+const FINISHED_AT = 0.9; // a session counts as finished from 90 % on...
+const LISTENED_AT = 0.8; // ...once 80 % of it was played (seeking to the end is no practice)
 const SKIP_S = 15;
 
 if ("serviceWorker" in navigator) {
@@ -58,6 +59,20 @@ function phonePlayer(session, audio) {
   const chapters = session.chapters || [];
   const positionKey = `kindvoice:position:${session.stem}`;
   const nowPlaying = document.querySelector("[data-now-playing]");
+
+  // --- the audio cannot be loaded: say why in plain words (deleted, or no connection)
+  const audioError = document.querySelector("[data-audio-error]");
+  audio.addEventListener("error", async () => {
+    if (!audioError) return;
+    let gone = false;
+    try {
+      gone = (await fetch(audio.currentSrc || audio.src, { method: "HEAD" })).status === 404;
+    } catch (error) { /* offline: said below */ }
+    audioError.textContent = gone
+      ? "This session is no longer on the server: the teacher may have deleted it."
+      : "The audio stopped loading. Check the connection, then try again.";
+    audioError.hidden = false;
+  });
 
   // --- chapters, and the controls on the page and on the lock screen
   const chapterAt = (t) => {
@@ -144,6 +159,10 @@ function phonePlayer(session, audio) {
   // --- resume where you left off (this phone only)
   const resume = document.querySelector("[data-resume]");
   let savedAt = 0;
+  // the seconds actually played (kept with the position, so a resumed session counts)
+  const listenedKey = `${positionKey}:listened`;
+  let listened = Number(localStorage.getItem(listenedKey)) || 0;
+  let lastTime = null;
   const remember = () => {
     const d = audio.duration;
     if (!Number.isFinite(d) || audio.currentTime < 5 || audio.currentTime > d - 5) {
@@ -151,6 +170,7 @@ function phonePlayer(session, audio) {
     } else {
       localStorage.setItem(positionKey, String(audio.currentTime));
     }
+    localStorage.setItem(listenedKey, String(listened));
   };
   audio.addEventListener("loadedmetadata", () => {
     showPosition();
@@ -172,7 +192,8 @@ function phonePlayer(session, audio) {
   const finished = document.querySelector("[data-finished]");
   let entryId = null;
   const finish = () => {
-    if (entryId !== null) return;
+    const d = Number.isFinite(audio.duration) ? audio.duration : session.seconds;
+    if (entryId !== null || listened < LISTENED_AT * d) return;
     entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     practiceHistory.add({
       id: entryId, stem: session.stem, title: session.title,
@@ -180,18 +201,26 @@ function phonePlayer(session, audio) {
       at: new Date().toISOString(), note: "",
     });
     localStorage.removeItem(positionKey);
+    localStorage.removeItem(listenedKey);
+    listened = 0;
     if (finished) finished.hidden = false;
   };
   audio.addEventListener("timeupdate", () => {
     setMetadata();
     const t = audio.currentTime;
+    // time played, not jumped: a step no longer than a few updates at this speed
+    const step = lastTime === null ? 0 : t - lastTime;
+    if (!audio.paused && !audio.seeking && step > 0 && step <= 1.5 * Math.max(1, audio.playbackRate)) {
+      listened += step;
+    }
+    lastTime = t;
     if (Math.abs(t - savedAt) >= 3) { savedAt = t; remember(); }
     if (Number.isFinite(audio.duration) && t >= FINISHED_AT * audio.duration && !audio.seeking) finish();
   });
   audio.addEventListener("ended", finish);
   audio.addEventListener("pause", () => { remember(); showPosition(); });
   audio.addEventListener("play", () => { setMetadata(); showPosition(); });
-  audio.addEventListener("seeked", showPosition);
+  audio.addEventListener("seeked", () => { lastTime = audio.currentTime; showPosition(); });
   audio.addEventListener("ratechange", showPosition);
   window.addEventListener("pagehide", remember);
 

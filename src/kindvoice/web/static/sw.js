@@ -6,7 +6,7 @@
 // copy plays and seeks. Nothing here sends anything anywhere.
 "use strict";
 
-const SHELL = "kindvoice-shell-v1";
+const SHELL = "kindvoice-shell-v2";
 const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
 const SHELL_FILES = [
   "/static/style.css",
@@ -50,14 +50,17 @@ self.addEventListener("fetch", (event) => {
   else if (url.pathname.startsWith("/static/")) event.respondWith(shellFile(request));
 });
 
-// Pages: the network first (always the newest), the kept copy when offline.
+// Pages: the network first (always the newest), the kept copy when offline, or when the
+// server refuses it (an old link after the teacher made new ones: what is kept still plays).
 async function page(request, url) {
   try {
     const response = await fetch(request);
+    const kept = await caches.open(KEPT);
     if (response.ok) {
-      const kept = await caches.open(KEPT);
       if (await kept.match(request)) await kept.put(request, response.clone());
       else if (SHELL_PAGES.has(url.pathname)) await (await caches.open(SHELL)).put(request, response.clone());
+    } else if (response.status === 403) {
+      return (await kept.match(request)) || response;
     }
     return response;
   } catch (error) {
