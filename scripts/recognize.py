@@ -207,8 +207,8 @@ FELT = "<!-- felt -->"
 def felt_lines(template: Path) -> tuple[str, list[tuple[str, str]], str]:
     """A template's language, its felt lines as (written, spoken) and its default voice."""
     from kindvoice.speech.kokoro_voices import voice_for_language
-    from kindvoice.template.frontmatter import respell
     from kindvoice.template.parse import load_template
+    from kindvoice.template.pronounce import respell
 
     script = load_template(template)
     seen: dict[str, str] = {}

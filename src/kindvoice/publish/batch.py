@@ -42,7 +42,7 @@ from kindvoice.errors import (
     did_you_mean,
 )
 from kindvoice.publish.fields import rate_field
-from kindvoice.publish.jobs import Job, Outcome, job_digest
+from kindvoice.publish.jobs import LEGACY_NOTE, Job, Outcome, is_legacy, is_up_to_date
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:
@@ -329,40 +329,6 @@ def _items(
         seen[key] = row
         stems[stem] = (row, job.name)
         yield job
-
-
-# --------------------------------------------------------------------------- stamps
-
-
-def is_up_to_date(job: Job) -> bool:
-    """True when the stamp matches the job's inputs and the output and its sidecars still
-    hold the bytes it recorded (``outputs.unchanged``): an emptied, cut-off or replaced
-    file is not up to date. A stamp of an earlier version (no file hashes) counts when
-    its inputs match: it cannot tell a damaged file, but nothing is written then."""
-    from kindvoice.export.outputs import read_stamp, unchanged
-    from kindvoice.export.sidecars import sidecar_paths
-
-    output = job.request.output
-    files = [output, *(sidecar_paths(output).values() if job.sidecars else ())]
-    if not all(p.is_file() for p in files):
-        return False
-    stamp = read_stamp(output)
-    try:
-        if stamp is None or stamp.get("inputs") != job_digest(job):
-            return False
-    except (OSError, KindvoiceError):
-        return False  # the template or the cover is gone: render again (and fail there)
-    if is_legacy(stamp):
-        return True
-    return all(unchanged(stamp, p) for p in files)
-
-
-def is_legacy(stamp: Mapping[str, Any] | None) -> bool:
-    """Whether ``stamp`` is an earlier version's: inputs, but no hash of any file."""
-    return stamp is not None and "inputs" in stamp and "files" not in stamp
-
-
-LEGACY_NOTE = "stamp of an older kindvoice: files not checked (--force renders again)"
 
 
 # --------------------------------------------------------------------------- running

@@ -1,6 +1,6 @@
 """The batch job model: what one render of a batch is (``Job``), what became of it
-(``Outcome``), the hash that says whether its output is up to date (``job_digest``), and
-the function a worker runs (``run_job``).
+(``Outcome``), the hash and the check that say whether its output is up to date
+(``job_digest``, ``is_up_to_date``), and the function a worker runs (``run_job``).
 
 ``batch`` makes Jobs from a manifest and runs them; ``executors`` runs them on a process
 pool or a Dask cluster. Both import this module and neither imports the other.
@@ -12,8 +12,10 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kindvoice import __version__
 from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, read_regular_file
@@ -109,3 +111,34 @@ def run_job(job: Job) -> Outcome:
         message = f"internal error: {type(exc).__name__}: {exc}"
         return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
     return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
+
+
+def is_up_to_date(job: Job) -> bool:
+    """True when the stamp matches the job's inputs and the output and its sidecars still
+    hold the bytes it recorded (``outputs.unchanged``): an emptied, cut-off or replaced
+    file is not up to date. A stamp of an earlier version (no file hashes) counts when
+    its inputs match: it cannot tell a damaged file, but nothing is written then."""
+    from kindvoice.export.outputs import read_stamp, unchanged
+    from kindvoice.export.sidecars import sidecar_paths
+
+    output = job.request.output
+    files = [output, *(sidecar_paths(output).values() if job.sidecars else ())]
+    if not all(p.is_file() for p in files):
+        return False
+    stamp = read_stamp(output)
+    try:
+        if stamp is None or stamp.get("inputs") != job_digest(job):
+            return False
+    except (OSError, KindvoiceError):
+        return False  # the template or the cover is gone: render again (and fail there)
+    if is_legacy(stamp):
+        return True
+    return all(unchanged(stamp, p) for p in files)
+
+
+def is_legacy(stamp: Mapping[str, Any] | None) -> bool:
+    """Whether ``stamp`` is an earlier version's: inputs, but no hash of any file."""
+    return stamp is not None and "inputs" in stamp and "files" not in stamp
+
+
+LEGACY_NOTE = "stamp of an older kindvoice: files not checked (--force renders again)"

@@ -18,6 +18,7 @@ from kindvoice.errors import TemplateError, UsageError, did_you_mean
 from kindvoice.settings import MAX_SESSION_MINUTES
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
+from kindvoice.template.pronounce import WORD_RE, fold
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCE = re.compile(r"---[ \t]*")
@@ -26,7 +27,6 @@ _FENCE_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
 _LANGUAGE_RE = re.compile(
     r"[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?(?:-[A-Za-z0-9]{5,8})*"
 )
-_WORD_RE = re.compile(r"\w+(?:['’-]\w+)*")
 
 _TOP_KEYS = (
     "id",
@@ -445,7 +445,7 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
     for key, said in value.items():
         word = str(key).strip()
         path = ("pronounce", str(key))
-        if not _WORD_RE.fullmatch(word):
+        if not WORD_RE.fullmatch(word):
             fm.fail(
                 path,
                 f"'pronounce' keys must be single words (letters, digits, ' or -); got {word!r}",
@@ -462,42 +462,10 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
                 f"The respelling of '{word}' has no letters or digits to say "
                 f"({str(said)!a}): write how the word sounds, like {example}",
             )
-        if _fold(word) in out:
+        if fold(word) in out:
             fm.fail(path, f"'{word}' is respelled twice under 'pronounce': keep one")
-        out[_fold(word)] = (word, var.clean_value(str(said)))
+        out[fold(word)] = (word, var.clean_value(str(said)))
     return tuple(out.values())
-
-
-class RespellingTooLong(Exception):
-    """``respell``'s result would be over its ``limit``: ``args[0]`` characters."""
-
-
-def _fold(word: str) -> str:
-    """The form two spellings of one word share: Unicode case folding (so ſ, ı, µ, ß and
-    capitals meet their plain lower-case letters) and one apostrophe."""
-    return word.casefold().replace("’", "'")
-
-
-def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
-    """``text`` with every ``pronounce`` word replaced by its respelling: the text the
-    engine is given. A word is a whole run of letters and digits joined by ' or -
-    (``_WORD_RE``); it matches a key when both fold alike (``_fold``: any case, ſ for s,
-    ß for ss ...). Without respellings, ``text`` itself. Over ``limit`` characters
-    (counted before building): ``RespellingTooLong``."""
-    if not pronounce:
-        return text
-    table = {_fold(word): said for word, said in pronounce}
-    if limit is not None:
-        chars = len(text)
-        for match in _WORD_RE.finditer(text):
-            said = table.get(_fold(match.group(0)))
-            if said is not None:
-                chars += len(said) - len(match.group(0))
-                if chars > limit + len(text):  # the rest can take back at most len(text)
-                    break
-        if chars > limit:
-            raise RespellingTooLong(chars)
-    return _WORD_RE.sub(lambda match: table.get(_fold(match.group(0)), match.group(0)), text)
 
 
 def position(text: str, index: int) -> tuple[int, int]:

@@ -30,14 +30,7 @@ from kindvoice.errors import (
 from kindvoice.settings import NORMAL_PACE, PACE_SHIFTS
 from kindvoice.template import blocks, limits
 from kindvoice.template import variables as var
-from kindvoice.template.frontmatter import (
-    LINE_BREAK,
-    RespellingTooLong,
-    parse_meta,
-    position,
-    respell,
-    split_front_matter,
-)
+from kindvoice.template.frontmatter import LINE_BREAK, parse_meta, position, split_front_matter
 from kindvoice.template.model import (
     Bell,
     Breathe,
@@ -49,6 +42,7 @@ from kindvoice.template.model import (
     Section,
     Speech,
 )
+from kindvoice.template.pronounce import RespellingTooLong, respell
 from kindvoice.template.tokens import Marker, mask_comments, tokenize
 
 log = logging.getLogger(__name__)
