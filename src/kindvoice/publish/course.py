@@ -18,11 +18,9 @@ may be a mapping ``{practice: id, minutes: 5}`` to fix that day's length. Shippe
 (``meditations/courses/<name>.yaml``, for example ``starter``) are found by name.
 
 Lengths grow linearly from start to end, rounded to whole minutes and clamped to what
-each practice can fill with the chosen voice (its feasible range, measured with the real
-speech). The series renders through the batch machinery (parallel, skipping what is up
-to date) as ``01-<practice>.mp3`` ..., tagged as one album (album = title, artist =
-teacher, track n/N), with an M3U playlist, an index page (Markdown and HTML) and, with a
-base URL, a feed.
+each practice can fill with the chosen voice. The series renders through the batch
+machinery as ``01-<practice>.mp3`` ..., tagged as one album (album = title, artist =
+teacher, track n/N), with an M3U playlist, an index page and, with a base URL, a feed.
 """
 
 from __future__ import annotations
