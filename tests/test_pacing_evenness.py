@@ -116,7 +116,7 @@ def evenness(prepared: Prepared, felt: frozenset[int]) -> Evenness:
         for node in play_order(section.body, prepared.plan.repeat_counts, {})
     ]
     # the walk above must meet the timeline's speech one for one, or the labels are wrong
-    assert [n.text for n in nodes] == [e.key for e in speech]
+    assert [n.text for n in nodes] == [e.text for e in speech]
     result = Evenness([], [])
     for i, (node, event) in enumerate(zip(nodes, speech, strict=True)):
         if i + 1 == len(nodes):
