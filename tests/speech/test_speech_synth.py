@@ -157,7 +157,7 @@ def test_a_killed_worker_is_replaced_and_the_phrases_still_come(
 
     thread = threading.Thread(target=run)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded machine starts Piper slowly
     killed = False
     while time.monotonic() < deadline and not killed:
         for child in _children(os.getpid()):
