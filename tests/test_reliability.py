@@ -57,11 +57,16 @@ def start_render(out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for_part_file(folder: Path, proc: subprocess.Popen[bytes]) -> None:
-    """Wait until the render is writing its temporary file (the mix has started)."""
+def wait_for_part_file(out: Path, proc: subprocess.Popen[bytes]) -> None:
+    """Wait until the render is writing the audio's temporary file (the mix has started;
+    the sidecars' temporary files only appear at the end, just before the commit)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        parts = [p for p in folder.iterdir() if p.name.endswith(".part")]
+        parts = [
+            p
+            for p in out.parent.iterdir()
+            if p.name.startswith(f".{out.name}.") and p.name.endswith(".part")
+        ]
         if parts and parts[0].stat().st_size > 50_000:
             return
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -89,7 +94,7 @@ def test_interrupted_render_keeps_the_existing_file(tmp_path: Path, how: str) ->
     out = tmp_path / "session.mp3"
     out.write_bytes(b"the good file from yesterday")
     proc = start_render(out)
-    wait_for_part_file(tmp_path, proc)
+    wait_for_part_file(out, proc)
     proc.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     assert out.read_bytes() == b"the good file from yesterday"
