@@ -166,4 +166,6 @@ class RenderRequest:
     workers: int | None = None  # None: one per core
     templates_dir: Path | None = None  # None: the user templates folder (platformdirs)
     language: str | None = None  # a practice id's translation (None: English)
-    force: bool = True
+    # replace an existing output kindvoice did not write (the CLI's --force); off, so no
+    # caller (the web, the Python API) replaces a user's file by forgetting to say so
+    force: bool = False
