@@ -22,7 +22,7 @@ from kindvoice.export import outputs
 from kindvoice.export.outputs import OutputSet, owned, read_stamp, stamp_path
 from kindvoice.owners import host_tag
 
-from kv_testing import kindvoice
+from kv_testing import kindvoice, spoken_phrases
 
 SHORT = ("one-minute-break", "--minutes", "1", "--background", "none")
 
@@ -400,3 +400,17 @@ def test_renders_sharing_a_cold_cache_give_the_same_bytes(tmp_path: Path) -> Non
         cold = list(pool.map(one, ["a.mp3", "b.mp3", "c.mp3", "d.mp3"]))
     warm = one("warm.mp3")
     assert cold == [warm] * 4
+
+
+def test_the_python_api_replaces_no_users_file_unless_told(tmp_path: Path, own_cache: Path) -> None:
+    from kindvoice.errors import UsageError
+    from kindvoice.pipeline import render
+    from kindvoice.settings import MixSettings, RenderRequest
+
+    out = tmp_path / "mine.mp3"
+    out.write_bytes(b"the user's own recording")
+    request = RenderRequest("one-minute-break", out, minutes=1, mix=MixSettings(background="none"))
+    with pytest.raises(UsageError, match="kindvoice did not write it"):
+        render(request)  # the default: a file kindvoice did not write stays
+    assert out.read_bytes() == b"the user's own recording"
+    assert not spoken_phrases(own_cache)  # refused before any speech
