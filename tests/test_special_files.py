@@ -134,7 +134,8 @@ def test_batch_rows_with_pipes_and_devices(tmp_path: Path, pipe: Path, own_cache
         assert "failed" in line and "not a regular file" in line, line
     assert (tmp_path / "out" / "ok.mp3").is_file()
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert peak_kb < max(before, 1_000_000), f"a worker peaked at {peak_kb} KB"
+    # the largest child this process ever waited for: an earlier test's may be larger
+    assert peak_kb <= max(before, 1_000_000), f"a worker peaked at {peak_kb} KB"
 
 
 # ---------------------------------------------------------------- manifests

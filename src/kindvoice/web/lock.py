@@ -81,7 +81,15 @@ def _take(path: Path, folder: Path) -> None:
         if path in _HELD:
             _HELD[path][1] += 1
             return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            # a folder this server cannot write: it cannot harm another's files there
+            # either, and opening the database reports the folder in one line
+            log.debug("%s: cannot take the lock (%s)", path, exc.strerror)
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
