@@ -6,6 +6,7 @@ stay the same across restarts (the tokens are kept in the data folder) until
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -93,6 +94,10 @@ def serve(
     folder = (library or default_library()).expanduser()
     # the default library's state lives in the data folder above it; another library's in it
     data_dir = folder if library else folder.parent
+    if library:  # the recorded voices the page records and the renders read live there too
+        from kindvoice.settings import LIBRARY_ENV
+
+        os.environ[LIBRARY_ENV] = str(folder)
     if token is not None and not valid_token(token):
         raise UsageError(
             f"--token {token!r}: use {TOKEN_RULE} (or leave it out for a generated one)."

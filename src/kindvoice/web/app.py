@@ -5,6 +5,7 @@ front, and registers the areas' blueprints (``BLUEPRINTS``):
 - ``routes.pages``: the pages with forms (practices, Build, Write, Timer, Course);
 - ``routes.jobs``: renders through the queue, the job page and its state;
 - ``routes.sessions``: the library (session list, player, files, courses);
+- ``routes.recording``: the teacher's own voice, recorded phrase by phrase;
 - ``voices``: the voice field's list and samples; ``pwa``: the phone app.
 
 The forms are read and checked in ``forms``, the practices in ``practices``; what the
@@ -53,7 +54,7 @@ from kindvoice.web import lock, pwa, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue, QueueFull
 from kindvoice.web.renders import RangeCache
-from kindvoice.web.routes import jobs, pages, sessions
+from kindvoice.web.routes import jobs, pages, recording, sessions
 from kindvoice.web.sessions import Library
 from kindvoice.web.state import (
     MAX_ECHO_CHARS,
@@ -68,7 +69,7 @@ log = logging.getLogger(__name__)
 COOKIE = "kindvoice_token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the areas of the app, one blueprint each (``web.routes``, the voice field, the phone app)
-BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
+BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, recording.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview"})
 #: the forms' pages (the Build slider's range costs CPU to measure) and the list of the
@@ -76,7 +77,8 @@ LISTENER_POSTS = frozenset({"jobs.preview"})
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
     | {"pages.feasible_range", "pages.cancel_range", "pages.write_starter", "pages.write_format"}
-    | {"sessions.templates_page"}
+    | {"sessions.templates_page", "recording.record_page", "recording.progress"}
+    | {"recording.take_audio"}
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
 FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file"})

@@ -34,6 +34,7 @@ from kindvoice.settings import (
     MixSettings,
     RenderRequest,
     VoiceSettings,
+    default_engine,
 )
 from kindvoice.web import translations, voices
 from kindvoice.web.practices import card, practice
@@ -161,7 +162,9 @@ def voice(form: Form, card_: Mapping[str, Any] | None = None) -> VoiceSettings:
     name = engine(form)
     chosen = checked_voice(form, name, card_)
     rate = number(form, "rate", "The speaking pace", 0.5, 2.0)
-    return VoiceSettings(engine=name, voice=chosen, rate=rate)
+    # a recorded voice's phrases not yet recorded: spoken by the default synthetic voice
+    fill = default_engine() if name == "recorded" and form.get("fill") else None
+    return VoiceSettings(engine=name, voice=chosen, rate=rate, fill_with=fill)
 
 
 def checked_voice(form: Form, engine_: str, card_: Mapping[str, Any] | None = None) -> str | None:

@@ -1,5 +1,6 @@
 """The voice field of the web page: each engine's voices to choose from, and the short
-sample behind each voice's play button.
+sample behind each voice's play button. A teacher's recorded voices (``web.recordings``) are the
+engine ``recorded``, offered once one exists, without samples.
 
 ``choices(engine)`` is the list the page offers: every Kokoro voice, Piper's bundled
 voice, and for espeak-ng (pyttsx3, some 140 voices) a short list: its default, a few
@@ -26,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from kindvoice.errors import UnknownNameError
+from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.web import recordings
 from kindvoice.web.practices import card_for
 from kindvoice.web.state import current
 
@@ -72,6 +74,7 @@ ENGINE_LABELS = {
     "kokoro": "Kokoro: natural, warm (the default; slower)",
     "piper": "Piper: neural, fast",
     "pyttsx3": "espeak-ng: robotic, instant (drafts)",
+    "recorded": "Your own recorded voice (recorded:NAME)",
 }
 
 
@@ -89,7 +92,7 @@ def engines() -> list[dict[str, Any]]:
             "default": name == default_engine(),
         }
         for name in sorted(engine_names(), key=lambda n: n != default_engine())
-        if name != "recorded"  # a teacher's recorded voices: not on the page yet (issue 26)
+        if name != "recorded" or recordings.names()  # offered once a voice is recorded
     ]
 
 
@@ -105,6 +108,8 @@ def choices(engine: str) -> list[VoiceChoice]:
         return list(PYTTSX3_VOICES)
     if engine == "piper":
         return list(PIPER_VOICES)
+    if engine == "recorded":
+        return [VoiceChoice(n, "your voice", f"recorded:{n}") for n in recordings.names()]
     raise UnknownNameError("engine", engine, engine_names())
 
 
@@ -148,6 +153,8 @@ def offered(engine: str, card: Mapping[str, Any] | None = None) -> tuple[list[Vo
     """(the voices to list, the one preselected): the practice's own voice is added to the
     list when it is not already there."""
     listed = choices(engine)
+    if engine == "recorded":  # no practice names a teacher's voice: the first one
+        return listed, listed[0].name if listed else default_voice(engine)
     selected = practice_voice(engine, card)
     if engine == "kokoro":
         from kindvoice.speech.kokoro_voices import find_voice
@@ -254,6 +261,8 @@ def voice_sample() -> Response:
     state = current()
     form = request.form
     engine = _engine(form.get("engine", "").strip())
+    if engine == "recorded":
+        raise UsageError("A recorded voice has no sample: its recording page plays its takes.")
     voice = checked(engine, form.get("voice", "").strip() or default_voice(engine))
     assert voice is not None
     library = state.library

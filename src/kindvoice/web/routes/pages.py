@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, UsageError
 from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
-from kindvoice.web import forms, translations, voices
+from kindvoice.web import forms, recordings, translations, voices
 from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.renders import RangeCancelled
 from kindvoice.web.state import (
@@ -107,6 +107,10 @@ def _range_settings(args: forms.Form) -> tuple[Path, str, str | None, float]:
 
 @bp.get("/api/range")
 def feasible_range() -> Response | tuple[Response, int]:
+    path, engine, voice, _ = _range_settings(request.args)
+    if engine == "recorded":  # the lengths recorded, never cached (a take just kept counts)
+        fill = bool(request.args.get("fill"))
+        return jsonify(recordings.slider_range(path, voice or "", fill))
     try:
         answer = dict(current().ranges.get(*_range_settings(request.args)))
     except RangeCancelled as exc:  # the page moved on: nobody reads this answer

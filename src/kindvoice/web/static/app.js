@@ -119,6 +119,7 @@ if (build) {
       voice: build.elements.voice.value,
       rate: build.elements.rate.value,
     });
+    if (build.elements.fill && build.elements.fill.checked) params.set("fill", "1");
     if (waiting && waiting.toString() !== params.toString()) cancelWaiting(false);
     waiting = params;
     // a voice and pace measured before is answered from the server's cache at once: say
