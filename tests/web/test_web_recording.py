@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 from kindvoice.web import create_app, start_server
 
-from kv_testing import load_recognizer
+from kv_testing import ffmpeg_exe, load_recognizer
 
 log = logging.getLogger(__name__)
 
@@ -252,12 +253,26 @@ def test_a_teacher_records_on_a_phone_and_renders_in_that_voice(
     )
     voice = RecordedVoice("anna")
     assert set(voice.takes()) == {MIC_TEXT}
-    assert next(iter(voice.takes().values())).source.endswith(".webm")  # MediaRecorder's
+    assert voice.takes()[MIC_TEXT].source.endswith(".webm")  # MediaRecorder's webm/opus
     # Keep moved on to the next phrase not recorded
-    assert page.locator("[data-phrase]").inner_text() == listed[listed.index(MIC_TEXT) + 1]
+    file_text = listed[listed.index(MIC_TEXT) + 1]
+    assert page.locator("[data-phrase]").inner_text() == file_text
+    assert page.locator("[data-insecure]").is_hidden()  # 127.0.0.1 may open the microphone
+
+    # a phone's own recorder app gives mp4/aac: sent from the file field, kept with a tap
+    wav, m4a = tmp_path / "take.wav", tmp_path / "Recording 2.m4a"
+    wav.write_bytes(as_take(speech[file_text], 99))
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), str(m4a)], check=True)
+    page.set_input_files("[data-file]", str(m4a))
+    page.locator("[data-keep]:not([hidden])").tap(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-summary]').textContent.startsWith('2 of 12')"
+    )
+    assert RecordedVoice("anna").takes()[file_text].source.endswith(".m4a")
 
     # the other phrases through the same endpoint the page posts to
-    wanted = [("one-minute-break", t) for t in phrases("one-minute-break", 1) if t != MIC_TEXT] + [
+    done = (MIC_TEXT, file_text)
+    wanted = [("one-minute-break", t) for t in phrases("one-minute-break", 1) if t not in done] + [
         ("self-compassion-break", t)
         for t in dict.fromkeys(
             phrases("self-compassion-break", 3) + phrases("self-compassion-break", 5)

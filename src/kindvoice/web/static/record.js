@@ -2,7 +2,8 @@
 // microphone and records with MediaRecorder, Stop (Space) sends the take to the server,
 // which cleans it and holds it; the teacher hears the cleaned take and keeps it (Enter)
 // or records again. The arrows move between phrases. The microphone is closed between
-// takes (the phone's indicator goes off).
+// takes (the phone's indicator goes off). Where the browser gives no microphone (a page
+// on plain http from another computer), a file from the phone's recorder goes the same way.
 "use strict";
 (() => {
   const box = document.querySelector("[data-recorder]");
@@ -110,7 +111,7 @@
     for (const [key, value] of Object.entries(base())) form.set(key, value);
     form.set("stem", phrase.stem);
     const suffix = blob.type.includes("mp4") ? "m4a" : blob.type.includes("ogg") ? "ogg" : "webm";
-    form.set("take", blob, `take.${suffix}`);
+    form.set("take", blob, blob.name || `take.${suffix}`);
     busy = true;
     say("Cleaning the take\u2026", false);
     try {
@@ -167,6 +168,16 @@
     if (recorder) stop(); else start();
   }
 
+  const canRecord = Boolean(window.isSecureContext && navigator.mediaDevices && window.MediaRecorder);
+  if (!canRecord) {
+    $("insecure").hidden = false;
+    recordButton.disabled = true;
+  }
+  const fileInput = $("file");
+  fileInput.addEventListener("change", () => {
+    if (fileInput.files.length && !recorder && !busy) send(fileInput.files[0]);
+    fileInput.value = "";
+  });
   recordButton.addEventListener("click", toggle);
   keepButton.addEventListener("click", keep);
   box.querySelectorAll("[data-move]").forEach((button) => {
@@ -174,7 +185,7 @@
   });
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input, textarea, select, audio") || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === " ") { event.preventDefault(); if (!event.repeat) toggle(); }
+    if (event.key === " ") { event.preventDefault(); if (canRecord && !event.repeat) toggle(); }
     else if (event.key === "ArrowRight") { event.preventDefault(); move(1); }
     else if (event.key === "ArrowLeft") { event.preventDefault(); move(-1); }
     else if (event.key === "Enter" && pending && !event.target.closest("button, a")) { event.preventDefault(); keep(); }
