@@ -402,7 +402,8 @@ def test_seeking_to_the_end_is_not_a_practice_finished(context: Any, phone: Phon
 
 
 def test_course_index_page_fits_a_phone_with_its_style_allowed(context: Any, phone: Phone) -> None:
-    from kindvoice.publish.course import CoursePlan, Session, index_html
+    from kindvoice.publish.course import CoursePlan, Session
+    from kindvoice.publish.course_pages import index_html
 
     plan = CoursePlan(
         title="Two weeks of kindness",
