@@ -37,7 +37,7 @@ def test_course_builds_into_the_library(site) -> None:
     assert playlist.startswith("#EXTM3U") and all(name in playlist for name in mp3s)
 
     page = site.request(state["url"])
-    assert page.status == 200 and "Sam - Day 1" in page.text
+    assert page.status == 200 and "A course by Sam" in page.text and "Day 1: " in page.text
     audio = site.request(f"/courses/{state['result']}/{mp3s[0]}")
     assert audio.status == 200 and audio.body == (folder / mp3s[0]).read_bytes()
     # names stay inside the course folder
