@@ -19,7 +19,7 @@ import pytest
 
 from kindvoice.web.sessions import parse_vtt
 
-from kv_testing import BROWSER_TESTS
+from kv_testing import BROWSER_TESTS, playing
 
 pytestmark = BROWSER_TESTS
 log = logging.getLogger(__name__)
@@ -41,14 +41,6 @@ CACHED_BYTES = """async (urls) => {
 }"""
 
 
-def _playing(page: Any, after_s: float = 0.0) -> None:
-    page.wait_for_function(
-        "t => { const a = document.getElementById('player');"
-        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
-        arg=after_s,
-    )
-
-
 def _build_course(site: Any) -> str:
     fields = {
         "title": TITLE,
@@ -60,11 +52,7 @@ def _build_course(site: Any) -> str:
         "background": "none",
         "engine": "pyttsx3",
     }
-    queued = site.post("/course", fields)
-    assert queued.status == 303, queued.text
-    state = site.wait_job(f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}")
-    assert state["status"] == "done", state["message"]
-    return str(state["result"])
+    return str(site.render("/course", fields)["result"])
 
 
 def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any) -> None:
@@ -119,7 +107,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
         assert page.get_by_role("button", name=chapter["title"]).is_visible()
     assert page.get_by_role("button", name="Keep offline").is_visible()
     lines.nth(1).click()  # a transcript line seeks and plays
-    _playing(page, cues[1].start_s)
+    playing(page, cues[1].start_s)
     album = page.evaluate(
         "navigator.mediaSession.metadata && navigator.mediaSession.metadata.album"
     )
@@ -156,7 +144,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
         assert page.locator("h1").inner_text() == f"Day 3: {DAY}"
         assert page.get_by_role("button", name="Remove the offline copy").is_visible()
         page.locator("[data-transcript] li[data-start]").nth(2).click()
-        _playing(page)
+        playing(page)
         duration = page.evaluate("document.getElementById('player').duration")
         assert duration == pytest.approx(120.0, abs=0.1)
         page.goto(f"{site.base}/timer")  # never kept: the offline page lists what is
