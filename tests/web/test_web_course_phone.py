@@ -112,6 +112,8 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
         "navigator.mediaSession.metadata && navigator.mediaSession.metadata.album"
     )
     assert album == TITLE
+    history_title = json.loads(page.locator("#session-data").text_content())["history_title"]
+    assert history_title == f"{TITLE} · Day 1: {DAY}"  # the practice history names the course
     artwork = page.evaluate("navigator.mediaSession.metadata.artwork[0].src")
     assert artwork.endswith(f"/courses/{slug}/01-one-minute-break.jpg")
     page.get_by_role("link", name="Day 2 ›").wait_for()

@@ -197,7 +197,7 @@ function phonePlayer(session, audio) {
     if (entryId !== null || listened < LISTENED_AT * d) return;
     entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     practiceHistory.add({
-      id: entryId, stem: session.stem, title: session.title,
+      id: entryId, stem: session.stem, title: session.history_title || session.title,
       seconds: Number.isFinite(audio.duration) ? audio.duration : session.seconds,
       at: new Date().toISOString(), note: "",
     });
