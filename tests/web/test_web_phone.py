@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import urllib.error
 import urllib.parse
@@ -25,27 +24,11 @@ from PIL import Image
 
 from kindvoice.web import create_app, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, playing
+
 TITLE = "The One-Minute Self-Compassion Break"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 class Reply:
@@ -115,21 +98,6 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phone]:
         state.jobs.shutdown()
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-    yield chromium
-    chromium.close()
-
-
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh phone: its own storage, caches and service workers."""
@@ -141,14 +109,6 @@ def context(browser: Any) -> Iterator[Any]:
 def _audio(page: Any, expression: str) -> Any:
     return page.evaluate(
         f"(() => {{ const a = document.getElementById('player'); return {expression}; }})()"
-    )
-
-
-def _playing(page: Any, after_s: float = 0.0) -> None:
-    page.wait_for_function(
-        "t => { const a = document.getElementById('player');"
-        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
-        arg=after_s,
     )
 
 
@@ -214,7 +174,7 @@ def test_kept_session_plays_after_an_offline_reload(context: Any, phone: Phone) 
         # a chapter seeks (a byte range from the kept copy) and plays
         naming = next(c for c in phone.meta["chapters"] if c["title"] == "Naming it")
         page.get_by_role("button", name="Naming it").click()
-        _playing(page, naming["start"] + 0.3)
+        playing(page, naming["start"] + 0.3)
         assert _audio(page, "a.duration") == pytest.approx(60.0, abs=0.1)
         # offline is real: a page that was not kept cannot load, and says what is kept
         page.goto(phone.base + "/timer")
@@ -260,7 +220,7 @@ def test_media_session_metadata_and_lock_screen_controls(context: Any, phone: Ph
 
     chapters = phone.meta["chapters"]
     page.get_by_role("button", name=chapters[0]["title"]).click()
-    _playing(page)
+    playing(page)
     page.evaluate("window.mediaHandlers.nexttrack({action: 'nexttrack'})")
     # functions, not expressions: an expression is polled with eval, which the CSP refuses
     page.wait_for_function(
@@ -298,7 +258,7 @@ def test_tap_a_transcript_line_seeks_and_resume_where_you_left_off(
     line = page.locator(f".transcript li[data-start='{cue['start']}']")
     assert cue["text"] in line.inner_text()
     line.tap(position={"x": 200, "y": 10})  # on the words, not on the time
-    _playing(page, cue["start"])
+    playing(page, cue["start"])
     assert _audio(page, "a.currentTime") < cue["start"] + 6  # from the line, not further
     page.wait_for_selector(".transcript li.now")
     _audio(page, "(a.currentTime = 33.0, a.pause(), 0)")
@@ -402,7 +362,8 @@ def test_seeking_to_the_end_is_not_a_practice_finished(context: Any, phone: Phon
 
 
 def test_course_index_page_fits_a_phone_with_its_style_allowed(context: Any, phone: Phone) -> None:
-    from kindvoice.publish.course import CoursePlan, Session, index_html
+    from kindvoice.publish.course import CoursePlan, Session
+    from kindvoice.publish.course_pages import index_html
 
     plan = CoursePlan(
         title="Two weeks of kindness",
