@@ -36,25 +36,16 @@ from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 from kindvoice.web import create_app, start_server
 
-from kv_testing import ffmpeg_exe, load_recognizer
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, ffmpeg_exe, load_recognizer
 
 log = logging.getLogger(__name__)
 
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 RATE = 48_000
 MIC_TEXT = "This is a hard moment."
 #: where the README's picture of the page is written, when asked (see the README)
 SHOT_ENV = "KINDVOICE_SCREENSHOT_DIR"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
-    ),
-]
+pytestmark = [*BROWSER_TESTS, pytest.mark.slow]
 
 
 def phrases(practice: str, minutes: float) -> list[str]:
@@ -133,22 +124,17 @@ def site(library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Si
 
 
 @pytest.fixture(scope="module")
-def browser(microphone: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def browser(playwright: Any, microphone: Path) -> Iterator[Any]:
+    """Chromium with a fake microphone that plays ``microphone`` (and asks no permission)."""
     args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required",
+        *LAUNCH_ARGS,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={microphone}",
     ]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="module")
