@@ -368,6 +368,21 @@ def test_bad_takes_get_one_line_each_and_nothing_kept_is_lost(
     reply = connection.getresponse()
     assert reply.status == 413
     assert "too large (2,048 MB; at most 32 MB)" in json.loads(reply.read())["error"]
+    connection.close()
+
+    # a body sent without a length (chunked) is cut at the limit
+    def chunks() -> Iterator[bytes]:
+        yield b'--x\r\nContent-Disposition: form-data; name="take"; filename="t.wav"\r\n\r\n'
+        for _ in range(40):
+            yield bytes(2**20)
+        yield b"\r\n--x--\r\n"
+
+    connection = http.client.HTTPConnection(site.base.removeprefix("http://"), timeout=30)
+    headers = {"Content-Type": "multipart/form-data; boundary=x", "X-Kindvoice-Token": site.token}
+    connection.request("POST", "/api/record/take", chunks(), headers, encode_chunked=True)
+    reply = connection.getresponse()
+    assert reply.status == 413
+    assert "too large (over 32 MB)" in json.loads(reply.read())["error"]
     # nothing kept was lost, and "keep" finds nothing waiting
     assert voice.take_path(phrase_stem(text)).read_bytes() == kept
     again = keep(phone, site, practice, text)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from kindvoice.errors import UsageError
 from kindvoice.web import recordings, translations
@@ -94,13 +95,12 @@ def _checked(args: Any) -> str:
 def take() -> tuple[Response, int] | Response:
     size = request.content_length
     if size is not None and size > recordings.MAX_TAKE_BYTES:  # before reading the body
-        limit = recordings.MAX_TAKE_BYTES // 2**20
-        message = (
-            f"That take is too large ({size / 2**20:,.0f} MB; at most {limit} MB): a take is "
-            "one phrase. Nothing was kept from it."
-        )
-        return jsonify(error=message), 413
+        return _too_large(f"{size / 2**20:,.0f} MB")
     request.max_content_length = recordings.MAX_TAKE_BYTES  # a body without a length too
+    try:
+        request.form  # noqa: B018 (reads the body, up to the limit)
+    except RequestEntityTooLarge:
+        return _too_large(None)
     _, path = _practice(request.form)
     name = _checked(request.form)
     stem = _stem(request.form)
@@ -112,6 +112,14 @@ def take() -> tuple[Response, int] | Response:
     figures = recordings.clean_posted(name, stem, posted, suffix)
     audio = url_for("recording.take_audio", voice=name, stem=stem, pending=1)
     return jsonify(stem=stem, audio=audio, **figures)
+
+
+def _too_large(size: str | None) -> tuple[Response, int]:
+    """The one line for a take over ``MAX_TAKE_BYTES`` (``size``: as announced, if it was)."""
+    limit = recordings.MAX_TAKE_BYTES // 2**20
+    told = f"{size}; at most {limit} MB" if size else f"over {limit} MB"
+    message = f"That take is too large ({told}): a take is one phrase. Nothing was kept from it."
+    return jsonify(error=message), 413
 
 
 @bp.post("/api/record/keep")
