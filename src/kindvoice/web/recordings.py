@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,8 +188,9 @@ def clean_posted(voice: str, stem: str, data: Any, suffix: str) -> dict[str, Any
 
     from kindvoice.audio import SAMPLE_RATE
     from kindvoice.speech.cleaning import clean_file
+    from kindvoice.speech.takes import check_name
 
-    pending = Pending(open_voice(voice, create=True).name, stem)
+    pending = Pending(check_name(voice), stem)  # the voice itself is made by the first keep
     pending.folder.mkdir(parents=True, exist_ok=True)
     upload = pending.folder / f".{stem}.upload{suffix}"
     try:
@@ -230,7 +232,7 @@ def keep(voice_name: str, text: str) -> None:
             raise UsageError("No new take of this phrase waits to be kept: record it first.")
         audio, _ = sf.read(pending.audio_path, dtype="float32")
         named = posted.with_name(f"{pending.stem}{posted.suffix}")  # the original's name
-        posted.replace(named)
+        shutil.copyfile(posted, named)  # a failed add leaves the take waiting, whole
         try:
             voice.add(text, audio, named, replace=True)
         finally:
@@ -251,6 +253,8 @@ def slider_range(path: Path, name: str, fill: bool) -> dict[str, Any]:
     label = f"recorded voice {name}"
     if fill or not found.lengths:
         low, high = minutes.min, minutes.max
+        if not fill:  # the page's note starts "With <voice>: ..."
+            label += " (no length fully recorded yet: record more, or tick the box below)"
     else:  # from the first length fully recorded to the last, on the slider's half minutes
         (low, _, _), (_, high, closed) = found.lengths[0], found.lengths[-1]
         low = math.ceil(low * 2 - 1e-9) / 2

@@ -37,11 +37,14 @@ def _practice(args: Any) -> tuple[str, Any]:
     return practice(args.get("practice", "").strip() or "one-minute-break", language)
 
 
-def _voice_name(args: Any) -> str:
+def _voice(args: Any) -> str:
+    """The recorded voice's name of a request (``anna`` or ``recorded:anna``), checked."""
+    from kindvoice.speech.takes import check_name
+
     name = str(args.get("voice", "")).strip().removeprefix("recorded:")
     if not name:
         raise UsageError("Name the voice to record (such as 'anna').")
-    return str(name)
+    return check_name(name)
 
 
 def _stem(args: Any) -> str:
@@ -58,14 +61,12 @@ def record_page() -> str:
     shown = card(value, path)
     if shown["broken"]:
         raise UsageError(shown["broken"])
-    name = request.args.get("voice", "").strip().removeprefix("recorded:")
-    if not name:
+    if not request.args.get("voice", "").strip():
         return render_template(
             "record.html", nav="build", card=shown, voices=recordings.names(), data=None
         )
-    from kindvoice.speech.takes import check_name
-
-    data = recordings.progress(path, check_name(name))
+    name = _voice(request.args)
+    data = recordings.progress(path, name)
     data["urls"] = {
         "take": url_for("recording.take"),
         "keep": url_for("recording.keep_take"),
@@ -82,13 +83,7 @@ def record_page() -> str:
 @bp.get("/api/record/progress")
 def progress() -> Response:
     _, path = _practice(request.args)
-    return jsonify(recordings.progress(path, _checked(request.args)))
-
-
-def _checked(args: Any) -> str:
-    from kindvoice.speech.takes import check_name
-
-    return check_name(_voice_name(args))
+    return jsonify(recordings.progress(path, _voice(request.args)))
 
 
 @bp.post("/api/record/take")
@@ -102,7 +97,7 @@ def take() -> tuple[Response, int] | Response:
     except RequestEntityTooLarge:
         return _too_large(None)
     _, path = _practice(request.form)
-    name = _checked(request.form)
+    name = _voice(request.form)
     stem = _stem(request.form)
     recordings.phrase_text(path, stem)  # a phrase of this practice
     posted = request.files.get("take")
@@ -125,7 +120,7 @@ def _too_large(size: str | None) -> tuple[Response, int]:
 @bp.post("/api/record/keep")
 def keep_take() -> Response:
     _, path = _practice(request.form)
-    name = _checked(request.form)
+    name = _voice(request.form)
     text = recordings.phrase_text(path, _stem(request.form))
     recordings.keep(name, text)
     return jsonify(recordings.progress(path, name))
@@ -133,7 +128,7 @@ def keep_take() -> Response:
 
 @bp.get("/api/record/audio")
 def take_audio() -> Response:
-    name = _checked(request.args)
+    name = _voice(request.args)
     stem = _stem(request.args)
     target: Path | None
     if request.args.get("pending"):
