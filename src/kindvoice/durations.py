@@ -21,7 +21,7 @@ import re
 from typing import Literal
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import UsageError
+from kindvoice.errors import DurationError, UsageError
 
 MAX_MS = 24 * 3600 * 1000  # nothing kindvoice makes or waits for is longer than a day
 FORMS = "500ms, 5s, 1.5s, 2m, 1m30s, MM:SS (7:30) or H:MM:SS (1:02:03)"
@@ -34,14 +34,6 @@ _CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}(?:\.[0-9]+)?")
 
 Bare = Literal["minutes"] | None
 Hours = Literal["auto", "always", "padded"]
-
-
-class DurationError(ValueError):
-    """A duration that does not follow the grammar; ``reason`` says why ("" if unreadable)."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def read_ms(text: str, bare: Bare = None) -> int:

@@ -23,7 +23,13 @@ import click
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, UsageError
+from kindvoice.errors import (
+    AudioIOError,
+    ExitStatus,
+    KindvoiceError,
+    UsageError,
+    internal_error,
+)
 
 log = logging.getLogger("kindvoice")
 
@@ -124,6 +130,8 @@ class KindvoiceGroup(click.Group):
         previous = _on_sigterm_clean_up()
         try:
             return super().invoke(ctx)
+        except KindvoiceError as exc:  # the edge: a plain error becomes click's one line
+            raise as_click(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
@@ -137,17 +145,22 @@ class KindvoiceGroup(click.Group):
             sys.exit(ExitStatus.INTERRUPTED)
         except Exception as exc:  # a bug: keep the message, hide the traceback
             if isinstance(exc, OSError) and _stdout_failed(exc):
-                raise AudioIOError(
-                    f"Cannot write to standard output: {exc.strerror or exc}."
-                ) from None
+                error = AudioIOError(f"Cannot write to standard output: {exc.strerror or exc}.")
+                raise as_click(error) from None
             if ctx.find_root().params.get("debug"):
                 raise
-            raise KindvoiceError(
-                f"Internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
-            ) from exc
+            hint = " (run with --debug for details)"
+            raise as_click(KindvoiceError(internal_error(exc, hint))) from exc
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def as_click(error: KindvoiceError) -> click.ClickException:
+    """``error`` as click shows it: ``Error: <message>`` on stderr, exit ``exit_code``."""
+    converted = click.ClickException(error.message)
+    converted.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
+    return converted
 
 
 def _stopped(what: str, exc: BaseException) -> str:

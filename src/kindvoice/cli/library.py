@@ -13,7 +13,13 @@ from pathlib import Path
 import click
 
 from kindvoice.cli.app import cli, language_option
-from kindvoice.errors import AudioIOError, KindvoiceError, UsageError, ValidationFailed
+from kindvoice.errors import (
+    AudioIOError,
+    KindvoiceError,
+    UsageError,
+    ValidationFailed,
+    internal_error,
+)
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
 
@@ -49,7 +55,7 @@ def list_cmd(ctx: click.Context, kind: str | None, language: str | None) -> None
             continue
         except Exception as exc:  # a bug on one file must not hide the others
             log.warning("listing %s", ref.path, exc_info=True)
-            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            reason = internal_error(exc, " (please report it)")
             groups["broken"].append(f"{ref.id:<{width}} (broken: {reason})")
             continue
         m = meta.minutes

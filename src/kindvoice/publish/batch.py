@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_minutes
 from kindvoice.errors import (
+    BatchFailed,
     ExitStatus,
     KindvoiceError,
     UsageError,
@@ -79,12 +80,6 @@ LOOKAHEAD = 1024
 NAMED_ROWS = 20
 #: the output column of a table printed as rows finish (longer names push the note on)
 NAME_WIDTH = 24
-
-
-class BatchFailed(KindvoiceError):
-    """Some sessions of a batch failed (each is named in the summary table)."""
-
-    exit_code = ExitStatus.SOME_FAILED
 
 
 # --------------------------------------------------------------------------- manifests

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import click
-
 from kindvoice.errors import KindvoiceError, UsageError
 
 MAX_SESSION_MINUTES = 24 * 60
@@ -61,7 +59,5 @@ def background_field(data: Mapping[str, Any], where: object) -> str | None:
         try:
             check_background(spec)
         except KindvoiceError as exc:  # the same error (and exit status), placed
-            error = type(exc).__new__(type(exc))
-            click.ClickException.__init__(error, f"{where}: 'background': {exc.message}")
-            raise error from None
+            raise exc.placed(f"{where}: 'background': {exc.message}") from None
     return spec

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from kindvoice import __version__
-from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, read_regular_file
+from kindvoice.errors import (
+    AudioIOError,
+    ExitStatus,
+    KindvoiceError,
+    internal_error,
+    read_regular_file,
+)
 from kindvoice.settings import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -108,7 +114,7 @@ def run_job(job: Job) -> Outcome:
         return Outcome(job.row, job.name, "failed", message=exc.message, exit_code=exc.exit_code)
     except Exception as exc:  # a bug in one render must not take the batch down
         log.debug("row %d failed", job.row, exc_info=True)
-        message = f"internal error: {type(exc).__name__}: {exc}"
+        message = internal_error(exc)
         return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
     return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
 

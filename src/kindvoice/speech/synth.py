@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from kindvoice import errors
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, KindvoiceError
@@ -80,7 +78,7 @@ def _restore(failure: _Failure) -> KindvoiceError:
     if not (isinstance(cls, type) and issubclass(cls, KindvoiceError)):
         cls = EngineError
     err = cls.__new__(cls)
-    click.ClickException.__init__(err, failure.message)
+    KindvoiceError.__init__(err, failure.message)
     err.__dict__.update(failure.state)
     return err
 

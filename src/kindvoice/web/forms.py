@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_ms
-from kindvoice.errors import KindvoiceError, UnknownNameError, UsageError
+from kindvoice.errors import FieldError, KindvoiceError, UnknownNameError
 from kindvoice.export import formats as output_formats
 from kindvoice.settings import (
     MAX_SESSION_MINUTES,
@@ -56,15 +56,6 @@ BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
 COURSE_LIMITS = {"days": 60, "minutes": 120, "practices": 20}
 #: the Build form's length, in minutes: the slider offers and the server accepts this
 BUILD_MINUTES = (0.5, MAX_SESSION_MINUTES)
-
-
-class FieldError(UsageError):
-    """A form field that is wrong: ``field`` is its name in the form, the message one
-    sentence in the page's words."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 _OPTION = re.compile(r"--[a-z][a-z-]*")

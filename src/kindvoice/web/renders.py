@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import KindvoiceError, LengthError
+from kindvoice.errors import LengthError, RangeCancelled
 from kindvoice.settings import RenderRequest
 from kindvoice.web.sessions import Library, stem_for
 
@@ -174,12 +174,6 @@ def preview_work(
 
 #: bump when an answer of ``RangeCache`` changes shape or meaning (old files are ignored)
 RANGE_VERSION = 2  # 2: the guiding pace; a slow voice's range estimated
-
-
-class RangeCancelled(KindvoiceError):
-    """A measurement stopped because the page that asked for it no longer waits."""
-
-    exit_code = 2
 
 
 class RangeCache:

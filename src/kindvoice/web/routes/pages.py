@@ -18,15 +18,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, UsageError
+from kindvoice.errors import (
+    KindvoiceError,
+    NotFound,
+    NotTranslatedError,
+    RangeCancelled,
+    TemplateError,
+    UsageError,
+)
 from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
-from kindvoice.web.renders import RangeCancelled
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     UPLOAD_PREFIX,
-    NotFound,
     checked_title,
     course_available,
     current,
