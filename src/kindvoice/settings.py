@@ -19,8 +19,12 @@ ENGINE_ENV = "KINDVOICE_ENGINE"
 #: MP3/AAC/Opus bitrates a listener gets unless a quality preset says otherwise
 STEREO_BITRATE_KBPS = 128
 MONO_BITRATE_KBPS = 64
-#: the longest session the web page offers and accepts, in minutes (its slider's top)
+#: the longest session, in minutes, whatever asks for it (``fields.FIELDS["minutes"]``)
 MAX_SESSION_MINUTES = 600.0
+#: the speaking pace a session may ask for (1.0: the engine's normal pace): what every
+#: engine can speak (Kokoro's range)
+MIN_SPEECH_RATE = 0.5
+MAX_SPEECH_RATE = 2.0
 #: the most sessions one course renders (its ``days``, ``sessions``, or seven a week)
 MAX_COURSE_SESSIONS = 999
 

@@ -22,7 +22,7 @@ import click
 
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
-from kindvoice.durations import clock, parse_minutes
+from kindvoice.durations import clock
 from kindvoice.errors import (
     AudioIOError,
     ExitStatus,
@@ -30,28 +30,12 @@ from kindvoice.errors import (
     UsageError,
     internal_error,
 )
+from kindvoice.fields import FIELDS
 
 log = logging.getLogger("kindvoice")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-class Minutes(click.ParamType[float, Any]):
-    """A length option in the one duration grammar (``durations.parse_minutes``): a bare
-    number is minutes (``12.5``); ``12:30``, ``1:02:03``, ``90s``, ``1m30s`` work too."""
-
-    name = "minutes"
-
-    def __init__(self, option: str) -> None:
-        self.option = option
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, (int, float)):
-            return float(value)
-        return parse_minutes(str(value), self.option)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -241,65 +225,11 @@ def cli(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def length_options(func: F) -> F:
-    """--minutes / --length, read by ``minutes_from``."""
-    func = click.option(
-        "--length", "length_text", help="Total length as MM:SS, H:MM:SS, 90s or 1m30s."
-    )(func)
-    return click.option(
-        "--minutes",
-        type=Minutes("--minutes"),
-        help="Total length in minutes, such as 12.5 (default: the practice's).",
-    )(func)
-
-
-def minutes_from(minutes: float | None, length_text: str | None) -> float | None:
-    if minutes is not None and length_text is not None:
+def minutes_from(minutes: float | None, length: float | None) -> float | None:
+    """The length asked for: --minutes or --length (read alike by the field table)."""
+    if minutes is not None and length is not None:
         raise UsageError("Give --minutes or --length, not both.")
-    return parse_minutes(length_text, "--length") if length_text is not None else minutes
+    return length if length is not None else minutes
 
 
-language_option = click.option(
-    "--language",
-    help="Speak a practice's translation: es, pt-BR, fr or it (default: English). The"
-    " voice follows the language.",
-)
-
-
-def voice_options(func: F) -> F:
-    """--engine / --voice / --rate / --var, the options that decide what is spoken."""
-    for option in reversed(
-        [
-            click.option(
-                "--engine",
-                help="Speech engine: kokoro (natural, the default), piper (neural, fast) or"
-                " pyttsx3 (espeak-ng, a quick draft). $KINDVOICE_ENGINE sets the default.",
-            ),
-            click.option(
-                "--voice",
-                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ..."
-                " or ENGINE:VOICE; your own recorded voice: recorded:NAME.",
-            ),
-            click.option(
-                "--rate",
-                type=float,
-                help="Speaking pace: 1.0 is the engine's normal pace (default: the template's"
-                " kind; kokoro speaks a practice at 0.8, a talk at 0.86).",
-            ),
-            language_option,
-            click.option(
-                "--var",
-                "variables",
-                multiple=True,
-                metavar="NAME=VALUE",
-                help="Fill a template variable (repeatable).",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
-def check_rate(rate: float | None) -> None:
-    if rate is not None and not 0.3 <= rate <= 3.0:
-        raise UsageError(f"--rate must be between 0.3 and 3.0; got {rate:g}.")
+language_option = click.option("--language", help=FIELDS["language"].help)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kindvoice.cli.app import Bar, Minutes, check_rate, cli
-from kindvoice.cli.render import background_option, output_option
+from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.options import session_options
+from kindvoice.cli.render import output_option
 from kindvoice.durations import clock, parse_ms
 
 log = logging.getLogger(__name__)
@@ -140,52 +142,47 @@ def sounds_preview(
         click.echo("Binaural beats: use headphones.")
 
 
+#: the timer's words for the session fields it shares with the render commands
+TIMER_HELP = {
+    "minutes": "Sitting time in minutes, from the opening bell to the closing bell.",
+    "engine": "Speech engine for the welcome (default: kokoro).",
+    "voice": "Voice for the welcome.",
+    "rate": "Speaking pace for the welcome.",
+}
+
+
 @cli.command()
-@click.option(
-    "--minutes",
-    type=Minutes("--minutes"),
-    required=True,
-    help="Sitting time in minutes, from the opening bell to the closing bell.",
-)
+@session_options("minutes", required=("minutes",), helps=TIMER_HELP)
 @click.option("--warmup", default="0s", show_default=True, help="Quiet before the opening bell.")
 @click.option("--interval", help="An interval bell every so often (5m, 7m30s).")
 @click.option("--at", "at_text", help="Interval bells after the opening bell: 5m,10m,17m.")
 @click.option("--bell", default="bowl", show_default=True, help="bowl, soft, bright or chime.")
-@background_option
 @click.option("--welcome", help="One line spoken during the warm-up.")
-@click.option("--engine", help="Speech engine for the welcome (default: kokoro).")
-@click.option("--voice", help="Voice for the welcome.")
-@click.option("--rate", type=float, help="Speaking pace for the welcome.")
-@click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
+@session_options("background", "engine", "voice", "rate", "mono", helps=TIMER_HELP)
 @output_option
 @click.pass_context
 def timer(
     ctx: click.Context,
-    minutes: float,
+    /,
     warmup: str,
     interval: str | None,
     at_text: str | None,
     bell: str,
-    background: str | None,
     welcome: str | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    mono: bool,
     output: Path,
     force: bool,
+    **fields: Any,
 ) -> None:
     """A meditation timer: warm-up, opening bell, optional interval bells, closing bell,
     as one file that keeps playing when the phone's screen locks."""
     from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
     from kindvoice.timer import TimerSpec, render_timer
 
-    check_rate(rate)
     at = tuple(parse_ms(t, "--at time") for t in (at_text or "").split(",") if t.strip())
     if at_text is not None and not at:
         raise click.BadParameter("give times such as 5m,10m,17m", param_hint="--at")
     spec = TimerSpec(
-        minutes=minutes,
+        minutes=fields["minutes"],
         warmup_ms=parse_ms(warmup, "--warmup"),
         interval_ms=None if interval is None else parse_ms(interval, "--interval"),
         at_ms=at,
@@ -195,9 +192,9 @@ def timer(
     request = RenderRequest(
         practice="timer",
         output=output,
-        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
-        mix=MixSettings(background=background),
-        export=ExportSettings(mono=mono),
+        voice=VoiceSettings(engine=fields["engine"], voice=fields["voice"], rate=fields["rate"]),
+        mix=MixSettings(background=fields["background"]),
+        export=ExportSettings(mono=fields["mono"]),
         templates_dir=ctx.obj["templates_dir"],
     )
     result, schedule = render_timer(spec, request, progress=Bar(not ctx.obj["quiet"]))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.options import field_option
 from kindvoice.cli.render import output_option
 
 
@@ -42,8 +43,8 @@ def voices(ctx: click.Context, engine: str | None) -> None:
 @voices.command("preview")
 @click.argument("voice")
 @output_option
-@click.option("--engine", help="The engine of VOICE (default: the default engine).")
-@click.option("--rate", type=float, help="Speaking pace (default: the engine's).")
+@field_option("engine", help="The engine of VOICE (default: the default engine).")
+@field_option("rate", help="Speaking pace (default: the engine's).")
 @click.pass_context
 def voices_preview(
     ctx: click.Context,
@@ -55,13 +56,11 @@ def voices_preview(
 ) -> None:
     """Speak the same short passage (about 20 seconds) with VOICE, to compare voices; in
     the voice's own language where kindvoice has a passage in it."""
-    from kindvoice.cli.app import check_rate
     from kindvoice.pipeline import render
     from kindvoice.settings import RenderRequest, VoiceSettings, default_engine
     from kindvoice.speech.samples import sample_template
     from kindvoice.speech.synth import list_voices
 
-    check_rate(rate)
     infos = {v.id.casefold(): v for v in list_voices(engine or default_engine())}
     language = infos[voice.casefold()].language if voice.casefold() in infos else "en"
     request = RenderRequest(
