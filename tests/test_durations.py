@@ -127,7 +127,7 @@ def test_a_manifest_row_reads_the_same_grammar(tmp_path: Path) -> None:
     assert row(minutes="12.5") == 12.5
     assert row(length="12:30") == 12.5
     assert row(minutes="1m30s") == 1.5
-    with pytest.raises(UsageError, match=r"length of row 3 '7:75': the seconds must be below"):
+    with pytest.raises(UsageError, match=r"Row 3: Cannot read the 'length' '7:75': the seconds"):
         row(length="7:75")
-    with pytest.raises(UsageError, match="Row 3: minutes must be positive"):
+    with pytest.raises(UsageError, match="Row 3: 'minutes' must be a positive length"):
         row(minutes="0")

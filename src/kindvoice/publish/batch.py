@@ -33,7 +33,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import s_to_samples
-from kindvoice.durations import clock, parse_minutes
+from kindvoice.durations import clock
 from kindvoice.errors import (
     BatchFailed,
     ExitStatus,
@@ -42,7 +42,7 @@ from kindvoice.errors import (
     check_regular_file,
     did_you_mean,
 )
-from kindvoice.publish.fields import rate_field
+from kindvoice.fields import FIELDS, Said
 from kindvoice.publish.jobs import LEGACY_NOTE, Job, Outcome, is_legacy, is_up_to_date
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
@@ -117,18 +117,20 @@ def _variables(value: Any, row: int) -> dict[str, str]:
     return pairs
 
 
+def _said(key: str, row: int) -> Said:
+    """How a manifest names its column ``key``: ``Row 3: 'rate'``."""
+    return Said(f"'{key}'", prefix=f"Row {row}: ")
+
+
 def _minutes(fields: Mapping[str, Any], row: int) -> float | None:
-    """A row's minutes or length, read as ``--minutes`` and ``--length`` are (``durations``)."""
+    """A row's minutes or length, read as ``--minutes`` and ``--length`` are (the field
+    table's ``minutes``: the one duration grammar, the same bounds)."""
     minutes, length = fields.get("minutes"), fields.get("length")
     if minutes not in (None, "") and length not in (None, ""):
         raise UsageError(f"Row {row}: give minutes or length, not both.")
     key, text = ("length", length) if length not in (None, "") else ("minutes", minutes)
-    if text in (None, ""):
-        return None
-    value = parse_minutes(str(text), f"{key} of row {row}")
-    if value <= 0:
-        raise UsageError(f"Row {row}: {key} must be positive; got '{text}'.")
-    return value
+    found: float | None = FIELDS[key].read(text, _said(key, row))
+    return found
 
 
 def _text(fields: Mapping[str, Any], key: str) -> str | None:
@@ -180,12 +182,7 @@ def job_from_row(
             f"Row {row}: unknown output format '{path.suffix or path.name}'. Use one of: {accepted}"
         )
     format_for(path)  # fails now when the format needs ffmpeg and there is none
-    rate_text = _text(fields, "rate")
-    try:
-        rate = float(rate_text) if rate_text is not None else None
-    except ValueError:
-        raise UsageError(f"Row {row}: rate must be a number; got '{rate_text}'.") from None
-    rate = rate_field({"rate": rate}, f"Row {row}")  # the range of build's --rate
+    rate = FIELDS["rate"].read(fields.get("rate"), _said("rate", row))  # as build's --rate
     cover_text = _text(fields, "cover")
     cover = None
     if cover_text is not None:

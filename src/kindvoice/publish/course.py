@@ -35,10 +35,17 @@ from typing import TYPE_CHECKING, Any
 
 from kindvoice.errors import UnknownNameError, UsageError, check_regular_file, did_you_mean
 from kindvoice.export import formats
+from kindvoice.fields import FIELDS
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, run_batch
 from kindvoice.publish.feed import check_base_url
-from kindvoice.publish.fields import background_field, minutes_field, rate_field, text_field
+from kindvoice.publish.fields import (
+    background_field,
+    minutes_field,
+    rate_field,
+    said,
+    text_field,
+)
 from kindvoice.publish.jobs import Job, Outcome
 from kindvoice.settings import MAX_COURSE_SESSIONS, MixSettings, RenderRequest, VoiceSettings
 
@@ -228,10 +235,10 @@ def load_plan(path: Path) -> CoursePlan:
                 f"{path}: give 'days' or 'sessions' (how many), or 'weeks', one of them."
             )
         unit = "Day" if "days" in data else "Session"
-        count = data.get("days", data.get("sessions"))
-        most = MAX_COURSE_SESSIONS
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
-            raise UsageError(f"{path}: '{unit.lower()}s' must be a whole number from 1 to {most}.")
+        key = "days" if "days" in data else "sessions"
+        count = FIELDS["days"].read(data[key], said(key, path))
+        if count is None:
+            raise UsageError(said(key, path).says(f"must be {FIELDS['days'].bounds()}"))
         practices = data.get("practices")
         if isinstance(practices, str):
             practices = [practices]

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import yaml
 
 from kindvoice.errors import TemplateError, UsageError, did_you_mean
-from kindvoice.settings import MAX_SESSION_MINUTES
+from kindvoice.fields import FIELDS, Said
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 from kindvoice.template.pronounce import WORD_RE, fold
@@ -192,6 +192,14 @@ class _FrontMatter:
             )
         return value
 
+    def field(self, name: str, value: Any, path: tuple[str, ...]) -> Any:
+        """``value`` read by session field ``name`` of the field table (its bounds are
+        every front end's), refused at the key ``path``."""
+        try:
+            return FIELDS[name].read(value, Said(f"'{'.'.join(path)}'"))
+        except UsageError as exc:
+            self.fail(path, exc.message.removesuffix("."))
+
     def number(self, value: Any, path: tuple[str, ...]) -> float:
         """A finite number greater than zero."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -308,7 +316,7 @@ def parse_meta(yaml_text: str, file: str) -> Meta:
     if top.get("voice") is not None:
         voice = fm.mapping(top["voice"], ("voice",), _VOICE_KEYS)
         if voice.get("rate") is not None:
-            voice_rate = fm.number(voice["rate"], ("voice", "rate"))
+            voice_rate = fm.field("rate", voice["rate"], ("voice", "rate"))
         voice_engine = fm.string(voice.get("engine"), ("voice", "engine"))
         voice_name = fm.string(voice.get("name"), ("voice", "name"))
 
@@ -362,12 +370,14 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
 
 
 def _bounded(fm: _FrontMatter, minutes: Minutes, max_given: bool = False) -> Minutes:
-    """``minutes`` within the longest session (validate solves every whole minute)."""
-    if minutes.max > MAX_SESSION_MINUTES:
+    """``minutes`` within the longest session (the field table's ``minutes``; validate
+    solves every whole minute)."""
+    top = FIELDS["minutes"].high or 0.0
+    if minutes.max > top:
         fm.fail(
             ("minutes", "max") if max_given else ("minutes",),
             f"'minutes' reaches {minutes.max:g}; a session is at most "
-            f"{MAX_SESSION_MINUTES:g} minutes: give a max of {MAX_SESSION_MINUTES:g} or less",
+            f"{top:g} minutes: give a max of {top:g} or less",
         )
     return minutes
 

@@ -116,7 +116,7 @@ def feasible_range() -> Response | tuple[Response, int]:
         answer = dict(current().ranges.get(*_range_settings(request.args)))
     except RangeCancelled as exc:  # the page moved on: nobody reads this answer
         return jsonify(error=exc.format_message(), cancelled=True), 409
-    # the slider never offers more than the form accepts (forms.BUILD_MINUTES)
+    # the slider never offers more than the form accepts (fields.FIELDS["minutes"])
     answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
     answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
