@@ -116,7 +116,7 @@ def test_the_cli_converts_an_error_at_its_edge() -> None:
 
 
 def test_one_function_words_an_internal_error() -> None:
-    """"Internal error" is written by ``errors.internal_error`` alone."""
+    """The words "Internal error" are written by ``errors.internal_error`` alone."""
     source = Path(errors.__file__).parent
     writers = [
         str(path.relative_to(source))
