@@ -22,7 +22,7 @@ import click
 
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
-from kindvoice.durations import clock, parse_minutes
+from kindvoice.durations import clock, parse_length_ms, parse_minutes
 from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, UsageError
 
 log = logging.getLogger("kindvoice")
@@ -46,6 +46,21 @@ class Minutes(click.ParamType[float, Any]):
         if isinstance(value, (int, float)):
             return float(value)
         return parse_minutes(str(value), self.option)
+
+
+class LengthMs(click.ParamType[int, Any]):
+    """A session's length option in the one duration grammar, as the milliseconds the
+    length solver gets (``durations.parse_length_ms``): a bare number is minutes."""
+
+    name = "minutes"
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, (int, float)):
+            return round(value * 60_000)
+        return parse_length_ms(str(value), self.option)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -229,21 +244,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def length_options(func: F) -> F:
-    """--minutes / --length, read by ``minutes_from``."""
+    """--minutes / --length, read by ``length_ms_from``."""
     func = click.option(
         "--length", "length_text", help="Total length as MM:SS, H:MM:SS, 90s or 1m30s."
     )(func)
     return click.option(
         "--minutes",
-        type=Minutes("--minutes"),
+        "minutes_ms",
+        type=LengthMs("--minutes"),
         help="Total length in minutes, such as 12.5 (default: the practice's).",
     )(func)
 
 
-def minutes_from(minutes: float | None, length_text: str | None) -> float | None:
-    if minutes is not None and length_text is not None:
+def length_ms_from(minutes_ms: int | None, length_text: str | None) -> int | None:
+    """The length --minutes or --length gives, in ms (None: the practice's own)."""
+    if minutes_ms is not None and length_text is not None:
         raise UsageError("Give --minutes or --length, not both.")
-    return parse_minutes(length_text, "--length") if length_text is not None else minutes
+    return parse_length_ms(length_text, "--length") if length_text is not None else minutes_ms
 
 
 language_option = click.option(

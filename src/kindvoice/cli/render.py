@@ -14,8 +14,8 @@ from kindvoice.cli.app import (
     F,
     check_rate,
     cli,
+    length_ms_from,
     length_options,
-    minutes_from,
     parse_vars,
     plain_text,
     voice_options,
@@ -33,7 +33,7 @@ def _request(
     ctx: click.Context,
     practice: str,
     output: Path,
-    minutes: float | None,
+    length_ms: float | None,
     engine: str | None,
     voice: str | None,
     rate: float | None,
@@ -54,7 +54,7 @@ def _request(
     return RenderRequest(
         practice=practice,
         output=output,
-        minutes=minutes,
+        length_ms=length_ms,
         variables=parse_vars(variables),
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate, fill_with=fill_with),
         templates_dir=ctx.obj["templates_dir"],
@@ -153,7 +153,7 @@ def build(
     practice: str,
     output: Path,
     force: bool,
-    minutes: float | None,
+    minutes_ms: int | None,
     length_text: str | None,
     engine: str | None,
     voice: str | None,
@@ -179,7 +179,7 @@ def build(
         ctx,
         practice,
         output,
-        minutes_from(minutes, length_text),
+        length_ms_from(minutes_ms, length_text),
         engine,
         voice,
         rate,
@@ -191,8 +191,10 @@ def build(
         use_cache=not no_cache,
         workers=workers,
         force=_forced(ctx, force),
+        sidecars=sidecars,
+        cover=cover,
     )
-    result = render(request, progress=Bar(not ctx.obj["quiet"]), sidecars=sidecars, cover=cover)
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))
 
 
@@ -204,7 +206,7 @@ def build(
 def plan(
     ctx: click.Context,
     practice: str,
-    minutes: float | None,
+    minutes_ms: int | None,
     length_text: str | None,
     engine: str | None,
     voice: str | None,
@@ -223,7 +225,7 @@ def plan(
         ctx,
         practice,
         Path("plan.mp3"),
-        minutes_from(minutes, length_text),
+        length_ms_from(minutes_ms, length_text),
         engine,
         voice,
         rate,
@@ -254,7 +256,7 @@ def preview(
     practice: str,
     output: Path,
     force: bool,
-    minutes: float | None,
+    minutes_ms: int | None,
     length_text: str | None,
     engine: str | None,
     voice: str | None,
@@ -274,15 +276,15 @@ def preview(
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
-    length = minutes_from(minutes, length_text)
-    if length is None:
+    length_ms: float | None = length_ms_from(minutes_ms, length_text)
+    if length_ms is None:
         path = resolve_practice(practice, ctx.obj["templates_dir"], language)
-        length = load_template(path, parse_vars(variables)).meta.minutes.min
+        length_ms = load_template(path, parse_vars(variables)).meta.minutes.min * 60_000.0
     request = _request(
         ctx,
         practice,
         output,
-        length,
+        length_ms,
         engine,
         voice,
         rate,
@@ -290,8 +292,8 @@ def preview(
         variables,
         mix=MixSettings(background=background),
         force=_forced(ctx, force),
+        section=section,
+        limit_seconds=seconds,
     )
-    result = render(
-        request, progress=Bar(not ctx.obj["quiet"]), section=section, limit_seconds=seconds
-    )
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))

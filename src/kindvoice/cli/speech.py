@@ -67,11 +67,11 @@ def voices_preview(
     request = RenderRequest(
         practice=str(sample_template(language)),
         output=output,
-        minutes=None,
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
         templates_dir=ctx.obj["templates_dir"],
+        title=f"Voice sample: {voice}",
     )
-    result = render(request, progress=Bar(not ctx.obj["quiet"]), title=f"Voice sample: {voice}")
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(f"{result.seconds:.1f} s sample of {voice} -> {result.path}")
 
 

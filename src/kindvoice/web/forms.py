@@ -245,7 +245,7 @@ def build_render(form: Form) -> SessionForm:
     request = RenderRequest(
         practice=str(path),
         output=Path(f"session.{fmt}"),
-        minutes=minutes,
+        length_ms=minutes * 60_000.0,
         variables=fills,
         voice=voice_,
         mix=MixSettings(background=background),

@@ -201,11 +201,11 @@ def sample_work(library: Library, engine: str, voice: str, templates_dir: Path |
         request_ = RenderRequest(
             practice=str(sample_template(language)),
             output=target,
-            minutes=None,
             voice=VoiceSettings(engine=engine, voice=voice),
             templates_dir=templates_dir,
+            title=f"Voice sample: {voice}",
         )
-        render(request_, progress=progress, title=f"Voice sample: {voice}")
+        render(request_, progress=progress)
         return target.name
 
     return work
