@@ -185,12 +185,13 @@ def measure_speech(
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
     ``stop`` ends the speech early (``speech.synth.SpeechStopped``)."""
+    from kindvoice.speech.base import engine_class
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
     spec = voice_spec(voicing.voice, script.meta)
     cache = PhraseCache() if voicing.use_cache else None
-    if spec.engine == "recorded":  # the teacher's takes, by written text
+    if engine_class(spec.engine).recorded:  # the teacher's takes, by written text
         report = (lambda done, total: progress("speech", done, total)) if progress else None
         phrases, label = _recorded_phrases(voicing, script, spec, cache, report)
         taken = {t: len(a) for t, a in phrases.items()}
@@ -273,7 +274,7 @@ def _recorded_phrases(
     """A recorded voice's takes of ``script``'s phrases, the missing ones spoken by the
     ``--fill-with`` voice at the takes' loudness, and the voice in words (naming the
     fill); ``LengthError`` when a phrase is missing and nothing fills it."""
-    from kindvoice.speech.base import choose_voice, split_voice, voice_description
+    from kindvoice.speech.base import choose_voice, engine_class, split_voice, voice_description
     from kindvoice.speech.cleaning import match_loudness
     from kindvoice.speech.recorded_engine import RecordedEngine
     from kindvoice.speech.synth import synthesize_phrases
@@ -293,7 +294,7 @@ def _recorded_phrases(
     engine, voice = split_voice(voicing.voice.fill_with)
     if voicing.voice.fill_with is None:
         raise LengthError(f"The {label} has no take of {missing[0]!r}; add --fill-with VOICE.")
-    if engine == "recorded":
+    if engine is not None and engine_class(engine).recorded:
         raise UsageError(
             f"--fill-with takes a synthetic voice such as kokoro:heart or pyttsx3, not "
             f"'{voicing.voice.fill_with}'."

@@ -177,8 +177,10 @@ def changed_phrases(found: Coverage, voice: RecordedVoice | None) -> dict[str, s
 def check_recorded(request: RenderRequest, script: Script, played: Script) -> None:
     """Refuse a length whose phrases a recorded voice does not all have, in one line naming
     the lengths it has fully recorded, unless ``--fill-with`` fills the gaps."""
+    from kindvoice.speech.base import engine_class
+
     spec = voice_spec(request.voice, script.meta)
-    if spec.engine != "recorded" or request.voice.fill_with:
+    if not engine_class(spec.engine).recorded or request.voice.fill_with:
         return
     from kindvoice.speech.recorded_engine import RecordedEngine
 

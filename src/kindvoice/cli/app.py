@@ -24,6 +24,7 @@ from kindvoice import __version__
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_length_ms, parse_minutes
 from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, UsageError
+from kindvoice.speech.registry import engines_help
 
 log = logging.getLogger("kindvoice")
 
@@ -276,8 +277,7 @@ def voice_options(func: F) -> F:
         [
             click.option(
                 "--engine",
-                help="Speech engine: kokoro (natural, the default), piper (neural, fast) or"
-                " pyttsx3 (espeak-ng, a quick draft). $KINDVOICE_ENGINE sets the default.",
+                help=f"Speech engine: {engines_help()}. $KINDVOICE_ENGINE sets the default.",
             ),
             click.option(
                 "--voice",

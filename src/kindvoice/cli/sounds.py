@@ -12,6 +12,7 @@ import click
 from kindvoice.cli.app import Bar, Minutes, check_rate, cli
 from kindvoice.cli.render import background_option, output_option
 from kindvoice.durations import clock, parse_ms
+from kindvoice.speech.registry import engines_help
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def sounds_preview(
 @click.option("--bell", default="bowl", show_default=True, help="bowl, soft, bright or chime.")
 @background_option
 @click.option("--welcome", help="One line spoken during the warm-up.")
-@click.option("--engine", help="Speech engine for the welcome (default: kokoro).")
+@click.option("--engine", help=f"Speech engine for the welcome: {engines_help()}.")
 @click.option("--voice", help="Voice for the welcome.")
 @click.option("--rate", type=float, help="Speaking pace for the welcome.")
 @click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
