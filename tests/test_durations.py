@@ -122,11 +122,11 @@ def test_a_manifest_row_reads_the_same_grammar(tmp_path: Path) -> None:
         job = job_from_row(
             {"practice": "soothing-touch", **fields}, 3, base=tmp_path, output_dir=tmp_path
         )
-        return job.request.minutes
+        return job.request.length_ms
 
-    assert row(minutes="12.5") == 12.5
-    assert row(length="12:30") == 12.5
-    assert row(minutes="1m30s") == 1.5
+    assert row(minutes="12.5") == 750_000
+    assert row(length="12:30") == 750_000
+    assert row(minutes="1m30s") == 90_000
     with pytest.raises(UsageError, match=r"Row 3: Cannot read the 'length' '7:75': the seconds"):
         row(length="7:75")
     with pytest.raises(UsageError, match="Row 3: 'minutes' must be a positive length"):

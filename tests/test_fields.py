@@ -59,7 +59,7 @@ def _manifest(column: str) -> Reader:
 
         row = {"practice": "soothing-touch", column: text}
         job = job_from_row(row, 3, base=tmp, output_dir=tmp)
-        return job.request.voice.rate if column == "rate" else job.request.minutes
+        return job.request.voice.rate if column == "rate" else job.request.length_ms
 
     return read
 

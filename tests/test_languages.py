@@ -116,7 +116,7 @@ def test_every_translation_renders_exactly_at_its_minimum_and_plans_its_default(
         request = RenderRequest(
             practice=practice,
             output=out,
-            minutes=minutes,
+            length_ms=minutes * 60_000,
             voice=VoiceSettings(engine="pyttsx3"),
             mix=MixSettings(background="none"),
             language=language,

@@ -86,13 +86,19 @@ def parse_ms(text: str, what: str = "duration") -> int:
         raise UsageError(_message(what, text, exc.reason, FORMS)) from None
 
 
-def parse_minutes(text: str, what: str = "length") -> float:
-    """A length (``--minutes``, ``--length``, a manifest's minutes or length) in minutes:
-    a bare number is minutes (``12.5``); ``12:30``, ``1:02:03``, ``750s`` work too."""
+def parse_length_ms(text: str, what: str = "length") -> int:
+    """A session's length (``--minutes``, ``--length``, a manifest's minutes or length) in
+    milliseconds, the one value the length solver gets: a bare number is minutes
+    (``12.5``); ``12:30``, ``1:02:03``, ``750s`` work too."""
     try:
-        return read_ms(text, bare="minutes") / 60_000.0
+        return read_ms(text, bare="minutes")
     except DurationError as exc:
         raise UsageError(_message(what, text, exc.reason, MINUTES_FORMS)) from None
+
+
+def parse_minutes(text: str, what: str = "length") -> float:
+    """``parse_length_ms`` in minutes, for what is counted in minutes (a timer's sitting)."""
+    return parse_length_ms(text, what) / 60_000.0
 
 
 def clock(

@@ -35,7 +35,9 @@ from kindvoice.settings import (
     MIN_SPEECH_RATE,
 )
 
-Kind = Literal["minutes", "number", "count", "text", "choice", "flag", "pairs", "path"]
+#: ``length``: a session's length in the one duration grammar (a bare number is minutes),
+#: read as whole milliseconds, the one value the length solver gets; its bounds are minutes
+Kind = Literal["length", "number", "count", "text", "choice", "flag", "pairs", "path"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class Field:
     """One session field. ``low``/``high`` bound a number (inclusive); ``positive`` asks
     for more than zero; ``choices`` lists a choice field's values; ``max_chars`` caps
     text. ``option`` is its command-line option (None: not on the command line),
-    ``label`` its words on the web pages, ``owner`` the module that checks its names."""
+    ``label`` its words on the web pages, ``owner`` the module that checks its names.
+    ``help`` may say ``{engines}``: the engine registry's list (``speech.registry``)."""
 
     name: str
     kind: Kind
@@ -91,7 +94,9 @@ class Field:
         ``UsageError`` in ``said``'s words."""
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if self.kind in ("minutes", "number", "count"):
+        if self.kind == "length":
+            return self._length_ms(value, said)
+        if self.kind in ("number", "count"):
             return self._number(value, said)
         if self.kind == "flag":
             return _flag(value, said)
@@ -104,6 +109,24 @@ class Field:
             raise UsageError(said.says(f"must be {self.bounds()}; got '{text:.60}'"))
         return text.lower() if self.choices else text
 
+    def _length_ms(self, value: object, said: Said) -> int:
+        if isinstance(value, str):  # the one duration grammar: 12.5, 12:30, 750s
+            try:
+                ms = read_ms(value.strip(), bare="minutes")
+            except DurationError as exc:
+                because = f": {exc.reason}" if exc.reason else ""
+                raise UsageError(
+                    f"{said.prefix}Cannot read the {said.name} '{value.strip():.60}'{because}; "
+                    f"write {MINUTES_FORMS}."
+                ) from None
+            minutes = ms / 60_000.0
+        else:
+            minutes = self._number(value, said)
+            ms = round(minutes * 60_000.0)
+        if not self._within(minutes):
+            raise UsageError(said.says(f"must be {self.bounds()}; got {minutes:g}"))
+        return ms
+
     def _number(self, value: object, said: Said) -> float | int:
         if isinstance(value, str):
             number = self._parse(value.strip(), said)
@@ -111,22 +134,13 @@ class Field:
             raise UsageError(said.says(f"must be a number; got {_yaml_kind(value)}"))
         else:
             number = float(value)
-        if not math.isfinite(number) or not self._within(number):
+        if not math.isfinite(number) or (self.kind != "length" and not self._within(number)):
             raise UsageError(said.says(f"must be {self.bounds()}; got {number:g}"))
         if self.kind == "count" and number != int(number):
             raise UsageError(said.says(f"must be a whole number; got {number:g}"))
         return int(number) if self.kind == "count" else number
 
     def _parse(self, text: str, said: Said) -> float:
-        if self.kind == "minutes":  # the one duration grammar: 12.5, 12:30, 750s
-            try:
-                return read_ms(text, bare="minutes") / 60_000.0
-            except DurationError as exc:
-                because = f": {exc.reason}" if exc.reason else ""
-                raise UsageError(
-                    f"{said.prefix}Cannot read the {said.name} '{text:.60}'{because}; "
-                    f"write {MINUTES_FORMS}."
-                ) from None
         try:
             return float(text)
         except ValueError:
@@ -164,7 +178,7 @@ BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
 _FIELDS = (
     Field(
         "minutes",
-        "minutes",
+        "length",
         "Total length in minutes, such as 12.5 (default: the practice's).",
         "length in minutes",
         option="--minutes",
@@ -173,7 +187,7 @@ _FIELDS = (
     ),
     Field(
         "length",
-        "minutes",
+        "length",
         "Total length as MM:SS, H:MM:SS, 90s or 1m30s.",
         "length",
         option="--length",
@@ -183,8 +197,7 @@ _FIELDS = (
     Field(
         "engine",
         "text",
-        "Speech engine: kokoro (natural, the default), piper (neural, fast) or pyttsx3"
-        " (espeak-ng, a quick draft). $KINDVOICE_ENGINE sets the default.",
+        "Speech engine: {engines}. $KINDVOICE_ENGINE sets the default.",
         "engine",
         option="--engine",
         max_chars=40,

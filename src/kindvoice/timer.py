@@ -270,13 +270,10 @@ def render_timer(
     spec: TimerSpec,
     request: RenderRequest,
     progress: Progress | None = None,
-    *,
-    sidecars: bool = False,
 ) -> tuple[RenderResult, Schedule]:
-    """Render the timer to ``request.output`` through ``pipeline.render`` (``sidecars``:
-    with them, in one commit); returns the ``RenderResult`` and the schedule the bells
-    keep. ``request.practice`` and ``request.minutes`` are ignored (the schedule decides
-    the length)."""
+    """Render the timer to ``request.output`` through ``pipeline.render``; returns the
+    ``RenderResult`` and the schedule the bells keep. ``request.practice`` and
+    ``request.length_ms`` are ignored (the schedule decides the length)."""
     from kindvoice import pipeline
 
     meta = timer_meta()
@@ -292,8 +289,9 @@ def render_timer(
         lead_in_samples=ms_to_samples(mix.lead_in_ms),
         tail_samples=ms_to_samples(mix.tail_ms),
     )
-    timed = replace(request, practice=SOURCE, minutes=schedule.total / SAMPLE_RATE / 60.0, mix=mix)
-    result = pipeline.render(timed, progress, script=script, sidecars=sidecars)
+    length_ms = schedule.total / _SAMPLES_PER_MS  # exact: the schedule's last sample
+    timed = replace(request, practice=SOURCE, length_ms=length_ms, mix=mix)
+    result = pipeline.render(timed, progress, script=script)
     # the timeline is the truth: every bell within 1 ms before its time, the total exact
     struck = [e.start for e in result.prepared.timeline.events if e.kind == "bell"]
     on_time = len(struck) == len(schedule.bells) and all(

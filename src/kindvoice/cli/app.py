@@ -225,11 +225,12 @@ def cli(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def minutes_from(minutes: float | None, length: float | None) -> float | None:
-    """The length asked for: --minutes or --length (read alike by the field table)."""
-    if minutes is not None and length is not None:
+def length_ms_from(minutes_ms: int | None, length_ms: int | None) -> int | None:
+    """The length --minutes or --length gives, in ms, the one value the length solver gets
+    (both read alike by the field table; None: the practice's own)."""
+    if minutes_ms is not None and length_ms is not None:
         raise UsageError("Give --minutes or --length, not both.")
-    return length if length is not None else minutes
+    return length_ms if length_ms is not None else minutes_ms
 
 
 language_option = click.option("--language", help=FIELDS["language"].help)

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from kindvoice.errors import (
 )
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
+
+if TYPE_CHECKING:
+    from kindvoice.lengths import Problem
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +140,7 @@ def validate(
             click.echo(exc.format_message(), err=True)
             continue
         for problem in problems:
-            click.echo(problem, err=True)
+            click.echo(str(problem), err=True)
         if problems:
             failed += 1
             continue
@@ -145,14 +149,12 @@ def validate(
         raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
 
 
-def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[str]:
+def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[Problem]:
     """The lengths of the script's ``minutes`` range (every whole minute and both ends) it
-    cannot fill with ``voice``, as file:line:col lines."""
-    from kindvoice.lengths import range_problems
-    from kindvoice.settings import RenderRequest
+    cannot fill with ``voice``."""
+    from kindvoice.lengths import Voicing, range_problems
 
-    request = RenderRequest(practice=str(path), output=path.with_suffix(".mp3"), voice=voice)
-    return range_problems(path, script, request)
+    return range_problems(path, script, Voicing(voice))
 
 
 @cli.command()

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kindvoice.cli.app import F, minutes_from, parse_vars, plain_text
+from kindvoice.cli.app import F, length_ms_from, parse_vars, plain_text
 from kindvoice.errors import UsageError
 from kindvoice.fields import FIELDS, Field, Said
+from kindvoice.speech.registry import engines_help
 
 if TYPE_CHECKING:
     from kindvoice.settings import RenderRequest
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
 
 #: what ``--help`` shows for a value, by kind (and for a few fields by name)
-METAVARS = {"minutes": "MINUTES", "number": "NUMBER", "count": "INTEGER", "text": "TEXT"}
+METAVARS = {"length": "MINUTES", "number": "NUMBER", "count": "INTEGER", "text": "TEXT"}
 NAMED_METAVARS = {"length": "MM:SS", "fill_with": "ENGINE[:VOICE]"}
 
 
@@ -53,7 +54,8 @@ def field_option(name: str, *, required: bool = False, help: str | None = None) 
     spec = FIELDS[name]
     if spec.option is None:
         raise ValueError(f"the field {name!r} has no command-line option")
-    kwargs: dict[str, Any] = {"help": help or spec.help, "callback": _reader(spec)}
+    words = (help or spec.help).replace("{engines}", engines_help())
+    kwargs: dict[str, Any] = {"help": words, "callback": _reader(spec)}
     if spec.kind == "flag":
         kwargs.update(is_flag=True, default=bool(spec.default))
     elif spec.kind == "pairs":
@@ -108,7 +110,7 @@ def session_request(
     return RenderRequest(
         practice=practice,
         output=output,
-        minutes=minutes_from(fields.get("minutes"), fields.get("length")),
+        length_ms=length_ms_from(fields.get("minutes"), fields.get("length")),
         variables=dict(fields.get("variables") or {}),
         voice=voice,
         templates_dir=ctx.obj["templates_dir"],

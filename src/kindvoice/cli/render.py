@@ -108,10 +108,10 @@ def build(
         use_cache=not no_cache,
         workers=fields["workers"],
         force=_forced(ctx, force),
+        sidecars=sidecars,
+        cover=fields["cover"],
     )
-    result = render(
-        request, progress=Bar(not ctx.obj["quiet"]), sidecars=sidecars, cover=fields["cover"]
-    )
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))
 
 
@@ -164,13 +164,19 @@ def preview(
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
-    mix = MixSettings(background=fields["background"])
-    request = session_request(ctx, practice, output, fields, mix=mix, force=_forced(ctx, force))
-    if request.minutes is None:
+    request = session_request(
+        ctx,
+        practice,
+        output,
+        fields,
+        mix=MixSettings(background=fields["background"]),
+        force=_forced(ctx, force),
+        section=section,
+        limit_seconds=seconds,
+    )
+    if request.length_ms is None:
         path = resolve_practice(practice, ctx.obj["templates_dir"], request.language)
         shortest = load_template(path, request.variables).meta.minutes.min
-        request = dataclasses.replace(request, minutes=shortest)
-    result = render(
-        request, progress=Bar(not ctx.obj["quiet"]), section=section, limit_seconds=seconds
-    )
+        request = dataclasses.replace(request, length_ms=shortest * 60_000.0)
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))

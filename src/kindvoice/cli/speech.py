@@ -10,10 +10,11 @@ import click
 from kindvoice.cli.app import Bar, cli
 from kindvoice.cli.options import field_option
 from kindvoice.cli.render import output_option
+from kindvoice.speech.registry import engine_names
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--engine", help="Only this engine's voices (kokoro, piper, pyttsx3).")
+@click.option("--engine", help=f"Only this engine's voices ({', '.join(engine_names())}).")
 @click.pass_context
 def voices(ctx: click.Context, engine: str | None) -> None:
     """List the voices: each engine's, with language and a short description. The voice
@@ -21,7 +22,7 @@ def voices(ctx: click.Context, engine: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from kindvoice.settings import default_engine
-    from kindvoice.speech.base import engine_class, engine_names
+    from kindvoice.speech.base import engine_class
     from kindvoice.speech.synth import list_voices
 
     names = [engine] if engine else sorted(engine_names(), key=lambda n: n != default_engine())
@@ -66,11 +67,11 @@ def voices_preview(
     request = RenderRequest(
         practice=str(sample_template(language)),
         output=output,
-        minutes=None,
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
         templates_dir=ctx.obj["templates_dir"],
+        title=f"Voice sample: {voice}",
     )
-    result = render(request, progress=Bar(not ctx.obj["quiet"]), title=f"Voice sample: {voice}")
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(f"{result.seconds:.1f} s sample of {voice} -> {result.path}")
 
 

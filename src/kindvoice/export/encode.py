@@ -6,6 +6,9 @@ through the ffmpeg binary (``ffmpeg_encode``). Every writer writes a temporary f
 output and only ``commit()`` renames it into place, so a failed or interrupted render
 leaves nothing half-written and never harms a file already at that path.
 
+``encode_blocks`` is the loop every render ends in (a session, ``sounds preview``): the
+blocks through the true-peak limiter into a ``Writer``.
+
 MP3 is encoded by ``mp3.Mp3Stream``: lameenc on every core, in 30-second shares joined
 into one stream, with the LAME "Info" frame that gives players the exact length.
 """
@@ -17,7 +20,7 @@ import glob
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -167,6 +170,35 @@ class Writer:
                     handle.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
+
+
+def encode_blocks(
+    blocks: Iterable[Stereo],
+    writer: Writer,
+    ceiling_db: float,
+    report: Callable[[int], None] | None = None,
+) -> tuple[float, float]:
+    """Limit ``blocks`` under ``ceiling_db`` (true peak) as they come and write them to
+    ``writer``; returns the peak written (linear) and the deepest limiter reduction (dB).
+    ``report`` gets the samples mixed so far after each block."""
+    from kindvoice.mix.master import TruePeakLimiter
+
+    limiter = TruePeakLimiter(ceiling_db)
+    peak = 0.0
+    done = 0
+    for block in blocks:
+        out = limiter.process(block)
+        if len(out):
+            peak = max(peak, float(out.max()), -float(out.min()))
+        writer.write(out)
+        done += len(block)
+        if report is not None:
+            report(done)
+    tail = limiter.flush()
+    if len(tail):
+        peak = max(peak, float(tail.max()), -float(tail.min()))
+    writer.write(tail)
+    return peak, limiter.max_reduction_db
 
 
 def _cannot_write(path: Path, exc: Exception) -> str:

@@ -122,14 +122,14 @@ def _said(key: str, row: int) -> Said:
     return Said(f"'{key}'", prefix=f"Row {row}: ")
 
 
-def _minutes(fields: Mapping[str, Any], row: int) -> float | None:
-    """A row's minutes or length, read as ``--minutes`` and ``--length`` are (the field
-    table's ``minutes``: the one duration grammar, the same bounds)."""
+def _length_ms(fields: Mapping[str, Any], row: int) -> int | None:
+    """A row's minutes or length in ms, read as ``--minutes`` and ``--length`` are (the
+    field table's ``minutes``: the one duration grammar, the same bounds)."""
     minutes, length = fields.get("minutes"), fields.get("length")
     if minutes not in (None, "") and length not in (None, ""):
         raise UsageError(f"Row {row}: give minutes or length, not both.")
     key, text = ("length", length) if length not in (None, "") else ("minutes", minutes)
-    found: float | None = FIELDS[key].read(text, _said(key, row))
+    found: int | None = FIELDS[key].read(text, _said(key, row))
     return found
 
 
@@ -170,10 +170,11 @@ def job_from_row(
     relative = base / as_path
     if not as_path.is_absolute() and os.path.lexists(relative) and not relative.is_dir():
         practice = str(base / as_path)
-    minutes = _minutes(fields, row)
+    length_ms = _length_ms(fields, row)
     output = _text(fields, "output")
     if output is None:
         stem = Path(practice).stem
+        minutes = None if length_ms is None else length_ms / 60_000.0
         output = f"{stem}-{minutes:g}min.mp3" if minutes is not None else f"{stem}.mp3"
     path = safe_output(output_dir, output)
     if not formats.is_audio(path, "batch"):
@@ -191,7 +192,7 @@ def job_from_row(
     request = RenderRequest(
         practice=practice,
         output=path,
-        minutes=minutes,
+        length_ms=length_ms,
         variables=_variables(fields.get("variables"), row),
         voice=VoiceSettings(
             engine=_text(fields, "engine"), voice=_text(fields, "voice"), rate=rate
@@ -205,8 +206,11 @@ def job_from_row(
         workers=1,  # one render per core already; more speech workers would fight
         templates_dir=templates_dir,
         language=_text(fields, "language"),
+        sidecars=sidecars,
+        cover=cover,
+        title=_text(fields, "title"),
     )
-    return Job(row, output, request, sidecars=sidecars, cover=cover, title=_text(fields, "title"))
+    return Job(row, output, request)
 
 
 def read_manifest(path: Path) -> list[dict[str, Any]]:
@@ -313,7 +317,7 @@ def _items(
             continue
         # two outputs with one stem (x.mp3, x.wav) would share one set of sidecars
         stem = key.with_suffix("")
-        if job.sidecars and stem in stems:
+        if job.request.sidecars and stem in stems:
             other, name = stems[stem]
             message = f"shares its sidecars ({stem.name}.vtt ...) with row {other} ({name})"
             yield Outcome(row, job.name, "failed", message=message, exit_code=ExitStatus.USAGE)
@@ -330,7 +334,7 @@ def longest_first(jobs: Sequence[Job]) -> list[Job]:
     """``jobs`` by requested length, longest first, so the last to start is a short one
     and no worker goes on alone long after the others. Jobs of the practice's own length
     (no minutes asked) come last; equal lengths keep the manifest's order."""
-    return sorted(jobs, key=lambda job: -(job.request.minutes or 0.0))
+    return sorted(jobs, key=lambda job: -(job.request.length_ms or 0.0))
 
 
 def _settled(future: Future[Outcome], job: Job) -> Outcome:
@@ -395,7 +399,7 @@ def run_batch(
                 item = dataclasses.replace(item, request=request)
                 try:
                     OutputSet(
-                        request.output, sidecars=item.sidecars, force=force, cover=item.cover
+                        request.output, sidecars=request.sidecars, force=force, cover=request.cover
                     ).check()
                 except KindvoiceError as exc:
                     settle(

@@ -29,7 +29,7 @@ import html
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -309,7 +309,7 @@ def _request(
     return RenderRequest(
         practice=practice,
         output=output,
-        minutes=minutes,
+        length_ms=None if minutes is None else minutes * 60_000.0,
         variables=dict(plan.variables),
         voice=VoiceSettings(engine=plan.engine, voice=plan.voice, rate=plan.rate),
         mix=MixSettings(background=plan.background),
@@ -377,11 +377,11 @@ def course_jobs(
         Job(
             row=s.number,
             name=s.file_name,
-            request=_request(
-                plan, s.practice, output_dir / s.file_name, s.minutes, templates_dir, 1
+            request=replace(
+                _request(plan, s.practice, output_dir / s.file_name, s.minutes, templates_dir, 1),
+                title=s.title,
+                track=(s.number, len(sessions)),
             ),
-            title=s.title,
-            track=(s.number, len(sessions)),
         )
         for s in sessions
     ]

@@ -19,12 +19,13 @@ def said(key: str, where: object) -> Said:
 
 
 def minutes_field(data: Mapping[str, Any], key: str, where: object) -> float:
-    """``key`` as a session's length in minutes (``fields.FIELDS["minutes"]``); required."""
+    """``key`` as a session's length in minutes (``fields.FIELDS["minutes"]``, which
+    reads it in ms); required."""
     spec = FIELDS["minutes"]
-    value = spec.read(data.get(key), said(key, where))
-    if value is None:
+    length_ms = spec.read(data.get(key), said(key, where))
+    if length_ms is None:
         raise UsageError(said(key, where).says(f"must be {spec.bounds()}; it is missing"))
-    return float(value)
+    return float(length_ms) / 60_000.0
 
 
 def text_field(data: Mapping[str, Any], key: str, where: object) -> str | None:

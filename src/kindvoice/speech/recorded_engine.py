@@ -23,6 +23,8 @@ class RecordedEngine(Engine):
     default_voice: ClassVar[str] = "(none)"
     default_rates: ClassVar[dict[str, float]] = {"practice": 1.0, "talk": 1.0, "timer": 1.0}
     in_process: ClassVar[bool] = True
+    recorded: ClassVar[bool] = True
+    offered: ClassVar[bool] = False  # not on the web page yet (issue 26)
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)

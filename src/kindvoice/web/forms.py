@@ -226,7 +226,8 @@ def build_render(form: Form) -> SessionForm:
     language = translations.language_code(form.get("language"))
     value, path = practice(form.get("practice", ""), language)
     card_ = card(value, path)
-    minutes = field_value(form, "minutes")
+    length_ms = field_value(form, "minutes")
+    minutes = length_ms / 60_000.0
     fmt, export_ = export(form)
     fills = variables(form, card_)
     background = background_spec(form)
@@ -235,7 +236,7 @@ def build_render(form: Form) -> SessionForm:
     request = RenderRequest(
         practice=str(path),
         output=Path(f"session.{fmt}"),
-        minutes=minutes,
+        length_ms=length_ms,
         variables=fills,
         voice=voice_,
         mix=MixSettings(background=background),
@@ -271,7 +272,7 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     from kindvoice.sound.bells import bell_names
     from kindvoice.timer import TimerSpec, interval_offsets_ms, timer_meta
 
-    minutes = field_value(form, "minutes", label="sitting time in minutes")
+    minutes = field_value(form, "minutes", label="sitting time in minutes") / 60_000.0
     interval = form.get("interval", "").strip()
     at_text = form.get("at", "").strip()
     with field("warmup", "the warm-up"):
@@ -325,8 +326,8 @@ def course_plan(form: Form) -> CoursePlan:
             "teacher", f"The teacher's name is too long (at most {MAX_VARIABLE_CHARS})."
         )
     days = field_value(form, "days")
-    start = field_value(form, "start_minutes", "minutes", "first day's minutes")
-    end = field_value(form, "end_minutes", "minutes", "last day's minutes")
+    start = field_value(form, "start_minutes", "minutes", "first day's minutes") / 60_000.0
+    end = field_value(form, "end_minutes", "minutes", "last day's minutes") / 60_000.0
     chosen = form.getlist("practices")
     top_practices = COURSE_LIMITS["practices"]
     if not chosen or len(chosen) > top_practices:

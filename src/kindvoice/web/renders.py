@@ -84,12 +84,16 @@ def session_work(
 
         from kindvoice.pipeline import render
 
-        seconds = (request.minutes or 0.0) * 60.0
+        seconds = (request.length_ms or 0.0) / 1000.0
         stem = stem_for(practice_id, seconds)
-        target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
         name = info.get("name")  # the teacher's name for it: in the tags and sidecars too
-        title = str(name) if name else None
-        result = render(target, progress=progress, title=title, sidecars=True)  # one set
+        target = replace(
+            request,
+            output=library.root / f"{stem}{request.output.suffix}",
+            title=str(name) if name else None,
+            sidecars=True,  # one set
+        )
+        result = render(target, progress=progress)
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work
@@ -107,7 +111,7 @@ def timer_work(
 
         stem = stem_for("timer", spec.minutes * 60.0)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        result, _ = render_timer(spec, target, progress, sidecars=True)
+        result, _ = render_timer(spec, replace(target, sidecars=True), progress)
         return _record(library, stem, result, {**info, "kind": "timer", "created": time.time()})
 
     return work
@@ -158,11 +162,12 @@ def preview_work(
             request = RenderRequest(
                 practice=str(path),
                 output=target,
-                minutes=minutes,
+                length_ms=minutes * 60_000.0,
                 templates_dir=templates_dir,
+                limit_seconds=PREVIEW_SECONDS,
             )
             try:
-                render(request, progress=progress, limit_seconds=PREVIEW_SECONDS)
+                render(request, progress=progress)
                 break
             except LengthError:
                 if minutes == meta.minutes.default:
@@ -278,20 +283,15 @@ class RangeCache:
         cache) or, for a slow voice on a cold cache, estimated from the text: the range is
         then the long estimate's low to the short one's high, inside what the voice can do.
         """
-        from kindvoice.lengths import estimate_speech, fit_length, measure_speech
+        from kindvoice.lengths import Voicing, estimate_speech, fit_length, measure_speech
         from kindvoice.settings import VoiceSettings
         from kindvoice.template.fit import feasible_range
         from kindvoice.template.parse import load_template
 
         script = load_template(path)
         minutes = script.meta.minutes
-        request = RenderRequest(
-            practice=str(path),
-            output=Path("range.mp3"),
-            voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
-            templates_dir=self.templates_dir,
-        )
-        guess = estimate_speech(request, script)
+        voicing = Voicing(VoiceSettings(engine=engine, voice=voice, rate=rate))
+        guess = estimate_speech(voicing, script)
         if guess is not None:
             long, short = guess.long, guess.short
         else:
@@ -300,14 +300,14 @@ class RangeCache:
             if cancelled is not None and cancelled.is_set():
                 raise RangeCancelled("Nobody waits for this measurement any more.")
             try:  # the speech workers stop within a quarter second of a cancel
-                long = short = measure_speech(request, script, stop=cancelled)[0]
+                long = short = measure_speech(voicing, script, stop=cancelled)[0]
             except SpeechStopped:
                 raise RangeCancelled("Nobody waits for this measurement any more.") from None
         fitting: list[tuple[float, tuple[int, int | None]]] = []
         for asked in slider_steps(minutes.min, minutes.max):
             try:
-                low = feasible_range(fit_length(script, long, asked)[1])[0]
-                high = feasible_range(fit_length(script, short, asked)[1])[1]
+                low = feasible_range(fit_length(script, long, asked * 60_000.0)[1])[0]
+                high = feasible_range(fit_length(script, short, asked * 60_000.0)[1])[1]
             except LengthError:
                 continue
             fitting.append((asked, (low, high)))
@@ -333,7 +333,7 @@ class RangeCache:
         from kindvoice.lengths import played_layout
         from kindvoice.template.fit import feasible_range
 
-        return feasible_range(played_layout(script, measure, default)[1])
+        return feasible_range(played_layout(script, measure, default * 60_000.0)[1])
 
 
 def slider_steps(low: float, high: float) -> list[float]:

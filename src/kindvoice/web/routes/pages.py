@@ -10,7 +10,7 @@ offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -26,7 +26,7 @@ from kindvoice.errors import (
     TemplateError,
     UsageError,
 )
-from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
+from kindvoice.settings import MAX_SESSION_MINUTES, VoiceSettings, default_engine
 from kindvoice.web import forms, translations, voices
 from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import (
@@ -50,7 +50,6 @@ def _voice_fields(shown: dict[str, Any] | None = None) -> dict[str, Any]:
 
 #: the name a pasted template goes by in the Write page's messages (as ``validate`` prints)
 WRITE_NAME = "template.md"
-_PROBLEM = re.compile(rf"^{re.escape(WRITE_NAME)}:(\d+):(\d+): (.*)$")
 
 
 def filter_tags(card_: dict[str, Any]) -> list[str]:
@@ -237,22 +236,16 @@ def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str
     """``kindvoice validate``'s checks on ``text`` (as the file ``WRITE_NAME``): the format
     (``TemplateError``), then ``lengths.range_problems`` with ``engine``'s voice; returns
     the script and the problems as (line, column, the line ``validate`` prints)."""
-    from kindvoice.lengths import range_problems
+    from kindvoice.lengths import Voicing, range_problems
     from kindvoice.template.parse import load_template
 
     with tempfile.TemporaryDirectory(prefix="kindvoice-write-") as folder:
         path = Path(folder) / WRITE_NAME
         path.write_text(text, encoding="utf-8")
         script = load_template(path)
-        request_ = RenderRequest(
-            practice=str(path), output=path.with_suffix(".mp3"), voice=VoiceSettings(engine=engine)
-        )
-        lines = [p.replace(str(path), WRITE_NAME) for p in range_problems(path, script, request_)]
-    problems = []
-    for line in lines:
-        found = _PROBLEM.match(line)
-        problems.append((int(found[1]), int(found[2]), line) if found else (1, 1, line))
-    return script, problems
+        found = range_problems(path, script, Voicing(VoiceSettings(engine=engine)))
+    shown = [dataclasses.replace(p, file=WRITE_NAME) for p in found]
+    return script, [(p.line, p.col, str(p)) for p in shown]
 
 
 def _write_error(text: str, problems: list[tuple[int, int, str]], engine: str) -> tuple[str, int]:
