@@ -242,7 +242,7 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
                 f"{path}:{reader.line_num + 1}: cannot read this row as CSV ({exc})."
             ) from None
     elif path.suffix.lower() in (".yaml", ".yml"):
-        from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
+        from kindvoice.safe_yaml import load_yaml  # no aliases, one-line errors
 
         data = load_yaml(text, str(path))
         defaults: dict[str, Any] = {}

@@ -203,7 +203,7 @@ def _weeks(data: Mapping[str, Any], path: Path) -> tuple[tuple[str, float], ...]
 
 def load_plan(path: Path) -> CoursePlan:
     """Read and check a course plan; every problem names the file and the key."""
-    from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
+    from kindvoice.safe_yaml import load_yaml  # no aliases, one-line errors
 
     check_regular_file(path, "plan")
     try:

@@ -261,7 +261,7 @@ class RangeCache:
 
     @staticmethod
     def _write(path: Path, answer: dict[str, Any]) -> None:
-        from kindvoice.export.sidecars import write_atomic
+        from kindvoice.files import write_atomic
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
