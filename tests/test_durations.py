@@ -11,7 +11,7 @@ import pytest
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import MINUTES_FORMS, clock, parse_minutes, parse_ms, read_ms
 from kindvoice.errors import TemplateError, UsageError
-from kindvoice.publish.batch import job_from_row
+from kindvoice.publish.manifest import job_from_row
 from kindvoice.template.model import Pause
 from kindvoice.template.parse import parse_template
 

@@ -55,7 +55,7 @@ def _web_level(text: str, tmp: Path) -> Any:
 
 def _manifest(column: str) -> Reader:
     def read(text: str, tmp: Path) -> Any:
-        from kindvoice.publish.batch import job_from_row
+        from kindvoice.publish.manifest import job_from_row
 
         row = {"practice": "soothing-touch", column: text}
         job = job_from_row(row, 3, base=tmp, output_dir=tmp)

@@ -239,8 +239,7 @@ _FIELDS = (
         "pairs",
         "Fill a template variable (repeatable).",
         "variables",
-        option="--var",
-        max_chars=MAX_TEXT_CHARS,
+        option="--var",  # a value's length is the template's to bound (template.limits)
     ),
     Field(
         "background",

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from kindvoice.errors import UsageError
-from kindvoice.publish.batch import (
+from kindvoice.publish.jobs import Job, Outcome, job_digest
+from kindvoice.publish.manifest import (
     job_from_row,
     manifest_items,
     safe_output,
 )
-from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.template.library import resolve_practice
 
 from kv_testing import kindvoice

@@ -109,66 +109,82 @@ class _Budget:
 
 
 def _flatten(layout: Layout, counts: Mapping[int, int], budget: _Budget | None = None) -> _Flat:
-    steps = 0
-    fixed = layout.edge_samples
-    mult: dict[int, tuple[Elastic, int]] = {}
-    visits: dict[int, int] = {}
-    rotating = layout.rotating
+    """The layout under repeat ``counts``: its fixed total and each pause's multiplicity
+    (``budget`` is charged with the items walked)."""
+    walker = _Walker(layout, counts)
+    walker.walk(layout.items, 1)
+    if budget is not None:
+        budget.spend(walker.steps)
+    return _Flat(walker.fixed, tuple((p, m) for p, m in walker.mult.values() if m > 0))
 
-    def walk(items: Sequence[Item], times: int) -> None:
-        nonlocal fixed, steps
-        steps += len(items)
+
+class _Walker:
+    """One walk of a layout in play order, adding up fixed samples and pause visits."""
+
+    def __init__(self, layout: Layout, counts: Mapping[int, int]) -> None:
+        self.layout = layout
+        self.counts = counts
+        self.steps = 0
+        self.fixed = layout.edge_samples
+        self.mult: dict[int, tuple[Elastic, int]] = {}
+        self.visits: dict[int, int] = {}
+
+    def walk(self, items: Sequence[Item], times: int) -> None:
+        self.steps += len(items)
         for item in items:
             if isinstance(item, Fixed):
-                fixed += item.samples * times
+                self.fixed += item.samples * times
             elif isinstance(item, Elastic):
-                _, before = mult.get(item.uid, (item, 0))
-                mult[item.uid] = (item, before + times)
+                _, before = self.mult.get(item.uid, (item, 0))
+                self.mult[item.uid] = (item, before + times)
             elif isinstance(item, Rot):
                 for _ in range(times):  # each visit plays the next alternative
-                    visit = visits.get(item.uid, 0)
-                    visits[item.uid] = visit + 1
-                    walk(item.alternatives[visit % len(item.alternatives)], 1)
-            elif item.uid in rotating:  # rounds differ: play them one by one
-                rounds(item, times * counts.get(item.uid, item.min_count))
+                    visit = self.visits.get(item.uid, 0)
+                    self.visits[item.uid] = visit + 1
+                    self.walk(item.alternatives[visit % len(item.alternatives)], 1)
+            elif item.uid in self.layout.rotating:  # rounds differ: play them one by one
+                self.rounds(item, times * self.counts.get(item.uid, item.min_count))
             else:
-                walk(item.children, times * counts.get(item.uid, item.min_count))
+                self.walk(item.children, times * self.counts.get(item.uid, item.min_count))
 
-    def rounds(rep: Rep, total: int) -> None:
+    def rounds(self, rep: Rep, total: int) -> None:
         """Play ``total`` rounds of a repeat with a rotate inside. A round depends only
         on where each rotate inside stands in its cycle, so once that state comes back
         the rounds repeat: the rest of the full cycles are added, not walked (the cost is
         one cycle, whatever the count)."""
-        nonlocal fixed
-        rots, elastics = layout.inside(rep.uid)
+        rots, elastics = self.layout.inside(rep.uid)
         seen: dict[tuple[int, ...], tuple[int, int, tuple[int, ...]]] = {}
         done = 0
         while done < total:
-            state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            state = tuple(self.visits.get(uid, 0) % size for uid, size in rots)
             if state in seen:
                 start, fixed_then, mult_then = seen[state]
-                period = done - start
-                cycles = (total - done) // period
-                fixed += (fixed - fixed_then) * cycles
-                for elastic, then in zip(elastics, mult_then, strict=True):
-                    now = mult.get(elastic.uid, (elastic, 0))[1]
-                    if now != then:
-                        mult[elastic.uid] = (elastic, now + (now - then) * cycles)
+                cycles = (total - done) // (done - start)
+                self._repeat_cycles(cycles, fixed_then, elastics, mult_then)
                 # a whole cycle brings every rotate back to where it stood: no visit to add
-                done += period * cycles
+                done += (done - start) * cycles
                 seen.clear()
                 if done >= total:
                     break
-                state = tuple(visits.get(uid, 0) % size for uid, size in rots)
-            held = tuple(mult.get(e.uid, (e, 0))[1] for e in elastics)
-            seen[state] = (done, fixed, held)
-            walk(rep.children, 1)
+                state = tuple(self.visits.get(uid, 0) % size for uid, size in rots)
+            held = tuple(self.mult.get(e.uid, (e, 0))[1] for e in elastics)
+            seen[state] = (done, self.fixed, held)
+            self.walk(rep.children, 1)
             done += 1
 
-    walk(layout.items, 1)
-    if budget is not None:
-        budget.spend(steps)
-    return _Flat(fixed, tuple((p, m) for p, m in mult.values() if m > 0))
+    def _repeat_cycles(
+        self,
+        cycles: int,
+        fixed_then: int,
+        elastics: Sequence[Elastic],
+        mult_then: tuple[int, ...],
+    ) -> None:
+        """Add ``cycles`` more of the cycle walked since ``fixed_then``/``mult_then``."""
+        self.fixed += (self.fixed - fixed_then) * cycles
+        for elastic, then in zip(elastics, mult_then, strict=True):
+            now = self.mult.get(elastic.uid, (elastic, 0))[1]
+            if now != then:
+                self.mult[elastic.uid] = (elastic, now + (now - then) * cycles)
 
 
 def feasible_range(layout: Layout) -> tuple[int, int | None]:
