@@ -1,13 +1,17 @@
-"""The range check (``validate``, the Write page): can a script be rendered at every
-whole minute of its ``minutes`` range with a voice? The speech is measured once and each
-minute is only solved, so the check stays cheap. The answer is ``Problem`` values (file,
-line, column, text); when a ``[from]`` / ``[under]`` block is what makes a length
-impossible, the problem is at that gate.
+"""A script's lengths with a voice, its speech measured once and each length only solved.
+
+``range_problems`` is the range check (``validate``, the Write page): can a script be
+rendered at every whole minute of its ``minutes`` range? The answer is ``Problem`` values
+(file, line, column, text); when a ``[from]`` / ``[under]`` block is what makes a length
+impossible, the problem is at that gate. ``feasible_lengths`` is what the Build page's
+slider offers: the range a voice can fill at each length asked.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +23,9 @@ from kindvoice.lengths import (
     estimate_speech,
     fit_length,
     measure_speech,
+    played_layout,
 )
+from kindvoice.template.fit import feasible_range
 from kindvoice.template.gating import choices
 from kindvoice.template.model import Gate, Script
 
@@ -132,3 +138,54 @@ def _key_line(path: Path, key: str) -> int:
         return 1
     rows = enumerate(text.splitlines(), start=1)
     return next((i for i, row in rows if row.startswith(f"{key}:")), 1)
+
+
+@dataclass(frozen=True)
+class Feasible:
+    """What a voice can fill of a script (samples): ``fitting`` holds each length asked
+    (minutes) that it can meet, with the range that plays there; ``span`` is the script's
+    own (the shortest fitting length's low to the longest's high), or when none fits the
+    range at its default length; ``voice`` says who spoke (or was estimated)."""
+
+    fitting: list[tuple[float, tuple[int, int | None]]]
+    span: tuple[int, int | None]
+    voice: str
+
+
+def feasible_lengths(
+    script: Script,
+    voicing: Voicing,
+    asked_minutes: Sequence[float],
+    stop: threading.Event | None = None,
+) -> Feasible:
+    """Each length asked solved on phrase durations only: a template with [from]/[under]
+    blocks plays different blocks at different lengths, so the range at one length is not
+    the range at another. The durations are spoken once (fast voices, or a warm cache) or,
+    for a slow voice on a cold cache, estimated from the text: the range is then the long
+    estimate's low to the short one's high, inside what the voice can do. ``stop`` ends
+    the speech (``speech.synth.SpeechStopped``), also when set before it starts."""
+    from kindvoice.speech.synth import SpeechStopped
+
+    guess = estimate_speech(voicing, script)
+    if guess is not None:
+        long, short = guess.long, guess.short
+    else:
+        if stop is not None and stop.is_set():
+            raise SpeechStopped("Nobody waits for this measurement any more.")
+        long = short = measure_speech(voicing, script, stop=stop)[0]
+    fitting: list[tuple[float, tuple[int, int | None]]] = []
+    for asked in asked_minutes:
+        try:
+            low = feasible_range(fit_length(script, long, asked * 60_000.0)[1])[0]
+            high = feasible_range(fit_length(script, short, asked * 60_000.0)[1])[1]
+        except LengthError:
+            continue
+        fitting.append((asked, (low, high)))
+    if fitting:  # the script's own span: the shortest length's low, the longest's high
+        return Feasible(fitting, (fitting[0][1][0], fitting[-1][1][1]), long.voice_label)
+    default_ms = script.meta.minutes.default * 60_000.0  # fitted or not: the layout's range
+    anywhere = (
+        feasible_range(played_layout(script, long, default_ms)[1])[0],
+        feasible_range(played_layout(script, short, default_ms)[1])[1],
+    )
+    return Feasible(fitting, anywhere, long.voice_label)
