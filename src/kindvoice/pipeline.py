@@ -23,6 +23,7 @@ from kindvoice.durations import MAX_MS
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.languages import find_language
 from kindvoice.lengths import (
+    Measure,
     Voicing,
     check_bells,
     estimate_speech,
@@ -32,7 +33,7 @@ from kindvoice.lengths import (
 )
 from kindvoice.mix.timeline import Timeline, lay_out
 from kindvoice.recorded import check_recorded
-from kindvoice.settings import RenderRequest
+from kindvoice.settings import MixSettings, RenderRequest
 from kindvoice.template.fit import Plan, feasible_range
 from kindvoice.template.gating import GateChoice, choices, select
 from kindvoice.template.model import Breathe, Script
@@ -114,20 +115,10 @@ def prepare(
     ``script`` skips loading: a script built in code (the timer) renders like a file.
     ``estimate`` (a plan, not a render): a slow voice's phrases not in the cache yet are
     not spoken; their lengths come from the text (``Prepared.phrases`` is then empty)."""
-    from kindvoice.sound.beds import make_bed
-    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
-
     # load: the template, parsed to its IR with the listener's variables filled in
     script, path = _load(request, script)
-    meta = script.meta
-    find_language(meta.language)  # a language the render cannot tag fails before speech
-    background = request.mix.background or meta.background or DEFAULT_BACKGROUND
-    bed = make_bed(background, request.mix.seed)  # an unknown name fails here, early
-    if request.export.mono and bed.needs_stereo:
-        raise UsageError(
-            f"Background '{background}' needs stereo (binaural beats vanish in mono). "
-            "Drop --mono or choose another background."
-        )
+    find_language(script.meta.language)  # a language the render cannot tag fails early
+    background, bed = _background(request, script)
     check_bells(script)
     length_ms = _length_ms(request, script)
 
@@ -154,22 +145,9 @@ def prepare(
             feasible_range(layout_of(played, guess.short))[1],
         )
 
-    def bell_name(kind: str | None) -> str:
-        return kind or DEFAULT_BELL
-
     # lay out: every sound's start sample, the chapters, the quiet stretches
     cues = _Cues()
-    timeline = lay_out(
-        played,
-        plan,
-        measure.speech_samples,
-        paragraph_gap_samples=measure.paragraph_gap,
-        lead_in_samples=ms_to_samples(request.mix.lead_in_ms),
-        tail_samples=ms_to_samples(request.mix.tail_ms),
-        bell_name=bell_name,
-        bell_samples=bell_duration_samples,
-        cue_offsets=cues,
-    )
+    timeline = _lay_out(played, plan, measure, request.mix, cues)
     return Prepared(
         played,
         path,
@@ -199,6 +177,44 @@ def _load(request: RenderRequest, script: Script | None) -> tuple[Script, Path]:
         return load_template(path, request.variables), path
     check_script(script)
     return script, Path(script.source)
+
+
+def _background(request: RenderRequest, script: Script) -> tuple[str, Bed]:
+    """The background's name and its bed, built once; an unknown name, or one that needs
+    stereo in a mono render, fails here, before any speech."""
+    from kindvoice.sound.beds import make_bed
+
+    background = request.mix.background or script.meta.background or DEFAULT_BACKGROUND
+    bed = make_bed(background, request.mix.seed)
+    if request.export.mono and bed.needs_stereo:
+        raise UsageError(
+            f"Background '{background}' needs stereo (binaural beats vanish in mono). "
+            "Drop --mono or choose another background."
+        )
+    return background, bed
+
+
+def _lay_out(
+    played: Script, plan: Plan, measure: Measure, mix: MixSettings, cues: _Cues
+) -> Timeline:
+    """The timeline of ``played`` as ``plan`` solved it: every sound's start sample, the
+    chapters, the quiet stretches; ``cues`` gathers the breathing cue tones."""
+    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
+
+    def bell_name(kind: str | None) -> str:
+        return kind or DEFAULT_BELL
+
+    return lay_out(
+        played,
+        plan,
+        measure.speech_samples,
+        paragraph_gap_samples=measure.paragraph_gap,
+        lead_in_samples=ms_to_samples(mix.lead_in_ms),
+        tail_samples=ms_to_samples(mix.tail_ms),
+        bell_name=bell_name,
+        bell_samples=bell_duration_samples,
+        cue_offsets=cues,
+    )
 
 
 def _length_ms(request: RenderRequest, script: Script) -> float:

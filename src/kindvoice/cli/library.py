@@ -25,7 +25,7 @@ from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
 
 if TYPE_CHECKING:
-    from kindvoice.lengths import Problem
+    from kindvoice.lengths.ranges import Problem
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,8 @@ def validate(
 def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[Problem]:
     """The lengths of the script's ``minutes`` range (every whole minute and both ends) it
     cannot fill with ``voice``."""
-    from kindvoice.lengths import Voicing, range_problems
+    from kindvoice.lengths import Voicing
+    from kindvoice.lengths.ranges import range_problems
 
     return range_problems(path, script, Voicing(voice))
 

@@ -4,7 +4,7 @@ Write your own, Timer and Course, and the Build form's feasible length range
 ``web.forms``'.
 
 The Write page runs ``kindvoice validate``'s checks (the format, then
-``lengths.range_problems``: every whole minute of the declared range must be fillable),
+``lengths.ranges.range_problems``: every whole minute of the declared range must be fillable),
 offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT.md``).
 """
 
@@ -234,9 +234,10 @@ def write_submit() -> tuple[str, int]:
 
 def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str]]]:
     """``kindvoice validate``'s checks on ``text`` (as the file ``WRITE_NAME``): the format
-    (``TemplateError``), then ``lengths.range_problems`` with ``engine``'s voice; returns
+    (``TemplateError``), then ``lengths.ranges.range_problems`` with ``engine``'s voice; returns
     the script and the problems as (line, column, the line ``validate`` prints)."""
-    from kindvoice.lengths import Voicing, range_problems
+    from kindvoice.lengths import Voicing
+    from kindvoice.lengths.ranges import range_problems
     from kindvoice.template.parse import load_template
 
     with tempfile.TemporaryDirectory(prefix="kindvoice-write-") as folder:
