@@ -53,8 +53,7 @@ def _choices(plan: Plan, nodes: Sequence[Node], depth: int) -> list[str]:
             chosen = plan.pause_samples.get(node.uid)
             length = "not reached" if chosen is None else f"{samples_to_s(chosen):.1f} s"
             lines.append(
-                f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high}"
-                f" -> {length}"
+                f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high} -> {length}"
             )
         elif isinstance(node, Rotate):
             count = len(node.alternatives)
