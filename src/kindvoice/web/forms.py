@@ -29,7 +29,8 @@ from werkzeug.datastructures import MultiDict
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_ms
-from kindvoice.errors import FieldError, KindvoiceError, UnknownNameError
+from kindvoice.errors import FieldError as FieldError  # lives in errors.py; pages import it here
+from kindvoice.errors import KindvoiceError, UnknownNameError
 from kindvoice.export import formats as output_formats
 from kindvoice.fields import BITRATES_KBPS as BITRATES_KBPS  # the Build page lists them
 from kindvoice.fields import FIELDS, Said

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import g
 
+from kindvoice.errors import NotFound as NotFound  # lives in errors.py; web code imports it here
 from kindvoice.errors import UsageError
 from kindvoice.web.db import Database
 from kindvoice.web.jobs import JobQueue
