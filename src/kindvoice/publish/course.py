@@ -194,6 +194,7 @@ def course_jobs(
             name=s.file_name,
             request=replace(
                 _request(plan, s.practice, output_dir / s.file_name, s.minutes, templates_dir, 1),
+                sidecars=True,  # a course's days come with their transcripts and chapters
                 title=s.title,
                 track=(s.number, len(sessions)),
             ),
