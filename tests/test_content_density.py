@@ -45,7 +45,7 @@ def stats(practice: str, minutes: float) -> SpeechStats:
     request = RenderRequest(
         practice=practice,
         output=Path("unused.mp3"),
-        minutes=minutes,
+        length_ms=minutes * 60_000,
         voice=VoiceSettings(engine="pyttsx3"),
     )
     return speech_stats(prepare(request))

@@ -184,8 +184,10 @@ def test_audio_and_sidecars_are_committed_together(
     from kindvoice.settings import MixSettings, RenderRequest
 
     out = tmp_path / "x.mp3"
-    request = RenderRequest("one-minute-break", out, 1, mix=MixSettings(background="none"))
-    render(request, sidecars=True)
+    request = RenderRequest(
+        "one-minute-break", out, 60_000, mix=MixSettings(background="none"), sidecars=True
+    )
+    render(request)
     before = {p.name: sha(p) for p in tmp_path.iterdir()}
     stage = OutputSet.stage
 
@@ -196,7 +198,7 @@ def test_audio_and_sidecars_are_committed_together(
 
     monkeypatch.setattr(OutputSet, "stage", failing)
     with pytest.raises(AudioIOError):
-        render(RenderRequest("one-minute-break", out, 1.2), sidecars=True)
+        render(RenderRequest("one-minute-break", out, 72_000, sidecars=True))
     assert {p.name: sha(p) for p in tmp_path.iterdir()} == before
 
 
@@ -409,7 +411,9 @@ def test_the_python_api_replaces_no_users_file_unless_told(tmp_path: Path, own_c
 
     out = tmp_path / "mine.mp3"
     out.write_bytes(b"the user's own recording")
-    request = RenderRequest("one-minute-break", out, minutes=1, mix=MixSettings(background="none"))
+    request = RenderRequest(
+        "one-minute-break", out, length_ms=60_000, mix=MixSettings(background="none")
+    )
     with pytest.raises(UsageError, match="kindvoice did not write it"):
         render(request)  # the default: a file kindvoice did not write stays
     assert out.read_bytes() == b"the user's own recording"

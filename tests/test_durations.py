@@ -11,7 +11,7 @@ import pytest
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import MINUTES_FORMS, clock, parse_minutes, parse_ms, read_ms
 from kindvoice.errors import TemplateError, UsageError
-from kindvoice.publish.batch import job_from_row
+from kindvoice.publish.manifest import job_from_row
 from kindvoice.template.model import Pause
 from kindvoice.template.parse import parse_template
 
@@ -122,12 +122,12 @@ def test_a_manifest_row_reads_the_same_grammar(tmp_path: Path) -> None:
         job = job_from_row(
             {"practice": "soothing-touch", **fields}, 3, base=tmp_path, output_dir=tmp_path
         )
-        return job.request.minutes
+        return job.request.length_ms
 
-    assert row(minutes="12.5") == 12.5
-    assert row(length="12:30") == 12.5
-    assert row(minutes="1m30s") == 1.5
-    with pytest.raises(UsageError, match=r"length of row 3 '7:75': the seconds must be below"):
+    assert row(minutes="12.5") == 750_000
+    assert row(length="12:30") == 750_000
+    assert row(minutes="1m30s") == 90_000
+    with pytest.raises(UsageError, match=r"Row 3: Cannot read the 'length' '7:75': the seconds"):
         row(length="7:75")
-    with pytest.raises(UsageError, match="Row 3: minutes must be positive"):
+    with pytest.raises(UsageError, match="Row 3: 'minutes' must be a positive length"):
         row(minutes="0")

@@ -41,3 +41,87 @@ def test_unknown_names_list_up_to_three_suggestions() -> None:
     message = errors.UnknownNameError("background", "rian", ["rain", "drone", "brain"]).message
     assert message.startswith("Unknown background 'rian'. Did you mean rain, brain?")
     assert message.endswith("Choose one of: brain, drone, rain")
+
+
+def _every_error_class() -> list[type[errors.KindvoiceError]]:
+    found: list[type[errors.KindvoiceError]] = []
+    todo = [errors.KindvoiceError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _example(cls: type[errors.KindvoiceError]) -> errors.KindvoiceError:
+    """One instance of ``cls``, made with the arguments its own __init__ takes."""
+    if issubclass(cls, errors.TemplateError):
+        return cls("t.md", 3, 7, "Unknown marker [bel]")
+    if issubclass(cls, errors.UnknownNameError):
+        return cls("voice", "hart", ["heart", "michael"])
+    if issubclass(cls, errors.FieldError):
+        return cls("rate", "The speaking pace must be a number from 0.5 to 2; got 9.")
+    return cls(f"a {cls.__name__} happened")
+
+
+def test_every_error_survives_a_pickle_round_trip() -> None:
+    """Errors cross processes (speech workers, a batch's pool, Dask): each class comes back
+    as the same class with the same message, exit status, HTTP status and attributes."""
+    import pickle
+
+    classes = _every_error_class()
+    names = {cls.__name__ for cls in classes}
+    assert {"TemplateError", "UnknownNameError", "FieldError", "BatchFailed"} <= names
+    for cls in classes:
+        error = _example(cls)
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is cls
+        assert back.message == error.message == str(error) == str(back)
+        assert (back.exit_code, back.http_status) == (error.exit_code, error.http_status)
+        assert vars(back) == vars(error)
+    template = pickle.loads(pickle.dumps(errors.TemplateError("t.md", 3, 7, "bad")))
+    assert (template.file, template.line, template.col, template.reason) == ("t.md", 3, 7, "bad")
+
+
+def test_errors_are_plain_exceptions_with_web_statuses() -> None:
+    """Below the CLI nothing is a click exception; the web's status comes from the class."""
+    import click
+
+    for cls in _every_error_class():
+        assert not issubclass(cls, click.ClickException), cls
+    assert errors.NotFound("x").http_status == 404
+    assert errors.QueueFull("x").http_status == 429
+    assert errors.UsageError("x").http_status == 400
+
+
+def test_a_placed_error_keeps_its_class_and_status() -> None:
+    error = errors.UnknownNameError("background", "rian", ["rain"])
+    placed = error.placed(f"plan.yaml: 'background': {error.message}")
+    assert type(placed) is errors.UnknownNameError and placed.exit_code == 4
+    assert placed.message.startswith("plan.yaml: 'background': Unknown background 'rian'.")
+    assert placed.name == "rian" and placed.kind == "background"
+
+
+def test_the_cli_converts_an_error_at_its_edge() -> None:
+    """A KindvoiceError raised in a command is one ``Error:`` line and its exit status
+    (in process, through click's runner)."""
+    from click.testing import CliRunner
+
+    from kindvoice.cli import cli
+
+    run = CliRunner().invoke(cli, ["build", "no-such-practice-xyz", "-o", "/nonexistent/o.mp3"])
+    assert run.exit_code == ExitStatus.UNKNOWN_NAME, run.output
+    assert "Error: Unknown practice 'no-such-practice-xyz'" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_one_function_words_an_internal_error() -> None:
+    """The words "Internal error" are written by ``errors.internal_error`` alone."""
+    source = Path(errors.__file__).parent
+    writers = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(r"""["']Internal error:""", path.read_text(encoding="utf-8"))
+    ]
+    assert writers == ["errors.py"]
+    assert errors.internal_error(KeyError("k"), " (hint)") == "Internal error: KeyError: 'k' (hint)"

@@ -106,7 +106,7 @@ def test_every_translation_renders_exactly_at_its_minimum_and_plans_its_default(
     default = RenderRequest(
         practice=practice,
         output=tmp_path / "unused.wav",
-        minutes=meta.minutes.default,
+        length_ms=meta.minutes.default * 60_000,
         voice=VoiceSettings(engine="pyttsx3"),
         language=language,
     )
@@ -116,7 +116,7 @@ def test_every_translation_renders_exactly_at_its_minimum_and_plans_its_default(
         request = RenderRequest(
             practice=practice,
             output=out,
-            minutes=minutes,
+            length_ms=minutes * 60_000,
             voice=VoiceSettings(engine="pyttsx3"),
             mix=MixSettings(background="none"),
             language=language,

@@ -53,7 +53,7 @@ def test_the_library_has_every_practice_of_the_catalogue() -> None:
 @pytest.mark.parametrize("practice", PRACTICES)
 def test_plan_is_feasible_across_the_whole_range(practice: str) -> None:
     for minutes in minutes_of(practice):
-        request = RenderRequest(practice=practice, output=Path("x.wav"), minutes=minutes)
+        request = RenderRequest(practice, Path("x.wav"), length_ms=minutes * 60_000)
         prepared = prepare(request)
         assert prepared.timeline.total == round(minutes * 60 * 48_000)
         # every line it plays is one the script holds (the rendered transcripts below)
@@ -65,7 +65,7 @@ def render_wav(tmp_path: Path, practice: str, minutes: float, engine: str) -> Pa
     request = RenderRequest(
         practice=practice,
         output=out,
-        minutes=minutes,
+        length_ms=minutes * 60_000,
         voice=VoiceSettings(engine=engine),
         mix=MixSettings(background="none" if engine == "piper" else None),
     )

@@ -243,7 +243,7 @@ def test_background_sits_15_lu_under_the_voice(tmp_path: Path) -> None:
         )  # fmt: skip
     voice = decode(paths["none"]).astype(np.float64)
     bed = decode(paths["pink"]).astype(np.float64) - voice
-    timeline = prepare(RenderRequest("self-compassion-break", tmp_path / "x.wav", 3)).timeline
+    timeline = prepare(RenderRequest("self-compassion-break", tmp_path / "x.wav", 180_000)).timeline
     speaking = np.concatenate([np.arange(e.start, e.end) for e in timeline.speech])
     meter = pyloudnorm.Meter(S)
     under_lu = meter.integrated_loudness(voice[speaking]) - meter.integrated_loudness(bed[speaking])

@@ -1,17 +1,49 @@
 """The package's shape: no import cycle between any two modules (imports inside functions
-and under TYPE_CHECKING included), and no module over 500 lines. The layers themselves are
-the import-linter contract in pyproject.toml, run by scripts/test.sh (`lint-imports`)."""
+and under TYPE_CHECKING included), no module over 400 lines and no function over 60 (its
+decorators, the CLI's option lists, not counted). The layers themselves are the
+import-linter contract in pyproject.toml, run by scripts/test.sh (`lint-imports`); a probe
+import in the wrong direction, planted in a copy of the package, shows the contract fails.
+"""
 
 from __future__ import annotations
 
+import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 import kindvoice
 
 PACKAGE = Path(kindvoice.__file__).parent
-MAX_LINES = 500
+ROOT = PACKAGE.parents[1]
+MAX_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+IN_PROGRESS = "issue 25 §3 in progress"  # another helper restructures these; the lead
+# removes this allowance once that work is merged
+WEB_IN_PROGRESS = (
+    "other helpers change it now (the recording page, translations, the static site, "
+    "serve --proxy); split it once their work is merged"
+)
+#: modules allowed over MAX_LINES for now, by path (a folder ends in "/"), with the reason
+ALLOWED_MODULES = {
+    "pipeline.py": IN_PROGRESS,
+    "lengths/": IN_PROGRESS,
+    "speech/": IN_PROGRESS,
+}
+#: functions allowed over MAX_FUNCTION_LINES for now ("path:name"), with the reason
+ALLOWED_FUNCTIONS = {
+    "pipeline.py:*": IN_PROGRESS,
+    "lengths/*": IN_PROGRESS,
+    "speech/*": IN_PROGRESS,
+    "web/app.py:create_app": WEB_IN_PROGRESS,
+    "cli/serve.py:serve": WEB_IN_PROGRESS,
+}
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -69,10 +101,118 @@ def test_no_module_imports_itself_back() -> None:
     assert _cycles(edges) == []
 
 
-def test_no_module_is_over_500_lines() -> None:
-    sizes = {
-        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
-        for path in PACKAGE.rglob("*.py")
+def _allowed(name: str, allowance: dict[str, str]) -> bool:
+    """``name`` ("path" or "path:function") is allowed: named exactly, or under a key that
+    ends in "/" (a folder) or "*" (any function of a module or folder)."""
+    return any(
+        name == key or (key.endswith(("/", "*")) and name.startswith(key.rstrip("*")))
+        for key in allowance
+    )
+
+
+def _modules() -> dict[str, str]:
+    return {
+        path.relative_to(PACKAGE).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(PACKAGE.rglob("*.py"))
     }
+
+
+def function_lengths(source: str) -> dict[str, int]:
+    """Each function's (and method's) length in lines, from its ``def`` to its last line:
+    decorators (a CLI command's option list) are not counted."""
+    lengths = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            assert node.end_lineno is not None
+            lengths[f"{node.name}@{node.lineno}"] = node.end_lineno - node.lineno + 1
+    return lengths
+
+
+def test_function_lengths_count_from_the_def_line() -> None:
+    source = "@deco(\n    1)\ndef f():\n    x = 1\n\n    return x\n"
+    assert function_lengths(source) == {"f@3": 4}
+
+
+def test_no_module_is_over_400_lines() -> None:
+    sizes = {name: len(text.splitlines()) for name, text in _modules().items()}
     assert len(sizes) > 50  # the whole package was read
-    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+    over = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert {name: n for name, n in over.items() if not _allowed(name, ALLOWED_MODULES)} == {}
+
+
+def test_no_function_is_over_60_lines() -> None:
+    over = {}
+    for name, text in _modules().items():
+        for function, n in function_lengths(text).items():
+            key = f"{name}:{function.partition('@')[0]}"
+            if n > MAX_FUNCTION_LINES and not _allowed(key, ALLOWED_FUNCTIONS):
+                over[key] = n
+    assert over == {}
+
+
+def test_the_allowances_are_still_needed() -> None:
+    """An allowance named exactly whose module or function is within the limits again is
+    dropped (folders and wildcards are whole areas in progress)."""
+    modules = _modules()
+    for key, reason in ALLOWED_MODULES.items():
+        assert reason
+        if reason != IN_PROGRESS and not key.endswith("/"):
+            assert len(modules[key].splitlines()) > MAX_LINES, key
+    for key, reason in ALLOWED_FUNCTIONS.items():
+        assert reason
+        if key.endswith("*"):
+            continue
+        path, _, name = key.partition(":")
+        lengths = [
+            n for f, n in function_lengths(modules[path]).items() if f.startswith(f"{name}@")
+        ]
+        assert lengths and max(lengths) > MAX_FUNCTION_LINES, key
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def _lint_copy(tmp_path: Path, probe: tuple[str, str] | None) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` on a copy of the package in ``tmp_path`` (with ``probe``: a module
+    path inside the package and its source, planted first)."""
+    copy = tmp_path / "src" / "kindvoice"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    if probe is not None:
+        (copy / probe[0]).write_text(probe[1], encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_contract_holds_for_the_package_as_it_is(tmp_path: Path) -> None:
+    run = _lint_copy(tmp_path, None)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "0 broken" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [
+        ("speech/_probe.py", "kindvoice.export.formats"),  # a stage below reaching up
+        ("mix/_probe.py", "kindvoice.export.formats"),
+        ("template/_probe.py", "kindvoice.speech.base"),  # independent siblings
+        ("sound/_probe.py", "kindvoice.template.model"),
+    ],
+)
+def test_a_probe_import_in_the_wrong_direction_breaks_the_contract(
+    tmp_path: Path, module: str, target: str
+) -> None:
+    """Deferred (inside a function) like the package's own lazy imports, and still caught."""
+    source = f'"""A probe."""\n\n\ndef probe() -> None:\n    import {target}  # noqa: F401\n'
+    run = _lint_copy(tmp_path, (module, source))
+    assert run.returncode != 0, run.stdout[-3000:]
+    probe = "kindvoice." + module.removesuffix(".py").replace("/", ".")
+    assert "BROKEN" in run.stdout and f"{probe} -> {target}" in run.stdout

@@ -105,7 +105,7 @@ def laid_out(spec: TimerSpec, tmp_path: Path) -> tuple[Schedule, list[int], Time
         lead_in_samples=ms_to_samples(mix.lead_in_ms),
         tail_samples=ms_to_samples(mix.tail_ms),
     )
-    request = RenderRequest("timer", tmp_path / "t.wav", schedule.total / S / 60, mix=mix)
+    request = RenderRequest("timer", tmp_path / "t.wav", schedule.total / (S // 1000), mix=mix)
     timeline = prepare(request, script=script).timeline
     assert timeline.total == schedule.total
     bells = [e.start for e in timeline.events if e.kind == "bell"]

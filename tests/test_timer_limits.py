@@ -36,7 +36,7 @@ def nested(depth: int) -> Node:
 
 
 def request(tmp_path: Path) -> RenderRequest:
-    return RenderRequest("<code>", tmp_path / "t.wav", 1.0)
+    return RenderRequest("<code>", tmp_path / "t.wav", 60_000)
 
 
 def test_a_code_built_script_too_deep(tmp_path: Path) -> None:

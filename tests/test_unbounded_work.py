@@ -389,7 +389,7 @@ def test_a_batch_takes_rows_as_it_goes(tmp_path: Path) -> None:
             request = RenderRequest(
                 practice=str(tmp_path / "missing.md"), output=tmp_path / f"{row}.mp3"
             )
-            yield Job(row, f"{row}.mp3", request, sidecars=False)
+            yield Job(row, f"{row}.mp3", request)
 
     outcomes = run_batch(items(), report=lambda o: reported_at.append(len(taken)), total=3000)
     assert [o.row for o in outcomes] == list(range(1, 3001))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kindvoice.errors import UsageError
 from kindvoice.speech.g2p import load_g2p
 
 from kv_testing import kindvoice, spoken_phrases
@@ -38,17 +39,25 @@ def test_a_respelling_of_invisible_characters(tmp_path: Path) -> None:
 def test_a_kokoro_rate_out_of_its_range_is_a_usage_error(
     tmp_path: Path, rate: str, own_cache: Path
 ) -> None:
-    """--rate takes 0.3 to 3.0; Kokoro 0.5 to 2: was exit 6, an engine failure."""
+    """Kokoro speaks 0.5 to 2: was exit 6, an engine failure. The field table now bounds
+    every rate to what every engine speaks, so --rate is refused before anything is
+    spoken; the engine still refuses a rate a [pace] shift takes outside its range."""
+    from kindvoice.speech.base import EngineSpec
+    from kindvoice.speech.kokoro_engine import KokoroEngine
+
     (tmp_path / "t.md").write_text(HEAD + "---\nHello there.\n[pause 5s~]\n", encoding="utf-8")
     run = kindvoice(
         "build", str(tmp_path / "t.md"), "-o", str(tmp_path / "o.mp3"),
         "--engine", "kokoro", "--rate", rate,
     )  # fmt: skip
     assert run.code == 2, run.stderr
-    assert f"The kokoro engine speaks at rates 0.5 to 2; {float(rate):g} asked" in one_line(
-        run.stderr
-    )
+    assert f"--rate must be between 0.5 and 2; got {float(rate):g}." in one_line(run.stderr)
     assert spoken_phrases(own_cache) == []
+    with pytest.raises(UsageError) as refused:
+        KokoroEngine(EngineSpec("kokoro", "heart", float(rate)))
+    assert f"The kokoro engine speaks at rates 0.5 to 2; {float(rate):g} asked" in str(
+        refused.value
+    )
 
 
 def test_language_with_a_template_file(tmp_path: Path, own_cache: Path) -> None:

@@ -21,7 +21,7 @@ import re
 from typing import Literal
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import UsageError
+from kindvoice.errors import DurationError, UsageError
 
 MAX_MS = 24 * 3600 * 1000  # nothing kindvoice makes or waits for is longer than a day
 FORMS = "500ms, 5s, 1.5s, 2m, 1m30s, MM:SS (7:30) or H:MM:SS (1:02:03)"
@@ -34,14 +34,6 @@ _CLOCK = re.compile(r"[0-9]+(?::[0-9]+){1,2}(?:\.[0-9]+)?")
 
 Bare = Literal["minutes"] | None
 Hours = Literal["auto", "always", "padded"]
-
-
-class DurationError(ValueError):
-    """A duration that does not follow the grammar; ``reason`` says why ("" if unreadable)."""
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def read_ms(text: str, bare: Bare = None) -> int:
@@ -94,13 +86,19 @@ def parse_ms(text: str, what: str = "duration") -> int:
         raise UsageError(_message(what, text, exc.reason, FORMS)) from None
 
 
-def parse_minutes(text: str, what: str = "length") -> float:
-    """A length (``--minutes``, ``--length``, a manifest's minutes or length) in minutes:
-    a bare number is minutes (``12.5``); ``12:30``, ``1:02:03``, ``750s`` work too."""
+def parse_length_ms(text: str, what: str = "length") -> int:
+    """A session's length (``--minutes``, ``--length``, a manifest's minutes or length) in
+    milliseconds, the one value the length solver gets: a bare number is minutes
+    (``12.5``); ``12:30``, ``1:02:03``, ``750s`` work too."""
     try:
-        return read_ms(text, bare="minutes") / 60_000.0
+        return read_ms(text, bare="minutes")
     except DurationError as exc:
         raise UsageError(_message(what, text, exc.reason, MINUTES_FORMS)) from None
+
+
+def parse_minutes(text: str, what: str = "length") -> float:
+    """``parse_length_ms`` in minutes, for what is counted in minutes (a timer's sitting)."""
+    return parse_length_ms(text, what) / 60_000.0
 
 
 def clock(

@@ -1,8 +1,12 @@
 """The one exception tree: every error a user can cause, with its exit status.
 
-Everything raised on purpose below the CLI is a ``KindvoiceError``. Click prints
-``Error: <message>`` on one line and exits with the class's ``exit_code``; the CLI adds a
-traceback only under ``--debug``.
+Everything raised on purpose below the CLI is a ``KindvoiceError``: a plain exception
+(no click below the CLI) with an ``exit_code`` for the command line and an
+``http_status`` for the web, which pickles whole across processes (a speech worker, a
+batch's process pool or a Dask worker sends it back as it was raised). The CLI turns it
+into a click exception at its edge (``cli.app``), which prints ``Error: <message>`` on
+one line and exits with ``exit_code``; the web answers with ``http_status``.
+``internal_error`` words the one line a bug is reported with, everywhere.
 
 Exit codes (documented in the README):
 
@@ -31,8 +35,7 @@ import enum
 import os
 import stat
 from collections.abc import Iterable
-
-import click
+from typing import Any
 
 #: how close a misspelling must be to a choice to be suggested (difflib's ratio)
 CLOSE_ENOUGH = 0.5
@@ -54,10 +57,46 @@ class ExitStatus(enum.IntEnum):
     TERMINATED = 143  # 128 + SIGTERM
 
 
-class KindvoiceError(click.ClickException):
-    """Base of every error kindvoice raises on purpose."""
+def _rebuilt(cls: type[KindvoiceError], message: str) -> KindvoiceError:
+    """An error of ``cls`` with ``message``, its own ``__init__`` skipped (pickle then
+    restores its attributes): subclasses may take other arguments."""
+    error = cls.__new__(cls)
+    KindvoiceError.__init__(error, message)
+    return error
 
-    exit_code = int(ExitStatus.INTERNAL)  # int: subclasses may give any status
+
+class KindvoiceError(Exception):
+    """Base of every error kindvoice raises on purpose: ``message`` is one line for the
+    user; ``exit_code`` the command line's status, ``http_status`` the web's."""
+
+    exit_code: int = int(ExitStatus.INTERNAL)  # int: subclasses may give any status
+    http_status: int = 400  # the web: a request it cannot do, said on the page
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def format_message(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def placed(self, message: str) -> KindvoiceError:
+        """The same error (its class, attributes and exit status) with ``message``: the
+        core's words put in the place the input came from (a file and a key, a row)."""
+        error = _rebuilt(type(self), message)
+        vars(error).update({k: v for k, v in vars(self).items() if k != "message"})
+        return error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.message), dict(vars(self)))
+
+
+def internal_error(exc: BaseException, hint: str = "") -> str:
+    """The one line a bug is reported with: ``Internal error: TypeError: ...`` and a
+    ``hint`` (the CLI's ``--debug``)."""
+    return f"Internal error: {type(exc).__name__}: {exc}{hint}"
 
 
 class UsageError(KindvoiceError):
@@ -125,6 +164,51 @@ class AudioIOError(KindvoiceError):
 
 class TakeError(AudioIOError):
     """A recorded take that cannot be kept (clipped, silent, too long, not audio)."""
+
+
+class BatchFailed(KindvoiceError):
+    """Some sessions of a batch or course failed (each is named in the summary table)."""
+
+    exit_code = ExitStatus.SOME_FAILED
+
+
+class FieldError(UsageError):
+    """A web form field that is wrong: ``field`` is its name in the form, the message
+    one sentence in the page's words (the page shows it by that field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(KindvoiceError):
+    """A session, job or practice the web page asked for that does not exist."""
+
+    exit_code = ExitStatus.UNKNOWN_NAME
+    http_status = 404
+
+
+class QueueFull(KindvoiceError):
+    """Too many renders are waiting or running; the page says to try again later."""
+
+    exit_code = ExitStatus.USAGE
+    http_status = 429
+
+
+class RangeCancelled(KindvoiceError):
+    """A measurement stopped because the page that asked for it no longer waits."""
+
+    exit_code = ExitStatus.USAGE
+    http_status = 409
+
+
+class DurationError(ValueError):
+    """A duration that does not follow the grammar of ``durations``; ``reason`` says why
+    ("" if unreadable), and the caller names the option or key it came from."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def did_you_mean(name: str, choices: Iterable[str], shape: str = "'{}'", n: int = 1) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError
-from kindvoice.lengths import measure_from_lengths, played_layout, voice_spec
+from kindvoice.lengths import Voicing, measure_from_lengths, played_layout, voice_spec
 from kindvoice.settings import RenderRequest
 from kindvoice.speech.takes import RecordedVoice, phrase_stem
 from kindvoice.template.fit import feasible_range
@@ -137,12 +137,12 @@ def coverage(request: RenderRequest, script: Script, voice: RecordedVoice | None
         return Coverage(phrases, recorded, ())
     lengths = {t: sf.info(str(voice.take_path(takes[t].stem))).frames for t in recorded}
     spec = voice_spec(request.voice, script.meta)
-    measure = measure_from_lengths(request, script, spec, lengths)
+    measure = measure_from_lengths(Voicing.of(request), script, spec, lengths)
     usable: list[Span] = []
     for (a, b, inclusive), played in spans:
         if not all(t in recorded for t in played):
             continue
-        layout = played_layout(script, measure, a)[1]
+        layout = played_layout(script, measure, a * 60_000.0)[1]
         low, high = feasible_range(layout)
         minute = s_to_samples(60.0)
         start = max(a, low / minute)
@@ -177,8 +177,10 @@ def changed_phrases(found: Coverage, voice: RecordedVoice | None) -> dict[str, s
 def check_recorded(request: RenderRequest, script: Script, played: Script) -> None:
     """Refuse a length whose phrases a recorded voice does not all have, in one line naming
     the lengths it has fully recorded, unless ``--fill-with`` fills the gaps."""
+    from kindvoice.speech.base import engine_class
+
     spec = voice_spec(request.voice, script.meta)
-    if spec.engine != "recorded" or request.voice.fill_with:
+    if not engine_class(spec.engine).recorded or request.voice.fill_with:
         return
     from kindvoice.speech.recorded_engine import RecordedEngine
 
@@ -187,7 +189,8 @@ def check_recorded(request: RenderRequest, script: Script, played: Script) -> No
     missing = [t for t in played.spoken_texts() if t not in takes]
     if not missing:
         return
-    minutes = request.minutes if request.minutes is not None else script.meta.minutes.default
+    length_ms = request.length_ms
+    minutes = script.meta.minutes.default if length_ms is None else length_ms / 60_000.0
     found = coverage(request, script, voice)
     has = describe_spans(found.lengths)
     has = f"fully recorded: {has}" if has else "no length is fully recorded yet"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from kindvoice.audio import samples_to_s
 from kindvoice.durations import clock
 from kindvoice.pipeline import Prepared
+from kindvoice.template.layout import Plan
 from kindvoice.template.model import Node, Pause, Repeat, Rotate
 
 
@@ -27,7 +28,6 @@ def plan_lines(prepared: Prepared) -> list[str]:
         f"{script.meta.title} ({script.meta.id}), {prepared.engine_label}, "
         f"background {prepared.background}",
     ]
-
     if prepared.gates:
         lines.append(f"  Blocks by length, at {clock(plan.total_samples)}:")
         for choice in prepared.gates:
@@ -36,40 +36,47 @@ def plan_lines(prepared: Prepared) -> list[str]:
                 state = "out (it stands in a block that is out)"
             pad = "    " * choice.depth
             lines.append(f"    {pad}line {choice.gate.pos.line}: {choice.gate.label} {state}")
-
-    def tree(nodes: Sequence[Node], depth: int) -> None:
-        pad = "    " * depth
-        for node in nodes:
-            if isinstance(node, Pause) and node.elastic and not node.paragraph:
-                kind = "silence" if node.fade_background else "pause"
-                high = "" if node.max_ms is None else f"{node.max_ms / 1000:g}s"
-                chosen = plan.pause_samples.get(node.uid)
-                length = "not reached" if chosen is None else f"{samples_to_s(chosen):.1f} s"
-                lines.append(
-                    f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high}"
-                    f" -> {length}"
-                )
-            elif isinstance(node, Rotate):
-                count = len(node.alternatives)
-                lines.append(f"    {pad}line {node.pos.line}: rotate, {count} alternatives in turn")
-                for block in node.alternatives:
-                    tree(block, depth + 1)
-            elif isinstance(node, Repeat):
-                count = plan.count(node)
-                span = f"{node.min_count}~{node.max_count}" if node.elastic else f"{node.min_count}"
-                lines.append(f"    {pad}line {node.pos.line}: repeat {span} -> {count} times")
-                tree(node.body, depth + 1)
-
     for section, chapter in zip(script.sections, timeline.chapters, strict=True):
         lines.append(f"  {clock(chapter.start):>7}  {section.title}")
-        tree(section.body, 0)
+        lines += _choices(plan, section.body, 0)
+    return lines + _totals(prepared)
 
+
+def _choices(plan: Plan, nodes: Sequence[Node], depth: int) -> list[str]:
+    """The lines of the elastic choices among ``nodes``: pauses, rotates, repeats."""
+    pad = "    " * depth
+    lines = []
+    for node in nodes:
+        if isinstance(node, Pause) and node.elastic and not node.paragraph:
+            kind = "silence" if node.fade_background else "pause"
+            high = "" if node.max_ms is None else f"{node.max_ms / 1000:g}s"
+            chosen = plan.pause_samples.get(node.uid)
+            length = "not reached" if chosen is None else f"{samples_to_s(chosen):.1f} s"
+            lines.append(
+                f"    {pad}line {node.pos.line}: {kind} {node.min_ms / 1000:g}s~{high} -> {length}"
+            )
+        elif isinstance(node, Rotate):
+            count = len(node.alternatives)
+            lines.append(f"    {pad}line {node.pos.line}: rotate, {count} alternatives in turn")
+            for block in node.alternatives:
+                lines += _choices(plan, block, depth + 1)
+        elif isinstance(node, Repeat):
+            count = plan.count(node)
+            span = f"{node.min_count}~{node.max_count}" if node.elastic else f"{node.min_count}"
+            lines.append(f"    {pad}line {node.pos.line}: repeat {span} -> {count} times")
+            lines += _choices(plan, node.body, depth + 1)
+    return lines
+
+
+def _totals(prepared: Prepared) -> list[str]:
+    """Speech, bells, silence and the total, the feasible range, and whether estimated."""
+    timeline = prepared.timeline
     speech = sum(e.length for e in timeline.events if e.kind == "speech")
     sounds = sum(e.length for e in timeline.events if e.kind == "bell")
     silence = timeline.total - speech - sounds
     low, high = prepared.feasible
     top = "no upper limit" if high is None else clock(high)
-    lines += [
+    lines = [
         f"Speech  {_precise(speech)}",
         f"Bells   {_precise(sounds)}",
         f"Silence {_precise(silence)} (pauses, breathing, lead-in and tail)",

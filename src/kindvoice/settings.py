@@ -7,6 +7,7 @@ the names: ``_ms`` milliseconds, ``_db`` decibels, ``_lufs`` LUFS, ``_lu`` loudn
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +20,12 @@ ENGINE_ENV = "KINDVOICE_ENGINE"
 #: MP3/AAC/Opus bitrates a listener gets unless a quality preset says otherwise
 STEREO_BITRATE_KBPS = 128
 MONO_BITRATE_KBPS = 64
-#: the longest session the web page offers and accepts, in minutes (its slider's top)
+#: the longest session, in minutes, whatever asks for it (``fields.FIELDS["minutes"]``)
 MAX_SESSION_MINUTES = 600.0
+#: the speaking pace a session may ask for (1.0: the engine's normal pace): what every
+#: engine can speak (Kokoro's range)
+MIN_SPEECH_RATE = 0.5
+MAX_SPEECH_RATE = 2.0
 #: the most sessions one course renders (its ``days``, ``sessions``, or seven a week)
 MAX_COURSE_SESSIONS = 999
 
@@ -157,7 +162,9 @@ class RenderRequest:
 
     practice: str  # a bundled id or a path to a template file
     output: Path
-    minutes: float | None = None  # None: the template's minutes.default
+    # the session's length in ms, as ``durations.parse_length_ms`` reads it (None: the
+    # template's minutes.default); a timer's schedule may end between two whole ms
+    length_ms: float | None = None
     variables: dict[str, str] = field(default_factory=dict, hash=False)
     voice: VoiceSettings = VoiceSettings()
     mix: MixSettings = MixSettings()
@@ -169,3 +176,14 @@ class RenderRequest:
     # replace an existing output kindvoice did not write (the CLI's --force); off, so no
     # caller (the web, the Python API) replaces a user's file by forgetting to say so
     force: bool = False
+    # a part only (a preview): this section, or the first seconds, faded at the cut
+    section: str | None = None
+    limit_seconds: float | None = None
+    # beside the audio once it is in place: VTT, SRT, LRC, chapters JSON and cover JPEG
+    sidecars: bool = False
+    cover: Path | None = None  # the user's cover image (None: a generated one)
+    title: str | None = None  # replaces the practice's title in the tags (a course, a sample)
+    track: tuple[int, int] | None = None  # (n, of N) in a course
+    encoder_threads: int | None = None  # MP3 encoder threads (None: one per core; a batch: 1)
+    # facts added to the stamp beside the output (a batch's hash of its inputs)
+    stamp: Mapping[str, object] = field(default_factory=dict, hash=False)

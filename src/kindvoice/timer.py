@@ -110,31 +110,49 @@ def interval_offsets_ms(spec: TimerSpec, meta: Meta) -> list[int]:
     ring_ms = math.ceil(bell_duration_samples(spec.bell, INTERVAL_STRIKES) / _SAMPLES_PER_MS)
     latest = sitting_ms - ring_ms  # an interval bell must have rung out by the closing bell
     if spec.interval_ms is not None:
-        if not 0 < spec.interval_ms < sitting_ms:
-            raise UsageError(
-                f"--interval {clock_ms(spec.interval_ms)} must be shorter than the sitting "
-                f"({clock_ms(sitting_ms)}) and above 0."
-            )
-        offsets = list(range(spec.interval_ms, latest + 1, spec.interval_ms))
-        dropped = (len(offsets) + 1) * spec.interval_ms
-        if dropped < sitting_ms:  # (a bell due exactly at the closing bell is the closing bell)
-            log.info(
-                "no interval bell at %s: it would ring into the closing bell", clock_ms(dropped)
-            )
+        offsets = _every(spec.interval_ms, sitting_ms, latest)
     else:
-        offsets = sorted(set(spec.at_ms))
-        for at in offsets:
-            if not 0 < at < sitting_ms:
-                raise UsageError(
-                    f"--at {clock_ms(at)} is outside the sitting: interval bells fall between "
-                    f"0:00 and {clock_ms(sitting_ms)} (exclusive), counted from the opening bell."
-                )
-            if at > latest:
-                raise UsageError(
-                    f"--at {clock_ms(at)} would ring into the closing bell: the {spec.bell} rings "
-                    f"for {ring_ms / 1000:.1f} s, so the last interval bell can be at "
-                    f"{clock_ms(latest)}."
-                )
+        offsets = _at(spec, sitting_ms, latest, ring_ms)
+    _check_spacing(offsets, sitting_ms, opening_ms, ring_ms)
+    return offsets
+
+
+def _every(interval_ms: int, sitting_ms: int, latest: int) -> list[int]:
+    """``--interval``: a bell every ``interval_ms`` that rings out before ``latest``."""
+    if not 0 < interval_ms < sitting_ms:
+        raise UsageError(
+            f"--interval {clock_ms(interval_ms)} must be shorter than the sitting "
+            f"({clock_ms(sitting_ms)}) and above 0."
+        )
+    offsets = list(range(interval_ms, latest + 1, interval_ms))
+    dropped = (len(offsets) + 1) * interval_ms
+    if dropped < sitting_ms:  # (a bell due exactly at the closing bell is the closing bell)
+        log.info("no interval bell at %s: it would ring into the closing bell", clock_ms(dropped))
+    return offsets
+
+
+def _at(spec: TimerSpec, sitting_ms: int, latest: int, ring_ms: int) -> list[int]:
+    """``--at``: the bells at the times given, each inside the sitting and rung out
+    before the closing bell."""
+    offsets = sorted(set(spec.at_ms))
+    for at in offsets:
+        if not 0 < at < sitting_ms:
+            raise UsageError(
+                f"--at {clock_ms(at)} is outside the sitting: interval bells fall between "
+                f"0:00 and {clock_ms(sitting_ms)} (exclusive), counted from the opening bell."
+            )
+        if at > latest:
+            raise UsageError(
+                f"--at {clock_ms(at)} would ring into the closing bell: the {spec.bell} rings "
+                f"for {ring_ms / 1000:.1f} s, so the last interval bell can be at "
+                f"{clock_ms(latest)}."
+            )
+    return offsets
+
+
+def _check_spacing(offsets: list[int], sitting_ms: int, opening_ms: int, ring_ms: int) -> None:
+    """Each bell clear of the one before it (the opening bell rings ``opening_ms``, an
+    interval bell ``ring_ms``), and the closing bell clear of the last."""
     previous, previous_ring = 0, opening_ms
     for at in offsets:
         if at - previous < previous_ring:
@@ -149,7 +167,6 @@ def interval_offsets_ms(spec: TimerSpec, meta: Meta) -> list[int]:
             f"The sitting ({clock_ms(sitting_ms)}) is shorter than the opening bell, which "
             f"rings for {previous_ring / 1000:.1f} s."
         )
-    return offsets
 
 
 class _Builder:
@@ -270,13 +287,10 @@ def render_timer(
     spec: TimerSpec,
     request: RenderRequest,
     progress: Progress | None = None,
-    *,
-    sidecars: bool = False,
 ) -> tuple[RenderResult, Schedule]:
-    """Render the timer to ``request.output`` through ``pipeline.render`` (``sidecars``:
-    with them, in one commit); returns the ``RenderResult`` and the schedule the bells
-    keep. ``request.practice`` and ``request.minutes`` are ignored (the schedule decides
-    the length)."""
+    """Render the timer to ``request.output`` through ``pipeline.render``; returns the
+    ``RenderResult`` and the schedule the bells keep. ``request.practice`` and
+    ``request.length_ms`` are ignored (the schedule decides the length)."""
     from kindvoice import pipeline
 
     meta = timer_meta()
@@ -292,8 +306,9 @@ def render_timer(
         lead_in_samples=ms_to_samples(mix.lead_in_ms),
         tail_samples=ms_to_samples(mix.tail_ms),
     )
-    timed = replace(request, practice=SOURCE, minutes=schedule.total / SAMPLE_RATE / 60.0, mix=mix)
-    result = pipeline.render(timed, progress, script=script, sidecars=sidecars)
+    length_ms = schedule.total / _SAMPLES_PER_MS  # exact: the schedule's last sample
+    timed = replace(request, practice=SOURCE, length_ms=length_ms, mix=mix)
+    result = pipeline.render(timed, progress, script=script)
     # the timeline is the truth: every bell within 1 ms before its time, the total exact
     struck = [e.start for e in result.prepared.timeline.events if e.kind == "bell"]
     on_time = len(struck) == len(schedule.bells) and all(

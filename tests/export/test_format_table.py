@@ -16,7 +16,7 @@ from kindvoice.errors import UsageError
 from kindvoice.export import formats
 from kindvoice.export.encode import Writer, format_for
 from kindvoice.export.tags import TagInfo, write_tags
-from kindvoice.publish import course, feed
+from kindvoice.publish import feed, plan
 
 from kv_testing import ffmpeg_exe
 
@@ -45,8 +45,8 @@ def test_names_and_extensions_are_unique() -> None:
 
 
 def test_the_course_the_feed_and_batch_read_the_table() -> None:
-    assert formats.names("course") == course.FORMATS
-    assert "wav" not in course.FORMATS and "m4a" in course.FORMATS
+    assert formats.names("course") == plan.FORMATS
+    assert "wav" not in plan.FORMATS and "m4a" in plan.FORMATS
     assert {ext: spec.mime for ext, spec in ((f.extension, f) for f in formats.FORMATS)} == {
         **feed.MIME_TYPES,
         ".wav": "audio/wav",

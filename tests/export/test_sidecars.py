@@ -182,7 +182,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def timeline(rendered: Path) -> Timeline:
     """The same request laid out again in this process (the phrase cache is warm)."""
     request = RenderRequest(
-        "self-compassion-break", Path("x.mp3"), 3, mix=MixSettings(background="none")
+        "self-compassion-break", Path("x.mp3"), 180_000, mix=MixSettings(background="none")
     )
     return prepare(request).timeline
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from kindvoice.errors import UsageError
-from kindvoice.publish.batch import (
+from kindvoice.publish.jobs import Job, Outcome, job_digest
+from kindvoice.publish.manifest import (
     job_from_row,
     manifest_items,
     safe_output,
 )
-from kindvoice.publish.jobs import Job, Outcome, job_digest
 from kindvoice.template.library import resolve_practice
 
 from kv_testing import kindvoice
@@ -58,12 +58,12 @@ def test_yaml_manifest_with_defaults(tmp_path: Path) -> None:
     first, second, duplicate, negative = items
     assert isinstance(first, Job) and isinstance(second, Job)
     assert first.request.output == tmp_path / "one.opus"
-    assert first.request.minutes == 4
+    assert first.request.length_ms == 240_000
     assert first.request.variables == {"name": "Ana"}
     assert first.request.mix.background == "none"
     assert first.request.export.mono and first.request.export.bitrate == 64
     assert first.request.workers == 1  # the batch is parallel; each render is not
-    assert second.request.minutes == pytest.approx(3.5)
+    assert second.request.length_ms == 210_000
     assert second.request.mix.background == "rain"
     assert second.request.output.name == "morning-intention-3.5min.mp3"
     assert isinstance(duplicate, Outcome) and "same output as row 1" in duplicate.message

@@ -308,7 +308,8 @@ def test_missing_dask_is_one_line(tmp_path: Path) -> None:
 def test_longest_sessions_are_submitted_first(tmp_path: Path) -> None:
     def job(row: int, minutes: float | None) -> Job:
         output = tmp_path / f"{row}.mp3"
-        return Job(row, output.name, RenderRequest("soothing-touch", output, minutes))
+        length_ms = None if minutes is None else minutes * 60_000
+        return Job(row, output.name, RenderRequest("soothing-touch", output, length_ms))
 
     jobs = [job(1, 3), job(2, None), job(3, 10), job(4, 3), job(5, 12.5)]
     assert [j.row for j in longest_first(jobs)] == [5, 3, 1, 4, 2]

@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from mutagen.id3 import ID3
 
-from kindvoice.publish.course import course_lengths
+from kindvoice.publish.plan import course_lengths
 
 from kv_testing import decode, kindvoice
 

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kindvoice.publish.course import (
-    DAYS_A_WEEK,
-    load_plan,
-    plan_sessions,
-    resolve_plan,
-    shipped_plans,
-    shrinking_days,
-)
+from kindvoice.publish.course import DAYS_A_WEEK, plan_sessions, shrinking_days
+from kindvoice.publish.plan import load_plan, resolve_plan, shipped_plans
 
 
 @pytest.mark.parametrize("name", shipped_plans())

@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 
 from kindvoice.errors import UnknownNameError, UsageError
-from kindvoice.publish.course import (
-    bundled_plans_dir,
-    load_plan,
-    plan_sessions,
-    resolve_plan,
-    shipped_plans,
-)
+from kindvoice.publish.course import plan_sessions
+from kindvoice.publish.plan import bundled_plans_dir, load_plan, resolve_plan, shipped_plans
 from kindvoice.template.library import resolve_practice
 from kindvoice.template.parse import load_template
 

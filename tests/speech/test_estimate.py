@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kindvoice.lengths import estimate_speech, measure_speech, played_layout
-from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.lengths import Voicing, estimate_speech, measure_speech, played_layout
+from kindvoice.settings import VoiceSettings
 from kindvoice.speech.estimate import phrase_seconds
 from kindvoice.speech.samples import sample_template
 from kindvoice.template.fit import feasible_range
@@ -36,11 +36,9 @@ def test_more_letters_more_time_and_a_slower_rate_longer() -> None:
 
 
 def test_fast_engines_are_spoken_not_estimated() -> None:
-    request = RenderRequest(
-        "one-minute-break", Path("x.mp3"), voice=VoiceSettings(engine="pyttsx3")
-    )
+    voicing = Voicing(VoiceSettings(engine="pyttsx3"))
     script = load_template(Path(__file__).parents[2] / "meditations" / "one-minute-break.md")
-    assert estimate_speech(request, script) is None
+    assert estimate_speech(voicing, script) is None
 
 
 def cold_env(tmp_path: Path) -> dict[str, str]:
@@ -71,17 +69,17 @@ def test_the_estimate_bounds_what_kokoro_really_says() -> None:
     # the voice sample (spoken by the Kokoro end-to-end tests too: one cache entry each)
     script = load_template(sample_template())
     kokoro = VoiceSettings(engine="kokoro")  # the tests default to espeak
-    request = RenderRequest(str(sample_template()), Path("x.mp3"), voice=kokoro)
-    guess = estimate_speech(dataclasses.replace(request, use_cache=False), script)
+    voicing = Voicing(kokoro)
+    guess = estimate_speech(dataclasses.replace(voicing, use_cache=False), script)
     assert guess is not None
-    real, _ = measure_speech(request, script)
+    real, _ = measure_speech(voicing, script)
     spoken = sum(real.speech_samples.values())
     assert sum(guess.short.speech_samples.values()) <= spoken
     assert spoken <= sum(guess.long.speech_samples.values())
     # so the range from the text lies inside the range the voice can really fill
-    minutes = script.meta.minutes.default
-    low_guess = feasible_range(played_layout(script, guess.long, minutes)[1])[0]
-    high_guess = feasible_range(played_layout(script, guess.short, minutes)[1])[1]
-    low, high = feasible_range(played_layout(script, real, minutes)[1])
+    length_ms = script.meta.minutes.default * 60_000
+    low_guess = feasible_range(played_layout(script, guess.long, length_ms)[1])[0]
+    high_guess = feasible_range(played_layout(script, guess.short, length_ms)[1])[1]
+    low, high = feasible_range(played_layout(script, real, length_ms)[1])
     assert low <= low_guess
     assert high is not None and high_guess is not None and high_guess <= high

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kindvoice.errors import TemplateError
-from kindvoice.lengths import measure_speech
+from kindvoice.lengths import Voicing, measure_speech
 from kindvoice.settings import PACE_SHIFTS, RenderRequest, VoiceSettings
 from kindvoice.speech.base import EngineSpec, paced
 from kindvoice.template.model import Speech
@@ -107,7 +107,7 @@ def test_espeak_says_the_slower_phrase_longer_and_the_transcript_keeps_the_words
     request = RenderRequest(str(path), None, voice=VoiceSettings(engine="pyttsx3"))
     prepared = prepare(request)
     script = prepared.script
-    measure, audio = measure_speech(request, script)
+    measure, audio = measure_speech(Voicing.of(request), script)
     keys = {(s.text, s.pace): key for key, s in script.phrases().items()}
     normal = audio[keys["Rest here for a moment.", "normal"]]
     slower = audio[keys["Rest here for a moment.", "slower"]]

@@ -154,7 +154,7 @@ def test_bare_minutes_is_the_default_and_the_range_widens() -> None:
         ("title: T\nminutes: {min: 3, default: 2, max: 9}\n", 3, 1, "min <= default <= max"),
         ("title: T\nminutes: {min: 3, max: 9}\n", 3, 1, "'minutes' needs a default"),
         ("title: T\nminutes: {min: 3, default: x}\n", 3, 19, "'minutes.default' must be a number"),
-        ("title: T\nvoice: {rate: 0}\n", 3, 9, "'voice.rate' must be a number greater than 0"),
+        ("title: T\nvoice: {rate: 0}\n", 3, 9, "'voice.rate' must be between 0.5 and 2; got 0"),
         ("title: T\nvoice: fast\n", 3, 1, "'voice' must be a mapping"),
         ("title: T\ntags: short\n", 3, 1, "'tags' must be a list of text"),
         ("title: T\ntags: [a, 3]\n", 3, 1, "'tags' must be a list of text"),

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kindvoice.export.tags import transcript
 from kindvoice.lengths import voice_spec
-from kindvoice.pipeline import prepare, transcript
+from kindvoice.pipeline import prepare
 from kindvoice.settings import RenderRequest
 from kindvoice.speech.synth import synthesize_phrases
 
@@ -93,7 +94,7 @@ def test_validate_tries_every_minute_and_names_the_gate(tmp_path: Path) -> None:
 
 def test_pronounce_reaches_the_engine_but_not_the_transcript(tmp_path: Path) -> None:
     path = small(tmp_path)
-    request = RenderRequest(practice=str(path), output=tmp_path / "x.mp3", minutes=4)
+    request = RenderRequest(practice=str(path), output=tmp_path / "x.mp3", length_ms=240_000)
     request = dataclasses.replace(
         request, voice=dataclasses.replace(request.voice, engine="pyttsx3")
     )

@@ -79,9 +79,15 @@ def test_none_background_alone_or_beside_others() -> None:
     assert spec() is None  # nothing ticked: the practice's own
 
 
-@pytest.mark.parametrize("level", ["loud", ""])
-def test_a_bad_level_names_the_layer(level: str) -> None:
+@pytest.mark.parametrize(
+    ("level", "said"),
+    [
+        ("loud", "The level of rain must be a number; got 'loud'"),
+        ("", "The level of rain is missing"),
+    ],
+)
+def test_a_bad_level_names_the_layer(level: str, said: str) -> None:
     from kindvoice.errors import UsageError
 
-    with pytest.raises(UsageError, match=f"The level of rain: '{level}' is not a number"):
+    with pytest.raises(UsageError, match=said):
         background_spec(MultiDict({"bg_rain": "1", "bg_rain_db": level}))

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from kindvoice.cli import cli
+from kindvoice.durations import MINUTES_FORMS
 from kindvoice.settings import MAX_SESSION_MINUTES
 
 # at most 60 s of silence: 5 minutes cannot be filled (validate rejects it)
@@ -151,7 +152,7 @@ def test_field_errors_are_named_in_the_pages_words(site) -> None:
     bad_length = site.request("/build", {**build, "minutes": "abc"}, headers=json_)
     assert bad_length.status == 400
     assert bad_length.json() == {
-        "error": "The length in minutes: 'abc' is not a number.",
+        "error": f"Cannot read the length in minutes 'abc'; write {MINUTES_FORMS}.",
         "field": "minutes",
     }
     bad_voice = site.request("/build", {**build, "minutes": "3", "voice": "klingon"}, headers=json_)
@@ -168,7 +169,7 @@ def test_field_errors_are_named_in_the_pages_words(site) -> None:
     assert bad_at.json()["field"] == "at" and "--" not in bad_at.json()["error"]
     # without the page's script the error page says the same sentence
     page = site.request("/build", {**build, "minutes": "abc"})
-    assert page.status == 400 and "is not a number" in page.text
+    assert page.status == 400 and "Cannot read the length in minutes" in page.text
 
 
 def test_every_form_offers_the_voice_list(site) -> None:
@@ -245,7 +246,8 @@ def test_caret_course_on_a_phone_and_tag_filter(browser, site) -> None:
     page.get_by_role("button", name="Build the course").click()
     error = page.locator("[data-field-error='days']")
     error.wait_for()
-    assert error.inner_text() == "The number of days must be between 1 and 60; got 0."
+    said = "The number of days must be a whole number between 1 and 999; got 0."
+    assert error.inner_text() == said
     assert page.evaluate("document.activeElement.id") == "c-days"
 
     # the practice cards: sorted by title, filtered by a tag

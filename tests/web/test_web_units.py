@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from kindvoice.errors import QueueFull
 from kindvoice.export.sidecars import Cue as SidecarCue
 from kindvoice.export.sidecars import vtt_text
-from kindvoice.web.jobs import JobQueue, QueueFull
+from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import slider_bounds, slider_steps
 from kindvoice.web.sessions import Library, NotInLibrary, parse_vtt, stem_for
 

@@ -20,7 +20,7 @@ from kindvoice.cli import (  # noqa: F401 - registers the commands
     sounds,
     speech,
 )
-from kindvoice.cli.app import cli
+from kindvoice.cli.app import as_click, cli
 from kindvoice.errors import AudioIOError
 
 
@@ -53,7 +53,7 @@ def main() -> NoReturn:
         except OSError as exc:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             error = AudioIOError(f"Cannot write to standard output: {exc.strerror or exc}.")
-            error.show()
+            as_click(error).show()
             raise SystemExit(error.exit_code) from None
     raise SystemExit(0)  # pragma: no cover - click exits itself
 

@@ -22,30 +22,20 @@ import click
 
 from kindvoice import __version__
 from kindvoice.audio import s_to_samples
-from kindvoice.durations import clock, parse_minutes
-from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, UsageError
+from kindvoice.durations import clock
+from kindvoice.errors import (
+    AudioIOError,
+    ExitStatus,
+    KindvoiceError,
+    UsageError,
+    internal_error,
+)
+from kindvoice.fields import FIELDS
 
 log = logging.getLogger("kindvoice")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-class Minutes(click.ParamType[float, Any]):
-    """A length option in the one duration grammar (``durations.parse_minutes``): a bare
-    number is minutes (``12.5``); ``12:30``, ``1:02:03``, ``90s``, ``1m30s`` work too."""
-
-    name = "minutes"
-
-    def __init__(self, option: str) -> None:
-        self.option = option
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        if isinstance(value, (int, float)):
-            return float(value)
-        return parse_minutes(str(value), self.option)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -124,6 +114,8 @@ class KindvoiceGroup(click.Group):
         previous = _on_sigterm_clean_up()
         try:
             return super().invoke(ctx)
+        except KindvoiceError as exc:  # the edge: a plain error becomes click's one line
+            raise as_click(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:  # `kindvoice list | head`: the reader left, not an error
@@ -137,17 +129,22 @@ class KindvoiceGroup(click.Group):
             sys.exit(ExitStatus.INTERRUPTED)
         except Exception as exc:  # a bug: keep the message, hide the traceback
             if isinstance(exc, OSError) and _stdout_failed(exc):
-                raise AudioIOError(
-                    f"Cannot write to standard output: {exc.strerror or exc}."
-                ) from None
+                error = AudioIOError(f"Cannot write to standard output: {exc.strerror or exc}.")
+                raise as_click(error) from None
             if ctx.find_root().params.get("debug"):
                 raise
-            raise KindvoiceError(
-                f"Internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
-            ) from exc
+            hint = " (run with --debug for details)"
+            raise as_click(KindvoiceError(internal_error(exc, hint))) from exc
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+def as_click(error: KindvoiceError) -> click.ClickException:
+    """``error`` as click shows it: ``Error: <message>`` on stderr, exit ``exit_code``."""
+    converted = click.ClickException(error.message)
+    converted.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
+    return converted
 
 
 def _stopped(what: str, exc: BaseException) -> str:
@@ -228,65 +225,12 @@ def cli(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def length_options(func: F) -> F:
-    """--minutes / --length, read by ``minutes_from``."""
-    func = click.option(
-        "--length", "length_text", help="Total length as MM:SS, H:MM:SS, 90s or 1m30s."
-    )(func)
-    return click.option(
-        "--minutes",
-        type=Minutes("--minutes"),
-        help="Total length in minutes, such as 12.5 (default: the practice's).",
-    )(func)
-
-
-def minutes_from(minutes: float | None, length_text: str | None) -> float | None:
-    if minutes is not None and length_text is not None:
+def length_ms_from(minutes_ms: int | None, length_ms: int | None) -> int | None:
+    """The length --minutes or --length gives, in ms, the one value the length solver gets
+    (both read alike by the field table; None: the practice's own)."""
+    if minutes_ms is not None and length_ms is not None:
         raise UsageError("Give --minutes or --length, not both.")
-    return parse_minutes(length_text, "--length") if length_text is not None else minutes
+    return length_ms if length_ms is not None else minutes_ms
 
 
-language_option = click.option(
-    "--language",
-    help="Speak a practice's translation: es, pt-BR, fr or it (default: English). The"
-    " voice follows the language.",
-)
-
-
-def voice_options(func: F) -> F:
-    """--engine / --voice / --rate / --var, the options that decide what is spoken."""
-    for option in reversed(
-        [
-            click.option(
-                "--engine",
-                help="Speech engine: kokoro (natural, the default), piper (neural, fast) or"
-                " pyttsx3 (espeak-ng, a quick draft). $KINDVOICE_ENGINE sets the default.",
-            ),
-            click.option(
-                "--voice",
-                help="A voice of the engine (`kindvoice voices`): heart, michael, emma ..."
-                " or ENGINE:VOICE; your own recorded voice: recorded:NAME.",
-            ),
-            click.option(
-                "--rate",
-                type=float,
-                help="Speaking pace: 1.0 is the engine's normal pace (default: the template's"
-                " kind; kokoro speaks a practice at 0.8, a talk at 0.86).",
-            ),
-            language_option,
-            click.option(
-                "--var",
-                "variables",
-                multiple=True,
-                metavar="NAME=VALUE",
-                help="Fill a template variable (repeatable).",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
-def check_rate(rate: float | None) -> None:
-    if rate is not None and not 0.3 <= rate <= 3.0:
-        raise UsageError(f"--rate must be between 0.3 and 3.0; got {rate:g}.")
+language_option = click.option("--language", help=FIELDS["language"].help)

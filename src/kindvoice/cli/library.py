@@ -9,13 +9,23 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kindvoice.cli.app import cli, language_option
-from kindvoice.errors import AudioIOError, KindvoiceError, UsageError, ValidationFailed
+from kindvoice.errors import (
+    AudioIOError,
+    KindvoiceError,
+    UsageError,
+    ValidationFailed,
+    internal_error,
+)
 from kindvoice.settings import VoiceSettings
 from kindvoice.template.model import KINDS, Script
+
+if TYPE_CHECKING:
+    from kindvoice.lengths.ranges import Problem
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,7 @@ def list_cmd(ctx: click.Context, kind: str | None, language: str | None) -> None
             continue
         except Exception as exc:  # a bug on one file must not hide the others
             log.warning("listing %s", ref.path, exc_info=True)
-            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            reason = internal_error(exc, " (please report it)")
             groups["broken"].append(f"{ref.id:<{width}} (broken: {reason})")
             continue
         m = meta.minutes
@@ -130,7 +140,7 @@ def validate(
             click.echo(exc.format_message(), err=True)
             continue
         for problem in problems:
-            click.echo(problem, err=True)
+            click.echo(str(problem), err=True)
         if problems:
             failed += 1
             continue
@@ -139,14 +149,13 @@ def validate(
         raise ValidationFailed(f"{failed} of {len(paths)} templates have errors.")
 
 
-def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[str]:
+def _length_problems(path: Path, script: Script, voice: VoiceSettings) -> list[Problem]:
     """The lengths of the script's ``minutes`` range (every whole minute and both ends) it
-    cannot fill with ``voice``, as file:line:col lines."""
-    from kindvoice.lengths import range_problems
-    from kindvoice.settings import RenderRequest
+    cannot fill with ``voice``."""
+    from kindvoice.lengths import Voicing
+    from kindvoice.lengths.ranges import range_problems
 
-    request = RenderRequest(practice=str(path), output=path.with_suffix(".mp3"), voice=voice)
-    return range_problems(path, script, request)
+    return range_problems(path, script, Voicing(voice))
 
 
 @cli.command()

@@ -74,13 +74,14 @@ def batch(
     from the same inputs are skipped; a failed row does not stop the others."""
     from kindvoice.publish import batch as b
     from kindvoice.publish.executors import backend_for
+    from kindvoice.publish.manifest import manifest_items
 
     with backend_for(executor, workers) as backend:
         manifest = manifest.absolute()
         folder = (output_dir or manifest.parent).absolute()
         folder.mkdir(parents=True, exist_ok=True)
         templates_dir = _absolute(ctx.obj["templates_dir"])
-        total, items = b.manifest_items(
+        total, items = manifest_items(
             manifest, folder, templates_dir, sidecars=not no_sidecars, language=language
         )
         bar = Bar(not ctx.obj["quiet"])

@@ -3,64 +3,21 @@ preview (the first minute or one section, quickly)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kindvoice.cli.app import (
-    Bar,
-    F,
-    check_rate,
-    cli,
-    length_options,
-    minutes_from,
-    parse_vars,
-    plain_text,
-    voice_options,
-)
+from kindvoice.cli.app import Bar, F, cli
+from kindvoice.cli.options import field_option, session_options, session_request
 from kindvoice.durations import clock
 from kindvoice.errors import UsageError
 from kindvoice.export import formats
-from kindvoice.settings import RenderRequest
 
 if TYPE_CHECKING:
     from kindvoice.pipeline import RenderResult
-
-
-def _request(
-    ctx: click.Context,
-    practice: str,
-    output: Path,
-    minutes: float | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    language: str | None,
-    variables: tuple[str, ...],
-    fill_with: str | None = None,
-    **extra: object,
-) -> RenderRequest:
-    from kindvoice.settings import VoiceSettings
-
-    check_rate(rate)
-    if language is not None and Path(practice).expanduser().is_file():
-        raise UsageError(
-            f"--language {language} chooses a practice's translation; the template file "
-            f"'{practice}' speaks the language its front matter names (language:), so "
-            "leave --language out."
-        )
-    return RenderRequest(
-        practice=practice,
-        output=output,
-        minutes=minutes,
-        variables=parse_vars(variables),
-        voice=VoiceSettings(engine=engine, voice=voice, rate=rate, fill_with=fill_with),
-        templates_dir=ctx.obj["templates_dir"],
-        language=language,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def _summary(result: RenderResult) -> str:
@@ -106,112 +63,63 @@ def output_option(func: F) -> F:
     )(func)
 
 
-background_option = click.option(
-    "--background", help="Background: drone, brown, pink, rain, ocean, none; layer with '+'."
-)
+background_option = field_option("background")
+
+#: the session fields each render command takes, in the order --help lists them
+SPEECH = ("minutes", "length", "engine", "voice", "rate", "language", "variables")
+BUILD = (*SPEECH, "background", "mono", "quality", "cover", "artist", "fill_with", "workers")
 
 
 @cli.command()
 @click.argument("practice")
 @output_option
-@length_options
-@voice_options
-@background_option
-@click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
-@click.option(
-    "--quality",
-    type=click.Choice(["standard", "voice", "music"], case_sensitive=False),
-    help="standard: stereo 128 kbps (default); voice: mono 64 kbps; music: stereo 160 kbps.",
-)
+@session_options(*BUILD)
 @click.option(
     "--sidecars/--no-sidecars",
     default=True,
     show_default=True,
     help="Also write NAME.vtt, .srt, .lrc, .chapters.json and .jpg beside the audio.",
 )
-@click.option(
-    "--cover",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Your own cover image (cropped to a 1400 px square); default: a generated one.",
-)
-@click.option(
-    "--artist", default="kindvoice", show_default=True, callback=plain_text, help="Artist tag."
-)
-@click.option(
-    "--fill-with",
-    metavar="ENGINE[:VOICE]",
-    help="With --voice recorded:NAME, speak the phrases not recorded yet with this"
-    " synthetic voice (kokoro:heart, pyttsx3); the tags and transcript say so.",
-)
 @click.option("--no-cache", is_flag=True, help="Synthesize every phrase again.")
-@click.option(
-    "--workers", type=click.IntRange(1, 64), help="Speech worker processes (default: cores)."
-)
 @click.pass_context
 def build(
     ctx: click.Context,
+    /,
     practice: str,
     output: Path,
     force: bool,
-    minutes: float | None,
-    length_text: str | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    language: str | None,
-    variables: tuple[str, ...],
-    background: str | None,
-    mono: bool,
-    quality: str | None,
     sidecars: bool,
-    cover: Path | None,
-    artist: str,
-    fill_with: str | None,
     no_cache: bool,
-    workers: int | None,
+    **fields: Any,
 ) -> None:
     """Render PRACTICE (a bundled id or a template path) to an audio file."""
     from kindvoice.export.quality import export_settings
     from kindvoice.pipeline import render
     from kindvoice.settings import MixSettings
 
-    request = _request(
+    export = export_settings(fields["quality"], mono=fields["mono"], artist=fields["artist"])
+    request = session_request(
         ctx,
         practice,
         output,
-        minutes_from(minutes, length_text),
-        engine,
-        voice,
-        rate,
-        language,
-        variables,
-        fill_with,
-        mix=MixSettings(background=background),
-        export=export_settings(quality, mono=mono, artist=artist),
+        fields,
+        mix=MixSettings(background=fields["background"]),
+        export=export,
         use_cache=not no_cache,
-        workers=workers,
+        workers=fields["workers"],
         force=_forced(ctx, force),
+        sidecars=sidecars,
+        cover=fields["cover"],
     )
-    result = render(request, progress=Bar(not ctx.obj["quiet"]), sidecars=sidecars, cover=cover)
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))
 
 
 @cli.command()
 @click.argument("practice")
-@length_options
-@voice_options
+@session_options(*SPEECH)
 @click.pass_context
-def plan(
-    ctx: click.Context,
-    practice: str,
-    minutes: float | None,
-    length_text: str | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    language: str | None,
-    variables: tuple[str, ...],
-) -> None:
+def plan(ctx: click.Context, /, practice: str, **fields: Any) -> None:
     """Print the timeline a render would have, without encoding anything.
 
     With the Kokoro voice on a cold phrase cache nothing is spoken: the phrase lengths are
@@ -219,17 +127,7 @@ def plan(
     from kindvoice.pipeline import prepare
     from kindvoice.report import plan_lines
 
-    request = _request(
-        ctx,
-        practice,
-        Path("plan.mp3"),
-        minutes_from(minutes, length_text),
-        engine,
-        voice,
-        rate,
-        language,
-        variables,
-    )
+    request = session_request(ctx, practice, Path("plan.mp3"), fields)
     for line in plan_lines(prepare(request, estimate=True)):
         click.echo(line)
 
@@ -237,9 +135,7 @@ def plan(
 @cli.command()
 @click.argument("practice")
 @output_option
-@length_options
-@voice_options
-@background_option
+@session_options(*SPEECH, "background")
 @click.option("--section", help="Render this section (by its heading) instead of the first minute.")
 @click.option(
     "--seconds",
@@ -251,19 +147,13 @@ def plan(
 @click.pass_context
 def preview(
     ctx: click.Context,
+    /,
     practice: str,
     output: Path,
     force: bool,
-    minutes: float | None,
-    length_text: str | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    language: str | None,
-    variables: tuple[str, ...],
-    background: str | None,
     section: str | None,
     seconds: float,
+    **fields: Any,
 ) -> None:
     """Render the first minute (or one section) of PRACTICE, to check a voice or background.
 
@@ -274,24 +164,19 @@ def preview(
     from kindvoice.template.library import resolve_practice
     from kindvoice.template.parse import load_template
 
-    length = minutes_from(minutes, length_text)
-    if length is None:
-        path = resolve_practice(practice, ctx.obj["templates_dir"], language)
-        length = load_template(path, parse_vars(variables)).meta.minutes.min
-    request = _request(
+    request = session_request(
         ctx,
         practice,
         output,
-        length,
-        engine,
-        voice,
-        rate,
-        language,
-        variables,
-        mix=MixSettings(background=background),
+        fields,
+        mix=MixSettings(background=fields["background"]),
         force=_forced(ctx, force),
+        section=section,
+        limit_seconds=seconds,
     )
-    result = render(
-        request, progress=Bar(not ctx.obj["quiet"]), section=section, limit_seconds=seconds
-    )
+    if request.length_ms is None:
+        path = resolve_practice(practice, ctx.obj["templates_dir"], request.language)
+        shortest = load_template(path, request.variables).meta.minutes.min
+        request = dataclasses.replace(request, length_ms=shortest * 60_000.0)
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))

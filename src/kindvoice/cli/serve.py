@@ -142,7 +142,7 @@ def serve(
         click.echo("Stopping.", err=True)
     finally:
         running.stop()
-        from kindvoice.export.outputs import finish_commits
+        from kindvoice.export.commit_guard import finish_commits
 
         # a render putting its files in place finishes that first: whole sets only
         if not finish_commits():

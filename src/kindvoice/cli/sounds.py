@@ -1,92 +1,21 @@
 """Commands about sound: ``sounds`` (list the bells and backgrounds; ``sounds preview``
-renders one) and ``timer`` (an unguided sitting with bells exactly on time).
-
-``render_preview`` is the small core behind ``sounds preview``: a bell's strikes or a
-stretch of background, faded in and out, through the true-peak limiter and the Writer.
-"""
+renders one, ``export.sound_preview``) and ``timer`` (an unguided sitting with bells
+exactly on time)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kindvoice.cli.app import Bar, Minutes, check_rate, cli
-from kindvoice.cli.render import background_option, output_option
+from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.options import session_options
+from kindvoice.cli.render import output_option
 from kindvoice.durations import clock, parse_ms
 
 log = logging.getLogger(__name__)
-
-# Backgrounds preview at EBU R128 programme level: clearly audible alone, never loud. (In
-# a session they sit 20 LU under the voice, rising up to 6 LU in long silences.)
-PREVIEW_BED_LUFS = -23.0
-PREVIEW_LEAD_IN_S = 1.0  # before a bell's first strike
-
-
-def render_preview(
-    name: str, output: Path, seconds: float = 30.0, strikes: int = 3, seed: int = 0
-) -> tuple[Path, int, bool]:
-    """Render ``seconds`` of background ``name`` (any ``--background`` spec), or the
-    strikes of bell ``name``, to ``output``; returns (path, samples, needs headphones).
-
-    A bell is placed after a second of silence and the file lasts until it has rung out,
-    at least ``seconds``. Raises ``UnknownNameError`` listing bells and backgrounds."""
-    import numpy as np
-
-    from kindvoice.audio import SAMPLE_RATE, db_to_gain, ms_to_samples, s_to_samples
-    from kindvoice.errors import UnknownNameError
-    from kindvoice.export.encode import Writer, format_for
-    from kindvoice.mix.master import TruePeakLimiter
-    from kindvoice.mix.mixer import BLOCK_SAMPLES
-    from kindvoice.settings import ExportSettings, MixSettings
-    from kindvoice.sound.beds import BED_REFERENCE_LUFS, background_names, make_bed
-    from kindvoice.sound.bells import bell_names, render_bell
-
-    format_for(output)  # an unknown extension fails before any work
-    export, mix = ExportSettings(), MixSettings()
-    key = name.strip().lower()
-    simple = all(c not in name for c in "+@:/.")  # a path is a music file
-    if simple and key not in bell_names() and key not in background_names():
-        raise UnknownNameError("sound", name, [*bell_names(), *background_names()])
-
-    if key in bell_names():
-        peak = db_to_gain(export.target_lufs + mix.bell_level_lu)  # as in a session
-        bell = render_bell(key, strikes, peak, seed)
-        lead = s_to_samples(PREVIEW_LEAD_IN_S)
-        total = max(s_to_samples(seconds), lead + len(bell) + SAMPLE_RATE)
-        bell_track = np.zeros(total, dtype=np.float32)
-        bell_track[lead : lead + len(bell)] = bell
-        bed = None
-        stereo = False
-    else:
-        bed = make_bed(name, seed)
-        total = s_to_samples(seconds)
-        gain = db_to_gain(PREVIEW_BED_LUFS - BED_REFERENCE_LUFS)
-        fade_in, fade_out = ms_to_samples(mix.fade_in_ms), ms_to_samples(mix.fade_out_ms)
-        stereo = bed.needs_stereo
-
-    writer = Writer(output, 2, export.bitrate, export.lame_quality)
-    limiter = TruePeakLimiter(export.true_peak_ceiling_db)
-    try:
-        for start in range(0, total, BLOCK_SAMPLES):
-            n = min(BLOCK_SAMPLES, total - start)
-            if bed is None:
-                block = np.repeat(bell_track[start : start + n, None], 2, axis=1)
-            else:
-                t = np.arange(start, start + n, dtype=np.float64)
-                ramp = np.clip(np.minimum(t / fade_in, (total - 1 - t) / fade_out), 0.0, 1.0)
-                shape = gain * (0.5 - 0.5 * np.cos(np.pi * ramp))  # raised-cosine fades
-                block = bed.render(n) * shape[:, None].astype(np.float32)
-            writer.write(limiter.process(block))
-        writer.write(limiter.flush())
-        writer.finish()
-        path = writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    log.info("preview limiter took off at most %.1f dB", limiter.max_reduction_db)
-    return path, writer.samples, stereo
 
 
 @cli.group(invoke_without_command=True)
@@ -134,58 +63,55 @@ def sounds_preview(
     """Render NAME (a bell, or any --background spec such as rain+drone@-6 or
     music:PATH) to a short file, faded in and out."""
 
-    path, samples, headphones = render_preview(name, output, seconds, strikes, seed)
+    from kindvoice.export.sound_preview import render_sound_preview
+
+    path, samples, headphones = render_sound_preview(name, output, seconds, strikes, seed)
     click.echo(f"{clock(samples)} of {name} -> {path}")
     if headphones:
         click.echo("Binaural beats: use headphones.")
 
 
+#: the timer's words for the session fields it shares with the render commands
+TIMER_HELP = {
+    "minutes": "Sitting time in minutes, from the opening bell to the closing bell.",
+    "engine": "Speech engine for the welcome: {engines}.",
+    "voice": "Voice for the welcome.",
+    "rate": "Speaking pace for the welcome.",
+}
+
+
 @cli.command()
-@click.option(
-    "--minutes",
-    type=Minutes("--minutes"),
-    required=True,
-    help="Sitting time in minutes, from the opening bell to the closing bell.",
-)
+@session_options("minutes", required=("minutes",), helps=TIMER_HELP)
 @click.option("--warmup", default="0s", show_default=True, help="Quiet before the opening bell.")
 @click.option("--interval", help="An interval bell every so often (5m, 7m30s).")
 @click.option("--at", "at_text", help="Interval bells after the opening bell: 5m,10m,17m.")
 @click.option("--bell", default="bowl", show_default=True, help="bowl, soft, bright or chime.")
-@background_option
 @click.option("--welcome", help="One line spoken during the warm-up.")
-@click.option("--engine", help="Speech engine for the welcome (default: kokoro).")
-@click.option("--voice", help="Voice for the welcome.")
-@click.option("--rate", type=float, help="Speaking pace for the welcome.")
-@click.option("--mono", is_flag=True, help="Mono output (64 kbps MP3, -19 LUFS).")
+@session_options("background", "engine", "voice", "rate", "mono", helps=TIMER_HELP)
 @output_option
 @click.pass_context
 def timer(
     ctx: click.Context,
-    minutes: float,
+    /,
     warmup: str,
     interval: str | None,
     at_text: str | None,
     bell: str,
-    background: str | None,
     welcome: str | None,
-    engine: str | None,
-    voice: str | None,
-    rate: float | None,
-    mono: bool,
     output: Path,
     force: bool,
+    **fields: Any,
 ) -> None:
     """A meditation timer: warm-up, opening bell, optional interval bells, closing bell,
     as one file that keeps playing when the phone's screen locks."""
     from kindvoice.settings import ExportSettings, MixSettings, RenderRequest, VoiceSettings
     from kindvoice.timer import TimerSpec, render_timer
 
-    check_rate(rate)
     at = tuple(parse_ms(t, "--at time") for t in (at_text or "").split(",") if t.strip())
     if at_text is not None and not at:
         raise click.BadParameter("give times such as 5m,10m,17m", param_hint="--at")
     spec = TimerSpec(
-        minutes=minutes,
+        minutes=fields["minutes"] / 60_000.0,  # the field reads a length in ms
         warmup_ms=parse_ms(warmup, "--warmup"),
         interval_ms=None if interval is None else parse_ms(interval, "--interval"),
         at_ms=at,
@@ -195,9 +121,9 @@ def timer(
     request = RenderRequest(
         practice="timer",
         output=output,
-        voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
-        mix=MixSettings(background=background),
-        export=ExportSettings(mono=mono),
+        voice=VoiceSettings(engine=fields["engine"], voice=fields["voice"], rate=fields["rate"]),
+        mix=MixSettings(background=fields["background"]),
+        export=ExportSettings(mono=fields["mono"]),
         templates_dir=ctx.obj["templates_dir"],
     )
     result, schedule = render_timer(spec, request, progress=Bar(not ctx.obj["quiet"]))

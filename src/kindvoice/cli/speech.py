@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from kindvoice.cli.app import Bar, cli
+from kindvoice.cli.options import field_option
 from kindvoice.cli.render import output_option
+from kindvoice.speech.registry import engine_names
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--engine", help="Only this engine's voices (kokoro, piper, pyttsx3).")
+@click.option("--engine", help=f"Only this engine's voices ({', '.join(engine_names())}).")
 @click.pass_context
 def voices(ctx: click.Context, engine: str | None) -> None:
     """List the voices: each engine's, with language and a short description. The voice
@@ -20,7 +22,7 @@ def voices(ctx: click.Context, engine: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from kindvoice.settings import default_engine
-    from kindvoice.speech.base import engine_class, engine_names
+    from kindvoice.speech.base import engine_class
     from kindvoice.speech.synth import list_voices
 
     names = [engine] if engine else sorted(engine_names(), key=lambda n: n != default_engine())
@@ -42,8 +44,8 @@ def voices(ctx: click.Context, engine: str | None) -> None:
 @voices.command("preview")
 @click.argument("voice")
 @output_option
-@click.option("--engine", help="The engine of VOICE (default: the default engine).")
-@click.option("--rate", type=float, help="Speaking pace (default: the engine's).")
+@field_option("engine", help="The engine of VOICE (default: the default engine).")
+@field_option("rate", help="Speaking pace (default: the engine's).")
 @click.pass_context
 def voices_preview(
     ctx: click.Context,
@@ -55,23 +57,21 @@ def voices_preview(
 ) -> None:
     """Speak the same short passage (about 20 seconds) with VOICE, to compare voices; in
     the voice's own language where kindvoice has a passage in it."""
-    from kindvoice.cli.app import check_rate
     from kindvoice.pipeline import render
     from kindvoice.settings import RenderRequest, VoiceSettings, default_engine
     from kindvoice.speech.samples import sample_template
     from kindvoice.speech.synth import list_voices
 
-    check_rate(rate)
     infos = {v.id.casefold(): v for v in list_voices(engine or default_engine())}
     language = infos[voice.casefold()].language if voice.casefold() in infos else "en"
     request = RenderRequest(
         practice=str(sample_template(language)),
         output=output,
-        minutes=None,
         voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
         templates_dir=ctx.obj["templates_dir"],
+        title=f"Voice sample: {voice}",
     )
-    result = render(request, progress=Bar(not ctx.obj["quiet"]), title=f"Voice sample: {voice}")
+    result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(f"{result.seconds:.1f} s sample of {voice} -> {result.path}")
 
 

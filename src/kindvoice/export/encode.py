@@ -6,6 +6,9 @@ through the ffmpeg binary (``ffmpeg_encode``). Every writer writes a temporary f
 output and only ``commit()`` renames it into place, so a failed or interrupted render
 leaves nothing half-written and never harms a file already at that path.
 
+``encode_blocks`` is the loop every render ends in (a session, ``sounds preview``): the
+blocks through the true-peak limiter into a ``Writer``.
+
 MP3 is encoded by ``mp3.Mp3Stream``: lameenc on every core, in 30-second shares joined
 into one stream, with the LAME "Info" frame that gives players the exact length.
 """
@@ -13,29 +16,19 @@ into one stream, with the LAME "Info" frame that gives players the exact length.
 from __future__ import annotations
 
 import contextlib
-import glob
 import logging
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from kindvoice import files
 from kindvoice.audio import SAMPLE_RATE, Stereo
 from kindvoice.errors import AudioIOError, LengthError
 from kindvoice.export import formats
-from kindvoice.owners import left_over, part_prefix
 from kindvoice.settings import STEREO_BITRATE_KBPS
 
 log = logging.getLogger(__name__)
-
-
-def public_mode() -> int:
-    """The permissions a new file gets normally (0o666 less the umask): ``mkstemp`` makes
-    temporary files private (0o600), which a web server publishing a feed cannot read."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def format_for(path: Path) -> str:
@@ -73,13 +66,12 @@ class Writer:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise AudioIOError(f"Output folder '{folder}' does not exist. Create it first.")
-        remove_orphans(folder, path.name)
+        files.sweep(folder, path.name)
         try:
-            fd, name = tempfile.mkstemp(prefix=part_prefix(path.name), suffix=".part", dir=folder)
+            fd, self.tmp = files.temp_beside(path)
         except OSError as exc:
             raise AudioIOError(f"Cannot write in '{folder}': {exc.strerror}.") from exc
         os.close(fd)
-        self.tmp = Path(name)
         try:
             if self.spec.encoder == "lameenc":
                 from kindvoice.export.mp3 import Mp3Stream
@@ -143,10 +135,7 @@ class Writer:
     def commit(self) -> Path:
         """Make the finished file durable and rename it over the output path."""
         try:
-            with open(self.tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.chmod(self.tmp, public_mode())
-            os.replace(self.tmp, self.path)
+            files.put_in_place(self.tmp, self.path)
         except OSError as exc:
             self.abort()
             raise AudioIOError(f"Cannot write '{self.path}': {exc.strerror or exc}.") from exc
@@ -169,21 +158,38 @@ class Writer:
             self.tmp.unlink()
 
 
+def encode_blocks(
+    blocks: Iterable[Stereo],
+    writer: Writer,
+    ceiling_db: float,
+    report: Callable[[int], None] | None = None,
+) -> tuple[float, float]:
+    """Limit ``blocks`` under ``ceiling_db`` (true peak) as they come and write them to
+    ``writer``; returns the peak written (linear) and the deepest limiter reduction (dB).
+    ``report`` gets the samples mixed so far after each block."""
+    from kindvoice.mix.master import TruePeakLimiter
+
+    limiter = TruePeakLimiter(ceiling_db)
+    peak = 0.0
+    done = 0
+    for block in blocks:
+        out = limiter.process(block)
+        if len(out):
+            peak = max(peak, float(out.max()), -float(out.min()))
+        writer.write(out)
+        done += len(block)
+        if report is not None:
+            report(done)
+    tail = limiter.flush()
+    if len(tail):
+        peak = max(peak, float(tail.max()), -float(tail.min()))
+    writer.write(tail)
+    return peak, limiter.max_reduction_db
+
+
 def _cannot_write(path: Path, exc: Exception) -> str:
     """One line for a failed write; libsndfile says only "System error" for a full disk."""
     if isinstance(exc, OSError):
         return f"Cannot write '{path}': {exc.strerror or exc}."
     reason = str(exc).rstrip(".")
     return f"Cannot write '{path}': {reason} (is the disk full, or the folder not writable?)."
-
-
-def remove_orphans(folder: Path, name: str) -> None:
-    """Delete temporary files a killed render (kill -9, power loss) left for ``name``
-    (the audio or a sidecar): only those whose writer is proven gone, or that are a day
-    old when it cannot be checked (another machine's, an older version's):
-    ``owners.left_over``."""
-    for part in folder.glob(f".{glob.escape(name)}.*.part"):
-        if left_over(part):
-            log.debug("removing %s, left by a render that did not finish", part)
-            with contextlib.suppress(OSError):
-                part.unlink()

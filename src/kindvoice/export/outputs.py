@@ -9,12 +9,12 @@ user's cover image is never an output, and sidecars that another output's stamp 
 are not taken over silently (two outputs with one stem refuse rather than share them).
 
 ``OutputSet`` writes every file under a temporary name (``.NAME.PID@HOST.XXXX.part``,
-removed by a later run once its writer is gone: ``kindvoice.owners``) and commits them
+removed by a later run once its writer is gone: ``kindvoice.files``) and commits them
 together at the end: the stamp first lists both the old and the new hash of every file,
 then the files are renamed, then the stamp keeps only the new ones, so a kill at any point
 leaves every file recognised. Ctrl-C and SIGTERM wait while the files are renamed, whatever
-thread the kernel gives them to, and act once the set is whole (``_Deferred``); a server
-stopping lets the commits under way finish first (``finish_commits``).
+thread the kernel gives them to, and act once the set is whole; a server stopping lets the
+commits under way finish first (``commit_guard``).
 
 Besides the hashes, the stamp records each file's size and times (``stat``: an unchanged
 file is known without reading it) and the hashes of its 64 KiB blocks (``blocks``: a
@@ -31,20 +31,16 @@ import hashlib
 import json
 import logging
 import os
-import signal
 import stat
-import tempfile
-import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from kindvoice import __version__
 from kindvoice.errors import AudioIOError, UsageError
-from kindvoice.export.encode import public_mode, remove_orphans
-from kindvoice.export.sidecars import sidecar_paths, write_atomic
-from kindvoice.owners import part_prefix
+from kindvoice.export.commit_guard import Deferred, finished, starting
+from kindvoice.export.sidecars import sidecar_paths
+from kindvoice.files import public_mode, sweep, temp_beside, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +48,6 @@ STAMP_SUFFIX = ".kindvoice.json"
 #: a stamp lists a few hashes: a larger file is not one
 MAX_STAMP_BYTES = 1024 * 1024
 #: signals held back while the files are renamed
-_HELD = (signal.SIGINT, signal.SIGTERM)
 BLOCK_BYTES = 64 * 1024  # the unit of ``blocks``: a cut-off copy is known by whole blocks
 
 
@@ -216,16 +211,13 @@ class OutputSet:
     def clean(self) -> None:
         """Remove temporary files that killed renders left for any file of the set."""
         for target in [*self.targets, stamp_path(self.audio)]:
-            remove_orphans(self.folder, target.name)
+            sweep(self.folder, target.name)
 
     def stage(self, target: Path, data: bytes | str) -> None:
         """Write ``data`` for ``target`` under a temporary name."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            fd, name = tempfile.mkstemp(
-                prefix=part_prefix(target.name), suffix=".part", dir=self.folder
-            )
-            self.staged[target] = Path(name)
+            fd, self.staged[target] = temp_beside(self.folder / target.name)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
         except OSError as exc:
@@ -240,6 +232,32 @@ class OutputSet:
         Our own sidecars that this render did not write again (``--no-sidecars``) are
         removed: they described the audio being replaced."""
         self.check()  # again: something may have appeared while the render ran
+        new, blocks = self._seal()
+        stale = [
+            p
+            for p in self.sidecars.values()
+            if p not in self.staged and p.exists() and owned(p, self.audio)
+        ]
+        self._begin(new, blocks)  # 1. a stamp that knows the old and the new bytes
+        # 2. the files, with Ctrl-C and SIGTERM held back until all are in place;
+        # 3. the stamp of what is there now
+        deferred = Deferred()
+        try:
+            with deferred:
+                self._rename(stale)
+                self._final_stamp(new, blocks, extra)
+        except BaseException:
+            deferred.deliver([])  # a signal that came meanwhile still stops the command
+            raise
+        finally:
+            finished()
+        written = [self.folder / name for name in new]
+        log.info("committed %s", ", ".join(new))
+        deferred.deliver(written)  # a signal that came meanwhile acts now
+        return written
+
+    def _seal(self) -> tuple[dict[str, str], dict[str, list[Any]]]:
+        """Each staged file made durable and readable: its digest and its blocks, by name."""
         new: dict[str, str] = {}
         blocks: dict[str, list[Any]] = {}
         try:
@@ -252,68 +270,57 @@ class OutputSet:
         except OSError as exc:
             self.abort()
             raise AudioIOError(f"Cannot write '{self.audio}': {exc.strerror or exc}.") from exc
-        stale = [
-            p
-            for p in self.sidecars.values()
-            if p not in self.staged and p.exists() and owned(p, self.audio)
-        ]
-        # 1. a stamp that knows the old and the new bytes of every file
+        return new, blocks
+
+    def _begin(self, new: dict[str, str], blocks: dict[str, list[Any]]) -> None:
+        """The first stamp, with both the old and the new digest of every file, and the
+        commit counted as under way (``commit_guard.starting``)."""
         both: dict[str, list[str]] = {name: [digest] for name, digest in new.items()}
         for target in self.staged:
             with contextlib.suppress(OSError):
                 if target.exists():
                     both[target.name].append(file_digest(target))
         try:
-            _starting()
+            starting()
         except AudioIOError:
             self.abort()
             raise
         try:
             self._write_stamp({"kindvoice": __version__, "files": both, "blocks": blocks})
         except BaseException:
-            _finished()
+            finished()
             self.abort()
             raise
-        # 2. the files, with Ctrl-C and SIGTERM held back until all are in place;
-        # 3. the stamp of what is there now
-        deferred = _Deferred()
+
+    def _rename(self, stale: list[Path]) -> None:
+        """Every staged file renamed over its target; our stale sidecars removed."""
         try:
-            with deferred:
-                try:
-                    for target, tmp in list(self.staged.items()):
-                        os.replace(tmp, target)
-                        del self.staged[target]
-                    for path in stale:
-                        path.unlink(missing_ok=True)
-                except OSError as exc:
-                    self.abort()
-                    raise AudioIOError(
-                        f"Cannot write '{self.audio}': {exc.strerror or exc}."
-                    ) from exc
-                stats = {name: _stat(self.folder / name) for name in new}
-                try:
-                    self._write_stamp(
-                        {
-                            "kindvoice": __version__,
-                            **(extra or {}),
-                            "files": {name: [digest] for name, digest in new.items()},
-                            "blocks": blocks,
-                            "stat": stats,
-                        }
-                    )
-                except AudioIOError as exc:  # the files are in place; the first stamp knows them
-                    log.warning(
-                        "%s The output is complete; a batch will render it again.", exc.message
-                    )
-        except BaseException:
-            deferred.deliver([])  # a signal that came meanwhile still stops the command
-            raise
-        finally:
-            _finished()
-        written = [self.folder / name for name in new]
-        log.info("committed %s", ", ".join(new))
-        deferred.deliver(written)  # a signal that came meanwhile acts now
-        return written
+            for target, tmp in list(self.staged.items()):
+                os.replace(tmp, target)
+                del self.staged[target]
+            for path in stale:
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            self.abort()
+            raise AudioIOError(f"Cannot write '{self.audio}': {exc.strerror or exc}.") from exc
+
+    def _final_stamp(
+        self, new: dict[str, str], blocks: dict[str, list[Any]], extra: Mapping[str, Any] | None
+    ) -> None:
+        """The stamp of what is in place now (a failure only warns: the first one knows the
+        files)."""
+        stats = {name: _stat(self.folder / name) for name in new}
+        stamp = {
+            "kindvoice": __version__,
+            **(extra or {}),
+            "files": {name: [digest] for name, digest in new.items()},
+            "blocks": blocks,
+            "stat": stats,
+        }
+        try:
+            self._write_stamp(stamp)
+        except AudioIOError as exc:
+            log.warning("%s The output is complete; a batch will render it again.", exc.message)
 
     def _write_stamp(self, stamp: Mapping[str, Any]) -> None:
         write_atomic(stamp_path(self.audio), json.dumps(stamp, indent=2) + "\n")
@@ -324,78 +331,6 @@ class OutputSet:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         self.staged.clear()
-
-
-class _Deferred:
-    """Holds Ctrl-C and SIGTERM back while the files are renamed. Python runs signal
-    handlers in the main thread whichever thread the kernel gave the signal to, so in the
-    main thread the handlers are swapped for one that only notes the signal, and
-    ``deliver`` runs the real handler once the set is whole. Off the main thread the main
-    thread's handler runs as usual: a server waits for the commits under way
-    (``finish_commits``) before it exits."""
-
-    def __init__(self) -> None:
-        self.caught: list[int] = []
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in _HELD:
-            if signal.getsignal(sig) is None:  # set outside Python: it could not be restored
-                continue
-            with contextlib.suppress(ValueError, OSError):
-                self.previous[sig] = signal.signal(sig, self._note)
-
-    def _note(self, signum: int, _frame: object) -> None:
-        self.caught.append(signum)
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-
-    def deliver(self, written: list[Path]) -> None:
-        """Act on the first signal held back; the exception it raises (KeyboardInterrupt,
-        the CLI's Terminated) carries ``kindvoice_written``, the files now in place."""
-        if not self.caught:
-            return
-        sig = self.caught[0]
-        handler = self.previous.get(sig)
-        try:
-            if callable(handler):
-                handler(sig, None)
-            elif handler == signal.SIG_DFL:
-                signal.raise_signal(sig)
-        except BaseException as exc:
-            exc.kindvoice_written = written  # type: ignore[attr-defined]
-            raise
-
-
-_COMMITS = threading.Condition()
-_state = {"running": 0, "closed": False}
-
-
-def _starting() -> None:
-    with _COMMITS:
-        if _state["closed"]:
-            raise AudioIOError("Not written: kindvoice is stopping.")
-        _state["running"] += 1
-
-
-def _finished() -> None:
-    with _COMMITS:
-        _state["running"] -= 1
-        _COMMITS.notify_all()
-
-
-def finish_commits(timeout_s: float = 30.0) -> bool:
-    """Refuse new commits and wait for those under way (a server stopping: its render
-    threads would otherwise be cut off between two renames). True when none is left."""
-    with _COMMITS:
-        _state["closed"] = True
-        return _COMMITS.wait_for(lambda: _state["running"] == 0, timeout_s)
 
 
 def check_own(paths: list[Path], *, force: bool) -> None:

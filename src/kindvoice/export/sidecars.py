@@ -7,17 +7,13 @@ the mixer's timeline in samples and divided by the sample rate; nothing is estim
 except where one utterance is split into several cues, and then only inside that
 utterance's exact span (in proportion to characters).
 
-This module also owns ``write_atomic()``, the temp-file-and-rename write that every
-small text file kindvoice publishes goes through.
+Every file here is written whole or not at all (``files.write_atomic``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +21,7 @@ from pathlib import Path
 
 from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import clock
-from kindvoice.errors import AudioIOError
-from kindvoice.export.encode import public_mode
 from kindvoice.mix.timeline import Chapter, Timeline
-from kindvoice.owners import part_prefix
 
 log = logging.getLogger(__name__)
 
@@ -61,27 +54,6 @@ class Cue:
 def sidecar_paths(audio: Path) -> dict[str, Path]:
     """Where each sidecar of ``audio`` goes: ``NAME.vtt``, ``NAME.chapters.json`` ..."""
     return {kind: audio.with_suffix(suffix) for kind, suffix in SUFFIXES.items()}
-
-
-def write_atomic(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place, so a
-    reader never sees half a file and a failure leaves the old one untouched."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp: str | None = None
-    try:
-        # its writer in the name lets a later run remove it if this one is killed
-        fd, tmp = tempfile.mkstemp(prefix=part_prefix(path.name), suffix=".part", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.chmod(tmp, public_mode())
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise AudioIOError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    return path
 
 
 # --------------------------------------------------------------------------- cues

@@ -1,4 +1,5 @@
-"""Tags: what a phone shows about a session (title, artist, chapters, the words).
+"""Tags: what a phone shows about a session (title, artist, chapters, the words), and
+``transcript``, the words as the tags and sidecars carry them.
 
 MP3 (and WAV) get ID3v2.3, which every phone reads: TIT2/TPE1/TALB/TCON "Meditation",
 COMM with the summary, USLT with the spoken text, and CTOC/CHAP chapters in milliseconds
@@ -15,6 +16,7 @@ import base64
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mutagen import MutagenError
 from mutagen.flac import FLAC, Picture
@@ -45,6 +47,9 @@ from kindvoice.audio import SAMPLE_RATE
 from kindvoice.durations import clock
 from kindvoice.errors import AudioIOError
 from kindvoice.export import formats
+
+if TYPE_CHECKING:
+    from kindvoice.mix.timeline import Timeline
 
 CTOC_MAX = 255  # children of one ID3 table of contents (a one-byte count)
 
@@ -241,3 +246,20 @@ def _vorbis_comments(file: FLAC | OggOpus | OggVorbis, info: TagInfo) -> None:
     for i, (title, start, _end) in enumerate(info.chapters, start=1):
         file[f"CHAPTER{i:03d}"] = clock(start, 3, hours="padded")  # hh:mm:ss.mmm
         file[f"CHAPTER{i:03d}NAME"] = title
+
+
+def transcript(timeline: Timeline, voice: str = "") -> str:
+    """The spoken text, one utterance per line, with a blank line between chapters; a
+    recorded ``voice`` is named on the first line (whose voice the listener hears)."""
+    lines: list[str] = [f"Voice: {voice}"] if voice.startswith("recorded voice") else []
+    chapters = list(timeline.chapters)
+    current = -1
+    for event in timeline.speech:
+        index = max(i for i, c in enumerate(chapters) if c.start <= event.start)
+        if index != current:
+            if lines:
+                lines.append("")
+            lines.append(f"## {chapters[index].title}")
+            current = index
+        lines.append(event.text)
+    return "\n".join(lines)

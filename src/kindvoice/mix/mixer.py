@@ -1,5 +1,9 @@
 """The mixer: the timeline becomes audio, block by block, with pydub as the mixing layer.
 
+``session_mixer`` gathers a session's sounds at their levels (the mastered voice, bell
+strikes, breathing cue tones) and shapes the background around the voice; ``cut_fades``
+fades a preview in and out where it cuts into the session.
+
 Every block (one second by default) starts as a pydub segment of the background for that
 stretch of time, its level shaped by the ducking envelope; each sound that overlaps the
 block is sliced sample-exactly and overlaid onto it. Nothing holds the whole track, and
@@ -11,14 +15,19 @@ voice, bells and background never saturate before the limiter sees them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from kindvoice.audio import SAMPLE_RATE, Mono, Stereo, ms_to_samples
 from kindvoice.mix.timeline import Event, Timeline
+
+if TYPE_CHECKING:
+    from kindvoice.settings import MixSettings
+    from kindvoice.sound.beds.base import Bed
 
 with __import__("warnings").catch_warnings():
     # pydub warns when ffmpeg is absent; the mixer needs none (raw PCM only)
@@ -136,7 +145,7 @@ class Mixer:
         self,
         timeline: Timeline,
         sounds: Mapping[tuple[str, str, int], Mono],
-        bed: object,
+        bed: Bed,
         shape: BedShape,
         *,
         channels: int = 2,
@@ -168,7 +177,7 @@ class Mixer:
         for start in range(begin, stop, block_samples):
             n = min(block_samples, stop - start)
             end = start + n
-            bed = self.bed.render(n)  # type: ignore[attr-defined]
+            bed = self.bed.render(n)
             bed = bed * self.envelope.gains(start, n)[:, None]
             if self.channels == 1:
                 bed = bed.mean(axis=1, keepdims=True)
@@ -189,3 +198,61 @@ class Mixer:
                     piece = piece._spawn(b"\0" * (offset * frame_bytes) + piece.raw_data)
                 block = block.overlay(piece)
             yield from_segment(block)
+
+
+def session_mixer(
+    timeline: Timeline,
+    voice: Mapping[str, Mono],
+    cues: Mapping[str, Mono],
+    bed: Bed,
+    mix: MixSettings,
+    target_lufs: float,
+    channels: int,
+) -> Mixer:
+    """The mixer of a session: the ``voice`` phrases as mastered, bell strikes and the
+    ``cues`` tones at their levels relative to the voice's ``target_lufs``, over ``bed``
+    ducked around the voice."""
+    from kindvoice.audio import db_to_gain
+    from kindvoice.sound.beds import BED_REFERENCE_LUFS
+    from kindvoice.sound.bells import render_bell
+
+    sounds: dict[tuple[str, str, int], Mono] = {}
+    bell_peak = db_to_gain(target_lufs + mix.bell_level_lu)
+    cue_peak = np.float32(db_to_gain(target_lufs + mix.cue_level_lu))
+    for event in timeline.events:
+        key = Mixer.event_key(event)
+        if key in sounds:
+            continue
+        if event.kind == "speech":
+            sounds[key] = voice[event.key]
+        elif event.kind == "bell":
+            sounds[key] = render_bell(event.key, event.strikes, bell_peak, mix.seed)
+        else:
+            sounds[key] = cues[event.key] * cue_peak
+    shape = BedShape(
+        gain=db_to_gain(target_lufs + mix.background_level_lu - BED_REFERENCE_LUFS),
+        rise_db=mix.background_rise_lu,
+        attack=ms_to_samples(mix.duck_attack_ms),
+        release=ms_to_samples(mix.duck_release_ms),
+        fade_in=ms_to_samples(mix.fade_in_ms),
+        fade_out=ms_to_samples(mix.fade_out_ms),
+    )
+    return Mixer(timeline, sounds, bed, shape, channels=channels)
+
+
+CUT_FADE_MS = 500
+
+
+def cut_fades(blocks: Iterable[Stereo], start: int, stop: int) -> Iterator[Stereo]:
+    """``blocks`` (the mix from sample ``start`` to ``stop``) with half-second fades where a
+    preview cuts into the session, so it neither clicks in nor stops dead."""
+    fade = ms_to_samples(CUT_FADE_MS)
+    position = start
+    for block in blocks:
+        t = np.arange(position, position + len(block))
+        position += len(block)
+        ramp = np.minimum(1.0, np.minimum(t - start, stop - 1 - t) / fade)
+        if start == 0:  # the session's own fade-in is already there
+            ramp = np.minimum(1.0, (stop - 1 - t) / fade)
+        out: Stereo = (block * np.clip(ramp, 0.0, 1.0)[:, None]).astype(np.float32)
+        yield out

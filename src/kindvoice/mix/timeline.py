@@ -95,54 +95,15 @@ def lay_out(
     cue_offsets: Callable[[Breathe], Sequence[tuple[int, str, int]]],
 ) -> Timeline:
     """Place every node of ``script`` by ``plan``; the total equals ``plan.total_samples``."""
-    events: list[Event] = []
-    quiet: list[Quiet] = []
-    visits: dict[int, int] = {}  # rotate uid -> times reached (the solver counts the same way)
-    t = lead_in_samples
-
-    def walk(nodes: Sequence[Node]) -> None:
-        nonlocal t
-        for node in nodes:
-            if isinstance(node, Speech):
-                n = speech_samples[node.key]
-                events.append(Event(t, n, "speech", node.key, text=node.text))
-                t += n
-            elif isinstance(node, Pause):
-                if node.paragraph:
-                    t += paragraph_gap_samples
-                elif node.elastic:
-                    n = plan.pause_samples[node.uid]
-                    quiet.append(Quiet(t, t + n, node.fade_background))
-                    t += n
-                else:
-                    n = ms_to_samples(node.min_ms)
-                    if node.fade_background:
-                        quiet.append(Quiet(t, t + n, True))
-                    t += n
-            elif isinstance(node, Bell):
-                name = bell_name(node.kind)
-                n = bell_samples(name, node.strikes)
-                events.append(Event(t, n, "bell", name, node.strikes))
-                t += n
-            elif isinstance(node, Breathe):
-                for offset, cue, n in cue_offsets(node):
-                    events.append(Event(t + offset, n, "cue", cue))
-                t += ms_to_samples(node.duration_ms)
-            elif isinstance(node, Repeat):
-                for _ in range(plan.count(node)):
-                    walk(node.body)
-            elif isinstance(node, Rotate):
-                visit = visits.get(node.uid, 0)
-                visits[node.uid] = visit + 1
-                walk(node.alternatives[visit % len(node.alternatives)])
-            elif isinstance(node, Gate):
-                raise ValueError(f"{node.pos}: gates must be resolved before the timeline")
-
+    placer = _Placer(
+        plan, speech_samples, paragraph_gap_samples, bell_name, bell_samples, cue_offsets
+    )
+    placer.t = lead_in_samples
     starts: list[tuple[str, int]] = []
     for section in script.sections:
-        starts.append((section.title, t))
-        walk(section.body)
-    t += tail_samples + plan.pad_samples
+        starts.append((section.title, placer.t))
+        placer.walk(section.body)
+    t = placer.t + tail_samples + plan.pad_samples
     if t != plan.total_samples:
         raise AssertionError(f"timeline total {t} != plan total {plan.total_samples}")
     chapters = []
@@ -151,4 +112,70 @@ def lay_out(
         begin = 0 if i == 0 else start
         end = starts[i + 1][1] if i + 1 < len(starts) else t
         chapters.append(Chapter(title, begin, end))
-    return Timeline(t, tuple(sorted(events, key=lambda e: e.start)), tuple(quiet), tuple(chapters))
+    events = tuple(sorted(placer.events, key=lambda e: e.start))
+    return Timeline(t, events, tuple(placer.quiet), tuple(chapters))
+
+
+class _Placer:
+    """Walks the nodes in play order, placing each at ``t`` (samples) and moving on."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        speech_samples: Mapping[str, int],
+        paragraph_gap_samples: int,
+        bell_name: Callable[[str | None], str],
+        bell_samples: Callable[[str, int], int],
+        cue_offsets: Callable[[Breathe], Sequence[tuple[int, str, int]]],
+    ) -> None:
+        self.plan = plan
+        self.speech_samples = speech_samples
+        self.paragraph_gap_samples = paragraph_gap_samples
+        self.bell_name = bell_name
+        self.bell_samples = bell_samples
+        self.cue_offsets = cue_offsets
+        self.t = 0
+        self.events: list[Event] = []
+        self.quiet: list[Quiet] = []
+        self.visits: dict[int, int] = {}  # rotate uid -> times reached (as the solver counts)
+
+    def walk(self, nodes: Sequence[Node]) -> None:
+        for node in nodes:
+            if isinstance(node, Speech):
+                n = self.speech_samples[node.key]
+                self.events.append(Event(self.t, n, "speech", node.key, text=node.text))
+                self.t += n
+            elif isinstance(node, Pause):
+                self.pause(node)
+            elif isinstance(node, Bell):
+                name = self.bell_name(node.kind)
+                n = self.bell_samples(name, node.strikes)
+                self.events.append(Event(self.t, n, "bell", name, node.strikes))
+                self.t += n
+            elif isinstance(node, Breathe):
+                for offset, cue, n in self.cue_offsets(node):
+                    self.events.append(Event(self.t + offset, n, "cue", cue))
+                self.t += ms_to_samples(node.duration_ms)
+            elif isinstance(node, Repeat):
+                for _ in range(self.plan.count(node)):
+                    self.walk(node.body)
+            elif isinstance(node, Rotate):
+                visit = self.visits.get(node.uid, 0)
+                self.visits[node.uid] = visit + 1
+                self.walk(node.alternatives[visit % len(node.alternatives)])
+            elif isinstance(node, Gate):
+                raise ValueError(f"{node.pos}: gates must be resolved before the timeline")
+
+    def pause(self, node: Pause) -> None:
+        t = self.t
+        if node.paragraph:
+            self.t += self.paragraph_gap_samples
+        elif node.elastic:
+            n = self.plan.pause_samples[node.uid]
+            self.quiet.append(Quiet(t, t + n, node.fade_background))
+            self.t += n
+        else:
+            n = ms_to_samples(node.min_ms)
+            if node.fade_background:
+                self.quiet.append(Quiet(t, t + n, True))
+            self.t += n

@@ -1,11 +1,6 @@
 """Batches: many renders from one manifest, in parallel, skipping what is up to date.
 
-A manifest is CSV (a header row, one session per row) or YAML (a list of sessions, or a
-mapping with ``defaults`` and ``sessions``). Columns: ``practice`` (an id or a template
-path, relative to the manifest), ``minutes`` (or ``length`` as MM:SS), ``engine``,
-``voice``, ``rate``, ``background``, ``variables`` (``name=value; name=value`` in CSV, a
-mapping in YAML), ``quality``, ``title``, ``artist``, ``album``, ``cover`` and ``output``
-(a file name inside the output folder; its extension picks the format).
+The manifest's rows are read by ``publish.manifest`` (CSV or YAML, one session a row).
 
 Rows become ``Job``s as the batch takes them; at most ``IN_FLIGHT`` run at a time,
 longest first within each ``LOOKAHEAD`` rows, on a backend from
@@ -19,55 +14,28 @@ sidecars and stamp match is skipped.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import itertools
 import logging
-import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kindvoice.audio import s_to_samples
-from kindvoice.durations import clock, parse_minutes
+from kindvoice.durations import clock
 from kindvoice.errors import (
+    BatchFailed,
     ExitStatus,
     KindvoiceError,
-    UsageError,
-    check_regular_file,
-    did_you_mean,
 )
-from kindvoice.publish.fields import rate_field
 from kindvoice.publish.jobs import LEGACY_NOTE, Job, Outcome, is_legacy, is_up_to_date
-from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 if TYPE_CHECKING:
     from kindvoice.publish.executors import Backend
 
 log = logging.getLogger(__name__)
-
-COLUMNS = (
-    "practice",
-    "path",
-    "minutes",
-    "length",
-    "engine",
-    "voice",
-    "rate",
-    "language",
-    "background",
-    "variables",
-    "quality",
-    "title",
-    "artist",
-    "album",
-    "cover",
-    "output",
-)
 
 #: progress callback: (sessions done, sessions in all)
 BatchProgress = Callable[[int, int], None]
@@ -81,256 +49,6 @@ NAMED_ROWS = 20
 NAME_WIDTH = 24
 
 
-class BatchFailed(KindvoiceError):
-    """Some sessions of a batch failed (each is named in the summary table)."""
-
-    exit_code = ExitStatus.SOME_FAILED
-
-
-# --------------------------------------------------------------------------- manifests
-
-
-def safe_output(folder: Path, name: str) -> Path:
-    """``name`` inside ``folder``; absolute paths and ``..`` are refused, so a manifest
-    can never write outside the folder it was given."""
-    text = name.strip()
-    pure = PurePath(text)
-    if not text or pure.is_absolute() or text.startswith(("/", "\\")) or ".." in pure.parts:
-        raise UsageError(
-            f"Output '{name}' must be a file name inside the output folder "
-            "(no absolute path, no '..')."
-        )
-    path = folder / pure
-    if not path.resolve().is_relative_to(folder.resolve()):
-        raise UsageError(f"Output '{name}' leaves the output folder '{folder}'.")
-    return path
-
-
-def _variables(value: Any, row: int) -> dict[str, str]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, Mapping):
-        return {str(k): "" if v is None else str(v) for k, v in value.items()}
-    pairs: dict[str, str] = {}
-    for part in str(value).split(";"):
-        if not part.strip():
-            continue
-        name, sep, text = part.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"Row {row}: variables need name=value; got '{part.strip()}'.")
-        pairs[name.strip()] = text.strip()
-    return pairs
-
-
-def _minutes(fields: Mapping[str, Any], row: int) -> float | None:
-    """A row's minutes or length, read as ``--minutes`` and ``--length`` are (``durations``)."""
-    minutes, length = fields.get("minutes"), fields.get("length")
-    if minutes not in (None, "") and length not in (None, ""):
-        raise UsageError(f"Row {row}: give minutes or length, not both.")
-    key, text = ("length", length) if length not in (None, "") else ("minutes", minutes)
-    if text in (None, ""):
-        return None
-    value = parse_minutes(str(text), f"{key} of row {row}")
-    if value <= 0:
-        raise UsageError(f"Row {row}: {key} must be positive; got '{text}'.")
-    return value
-
-
-def _text(fields: Mapping[str, Any], key: str) -> str | None:
-    value = fields.get(key)
-    return None if value is None or str(value).strip() == "" else str(value).strip()
-
-
-def job_from_row(
-    fields: Mapping[str, Any],
-    row: int,
-    *,
-    base: Path,
-    output_dir: Path,
-    templates_dir: Path | None = None,
-    sidecars: bool = True,
-) -> Job:
-    """One manifest row as a Job; raises KindvoiceError naming the row when it is wrong.
-    Relative template and cover paths are read relative to ``base`` (the manifest's
-    folder)."""
-    from kindvoice.export import formats
-    from kindvoice.export.encode import format_for
-    from kindvoice.export.quality import export_settings
-
-    for key, value in fields.items():  # YAML gives any type: each column is text or a number
-        if key != "variables" and (
-            isinstance(value, (list, Mapping)) or (isinstance(value, float) and value != value)
-        ):
-            kind = "a list" if isinstance(value, list) else "a mapping"
-            kind = "not a number" if isinstance(value, float) else kind
-            raise UsageError(f"Row {row}: '{key}' must be text or a number; got {kind}.")
-    practice = _text(fields, "practice") or _text(fields, "path")
-    if practice is None:
-        raise UsageError(f"Row {row}: no practice (give a practice id or a template path).")
-    as_path = Path(practice).expanduser()
-    # relative to the manifest when it names anything there (a pipe or device is then
-    # refused by name, not reported missing)
-    relative = base / as_path
-    if not as_path.is_absolute() and os.path.lexists(relative) and not relative.is_dir():
-        practice = str(base / as_path)
-    minutes = _minutes(fields, row)
-    output = _text(fields, "output")
-    if output is None:
-        stem = Path(practice).stem
-        output = f"{stem}-{minutes:g}min.mp3" if minutes is not None else f"{stem}.mp3"
-    path = safe_output(output_dir, output)
-    if not formats.is_audio(path, "batch"):
-        accepted = ", ".join(formats.extensions("batch"))
-        raise UsageError(
-            f"Row {row}: unknown output format '{path.suffix or path.name}'. Use one of: {accepted}"
-        )
-    format_for(path)  # fails now when the format needs ffmpeg and there is none
-    rate_text = _text(fields, "rate")
-    try:
-        rate = float(rate_text) if rate_text is not None else None
-    except ValueError:
-        raise UsageError(f"Row {row}: rate must be a number; got '{rate_text}'.") from None
-    rate = rate_field({"rate": rate}, f"Row {row}")  # the range of build's --rate
-    cover_text = _text(fields, "cover")
-    cover = None
-    if cover_text is not None:
-        cover = Path(cover_text).expanduser()
-        cover = cover if cover.is_absolute() else base / cover
-    request = RenderRequest(
-        practice=practice,
-        output=path,
-        minutes=minutes,
-        variables=_variables(fields.get("variables"), row),
-        voice=VoiceSettings(
-            engine=_text(fields, "engine"), voice=_text(fields, "voice"), rate=rate
-        ),
-        mix=MixSettings(background=_text(fields, "background")),
-        export=export_settings(
-            _text(fields, "quality"),
-            artist=_text(fields, "artist") or "kindvoice",
-            album=_text(fields, "album"),
-        ),
-        workers=1,  # one render per core already; more speech workers would fight
-        templates_dir=templates_dir,
-        language=_text(fields, "language"),
-    )
-    return Job(row, output, request, sidecars=sidecars, cover=cover, title=_text(fields, "title"))
-
-
-def read_manifest(path: Path) -> list[dict[str, Any]]:
-    """The rows of a CSV or YAML manifest, YAML ``defaults`` merged into each row."""
-    check_regular_file(path, "manifest")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"Cannot read manifest '{path}': {exc.strerror or exc}.") from None
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise UsageError(
-            f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}): save the "
-            "manifest as UTF-8 in your editor or spreadsheet."
-        ) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise UsageError(f"{path}:{line}: a NUL byte: the manifest is not a text file.")
-    if path.suffix.lower() == ".csv":
-        # as a file opened with newline='': str.splitlines would also split rows at
-        # U+2028 and other Unicode line breaks inside a cell
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        try:
-            rows: list[dict[str, Any]] = [
-                {(k or "").strip().lower(): v for k, v in row.items()} for row in reader
-            ]
-        except csv.Error as exc:  # a cell over csv's field limit (128 KB), say
-            raise UsageError(
-                f"{path}:{reader.line_num + 1}: cannot read this row as CSV ({exc})."
-            ) from None
-    elif path.suffix.lower() in (".yaml", ".yml"):
-        from kindvoice.template.frontmatter import load_yaml  # no aliases, one-line errors
-
-        data = load_yaml(text, str(path))
-        defaults: dict[str, Any] = {}
-        if isinstance(data, Mapping):
-            if not isinstance(data.get("defaults") or {}, Mapping):
-                raise UsageError(f"Manifest '{path}': 'defaults' must be a mapping (key: value).")
-            defaults = dict(data.get("defaults") or {})
-            data = data.get("sessions")
-        if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
-            raise UsageError(
-                f"Manifest '{path}' must be a list of sessions, or have 'sessions:' (a list)."
-            )
-        rows = [{**defaults, **{str(k).lower(): v for k, v in r.items()}} for r in data]
-    else:
-        raise UsageError(f"Manifest '{path}' must be .csv, .yaml or .yml.")
-    for row in rows:
-        for key in row:
-            if key not in COLUMNS:
-                hint = did_you_mean(key, COLUMNS)
-                raise UsageError(
-                    f"Manifest '{path}': unknown column '{key}'.{hint} "
-                    f"Columns: {', '.join(COLUMNS)}"
-                )
-    if not rows:
-        raise UsageError(f"Manifest '{path}' lists no sessions.")
-    return rows
-
-
-def manifest_items(
-    path: Path,
-    output_dir: Path,
-    templates_dir: Path | None = None,
-    sidecars: bool = True,
-    language: str | None = None,
-) -> tuple[int, Iterator[Job | Outcome]]:
-    """The number of rows, and each row made a Job (or a failed Outcome, when the row
-    itself is wrong) only as it is taken: a batch of any length holds its rows' text,
-    never all its jobs at once. ``language`` is the rows' unless a row names one."""
-    rows = read_manifest(path)
-    return len(rows), _items(rows, path, output_dir, templates_dir, sidecars, language)
-
-
-def _items(
-    rows: list[dict[str, Any]],
-    path: Path,
-    output_dir: Path,
-    templates_dir: Path | None,
-    sidecars: bool,
-    language: str | None,
-) -> Iterator[Job | Outcome]:
-    seen: dict[Path, int] = {}
-    stems: dict[Path, tuple[int, str]] = {}
-    for row, fields in enumerate(rows, start=1):
-        if language is not None and not _text(fields, "language"):
-            fields = {**fields, "language": language}
-        try:
-            job = job_from_row(
-                fields,
-                row,
-                base=path.parent,
-                output_dir=output_dir,
-                templates_dir=templates_dir,
-                sidecars=sidecars,
-            )
-        except KindvoiceError as exc:
-            name = str(fields.get("output") or fields.get("practice") or f"row {row}")
-            yield Outcome(row, name, "failed", message=exc.message, exit_code=exc.exit_code)
-            continue
-        key = job.request.output.resolve()
-        if key in seen:
-            yield Outcome(row, job.name, "failed", message=f"same output as row {seen[key]}")
-            continue
-        # two outputs with one stem (x.mp3, x.wav) would share one set of sidecars
-        stem = key.with_suffix("")
-        if job.sidecars and stem in stems:
-            other, name = stems[stem]
-            message = f"shares its sidecars ({stem.name}.vtt ...) with row {other} ({name})"
-            yield Outcome(row, job.name, "failed", message=message, exit_code=ExitStatus.USAGE)
-            continue
-        seen[key] = row
-        stems[stem] = (row, job.name)
-        yield job
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -338,7 +56,7 @@ def longest_first(jobs: Sequence[Job]) -> list[Job]:
     """``jobs`` by requested length, longest first, so the last to start is a short one
     and no worker goes on alone long after the others. Jobs of the practice's own length
     (no minutes asked) come last; equal lengths keep the manifest's order."""
-    return sorted(jobs, key=lambda job: -(job.request.minutes or 0.0))
+    return sorted(jobs, key=lambda job: -(job.request.length_ms or 0.0))
 
 
 def _settled(future: Future[Outcome], job: Job) -> Outcome:
@@ -373,7 +91,6 @@ def run_batch(
     manifest order. ``items`` are taken as the work goes: at most ``IN_FLIGHT`` jobs are
     submitted at a time, and ``report`` hears of each row as it ends. ``total``: how
     many items there are, for ``progress`` (default: ``len(items)``)."""
-    from kindvoice.export.outputs import OutputSet, read_stamp
     from kindvoice.publish.executors import LocalBackend
 
     backend = backend or LocalBackend()
@@ -388,57 +105,65 @@ def run_batch(
         if progress:
             progress(len(outcomes), total)
 
-    def to_render() -> Iterator[Job]:
-        for item in items:
-            if isinstance(item, Outcome):
-                settle(item)
-            elif not force and is_up_to_date(item):
-                stamp = read_stamp(item.request.output)
-                note = LEGACY_NOTE if is_legacy(stamp) else ""
-                seconds = (stamp or {}).get("seconds")
-                settle(Outcome(item.row, item.name, "skipped", message=note, seconds=seconds))
-            else:
-                # a file the batch did not write is replaced only with --force: refused here
-                request = dataclasses.replace(item.request, force=force)
-                item = dataclasses.replace(item, request=request)
-                try:
-                    OutputSet(
-                        request.output, sidecars=item.sidecars, force=force, cover=item.cover
-                    ).check()
-                except KindvoiceError as exc:
-                    settle(
-                        Outcome(
-                            item.row,
-                            item.name,
-                            "failed",
-                            message=exc.message,
-                            exit_code=exc.exit_code,
-                        )
-                    )
-                    continue
-                request.output.parent.mkdir(parents=True, exist_ok=True)
-                yield item
-
     if progress:
         progress(0, total)
-    jobs = _by_length(to_render())
+    jobs = _by_length(_to_render(items, force, settle))
     first = next(jobs, None)
     if first is not None:
         log.info("rendering up to %d sessions on %s", total, backend.describe(total))
-        task = backend.task()
-        queue = itertools.chain([first], jobs)
-        with backend.executor(max(total, 1)) as pool:
-            pending: dict[Future[Outcome], Job] = {}
-            while True:
-                while len(pending) < IN_FLIGHT and (job := next(queue, None)) is not None:
-                    pending[pool.submit(task, job)] = job
-                if not pending:
-                    break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = pending.pop(future)
-                    settle(_settled(future, job))
+        _run_pool(backend, itertools.chain([first], jobs), max(total, 1), settle)
     return [outcomes[row] for row in sorted(outcomes)]
+
+
+def _to_render(
+    items: Iterable[Job | Outcome], force: bool, settle: Callable[[Outcome], None]
+) -> Iterator[Job]:
+    """The jobs to render, as they are taken: an Outcome (a row that could not be read),
+    a job up to date, or one whose outputs may not be replaced is settled here instead."""
+    from kindvoice.export.outputs import OutputSet, read_stamp
+
+    for item in items:
+        if isinstance(item, Outcome):
+            settle(item)
+        elif not force and is_up_to_date(item):
+            stamp = read_stamp(item.request.output)
+            note = LEGACY_NOTE if is_legacy(stamp) else ""
+            seconds = (stamp or {}).get("seconds")
+            settle(Outcome(item.row, item.name, "skipped", message=note, seconds=seconds))
+        else:
+            # a file the batch did not write is replaced only with --force: refused here
+            request = dataclasses.replace(item.request, force=force)
+            item = dataclasses.replace(item, request=request)
+            outputs = OutputSet(
+                request.output, sidecars=request.sidecars, force=force, cover=request.cover
+            )
+            try:
+                outputs.check()
+            except KindvoiceError as exc:
+                message, code = exc.message, exc.exit_code
+                settle(Outcome(item.row, item.name, "failed", message=message, exit_code=code))
+                continue
+            request.output.parent.mkdir(parents=True, exist_ok=True)
+            yield item
+
+
+def _run_pool(
+    backend: Backend, queue: Iterator[Job], size: int, settle: Callable[[Outcome], None]
+) -> None:
+    """Run ``queue`` on ``backend``, at most ``IN_FLIGHT`` submitted at a time, settling
+    each job as it ends."""
+    task = backend.task()
+    with backend.executor(size) as pool:
+        pending: dict[Future[Outcome], Job] = {}
+        while True:
+            while len(pending) < IN_FLIGHT and (job := next(queue, None)) is not None:
+                pending[pool.submit(task, job)] = job
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                settle(_settled(future, job))
 
 
 def summary_header(width: int = NAME_WIDTH) -> str:

@@ -14,11 +14,16 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from kindvoice import __version__
-from kindvoice.errors import AudioIOError, ExitStatus, KindvoiceError, read_regular_file
+from kindvoice.errors import (
+    AudioIOError,
+    ExitStatus,
+    KindvoiceError,
+    internal_error,
+    read_regular_file,
+)
 from kindvoice.settings import RenderRequest
 
 log = logging.getLogger(__name__)
@@ -26,15 +31,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Job:
-    """One session to render: the request plus what publishing adds to it."""
+    """One session to render: the request (its sidecars, cover, title and track included)
+    and where it stands in the batch."""
 
     row: int  # 1-based, for messages ("row 3")
     name: str  # the output's name relative to the output folder
     request: RenderRequest
-    sidecars: bool = True
-    cover: Path | None = None
-    title: str | None = None
-    track: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Outcome:
     exit_code: int = 0
 
 
+_NOT_HASHED = (
+    *("output", "workers", "use_cache", "force", "templates_dir", "encoder_threads", "stamp"),
+    *("cover", "sidecars", "title", "track"),
+)
+
+
 def job_digest(job: Job) -> str:
     """A hash of everything that decides the output's bytes: the request, the template
     text, the cover image, the publishing options and the kindvoice version."""
@@ -57,16 +65,17 @@ def job_digest(job: Job) -> str:
     from kindvoice.template.parse import MAX_TEMPLATE_BYTES
 
     request = dataclasses.asdict(job.request)
-    for volatile in ("output", "workers", "use_cache", "force", "templates_dir"):
-        request.pop(volatile, None)
+    # not what the files hold (where, how fast) or described on its own (below)
+    for key in _NOT_HASHED:
+        request.pop(key, None)
     digest = hashlib.sha256()
     described = {
         "kindvoice": __version__,
         "request": request,
         "name": job.name,
-        "sidecars": job.sidecars,
-        "title": job.title,
-        "track": job.track,
+        "sidecars": job.request.sidecars,
+        "title": job.request.title,
+        "track": job.request.track,
     }
     digest.update(json.dumps(described, sort_keys=True, default=str).encode("utf-8"))
     template = resolve_practice(
@@ -74,8 +83,9 @@ def job_digest(job: Job) -> str:
     )
     # regular files of bounded size only: a named pipe would wait, /dev/zero never ends
     digest.update(read_regular_file(template, "template", MAX_TEMPLATE_BYTES))
-    if job.cover is not None:
-        digest.update(read_regular_file(job.cover, "cover image", MAX_COVER_BYTES, AudioIOError))
+    if job.request.cover is not None:
+        cover = job.request.cover
+        digest.update(read_regular_file(cover, "cover image", MAX_COVER_BYTES, AudioIOError))
     return digest.hexdigest()
 
 
@@ -95,20 +105,13 @@ def run_job(job: Job) -> Outcome:
     from kindvoice.pipeline import render
 
     try:
-        result = render(
-            job.request,
-            sidecars=job.sidecars,
-            cover=job.cover,
-            title=job.title,
-            track=job.track,
-            encoder_threads=1,
-            stamp={"inputs": job_digest(job)},  # committed with the files
-        )
+        stamp = {"inputs": job_digest(job)}  # committed with the files
+        result = render(dataclasses.replace(job.request, encoder_threads=1, stamp=stamp))
     except KindvoiceError as exc:
         return Outcome(job.row, job.name, "failed", message=exc.message, exit_code=exc.exit_code)
     except Exception as exc:  # a bug in one render must not take the batch down
         log.debug("row %d failed", job.row, exc_info=True)
-        message = f"internal error: {type(exc).__name__}: {exc}"
+        message = internal_error(exc)
         return Outcome(job.row, job.name, "failed", message=message, exit_code=ExitStatus.INTERNAL)
     return Outcome(job.row, job.name, "rendered", seconds=result.seconds)
 
@@ -122,7 +125,7 @@ def is_up_to_date(job: Job) -> bool:
     from kindvoice.export.sidecars import sidecar_paths
 
     output = job.request.output
-    files = [output, *(sidecar_paths(output).values() if job.sidecars else ())]
+    files = [output, *(sidecar_paths(output).values() if job.request.sidecars else ())]
     if not all(p.is_file() for p in files):
         return False
     stamp = read_stamp(output)

@@ -9,12 +9,18 @@ short edge ramps so nothing clicks. Engines check their prerequisites when const
 pyttsx3 (espeak-ng) and Piper load two different espeak-ng libraries that crash when
 they share a process, so engines run inside worker processes (see ``synth.py``); the
 ``EngineSpec`` is the picklable description a worker builds its engine from.
+
+Everything the rest of kindvoice knows of an engine comes from its class: its label and
+the voices a page offers, whether it is installed, how a voice name is looked up, its
+voice for a language, its default rate and how a worker process is set up. The names
+and where the classes live are ``speech.registry``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,6 +39,8 @@ from kindvoice.settings import (
     default_engine,
     pace_for,
 )
+from kindvoice.speech.registry import ENGINES
+from kindvoice.speech.registry import engine_names as engine_names
 
 # Bump when finish_phrase() changes what it makes of an engine's output: old cache
 # entries then stop matching instead of being served.
@@ -64,9 +72,19 @@ class VoiceInfo:
 
 
 class Engine(ABC):
-    """A text-to-speech engine. Subclasses set ``name`` and register with ``@register``."""
+    """A text-to-speech engine. Subclasses set ``name`` and have a line in
+    ``speech.registry``."""
 
     name: ClassVar[str]
+    #: the engine in a few words on the web page's engine field ("": its name)
+    label: ClassVar[str] = ""
+    #: False: not listed on the web page
+    offered: ClassVar[bool] = True
+    #: True: the engine plays a person's takes of the written words (at any pace); a
+    #: phrase without a take may be spoken by a synthetic voice (``--fill-with``)
+    recorded: ClassVar[bool] = False
+    #: the Python package the engine needs beyond the base install (None: none)
+    needs_package: ClassVar[str | None] = None
     #: the rate by template kind when neither the template nor the command line names one
     default_rates: ClassVar[dict[str, float]] = {"practice": 0.9, "talk": 0.9, "timer": 0.9}
     #: the voice used when none is named, as ``voice_description`` shows it
@@ -95,6 +113,29 @@ class Engine(ABC):
     @abstractmethod
     def voices(cls) -> list[VoiceInfo]:
         """The voices this engine can use on this machine."""
+
+    @classmethod
+    def installed(cls) -> bool:
+        """Whether the engine can run here, known without importing its library."""
+        return cls.needs_package is None or importlib.util.find_spec(cls.needs_package) is not None
+
+    @classmethod
+    def offered_voices(cls) -> list[VoiceInfo]:
+        """The voices a page offers to choose from, known without loading the engine (an
+        engine with very many voices offers a short list)."""
+        return cls.voices()
+
+    @classmethod
+    def find_voice(cls, name: str) -> str | None:
+        """``name`` as the engine knows it when it is not one of ``offered_voices`` (Kokoro
+        takes pack names: af_heart is heart); None when the engine cannot tell without
+        loading. Raises ``UnknownNameError``, listing its voices, when it knows none."""
+        del name
+        return None
+
+    @classmethod  # noqa: B027 - optional hook
+    def setup_worker(cls) -> None:
+        """Set up a speech worker process before the engine is built in it (``synth``)."""
 
     @classmethod
     def default_rate(cls, kind: str = "practice", voice: str | None = None) -> float:
@@ -127,25 +168,12 @@ class Engine(ABC):
         """Release the engine's resources."""
 
 
-# name -> "module:Class", imported lazily so `--help` and one engine's absence stay cheap
-_REGISTRY: dict[str, str] = {
-    "kokoro": "kindvoice.speech.kokoro_engine:KokoroEngine",
-    "pyttsx3": "kindvoice.speech.pyttsx3_engine:Pyttsx3Engine",
-    "piper": "kindvoice.speech.piper_engine:PiperEngine",
-    "recorded": "kindvoice.speech.recorded_engine:RecordedEngine",
-}
-
-
-def engine_names() -> list[str]:
-    return list(_REGISTRY)
-
-
 def engine_class(name: str) -> type[Engine]:
     """The engine class registered under ``name``; ``UnknownNameError`` lists the choices."""
     try:
-        target = _REGISTRY[name]
+        target = ENGINES[name].target
     except KeyError:
-        raise UnknownNameError("engine", name, _REGISTRY) from None
+        raise UnknownNameError("engine", name, ENGINES) from None
     module_name, _, class_name = target.partition(":")
     cls: type[Engine] = getattr(importlib.import_module(module_name), class_name)
     return cls
@@ -157,7 +185,7 @@ def split_voice(text: str | None) -> tuple[str | None, str | None]:
     if not text:
         return None, None
     engine, sep, voice = text.partition(":")
-    if engine in _REGISTRY:
+    if engine in ENGINES:
         return engine, (voice.strip() or None) if sep else None
     return None, text
 

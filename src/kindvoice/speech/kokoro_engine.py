@@ -95,6 +95,7 @@ class KokoroEngine(Engine):
     as slow as the voice stays clear; the rest of a guiding pace comes from silence)."""
 
     name: ClassVar[str] = "kokoro"
+    label: ClassVar[str] = "Kokoro: natural, warm (the default; slower)"
     default_rates: ClassVar[dict[str, float]] = {"practice": 0.8, "talk": 0.86, "timer": 0.8}
     default_voice: ClassVar[str] = kokoro_voices.DEFAULT_VOICE
     # a long phrase on a busy machine takes minutes: a worker is hung only after 16
@@ -215,6 +216,17 @@ class KokoroEngine(Engine):
             languages = sorted({v.language for v in kokoro_voices.VOICES})
             raise UnknownNameError("language", language, languages)
         return voice.name
+
+    @classmethod
+    def find_voice(cls, name: str) -> str:
+        return kokoro_voices.find_voice(name).name  # pack names too; raises, listing them
+
+    @classmethod
+    def setup_worker(cls) -> None:
+        # one thread per worker: --workers N means N cores, and N single-threaded workers
+        # beat one worker with N threads (phrases are short, threads sync often)
+        global intra_op_threads
+        intra_op_threads = 1
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:

@@ -94,6 +94,8 @@ class PiperEngine(Engine):
     """Piper neural TTS; voice "joe" (bundled) or a path to a .onnx; rate 1.0 = normal."""
 
     name: ClassVar[str] = "piper"
+    label: ClassVar[str] = "Piper: neural, fast"
+    needs_package: ClassVar[str | None] = "piper"
     default_voice: ClassVar[str] = BUNDLED_VOICE
 
     def __init__(self, spec: EngineSpec) -> None:
@@ -162,6 +164,15 @@ class PiperEngine(Engine):
         if language.casefold().split("-")[0] != "en":
             raise UnknownNameError("language", language, ["en"])
         return None
+
+    @classmethod
+    def offered_voices(cls) -> list[VoiceInfo]:
+        return [VoiceInfo(BUNDLED_VOICE, "Joe, male, US (the bundled Piper voice)", "en-US", True)]
+
+    @classmethod
+    def setup_worker(cls) -> None:
+        global intra_op_threads
+        intra_op_threads = 1  # one thread per worker, as Kokoro's
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:

@@ -125,10 +125,28 @@ def _resolve_voice(requested: str, voices: list[VoiceInfo]) -> VoiceInfo:
     raise UnknownNameError("voice", requested, [v.id.rpartition("/")[2] for v in voices])
 
 
+# The voices a page offers of espeak-ng's some 140, by the names its engine resolves (short
+# id or language): the default, a few English accents, and the other languages the Kokoro
+# voices speak.
+OFFERED_VOICES = (
+    VoiceInfo("en-us", "American English (the default)", "en-US", True),
+    VoiceInfo("en-gb", "British English", "en-GB"),
+    VoiceInfo("en-gb-x-rp", "British English, Received Pronunciation", "en-GB"),
+    VoiceInfo("en-gb-scotland", "Scottish English", "en-GB"),
+    VoiceInfo("en-029", "Caribbean English", "en"),
+    VoiceInfo("es", "Spanish (Spain)", "es"),
+    VoiceInfo("es-419", "Spanish (Latin America)", "es"),
+    VoiceInfo("fr", "French", "fr"),
+    VoiceInfo("it", "Italian", "it"),
+    VoiceInfo("pt-br", "Brazilian Portuguese", "pt-BR"),
+)
+
+
 class Pyttsx3Engine(Engine):
     """espeak-ng through pyttsx3; voice by espeak id or name, rate 1.0 = 175 wpm."""
 
     name: ClassVar[str] = "pyttsx3"
+    label: ClassVar[str] = "espeak-ng: robotic, instant (drafts)"
     default_voice: ClassVar[str] = "en-us"
 
     @classmethod
@@ -212,6 +230,10 @@ class Pyttsx3Engine(Engine):
         while _espeak.IsPlaying() and time.monotonic() < deadline:
             time.sleep(0.005)
         time.sleep(0.05)  # its last callbacks come just after it reports idle
+
+    @classmethod
+    def offered_voices(cls) -> list[VoiceInfo]:
+        return list(OFFERED_VOICES)
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:

@@ -23,6 +23,8 @@ class RecordedEngine(Engine):
     default_voice: ClassVar[str] = "(none)"
     default_rates: ClassVar[dict[str, float]] = {"practice": 1.0, "talk": 1.0, "timer": 1.0}
     in_process: ClassVar[bool] = True
+    recorded: ClassVar[bool] = True
+    label: ClassVar[str] = "Your own recorded voice (recorded:NAME)"
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)
@@ -46,4 +48,4 @@ class RecordedEngine(Engine):
 
     @classmethod
     def voices(cls) -> list[VoiceInfo]:
-        return [VoiceInfo(name, f"recorded voice {name}") for name in recorded_voices()]
+        return [VoiceInfo(name, f"recorded:{name}", "your voice") for name in recorded_voices()]

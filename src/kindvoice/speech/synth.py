@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from kindvoice import errors
 from kindvoice.audio import Mono
 from kindvoice.errors import EngineError, KindvoiceError
@@ -80,7 +78,7 @@ def _restore(failure: _Failure) -> KindvoiceError:
     if not (isinstance(cls, type) and issubclass(cls, KindvoiceError)):
         cls = EngineError
     err = cls.__new__(cls)
-    click.ClickException.__init__(err, failure.message)
+    KindvoiceError.__init__(err, failure.message)
     err.__dict__.update(failure.state)
     return err
 
@@ -128,21 +126,13 @@ def _init_worker(spec: EngineSpec | None, cache_root: Path | None, log_level: in
     # a worker has nothing to say on the user's standard output (pyttsx3's espeak driver
     # prints "Audio saved to ..." for every phrase): only the command's own lines go there
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
-    # one thread per worker: --workers N means N cores, and N single-threaded workers
-    # beat one worker with N threads (phrases are short, threads sync often)
-    if spec is not None and spec.engine == "piper":
-        from kindvoice.speech import piper_engine
-
-        piper_engine.intra_op_threads = 1
-    if spec is not None and spec.engine == "kokoro":
-        from kindvoice.speech import kokoro_engine
-
-        kokoro_engine.intra_op_threads = 1
     _cache = PhraseCache(cache_root) if cache_root is not None else None
     if spec is None:
         return
     try:
-        _engine = create_engine(spec)
+        engine = engine_class(spec.engine)
+        engine.setup_worker()  # e.g. one thread per worker
+        _engine = engine(spec)
     except KindvoiceError as exc:
         _engine_failure = _portable(exc)
     except Exception as exc:  # a library's own error: report it, don't break the pool

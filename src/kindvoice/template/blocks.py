@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kindvoice.durations import FORMS, DurationError, read_ms
-from kindvoice.errors import TemplateError
+from kindvoice.durations import FORMS, read_ms
+from kindvoice.errors import DurationError, TemplateError
 from kindvoice.template.limits import MAX_BLOCK_DEPTH
 from kindvoice.template.model import Gate, Node, Pos, Repeat, Rotate
 

@@ -1,7 +1,8 @@
 """The length solver: repeat counts and elastic pause lengths that hit a total exactly.
 
-Input is a ``Layout``: the script reduced to fixed durations, elastic pauses and repeats,
-all in samples, once the real length of every phrase is known. ``solve()`` then
+Input is a ``Layout`` (``template.layout``): the script reduced to fixed durations,
+elastic pauses and repeats, all in samples, once the real length of every phrase is
+known. ``solve()`` then
 
 1. picks repeat counts (longer sessions get more rounds, in step with where the target
    sits in the script's ``minutes`` range),
@@ -24,188 +25,36 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kindvoice.audio import ms_to_samples
-from kindvoice.template.model import (
-    Bell,
-    Breathe,
-    Gate,
-    Node,
-    Pause,
-    Repeat,
-    Rotate,
-    Script,
-    Speech,
+from kindvoice.template.layout import (
+    Elastic,
+    Fixed,
+    Infeasible,
+    Item,
+    Layout,
+    Plan,
+    Rep,
+    Rot,
+    build_layout,
 )
 
-
-@dataclass(frozen=True)
-class Fixed:
-    """Time nobody can stretch: speech, fixed pauses, bells, breathing (samples)."""
-
-    samples: int
-
-
-@dataclass(frozen=True)
-class Elastic:
-    """An elastic pause: ``min_samples`` to ``max_samples`` (None: unbounded)."""
-
-    uid: int
-    min_samples: int
-    max_samples: int | None
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
-class Rep:
-    """A repeat of ``children``, ``min_count`` to ``max_count`` times."""
-
-    uid: int
-    min_count: int
-    max_count: int
-    children: tuple[Item, ...]
-
-
-@dataclass(frozen=True)
-class Rot:
-    """A rotate: visit n plays ``alternatives[n % len]``."""
-
-    uid: int
-    alternatives: tuple[tuple[Item, ...], ...]
-
-
-Item = Fixed | Elastic | Rep | Rot
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A script's time structure in samples; ``edge_samples`` is the intro plus the tail."""
-
-    items: tuple[Item, ...]
-    edge_samples: int = 0
-
-    @functools.cached_property
-    def rotating(self) -> frozenset[int]:
-        """The uids of the repeats with a rotate inside: their rounds differ."""
-        found: set[int] = set()
-
-        def visit(items: Sequence[Item]) -> bool:
-            any_rot = False
-            for item in items:
-                if isinstance(item, Rot):
-                    any_rot = True
-                    for block in item.alternatives:
-                        visit(block)
-                elif isinstance(item, Rep) and visit(item.children):
-                    found.add(item.uid)
-                    any_rot = True
-            return any_rot
-
-        visit(self.items)
-        return frozenset(found)
-
-    @functools.cached_property
-    def _inside(self) -> dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]]:
-        found: dict[int, tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]] = {}
-
-        def visit(items: Sequence[Item]) -> tuple[list[tuple[int, int]], list[Elastic]]:
-            rots: list[tuple[int, int]] = []
-            elastics: list[Elastic] = []
-            for item in items:
-                if isinstance(item, Elastic):
-                    elastics.append(item)
-                elif isinstance(item, Rot):
-                    rots.append((item.uid, len(item.alternatives)))
-                    for block in item.alternatives:
-                        more_rots, more_elastics = visit(block)
-                        rots += more_rots
-                        elastics += more_elastics
-                elif isinstance(item, Rep):
-                    more_rots, more_elastics = visit(item.children)
-                    found[item.uid] = (tuple(more_rots), tuple(dict.fromkeys(more_elastics)))
-                    rots += more_rots
-                    elastics += more_elastics
-            return rots, elastics
-
-        visit(self.items)
-        return found
-
-    def inside(self, uid: int) -> tuple[tuple[tuple[int, int], ...], tuple[Elastic, ...]]:
-        """The rotates (uid, alternatives) and elastic pauses inside the repeat ``uid``."""
-        return self._inside[uid]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The solver's answer: every elastic repeat's count and elastic pause's length."""
-
-    total_samples: int
-    repeat_counts: dict[int, int] = field(default_factory=dict)
-    pause_samples: dict[int, int] = field(default_factory=dict)
-    pad_samples: int = 0  # rounding left-over, added to the closing tail
-
-    def count(self, node: Repeat) -> int:
-        return self.repeat_counts.get(node.uid, node.min_count)
-
-
-class Infeasible(Exception):
-    """The target cannot be met; ``low``/``high`` (samples, high None = unbounded) can."""
-
-    def __init__(self, low: int, high: int | None, near: tuple[int, int] | None = None) -> None:
-        super().__init__(f"feasible {low}..{high}")
-        self.low = low
-        self.high = high
-        self.near = near  # (below, above) when the target falls in a gap between counts
-
-
-# --------------------------------------------------------------------------- layout
-
-
-def build_layout(
-    script: Script,
-    speech_samples: Mapping[str, int],
-    *,
-    paragraph_gap_samples: int,
-    bell_samples: Callable[[str | None, int], int],
-    edge_samples: int,
-) -> Layout:
-    """Reduce a parsed script to its time structure, given each phrase's real length."""
-
-    def convert(nodes: Sequence[Node]) -> list[Item]:
-        items: list[Item] = []
-        for node in nodes:
-            if isinstance(node, Speech):
-                items.append(Fixed(speech_samples[node.key]))
-            elif isinstance(node, Pause):
-                if node.paragraph:
-                    items.append(Fixed(paragraph_gap_samples))
-                elif node.elastic:
-                    high = None if node.max_ms is None else ms_to_samples(node.max_ms)
-                    items.append(Elastic(node.uid, ms_to_samples(node.min_ms), high, node.weight))
-                else:
-                    items.append(Fixed(ms_to_samples(node.min_ms)))
-            elif isinstance(node, Bell):
-                items.append(Fixed(bell_samples(node.kind, node.strikes)))
-            elif isinstance(node, Breathe):
-                items.append(Fixed(ms_to_samples(node.duration_ms)))
-            elif isinstance(node, Repeat):
-                items.append(
-                    Rep(node.uid, node.min_count, node.max_count, tuple(convert(node.body)))
-                )
-            elif isinstance(node, Rotate):
-                items.append(
-                    Rot(node.uid, tuple(tuple(convert(block)) for block in node.alternatives))
-                )
-            elif isinstance(node, Gate):
-                raise ValueError(f"{node.pos}: gates must be resolved before the layout")
-        return items
-
-    items: list[Item] = []
-    for section in script.sections:
-        items.extend(convert(section.body))
-    return Layout(tuple(items), edge_samples)
+#: the solver's names, and the layout's it takes and gives (``template.layout``)
+__all__ = [
+    "SOLVER_STEPS",
+    "Elastic",
+    "Fixed",
+    "Infeasible",
+    "Item",
+    "Layout",
+    "Plan",
+    "Rep",
+    "Rot",
+    "build_layout",
+    "feasible_range",
+    "solve",
+]
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -260,66 +109,82 @@ class _Budget:
 
 
 def _flatten(layout: Layout, counts: Mapping[int, int], budget: _Budget | None = None) -> _Flat:
-    steps = 0
-    fixed = layout.edge_samples
-    mult: dict[int, tuple[Elastic, int]] = {}
-    visits: dict[int, int] = {}
-    rotating = layout.rotating
+    """The layout under repeat ``counts``: its fixed total and each pause's multiplicity
+    (``budget`` is charged with the items walked)."""
+    walker = _Walker(layout, counts)
+    walker.walk(layout.items, 1)
+    if budget is not None:
+        budget.spend(walker.steps)
+    return _Flat(walker.fixed, tuple((p, m) for p, m in walker.mult.values() if m > 0))
 
-    def walk(items: Sequence[Item], times: int) -> None:
-        nonlocal fixed, steps
-        steps += len(items)
+
+class _Walker:
+    """One walk of a layout in play order, adding up fixed samples and pause visits."""
+
+    def __init__(self, layout: Layout, counts: Mapping[int, int]) -> None:
+        self.layout = layout
+        self.counts = counts
+        self.steps = 0
+        self.fixed = layout.edge_samples
+        self.mult: dict[int, tuple[Elastic, int]] = {}
+        self.visits: dict[int, int] = {}
+
+    def walk(self, items: Sequence[Item], times: int) -> None:
+        self.steps += len(items)
         for item in items:
             if isinstance(item, Fixed):
-                fixed += item.samples * times
+                self.fixed += item.samples * times
             elif isinstance(item, Elastic):
-                _, before = mult.get(item.uid, (item, 0))
-                mult[item.uid] = (item, before + times)
+                _, before = self.mult.get(item.uid, (item, 0))
+                self.mult[item.uid] = (item, before + times)
             elif isinstance(item, Rot):
                 for _ in range(times):  # each visit plays the next alternative
-                    visit = visits.get(item.uid, 0)
-                    visits[item.uid] = visit + 1
-                    walk(item.alternatives[visit % len(item.alternatives)], 1)
-            elif item.uid in rotating:  # rounds differ: play them one by one
-                rounds(item, times * counts.get(item.uid, item.min_count))
+                    visit = self.visits.get(item.uid, 0)
+                    self.visits[item.uid] = visit + 1
+                    self.walk(item.alternatives[visit % len(item.alternatives)], 1)
+            elif item.uid in self.layout.rotating:  # rounds differ: play them one by one
+                self.rounds(item, times * self.counts.get(item.uid, item.min_count))
             else:
-                walk(item.children, times * counts.get(item.uid, item.min_count))
+                self.walk(item.children, times * self.counts.get(item.uid, item.min_count))
 
-    def rounds(rep: Rep, total: int) -> None:
+    def rounds(self, rep: Rep, total: int) -> None:
         """Play ``total`` rounds of a repeat with a rotate inside. A round depends only
         on where each rotate inside stands in its cycle, so once that state comes back
         the rounds repeat: the rest of the full cycles are added, not walked (the cost is
         one cycle, whatever the count)."""
-        nonlocal fixed
-        rots, elastics = layout.inside(rep.uid)
+        rots, elastics = self.layout.inside(rep.uid)
         seen: dict[tuple[int, ...], tuple[int, int, tuple[int, ...]]] = {}
         done = 0
         while done < total:
-            state = tuple(visits.get(uid, 0) % size for uid, size in rots)
+            state = tuple(self.visits.get(uid, 0) % size for uid, size in rots)
             if state in seen:
                 start, fixed_then, mult_then = seen[state]
-                period = done - start
-                cycles = (total - done) // period
-                fixed += (fixed - fixed_then) * cycles
-                for elastic, then in zip(elastics, mult_then, strict=True):
-                    now = mult.get(elastic.uid, (elastic, 0))[1]
-                    if now != then:
-                        mult[elastic.uid] = (elastic, now + (now - then) * cycles)
+                cycles = (total - done) // (done - start)
+                self._repeat_cycles(cycles, fixed_then, elastics, mult_then)
                 # a whole cycle brings every rotate back to where it stood: no visit to add
-                done += period * cycles
+                done += (done - start) * cycles
                 seen.clear()
                 if done >= total:
                     break
-                state = tuple(visits.get(uid, 0) % size for uid, size in rots)
-            held = tuple(mult.get(e.uid, (e, 0))[1] for e in elastics)
-            seen[state] = (done, fixed, held)
-            walk(rep.children, 1)
+                state = tuple(self.visits.get(uid, 0) % size for uid, size in rots)
+            held = tuple(self.mult.get(e.uid, (e, 0))[1] for e in elastics)
+            seen[state] = (done, self.fixed, held)
+            self.walk(rep.children, 1)
             done += 1
 
-    walk(layout.items, 1)
-    if budget is not None:
-        budget.spend(steps)
-    return _Flat(fixed, tuple((p, m) for p, m in mult.values() if m > 0))
+    def _repeat_cycles(
+        self,
+        cycles: int,
+        fixed_then: int,
+        elastics: Sequence[Elastic],
+        mult_then: tuple[int, ...],
+    ) -> None:
+        """Add ``cycles`` more of the cycle walked since ``fixed_then``/``mult_then``."""
+        self.fixed += (self.fixed - fixed_then) * cycles
+        for elastic, then in zip(elastics, mult_then, strict=True):
+            now = self.mult.get(elastic.uid, (elastic, 0))[1]
+            if now != then:
+                self.mult[elastic.uid] = (elastic, now + (now - then) * cycles)
 
 
 def feasible_range(layout: Layout) -> tuple[int, int | None]:

@@ -15,12 +15,17 @@ from typing import Any, NoReturn
 import yaml
 
 from kindvoice.errors import TemplateError, UsageError, did_you_mean
-from kindvoice.settings import MAX_SESSION_MINUTES
+from kindvoice.fields import FIELDS, Said
+from kindvoice.safe_yaml import (
+    BadCharacter,
+    describe_character,
+    position,
+    safe_load,
+)
 from kindvoice.template import variables as var
 from kindvoice.template.model import KINDS, Meta, Minutes, Variable
 from kindvoice.template.pronounce import WORD_RE, fold
 
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCE = re.compile(r"---[ \t]*")
 _FENCE_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
 # BCP 47 as people write it: a language, then optional script / region / variant subtags
@@ -46,104 +51,6 @@ _VOICE_KEYS = ("engine", "name", "rate")
 _VARIABLE_KEYS = ("default", "describe")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MINUTES_EXAMPLE = "minutes: {min: 3, default: 10, max: 30}"
-
-
-# characters no text here may hold: C0 controls but tab and line breaks, DEL, and lone
-# surrogates (a YAML escape like "\ud800"); they break feeds, tags and UTF-8 output
-_BAD_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-class NoAliasLoader(yaml.SafeLoader):
-    """The safe loader, refusing every alias (``*name``) as the document is composed.
-
-    Aliases let a few hundred bytes ("billion laughs") stand for gigabytes once built;
-    nothing kindvoice reads needs them, so the first one stops the load, before anything
-    is expanded."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"found the alias *{getattr(event, 'anchor', '')}: aliases (&name ... *name) "
-                "are not allowed; write the value out in full",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
-def bad_character(node: yaml.Node | None) -> tuple[int, int, str] | None:
-    """The first scalar in ``node`` holding a control character or a lone surrogate:
-    (0-based line, 0-based column, the character), or None. Walks without recursion."""
-    stack = [node] if node is not None else []
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.ScalarNode):
-            found = _BAD_CHAR.search(str(current.value))
-            if found:
-                mark = current.start_mark
-                return mark.line, mark.column, found.group()
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(reversed(current.value))
-        elif isinstance(current, yaml.MappingNode):
-            stack.extend(item for pair in reversed(current.value) for item in reversed(pair))
-    return None
-
-
-def describe_character(char: str) -> str:
-    kind = "a lone surrogate" if 0xD800 <= ord(char) <= 0xDFFF else "a control character"
-    return f"{kind} (U+{ord(char):04X})"
-
-
-class _BadCharacter(Exception):
-    """A scalar holding a control character or a lone surrogate (0-based line and col)."""
-
-    def __init__(self, line: int, col: int, char: str) -> None:
-        super().__init__(char)
-        self.line, self.col, self.char = line, col, char
-
-
-def _safe_load(text: str) -> tuple[yaml.Node | None, Any]:
-    """The YAML's node tree and its plain data: no aliases (refused while composing, before
-    anything is expanded) and no control characters or lone surrogates in a value
-    (``_BadCharacter``). YAML's own errors pass through for the caller to place."""
-    loader = NoAliasLoader(text)
-    try:
-        node = loader.get_single_node()
-        bad = bad_character(node)
-        if bad is not None:
-            raise _BadCharacter(*bad)
-        return node, loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-
-
-def load_yaml(text: str, file: str) -> Any:
-    """A manifest's or plan's YAML, safely: plain types only, no aliases, no control
-    characters or lone surrogates in any value; every problem is one ``UsageError``
-    line starting ``file:line:col``."""
-    try:
-        return _safe_load(text)[1]
-    except _BadCharacter as bad:
-        raise UsageError(
-            f"{file}:{bad.line + 1}:{bad.col + 1}: this value holds"
-            f" {describe_character(bad.char)}: remove it"
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        problem = exc.problem or exc.context or "syntax error"
-        raise UsageError(f"{where}: not valid YAML: {problem}") from None
-    except yaml.reader.ReaderError as exc:
-        line, col = position(text, exc.position)
-        raise UsageError(
-            f"{file}:{line}:{col}: a character YAML cannot read ({exc.reason}): remove it"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{file}: not valid YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise UsageError(f"{file}: the YAML is nested too deeply") from None
 
 
 class _FrontMatter:
@@ -192,6 +99,14 @@ class _FrontMatter:
             )
         return value
 
+    def field(self, name: str, value: Any, path: tuple[str, ...]) -> Any:
+        """``value`` read by session field ``name`` of the field table (its bounds are
+        every front end's), refused at the key ``path``."""
+        try:
+            return FIELDS[name].read(value, Said(f"'{'.'.join(path)}'"))
+        except UsageError as exc:
+            self.fail(path, exc.message.removesuffix("."))
+
     def number(self, value: Any, path: tuple[str, ...]) -> float:
         """A finite number greater than zero."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -228,8 +143,8 @@ def split_front_matter(lines: list[str], file: str) -> tuple[str, int]:
 def _compose(yaml_text: str, file: str) -> tuple[Any, dict[tuple[str, ...], tuple[int, int]]]:
     """Load the YAML safely and note each key's (line, col) in the file (YAML starts on line 2)."""
     try:
-        node, data = _safe_load(yaml_text)
-    except _BadCharacter as bad:
+        node, data = safe_load(yaml_text)
+    except BadCharacter as bad:
         raise TemplateError(
             file,
             bad.line + 2,
@@ -308,7 +223,7 @@ def parse_meta(yaml_text: str, file: str) -> Meta:
     if top.get("voice") is not None:
         voice = fm.mapping(top["voice"], ("voice",), _VOICE_KEYS)
         if voice.get("rate") is not None:
-            voice_rate = fm.number(voice["rate"], ("voice", "rate"))
+            voice_rate = fm.field("rate", voice["rate"], ("voice", "rate"))
         voice_engine = fm.string(voice.get("engine"), ("voice", "engine"))
         voice_name = fm.string(voice.get("name"), ("voice", "name"))
 
@@ -362,12 +277,14 @@ def _minutes(fm: _FrontMatter, value: Any) -> Minutes:
 
 
 def _bounded(fm: _FrontMatter, minutes: Minutes, max_given: bool = False) -> Minutes:
-    """``minutes`` within the longest session (validate solves every whole minute)."""
-    if minutes.max > MAX_SESSION_MINUTES:
+    """``minutes`` within the longest session (the field table's ``minutes``; validate
+    solves every whole minute)."""
+    top = FIELDS["minutes"].high or 0.0
+    if minutes.max > top:
         fm.fail(
             ("minutes", "max") if max_given else ("minutes",),
             f"'minutes' reaches {minutes.max:g}; a session is at most "
-            f"{MAX_SESSION_MINUTES:g} minutes: give a max of {MAX_SESSION_MINUTES:g} or less",
+            f"{top:g} minutes: give a max of {top:g} or less",
         )
     return minutes
 
@@ -466,9 +383,3 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
             fm.fail(path, f"'{word}' is respelled twice under 'pronounce': keep one")
         out[fold(word)] = (word, var.clean_value(str(said)))
     return tuple(out.values())
-
-
-def position(text: str, index: int) -> tuple[int, int]:
-    """1-based (line, column) of character ``index``, counting line breaks as the parser does."""
-    breaks = list(LINE_BREAK.finditer(text, 0, index))
-    return len(breaks) + 1, index - (breaks[-1].end() if breaks else 0) + 1

@@ -21,7 +21,7 @@ import yaml
 
 from kindvoice.errors import NotTranslatedError, UnknownNameError, UsageError, check_regular_file
 from kindvoice.languages import LANGUAGES, find_language
-from kindvoice.template.frontmatter import NoAliasLoader
+from kindvoice.safe_yaml import NoAliasLoader
 
 log = logging.getLogger(__name__)
 

@@ -47,20 +47,20 @@ from flask import Flask, Response, abort, g, jsonify, redirect, render_template,
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from kindvoice import errors
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
 from kindvoice.web import lock, pwa, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
-from kindvoice.web.jobs import JobQueue, QueueFull
+from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
 from kindvoice.web.routes import courses, jobs, pages, recording, sessions
 from kindvoice.web.sessions import Library
 from kindvoice.web.state import (
     MAX_ECHO_CHARS,
     MAX_UPLOAD_BYTES,
-    NotFound,
     State,
     course_available,
 )
@@ -278,7 +278,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(KindvoiceError)
     def kindvoice_error(exc: KindvoiceError) -> tuple[Any, int]:
-        code = 429 if isinstance(exc, QueueFull) else 404 if isinstance(exc, NotFound) else 400
+        code = exc.http_status
         field = getattr(exc, "field", None)  # forms.FieldError: the page shows it by the field
         message = _short(exc.format_message())
         if _wants_json() or (field and request.accept_mimetypes.best == "application/json"):
@@ -289,7 +289,7 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> tuple[Any, int]:
         log.exception("internal error on %s", request.path)
-        message = _short(f"Internal error: {type(exc).__name__}: {exc}")
+        message = _short(errors.internal_error(exc))
         if _wants_json():
             return jsonify(error=message), 500
         return render_template("error.html", code=500, name="Internal error", message=message), 500

@@ -3,8 +3,11 @@ the range query) turned into settings, with one clear message naming the field a
 bad value when it is wrong (a 400 page, before anything is queued).
 
 ``build_render``, ``timer_render`` and ``course_plan`` read a whole form into what the
-job runs; the small readers (``number``, ``choice``, ``export``, ``voice``,
-``background_spec``) serve them and the range endpoint. The lists the forms offer
+job runs; the small readers (``field_value``, ``choice``, ``export``, ``voice``,
+``background_spec``) serve them and the range endpoint. Every session field is read by
+the one table of session fields (``kindvoice.fields``): its bounds and checks are the
+command line's, a manifest's, a course plan's and front matter's, said here in the page's
+words ("The speaking pace must be between 0.5 and 2; got 9."). The lists the forms offer
 (``backgrounds``, ``formats``, ``BITRATES_KBPS``) live here too, so a page offers
 exactly what its form accepts.
 
@@ -26,10 +29,12 @@ from werkzeug.datastructures import MultiDict
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock, parse_ms
-from kindvoice.errors import KindvoiceError, UnknownNameError, UsageError
+from kindvoice.errors import FieldError as FieldError  # lives in errors.py; pages import it here
+from kindvoice.errors import KindvoiceError, UnknownNameError
 from kindvoice.export import formats as output_formats
+from kindvoice.fields import BITRATES_KBPS as BITRATES_KBPS  # the Build page lists them
+from kindvoice.fields import FIELDS, Said
 from kindvoice.settings import (
-    MAX_SESSION_MINUTES,
     ExportSettings,
     MixSettings,
     RenderRequest,
@@ -52,20 +57,9 @@ if TYPE_CHECKING:
 
 Form = MultiDict[str, str]
 
-BITRATES_KBPS = (64, 96, 128, 160, 192, 256)
-#: the Course form's upper bounds: days, minutes per session, practices to cycle
+#: what the Course page's inputs offer (days, minutes per session); the form accepts
+#: what the field table accepts, and at most this many practices to cycle
 COURSE_LIMITS = {"days": 60, "minutes": 120, "practices": 20}
-#: the Build form's length, in minutes: the slider offers and the server accepts this
-BUILD_MINUTES = (0.5, MAX_SESSION_MINUTES)
-
-
-class FieldError(UsageError):
-    """A form field that is wrong: ``field`` is its name in the form, the message one
-    sentence in the page's words."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 _OPTION = re.compile(r"--[a-z][a-z-]*")
@@ -116,16 +110,19 @@ def formats() -> list[str]:
 # --------------------------------------------------------------------------- fields
 
 
-def number(form: Form, name: str, label: str, low: float, high: float) -> float:
-    """Field ``name`` as a number within ``low``..``high``; ``label`` names it in errors."""
-    text = form.get(name, "").strip()
+def field_value(form: Form, name: str, table: str | None = None, label: str | None = None) -> Any:
+    """Form field ``name`` read by session field ``table`` (default: the same name) of
+    the field table; ``label`` names it in errors (default: the table's label). An empty
+    field is refused: every field the forms read is filled in by the page."""
+    spec = FIELDS[table or name]
+    said = Said(label or spec.label, article="the ")
     try:
-        value = float(text)
-    except ValueError:
-        raise FieldError(name, f"{label}: '{text}' is not a number.") from None
-    if not low <= value <= high:
-        raise FieldError(name, f"{label} must be between {low:g} and {high:g}; got {value:g}.")
-    return value
+        found = spec.read(form.get(name, ""), said)
+    except KindvoiceError as exc:
+        raise FieldError(name, exc.message) from None
+    if found is None:
+        raise FieldError(name, said.says("is missing"))
+    return found
 
 
 def choice(form: Form, name: str, label: str, choices: list[str]) -> str:
@@ -144,11 +141,10 @@ def words(form: Form, name: str) -> str:
 def export(form: Form) -> tuple[str, ExportSettings]:
     """(format, export settings) from the format and quality fields."""
     fmt = choice(form, "format", "format", formats())
-    mono = form.get("channels", "stereo") == "mono"
-    bitrate = form.get("bitrate", "").strip()
+    mono = bool(field_value(form, "channels", "mono")) if form.get("channels") else False
     bitrate_kbps = None
-    if fmt == "mp3" and bitrate:
-        bitrate_kbps = int(choice(form, "bitrate", "bitrate", [str(b) for b in BITRATES_KBPS]))
+    if fmt == "mp3" and form.get("bitrate", "").strip():
+        bitrate_kbps = int(field_value(form, "bitrate"))
     return fmt, ExportSettings(mono=mono, bitrate_kbps=bitrate_kbps)
 
 
@@ -161,9 +157,11 @@ def voice(form: Form, card_: Mapping[str, Any] | None = None) -> VoiceSettings:
     """Engine, voice (one the page offers: ``voices.checked``) and pace from a form."""
     name = engine(form)
     chosen = checked_voice(form, name, card_)
-    rate = number(form, "rate", "The speaking pace", 0.5, 2.0)
+    from kindvoice.speech.base import engine_class
+
+    rate = field_value(form, "rate")
     # a recorded voice's phrases not yet recorded: spoken by the default synthetic voice
-    fill = default_engine() if name == "recorded" and form.get("fill") else None
+    fill = default_engine() if engine_class(name).recorded and form.get("fill") else None
     return VoiceSettings(engine=name, voice=chosen, rate=rate, fill_with=fill)
 
 
@@ -183,7 +181,7 @@ def background_spec(form: Form) -> str | None:
         if name == "none":
             layers.append(name)
             continue
-        level = number(form, f"bg_{name}_db", f"The level of {name}", -30.0, 6.0)
+        level = field_value(form, f"bg_{name}_db", "level", f"level of {name}")
         layers.append(name if level == 0 else f"{name}@{level:g}")
     if len(layers) > 1:
         layers = [layer for layer in layers if layer != "none"]
@@ -239,7 +237,8 @@ def build_render(form: Form) -> SessionForm:
     language = translations.language_code(form.get("language"))
     value, path = practice(form.get("practice", ""), language)
     card_ = card(value, path)
-    minutes = number(form, "minutes", "The length in minutes", *BUILD_MINUTES)
+    length_ms = field_value(form, "minutes")
+    minutes = length_ms / 60_000.0
     fmt, export_ = export(form)
     fills = variables(form, card_)
     background = background_spec(form)
@@ -248,7 +247,7 @@ def build_render(form: Form) -> SessionForm:
     request = RenderRequest(
         practice=str(path),
         output=Path(f"session.{fmt}"),
-        minutes=minutes,
+        length_ms=length_ms,
         variables=fills,
         voice=voice_,
         mix=MixSettings(background=background),
@@ -284,7 +283,7 @@ def timer_render(form: Form) -> tuple[TimerSpec, RenderRequest, dict[str, Any]]:
     from kindvoice.sound.bells import bell_names
     from kindvoice.timer import TimerSpec, interval_offsets_ms, timer_meta
 
-    minutes = number(form, "minutes", "The sitting time in minutes", 1.0, 180.0)
+    minutes = field_value(form, "minutes", label="sitting time in minutes") / 60_000.0
     interval = form.get("interval", "").strip()
     at_text = form.get("at", "").strip()
     with field("warmup", "the warm-up"):
@@ -337,12 +336,9 @@ def course_plan(form: Form) -> CoursePlan:
         raise FieldError(
             "teacher", f"The teacher's name is too long (at most {MAX_VARIABLE_CHARS})."
         )
-    days = number(form, "days", "The number of days", 1, COURSE_LIMITS["days"])
-    if days != int(days):
-        raise FieldError("days", f"The number of days must be a whole number; got {days:g}.")
-    top = COURSE_LIMITS["minutes"]
-    start = number(form, "start_minutes", "The first day's minutes", 1, top)
-    end = number(form, "end_minutes", "The last day's minutes", 1, top)
+    days = field_value(form, "days")
+    start = field_value(form, "start_minutes", "minutes", "first day's minutes") / 60_000.0
+    end = field_value(form, "end_minutes", "minutes", "last day's minutes") / 60_000.0
     chosen = form.getlist("practices")
     top_practices = COURSE_LIMITS["practices"]
     if not chosen or len(chosen) > top_practices:
@@ -362,7 +358,7 @@ def course_plan(form: Form) -> CoursePlan:
     return CoursePlan(
         title=title,
         practices=practices,
-        count=int(days),
+        count=days,
         start_minutes=start,
         end_minutes=end,
         teacher=teacher,

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kindvoice.errors import KindvoiceError
+from kindvoice.errors import KindvoiceError, QueueFull, internal_error
 from kindvoice.web.db import Database
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,6 @@ _KEEP_FINISHED = 200  # finished jobs remembered for polling; older ones are for
 #: short clips anyone with a link may ask for: a limit of their own, after the renders
 LIGHT_KINDS = frozenset({"preview"})
 _STOP = -1  # a worker's stop sign goes before every waiting job
-
-
-class QueueFull(KindvoiceError):
-    """Too many renders are waiting or running; the page says to try again later."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -249,7 +243,7 @@ class JobQueue:
                 log.info("job %s failed: %s", job.id, job.message)
             except Exception as exc:  # a bug: keep the server up, tell the page
                 log.exception("job %s crashed", job.id)
-                job.message = f"Internal error: {type(exc).__name__}: {exc}"
+                job.message = internal_error(exc)
                 job.status = "failed"
             else:
                 job.fraction = 1.0

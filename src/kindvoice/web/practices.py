@@ -10,10 +10,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from kindvoice.errors import KindvoiceError, UsageError
+from kindvoice.errors import KindvoiceError, NotFound, UsageError, internal_error
 from kindvoice.web import translations
 from kindvoice.web.sessions import NotInLibrary
-from kindvoice.web.state import UPLOAD_PREFIX, NotFound, current
+from kindvoice.web.state import UPLOAD_PREFIX, current
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def card(practice_id: str, path: Path) -> dict[str, Any]:
             return {"id": practice_id, "title": practice_id, "broken": exc.format_message()}
         except Exception as exc:  # a bug on one file must not take every page down
             log.warning("reading %s", path, exc_info=True)
-            reason = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            reason = internal_error(exc, " (please report it)")
             return {"id": practice_id, "title": practice_id, "broken": reason}
         meta = script.meta
         state.cards[key] = {

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import KindvoiceError, LengthError
+from kindvoice.errors import LengthError, RangeCancelled
 from kindvoice.settings import RenderRequest
 from kindvoice.web.sessions import Library, stem_for
 
@@ -84,12 +84,16 @@ def session_work(
 
         from kindvoice.pipeline import render
 
-        seconds = (request.minutes or 0.0) * 60.0
+        seconds = (request.length_ms or 0.0) / 1000.0
         stem = stem_for(practice_id, seconds)
-        target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
         name = info.get("name")  # the teacher's name for it: in the tags and sidecars too
-        title = str(name) if name else None
-        result = render(target, progress=progress, title=title, sidecars=True)  # one set
+        target = replace(
+            request,
+            output=library.root / f"{stem}{request.output.suffix}",
+            title=str(name) if name else None,
+            sidecars=True,  # one set
+        )
+        result = render(target, progress=progress)
         return _record(library, stem, result, {**info, "kind": "session", "created": time.time()})
 
     return work
@@ -107,7 +111,7 @@ def timer_work(
 
         stem = stem_for("timer", spec.minutes * 60.0)
         target = replace(request, output=library.root / f"{stem}{request.output.suffix}")
-        result, _ = render_timer(spec, target, progress, sidecars=True)
+        result, _ = render_timer(spec, replace(target, sidecars=True), progress)
         return _record(library, stem, result, {**info, "kind": "timer", "created": time.time()})
 
     return work
@@ -158,11 +162,12 @@ def preview_work(
             request = RenderRequest(
                 practice=str(path),
                 output=target,
-                minutes=minutes,
+                length_ms=minutes * 60_000.0,
                 templates_dir=templates_dir,
+                limit_seconds=PREVIEW_SECONDS,
             )
             try:
-                render(request, progress=progress, limit_seconds=PREVIEW_SECONDS)
+                render(request, progress=progress)
                 break
             except LengthError:
                 if minutes == meta.minutes.default:
@@ -174,12 +179,6 @@ def preview_work(
 
 #: bump when an answer of ``RangeCache`` changes shape or meaning (old files are ignored)
 RANGE_VERSION = 2  # 2: the guiding pace; a slow voice's range estimated
-
-
-class RangeCancelled(KindvoiceError):
-    """A measurement stopped because the page that asked for it no longer waits."""
-
-    exit_code = 2
 
 
 class RangeCache:
@@ -262,7 +261,7 @@ class RangeCache:
 
     @staticmethod
     def _write(path: Path, answer: dict[str, Any]) -> None:
-        from kindvoice.export.sidecars import write_atomic
+        from kindvoice.files import write_atomic
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -278,68 +277,36 @@ class RangeCache:
         rate: float,
         cancelled: threading.Event | None = None,
     ) -> dict[str, Any]:
-        """Each slider step solved on phrase durations only: a template with [from]/[under]
-        blocks plays different blocks at different lengths, so the range at one length is
-        not the range at another. The durations are spoken once (fast voices, or a warm
-        cache) or, for a slow voice on a cold cache, estimated from the text: the range is
-        then the long estimate's low to the short one's high, inside what the voice can do.
-        """
-        from kindvoice.lengths import estimate_speech, fit_length, measure_speech
+        """The range this voice can fill at each slider step
+        (``lengths.ranges.feasible_lengths``: the speech measured once, or estimated for a
+        slow voice on a cold cache) and the slider's bounds."""
+        from kindvoice.lengths import Voicing
+        from kindvoice.lengths.ranges import feasible_lengths
         from kindvoice.settings import VoiceSettings
-        from kindvoice.template.fit import feasible_range
+        from kindvoice.speech.synth import SpeechStopped
         from kindvoice.template.parse import load_template
 
         script = load_template(path)
         minutes = script.meta.minutes
-        request = RenderRequest(
-            practice=str(path),
-            output=Path("range.mp3"),
-            voice=VoiceSettings(engine=engine, voice=voice, rate=rate),
-            templates_dir=self.templates_dir,
-        )
-        guess = estimate_speech(request, script)
-        if guess is not None:
-            long, short = guess.long, guess.short
-        else:
-            from kindvoice.speech.synth import SpeechStopped
-
-            if cancelled is not None and cancelled.is_set():
-                raise RangeCancelled("Nobody waits for this measurement any more.")
-            try:  # the speech workers stop within a quarter second of a cancel
-                long = short = measure_speech(request, script, stop=cancelled)[0]
-            except SpeechStopped:
-                raise RangeCancelled("Nobody waits for this measurement any more.") from None
-        fitting: list[tuple[float, tuple[int, int | None]]] = []
-        for asked in slider_steps(minutes.min, minutes.max):
-            try:
-                low = feasible_range(fit_length(script, long, asked)[1])[0]
-                high = feasible_range(fit_length(script, short, asked)[1])[1]
-            except LengthError:
-                continue
-            fitting.append((asked, (low, high)))
-        if fitting:  # the script's own span: the shortest length's low, the longest's high
-            low, high = fitting[0][1][0], fitting[-1][1][1]
+        voicing = Voicing(VoiceSettings(engine=engine, voice=voice, rate=rate))
+        steps = slider_steps(minutes.min, minutes.max)
+        try:  # the speech workers stop within a quarter second of a cancel
+            found = feasible_lengths(script, voicing, steps, cancelled)
+        except SpeechStopped:
+            raise RangeCancelled("Nobody waits for this measurement any more.") from None
+        fitting = found.fitting
+        low, high = found.span
+        if fitting:  # the lengths it is written for that this voice can meet
             bounds = {"min": fitting[0][0], "max": fitting[-1][0], "step": SLIDER_STEP_MIN}
-        else:  # no length it is written for fits this voice: offer what it can fill
-            low = self._feasible_anywhere(script, long, minutes.default)[0]
-            high = self._feasible_anywhere(script, short, minutes.default)[1]
+        else:  # none fits this voice: offer what it can fill
             high_min = None if high is None else high / SAMPLE_RATE / 60.0
             bounds = slider_bounds(low / SAMPLE_RATE / 60.0, high_min, minutes.min, minutes.max)
         return {
             "low_s": _seconds(low),
             "high_s": None if high is None else _seconds(high),
-            "voice": long.voice_label,
+            "voice": found.voice,
             **bounds,
         }
-
-    @staticmethod
-    def _feasible_anywhere(script: Any, measure: Any, default: float) -> tuple[int, int | None]:
-        """The feasible range of the script as it plays at its default length (fitted or
-        not: the solver's error carries the range)."""
-        from kindvoice.lengths import played_layout
-        from kindvoice.template.fit import feasible_range
-
-        return feasible_range(played_layout(script, measure, default)[1])
 
 
 def slider_steps(low: float, high: float) -> list[float]:

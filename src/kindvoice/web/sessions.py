@@ -36,7 +36,8 @@ from typing import Any
 
 from kindvoice.export import formats
 from kindvoice.export.outputs import stamp_path
-from kindvoice.export.sidecars import SUFFIXES, write_atomic
+from kindvoice.export.sidecars import SUFFIXES
+from kindvoice.files import write_atomic
 from kindvoice.owners import left_over
 from kindvoice.web.db import Database
 

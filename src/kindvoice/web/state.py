@@ -21,7 +21,8 @@ from typing import Any
 
 from flask import g
 
-from kindvoice.errors import KindvoiceError, UsageError
+from kindvoice.errors import NotFound as NotFound  # lives in errors.py; web code imports it here
+from kindvoice.errors import UsageError
 from kindvoice.web.db import Database
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
@@ -55,12 +56,6 @@ class State:
     listener_token: str = ""
     db: Database | None = None
     cards: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-
-
-class NotFound(KindvoiceError):
-    """A session, job or practice the page asked for that does not exist."""
-
-    exit_code = 4
 
 
 def checked_title(text: str, what: str = "A name") -> str:

@@ -2,11 +2,12 @@
 sample behind each voice's play button. A teacher's recorded voices (``web.recordings``) are the
 engine ``recorded``, offered once one exists, without samples.
 
-``choices(engine)`` is the list the page offers: every Kokoro voice, Piper's bundled
-voice, and for espeak-ng (pyttsx3, some 140 voices) a short list: its default, a few
-English accents and the languages the practices may be written in. The server accepts
-only a listed voice (or the practice's own, when its front matter or language names one
-outside the list), so a bad name gets one line listing the choices before any work.
+``choices(engine)`` is the list the page offers, the engine's own
+(``Engine.offered_voices``: every Kokoro voice, Piper's bundled voice, a short list of
+espeak-ng's 140); the engines' labels and whether they are installed come from the engine
+classes too, so nothing here names an engine. The server accepts only a listed voice (or
+the practice's own, when its front matter or language names one outside the list), so a
+bad name gets one line listing the choices before any work.
 
 A sample speaks the same passage as ``kindvoice voices preview``
 (``speech.samples.sample_template``), rendered through the job queue on the first play
@@ -18,7 +19,6 @@ language's voice is preselected) and ``POST /api/voices/sample``.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +29,6 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings
-from kindvoice.web import recordings
 from kindvoice.web.practices import card_for
 from kindvoice.web.state import current
 
@@ -55,62 +54,33 @@ class VoiceChoice:
         return f"{self.name}: {self.language}, {self.description}"
 
 
-# espeak-ng voices by the names its engine resolves (short id or language): the default,
-# a few English accents, and the other languages the Kokoro voices speak.
-PYTTSX3_VOICES = (
-    VoiceChoice("en-us", "en-US", "American English (the default)"),
-    VoiceChoice("en-gb", "en-GB", "British English"),
-    VoiceChoice("en-gb-x-rp", "en-GB", "British English, Received Pronunciation"),
-    VoiceChoice("en-gb-scotland", "en-GB", "Scottish English"),
-    VoiceChoice("en-029", "en", "Caribbean English"),
-    VoiceChoice("es", "es", "Spanish (Spain)"),
-    VoiceChoice("es-419", "es", "Spanish (Latin America)"),
-    VoiceChoice("fr", "fr", "French"),
-    VoiceChoice("it", "it", "Italian"),
-    VoiceChoice("pt-br", "pt-BR", "Brazilian Portuguese"),
-)
-PIPER_VOICES = (VoiceChoice("joe", "en-US", "Joe, male, US (the bundled Piper voice)"),)
-ENGINE_LABELS = {
-    "kokoro": "Kokoro: natural, warm (the default; slower)",
-    "piper": "Piper: neural, fast",
-    "pyttsx3": "espeak-ng: robotic, instant (drafts)",
-    "recorded": "Your own recorded voice (recorded:NAME)",
-}
-
-
 def engines() -> list[dict[str, Any]]:
     """The engine field's choices, the default first: name, label, whether installed."""
     from kindvoice.settings import default_engine
-    from kindvoice.speech.base import engine_names
+    from kindvoice.speech.base import engine_class, engine_names
 
-    installed = {"piper": importlib.util.find_spec("piper") is not None}
+    ordered = sorted(engine_names(), key=lambda n: n != default_engine())
     return [
         {
-            "name": name,
-            "label": ENGINE_LABELS.get(name, name),
-            "installed": installed.get(name, True),
-            "default": name == default_engine(),
+            "name": engine.name,
+            "label": engine.label or engine.name,
+            "installed": engine.installed(),
+            "default": engine.name == default_engine(),
         }
-        for name in sorted(engine_names(), key=lambda n: n != default_engine())
-        if name != "recorded" or recordings.names()  # offered once a voice is recorded
+        for engine in map(engine_class, ordered)
+        # a teacher's recorded voices are offered once one exists
+        if engine.offered and (not engine.recorded or engine.offered_voices())
     ]
 
 
 def choices(engine: str) -> list[VoiceChoice]:
     """The voices the page offers for ``engine``; ``UnknownNameError`` for an unknown one."""
-    from kindvoice.speech.base import engine_names
+    from kindvoice.speech.base import engine_class, engine_names
 
-    if engine == "kokoro":
-        from kindvoice.speech.kokoro_voices import VOICES
-
-        return [VoiceChoice(v.name, v.language, v.description) for v in VOICES]
-    if engine == "pyttsx3":
-        return list(PYTTSX3_VOICES)
-    if engine == "piper":
-        return list(PIPER_VOICES)
-    if engine == "recorded":
-        return [VoiceChoice(n, "your voice", f"recorded:{n}") for n in recordings.names()]
-    raise UnknownNameError("engine", engine, engine_names())
+    found = engine_class(engine)
+    if not found.offered:
+        raise UnknownNameError("engine", engine, engine_names())
+    return [VoiceChoice(v.id, v.language, v.name) for v in found.offered_voices()]
 
 
 def engine_choice(engines: list[dict[str, Any]], wanted: str) -> str:
@@ -152,17 +122,16 @@ def practice_voice(engine: str, card: Mapping[str, Any] | None) -> str:
 def offered(engine: str, card: Mapping[str, Any] | None = None) -> tuple[list[VoiceChoice], str]:
     """(the voices to list, the one preselected): the practice's own voice is added to the
     list when it is not already there."""
+    from kindvoice.speech.base import engine_class
+
     listed = choices(engine)
-    if engine == "recorded":  # no practice names a teacher's voice: the first one
+    if engine_class(engine).recorded:  # no practice names a teacher's voice: the first one
         return listed, listed[0].name if listed else default_voice(engine)
     selected = practice_voice(engine, card)
-    if engine == "kokoro":
-        from kindvoice.speech.kokoro_voices import find_voice
-
-        try:
-            selected = find_voice(selected).name
-        except UnknownNameError:
-            selected = default_voice(engine)
+    try:
+        selected = engine_class(engine).find_voice(selected) or selected
+    except UnknownNameError:
+        selected = default_voice(engine)
     if not any(v.name.casefold() == selected.casefold() for v in listed):
         language = str(card.get("language", "")) if card else ""
         listed.insert(0, VoiceChoice(selected, language, "the practice's own voice"))
@@ -176,14 +145,14 @@ def checked(engine: str, name: str | None, card: Mapping[str, Any] | None = None
     if not name:
         return None
     listed, _ = offered(engine, card)
+    from kindvoice.speech.base import engine_class
+
     for voice in listed:
         if voice.name.casefold() == name.strip().casefold():
             return voice.name
-    if engine == "kokoro":  # pack names (af_heart) too, as on the command line
-        from kindvoice.speech.kokoro_voices import find_voice
-
-        with_pack = find_voice(name)  # raises, listing the Kokoro voices
-        return with_pack.name
+    found = engine_class(engine).find_voice(name)  # Kokoro's pack names (af_heart) too
+    if found is not None:
+        return found
     raise UnknownNameError(f"{engine} voice", name, [v.name for v in listed])
 
 
@@ -208,11 +177,11 @@ def sample_work(library: Library, engine: str, voice: str, templates_dir: Path |
         request_ = RenderRequest(
             practice=str(sample_template(language)),
             output=target,
-            minutes=None,
             voice=VoiceSettings(engine=engine, voice=voice),
             templates_dir=templates_dir,
+            title=f"Voice sample: {voice}",
         )
-        render(request_, progress=progress, title=f"Voice sample: {voice}")
+        render(request_, progress=progress)
         return target.name
 
     return work

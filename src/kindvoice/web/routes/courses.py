@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, url_for
 
+from kindvoice.errors import NotFound
 from kindvoice.web.courses import Course, Day, course_title, day_cues, day_session, load_course
 from kindvoice.web.routes.sessions import player, send_path, transcript_response
 from kindvoice.web.sessions import NotInLibrary
-from kindvoice.web.state import NotFound, current
+from kindvoice.web.state import current
 
 bp = Blueprint("courses", __name__)
 

@@ -15,11 +15,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
-from kindvoice.errors import UsageError
+from kindvoice.errors import NotFound, UsageError
 from kindvoice.web import forms, renders
 from kindvoice.web.jobs import FormPairs, Job, Work
 from kindvoice.web.practices import practice
-from kindvoice.web.state import NotFound, course_available, current, speech_workers
+from kindvoice.web.state import course_available, current, speech_workers
 
 bp = Blueprint("jobs", __name__)
 

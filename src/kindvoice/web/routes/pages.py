@@ -4,13 +4,13 @@ Write your own, Timer and Course, and the Build form's feasible length range
 ``web.forms``'.
 
 The Write page runs ``kindvoice validate``'s checks (the format, then
-``lengths.range_problems``: every whole minute of the declared range must be fillable),
+``lengths.ranges.range_problems``: every whole minute of the declared range must be fillable),
 offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT.md``).
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -18,15 +18,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from kindvoice.errors import KindvoiceError, NotTranslatedError, TemplateError, UsageError
-from kindvoice.settings import MAX_SESSION_MINUTES, RenderRequest, VoiceSettings, default_engine
+from kindvoice.errors import (
+    KindvoiceError,
+    NotFound,
+    NotTranslatedError,
+    RangeCancelled,
+    TemplateError,
+    UsageError,
+)
+from kindvoice.settings import MAX_SESSION_MINUTES, VoiceSettings, default_engine
 from kindvoice.web import forms, recordings, translations, voices
 from kindvoice.web.practices import card, cards, practice
-from kindvoice.web.renders import RangeCancelled
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     UPLOAD_PREFIX,
-    NotFound,
     checked_title,
     course_available,
     current,
@@ -45,7 +50,6 @@ def _voice_fields(shown: dict[str, Any] | None = None) -> dict[str, Any]:
 
 #: the name a pasted template goes by in the Write page's messages (as ``validate`` prints)
 WRITE_NAME = "template.md"
-_PROBLEM = re.compile(rf"^{re.escape(WRITE_NAME)}:(\d+):(\d+): (.*)$")
 
 
 def filter_tags(card_: dict[str, Any]) -> list[str]:
@@ -115,7 +119,7 @@ def feasible_range() -> Response | tuple[Response, int]:
         answer = dict(current().ranges.get(*_range_settings(request.args)))
     except RangeCancelled as exc:  # the page moved on: nobody reads this answer
         return jsonify(error=exc.format_message(), cancelled=True), 409
-    # the slider never offers more than the form accepts (forms.BUILD_MINUTES)
+    # the slider never offers more than the form accepts (fields.FIELDS["minutes"])
     answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
     answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
@@ -234,24 +238,19 @@ def write_submit() -> tuple[str, int]:
 
 def validate_text(text: str, engine: str) -> tuple[Any, list[tuple[int, int, str]]]:
     """``kindvoice validate``'s checks on ``text`` (as the file ``WRITE_NAME``): the format
-    (``TemplateError``), then ``lengths.range_problems`` with ``engine``'s voice; returns
+    (``TemplateError``), then ``lengths.ranges.range_problems`` with ``engine``'s voice; returns
     the script and the problems as (line, column, the line ``validate`` prints)."""
-    from kindvoice.lengths import range_problems
+    from kindvoice.lengths import Voicing
+    from kindvoice.lengths.ranges import range_problems
     from kindvoice.template.parse import load_template
 
     with tempfile.TemporaryDirectory(prefix="kindvoice-write-") as folder:
         path = Path(folder) / WRITE_NAME
         path.write_text(text, encoding="utf-8")
         script = load_template(path)
-        request_ = RenderRequest(
-            practice=str(path), output=path.with_suffix(".mp3"), voice=VoiceSettings(engine=engine)
-        )
-        lines = [p.replace(str(path), WRITE_NAME) for p in range_problems(path, script, request_)]
-    problems = []
-    for line in lines:
-        found = _PROBLEM.match(line)
-        problems.append((int(found[1]), int(found[2]), line) if found else (1, 1, line))
-    return script, problems
+        found = range_problems(path, script, Voicing(VoiceSettings(engine=engine)))
+    shown = [dataclasses.replace(p, file=WRITE_NAME) for p in found]
+    return script, [(p.line, p.col, str(p)) for p in shown]
 
 
 def _write_error(text: str, problems: list[tuple[int, int, str]], engine: str) -> tuple[str, int]:

@@ -33,10 +33,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
+from kindvoice.errors import NotFound
 from kindvoice.export import formats
 from kindvoice.web.links import links, qr_svg
 from kindvoice.web.sessions import Cue, Library, NotInLibrary, Session
-from kindvoice.web.state import NotFound, checked_title, current, is_teacher
+from kindvoice.web.state import checked_title, current, is_teacher
 
 bp = Blueprint("sessions", __name__)
 

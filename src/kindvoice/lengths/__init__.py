@@ -1,37 +1,51 @@
 """Lengths: each phrase measured once, then any length solved on durations alone.
 
-``measure_speech`` synthesizes a script's phrases (from their spoken text, keyed by the
-written one) and gathers what the solver needs; ``fit_length`` chooses the gated blocks
-for a length and solves it. ``range_problems`` is ``validate``'s check that a script can be
-rendered at every whole minute of its ``minutes`` range: the speech is measured once and
-each minute is only solved, so the check stays cheap. When a ``[from]`` / ``[under]`` block
-is what makes a length impossible, the problem names that gate's file:line:col.
+Measuring needs a ``Voicing`` (the voice, the silences at the session's edges, the cache
+and the workers), not a whole render request. ``measure_speech`` synthesizes a script's
+phrases (from their spoken text, keyed by the written one) and gathers what the solver
+needs; ``fit_played`` solves a length for a script whose gated blocks are chosen, and
+``fit_length`` chooses them first. Lengths are milliseconds (``durations``), the solver's
+target samples. ``ranges`` checks a script's whole ``minutes`` range (``validate``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kindvoice.audio import Mono, ms_to_samples, s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import LengthError, TemplateError, UsageError
-from kindvoice.settings import RenderRequest, VoiceSettings, pace_for
+from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings, pace_for
 from kindvoice.speech.base import EngineSpec, paced
 from kindvoice.template.fit import Infeasible, Layout, Plan, build_layout, solve
-from kindvoice.template.gating import choices, select
-from kindvoice.template.model import Bell, Gate, Meta, Script
+from kindvoice.template.gating import select
+from kindvoice.template.model import Bell, Meta, Script
 
 if TYPE_CHECKING:
     from kindvoice.speech.cache import PhraseCache
 
 #: progress callback: (stage, done, total)
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """What measuring a script's speech needs of a render: who speaks, the silences at the
+    session's edges (``mix.lead_in_ms``, ``mix.tail_ms``), the phrase cache and the speech
+    worker processes (None: one per core)."""
+
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    mix: MixSettings = field(default_factory=MixSettings)
+    use_cache: bool = True
+    workers: int | None = None
+
+    @classmethod
+    def of(cls, request: RenderRequest) -> Voicing:
+        return cls(request.voice, request.mix, request.use_cache, request.workers)
 
 
 @dataclass(frozen=True)
@@ -58,15 +72,16 @@ class Estimate:
 
 
 def played_layout(
-    script: Script, measure: Measure, minutes: float, flip: frozenset[int] = frozenset()
+    script: Script, measure: Measure, length_ms: float, flip: frozenset[int] = frozenset()
 ) -> tuple[Script, Layout]:
-    """The script as it plays at ``minutes`` (its gates chosen; ``flip`` inverts those
+    """The script as it plays at ``length_ms`` (its gates chosen; ``flip`` inverts those
     gates) and the solver's layout of it."""
-    played = select(script, minutes * 60_000.0, flip)
-    return played, _layout(played, measure)
+    played = select(script, length_ms, flip)
+    return played, layout_of(played, measure)
 
 
-def _layout(played: Script, measure: Measure) -> Layout:
+def layout_of(played: Script, measure: Measure) -> Layout:
+    """The solver's layout of a script whose gated blocks are chosen (``select``)."""
     return build_layout(
         played,
         measure.speech_samples,
@@ -77,23 +92,31 @@ def _layout(played: Script, measure: Measure) -> Layout:
 
 
 def fit_length(
-    script: Script, measure: Measure, minutes: float, flip: frozenset[int] = frozenset()
+    script: Script, measure: Measure, length_ms: float, flip: frozenset[int] = frozenset()
 ) -> tuple[Script, Layout, Plan]:
-    """The script as it plays at ``minutes`` (gates chosen), its layout and the solver's
+    """The script as it plays at ``length_ms`` (gates chosen), its layout and the solver's
     plan; ``flip`` inverts those gates (to find which gate makes a length impossible).
     Raises ``LengthError`` with the feasible range when the length cannot be met."""
-    target = s_to_samples(minutes * 60.0)
-    meta = script.meta
-    played = select(script, minutes * 60_000.0, flip)
+    played = select(script, length_ms, flip)
+    return played, *fit_played(played, measure, length_ms)
+
+
+def fit_played(played: Script, measure: Measure, length_ms: float) -> tuple[Layout, Plan]:
+    """The layout and the solver's plan of ``played`` (its gated blocks chosen for
+    ``length_ms``) at ``length_ms``; ``LengthError`` (with the feasible range) when the
+    length cannot be met."""
+    target = ms_to_samples(length_ms)
+    meta = played.meta
     if not played.sections:
         raise LengthError(
             f'"{meta.id}" has nothing to play at {clock(target)}: every block is gated out.'
         )
-    layout = _layout(played, measure)
+    layout = layout_of(played, measure)
+    minutes = length_ms / 60_000.0  # where the length sits in the range the script declares
     span = meta.minutes.max - meta.minutes.min
     position = (minutes - meta.minutes.min) / span if span > 0 else 0.5
     try:
-        return played, layout, solve(layout, target, position)
+        return layout, solve(layout, target, position)
     except Infeasible as exc:
         high = "no upper limit" if exc.high is None else clock(exc.high)
         runs = f"runs {clock(exc.low)} to {high}"
@@ -134,7 +157,7 @@ def voice_spec(voice: VoiceSettings, meta: Meta) -> EngineSpec:
 
 
 def measure_speech(
-    request: RenderRequest,
+    voicing: Voicing,
     script: Script,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
@@ -142,16 +165,17 @@ def measure_speech(
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
     ``stop`` ends the speech early (``speech.synth.SpeechStopped``)."""
+    from kindvoice.speech.base import engine_class
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
 
-    spec = voice_spec(request.voice, script.meta)
-    cache = PhraseCache() if request.use_cache else None
-    if spec.engine == "recorded":  # the teacher's takes, by written text
+    spec = voice_spec(voicing.voice, script.meta)
+    cache = PhraseCache() if voicing.use_cache else None
+    if engine_class(spec.engine).recorded:  # the teacher's takes, by written text
         report = (lambda done, total: progress("speech", done, total)) if progress else None
-        phrases, label = _recorded_phrases(request, script, spec, cache, report)
+        phrases, label = _recorded_phrases(voicing, script, spec, cache, report)
         taken = {t: len(a) for t, a in phrases.items()}
-        return measure_from_lengths(request, script, spec, taken, label), phrases
+        return measure_from_lengths(voicing, script, spec, taken, label), phrases
     phrases = {}
     done_before = 0
     total = len({(s.spoken, s.pace) for s in script.phrases().values()})
@@ -163,25 +187,25 @@ def measure_speech(
                 progress("speech", before + done, total)
 
         audio = synthesize_phrases(
-            paced(spec, pace), unique, cache, request.workers, paced_report, stop
+            paced(spec, pace), unique, cache, voicing.workers, paced_report, stop
         )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
     lengths = {t: len(a) for t, a in phrases.items()}
-    return measure_from_lengths(request, script, spec, lengths), phrases
+    return measure_from_lengths(voicing, script, spec, lengths), phrases
 
 
-def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
+def estimate_speech(voicing: Voicing, script: Script) -> Estimate | None:
     """The phrase lengths from the text, when the voice is slow to speak (Kokoro) and some
     phrase of ``script`` is not in the phrase cache yet; None: measure by speaking (or
     reading the cache), which is then as quick."""
     from kindvoice.speech.base import engine_class, engine_identity
     from kindvoice.speech.cache import PhraseCache
 
-    spec = voice_spec(request.voice, script.meta)
+    spec = voice_spec(voicing.voice, script.meta)
     engine = engine_class(spec.engine)
     by_pace = _by_pace(script)
-    if request.use_cache:
+    if voicing.use_cache:
         cache = PhraseCache()
         identities = {pace: engine_identity(paced(spec, pace)) for pace in by_pace}
         if all(
@@ -198,7 +222,7 @@ def estimate_speech(request: RenderRequest, script: Script) -> Estimate | None:
     known = {key: guess for key, guess in guesses.items() if guess is not None}
     if len(known) != len(guesses):
         return None
-    sides = measure_from_lengths(request, script, spec, {t: 0 for t in known})
+    sides = measure_from_lengths(voicing, script, spec, {t: 0 for t in known})
     short, central, long = (
         dataclasses.replace(
             sides,
@@ -221,7 +245,7 @@ def _by_pace(script: Script) -> dict[str, dict[str, str]]:
 
 
 def _recorded_phrases(
-    request: RenderRequest,
+    voicing: Voicing,
     script: Script,
     spec: EngineSpec,
     cache: PhraseCache | None,
@@ -230,7 +254,7 @@ def _recorded_phrases(
     """A recorded voice's takes of ``script``'s phrases, the missing ones spoken by the
     ``--fill-with`` voice at the takes' loudness, and the voice in words (naming the
     fill); ``LengthError`` when a phrase is missing and nothing fills it."""
-    from kindvoice.speech.base import choose_voice, split_voice, voice_description
+    from kindvoice.speech.base import choose_voice, engine_class, split_voice, voice_description
     from kindvoice.speech.cleaning import match_loudness
     from kindvoice.speech.recorded_engine import RecordedEngine
     from kindvoice.speech.synth import synthesize_phrases
@@ -241,33 +265,33 @@ def _recorded_phrases(
     have = [t for t in texts if written[t] in takes]
     missing = [t for t in texts if written[t] not in takes]
     said = synthesize_phrases(
-        spec, list(dict.fromkeys(written[t] for t in have)), None, request.workers, report
+        spec, list(dict.fromkeys(written[t] for t in have)), None, voicing.workers, report
     )
     phrases = {t: said[written[t]] for t in have}
     label = voice_description(spec)
     if not missing:
         return phrases, label
-    engine, voice = split_voice(request.voice.fill_with)
-    if request.voice.fill_with is None:
+    engine, voice = split_voice(voicing.voice.fill_with)
+    if voicing.voice.fill_with is None:
         raise LengthError(f"The {label} has no take of {missing[0]!r}; add --fill-with VOICE.")
-    if engine == "recorded":
+    if engine is not None and engine_class(engine).recorded:
         raise UsageError(
             f"--fill-with takes a synthetic voice such as kokoro:heart or pyttsx3, not "
-            f"'{request.voice.fill_with}'."
+            f"'{voicing.voice.fill_with}'."
         )
     fill = choose_voice(
         VoiceSettings(engine=engine, voice=voice),
         language=script.meta.language,
         kind=script.meta.kind,
     )
-    spoken = synthesize_phrases(fill, [texts[t] for t in missing], cache, request.workers)
+    spoken = synthesize_phrases(fill, [texts[t] for t in missing], cache, voicing.workers)
     phrases.update({t: match_loudness(spoken[texts[t]]) for t in missing})
     label += f" ({len(missing)} of {len(texts)} phrases by {voice_description(fill)})"
     return {t: phrases[t] for t in texts}, label
 
 
 def measure_from_lengths(
-    request: RenderRequest,
+    voicing: Voicing,
     script: Script,
     spec: EngineSpec,
     lengths: Mapping[str, int],
@@ -278,8 +302,8 @@ def measure_from_lengths(
     from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
     from kindvoice.speech.base import voice_description
 
-    mix = request.mix
-    pace = request.voice.pace or pace_for(script.meta.kind)
+    mix = voicing.mix
+    pace = voicing.voice.pace or pace_for(script.meta.kind)
     return Measure(
         dict(lengths),
         ms_to_samples(pace.paragraph_gap_ms),
@@ -287,93 +311,3 @@ def measure_from_lengths(
         lambda kind, strikes: bell_duration_samples(kind or DEFAULT_BELL, strikes),
         label or voice_description(spec),
     )
-
-
-def range_minutes(low: float, high: float) -> list[float]:
-    """The lengths validate tries: the range's ends and every whole minute between."""
-    whole = range(math.ceil(low), math.floor(high) + 1)
-    return sorted({low, high, *(float(m) for m in whole)})
-
-
-def range_problems(path: Path, script: Script, request: RenderRequest) -> list[str]:
-    """Problems (file:line:col lines) for the lengths of the ``minutes`` range this script
-    cannot fill with ``request``'s voice; empty when every whole minute works.
-
-    Every phrase, gated blocks included, is synthesized once; each minute is then solved on
-    durations only. A length that fails only because of one gate (it works with that gate
-    the other way round) is reported at the gate; consecutive minutes failing for the same
-    reason are reported once, by their first and last minute. A slow voice on a cold cache
-    is not spoken at all: its lengths are the central estimate from the text, and the
-    problems say so (a render then measures exactly)."""
-    check_bells(script)
-    guess = estimate_speech(request, script)
-    measure = guess.central if guess else measure_speech(request, script)[0]
-    m = script.meta.minutes
-    minutes_line = _key_line(path, "minutes")
-    failures: list[tuple[float, str, Gate | None]] = []
-    for minutes in range_minutes(m.min, m.max):
-        try:
-            fit_length(script, measure, minutes)
-        except LengthError as exc:
-            failures.append((minutes, exc.message, _blame(script, measure, minutes)))
-
-    def label(minutes: float) -> str:
-        if minutes == m.min:
-            return f"min ({minutes:g})"
-        if minutes == m.max:
-            return f"max ({minutes:g})"
-        return f"{minutes:g}"
-
-    problems: list[str] = []
-    runs: list[list[tuple[float, str, Gate | None]]] = []
-    allowed = range_minutes(m.min, m.max)
-    for failure in failures:
-        last = runs[-1][-1] if runs else None
-        adjacent = last is not None and allowed.index(failure[0]) == allowed.index(last[0]) + 1
-        if last is not None and adjacent and failure[2] is last[2]:
-            runs[-1].append(failure)
-        else:
-            runs.append([failure])
-    for run in runs:
-        first, final = run[0], run[-1]
-        gate = first[2]
-        where = f"{gate.pos}" if gate is not None else f"{path}:{minutes_line}:1"
-        cause = ""
-        if gate is not None:
-            state = "in" if gate.is_open(first[0] * 60_000) else "out"
-            cause = f" with the {gate.label} block on line {gate.pos.line} {state}"
-        problems.append(f"{where}: minutes {label(first[0])} cannot be met{cause}: {first[1]}")
-        if final is not first:
-            between = f" (nor any whole minute from {first[0]:g})"
-            problems.append(
-                f"{where}: minutes {label(final[0])} cannot be met{cause}{between}: {final[1]}"
-            )
-    return problems
-
-
-def _blame(script: Script, measure: Measure, minutes: float) -> Gate | None:
-    """The one gate whose other state would make ``minutes`` possible, if there is one."""
-    found = [
-        choice.gate
-        for choice in choices(script, minutes * 60_000.0)
-        if choice.reached and _fits(script, measure, minutes, frozenset({choice.gate.uid}))
-    ]
-    return found[0] if len(found) == 1 else None
-
-
-def _fits(script: Script, measure: Measure, minutes: float, flip: frozenset[int]) -> bool:
-    try:
-        fit_length(script, measure, minutes, flip)
-    except LengthError:
-        return False
-    return True
-
-
-def _key_line(path: Path, key: str) -> int:
-    """The line of a top-level front-matter key (1 when absent or unreadable)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return 1
-    rows = enumerate(text.splitlines(), start=1)
-    return next((i for i, row in rows if row.startswith(f"{key}:")), 1)
