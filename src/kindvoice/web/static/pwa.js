@@ -69,8 +69,8 @@ function phonePlayer(session, audio) {
       gone = (await fetch(audio.currentSrc || audio.src, { method: "HEAD" })).status === 404;
     } catch (error) { /* offline: said below */ }
     audioError.textContent = gone
-      ? "This session is no longer on the server: the teacher may have deleted it."
-      : "The audio stopped loading. Check the connection, then try again.";
+      ? tr("This session is no longer on the server: the teacher may have deleted it.")
+      : tr("The audio stopped loading. Check the connection, then try again.");
     audioError.hidden = false;
   });
 
@@ -110,7 +110,7 @@ function phonePlayer(session, audio) {
   const setMetadata = () => {
     const i = audio.paused && audio.currentTime === 0 ? -1 : chapterAt(audio.currentTime);
     const chapter = i >= 0 ? chapters[i].title : null;
-    if (nowPlaying) nowPlaying.textContent = chapter ? `Now: ${chapter}` : "";
+    if (nowPlaying) nowPlaying.textContent = chapter ? tr("Now: {chapter}", { chapter }) : "";
     if (!media || chapter === shownChapter) return;
     shownChapter = chapter;
     media.metadata = new MediaMetadata({
@@ -177,7 +177,7 @@ function phonePlayer(session, audio) {
     const saved = Number(localStorage.getItem(positionKey));
     if (!resume || !saved || saved < 5 || saved > audio.duration - 5 || audio.currentTime > 0) return;
     audio.currentTime = saved;
-    resume.querySelector("[data-resume-text]").textContent = `Picking up where you left off, at ${mmss(saved)}.`;
+    resume.querySelector("[data-resume-text]").textContent = tr("Picking up where you left off, at {time}.", { time: mmss(saved) });
     resume.hidden = false;
   }, { once: true });
   if (resume) {
@@ -231,7 +231,7 @@ function phonePlayer(session, audio) {
       const text = noteForm.elements.note.value.replace(/\s+/g, " ").trim().slice(0, 200);
       const status = noteForm.querySelector("[data-note-status]");
       if (entryId !== null && practiceHistory.note(entryId, text)) {
-        status.textContent = text ? "Kept, on this phone only." : "No note: that is fine too.";
+        status.textContent = text ? tr("Kept, on this phone only.") : tr("No note: that is fine too.");
       }
     });
   }
@@ -247,9 +247,9 @@ function phonePlayer(session, audio) {
       return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
     };
     const show = (kept) => {
-      button.textContent = kept ? "Remove the offline copy" : "Keep offline";
+      button.textContent = kept ? tr("Remove the offline copy") : tr("Keep offline");
       button.dataset.kept = kept ? "1" : "";
-      status.textContent = kept ? "Kept on this phone: it plays without a connection." : "";
+      status.textContent = kept ? tr("Kept on this phone: it plays without a connection.") : "";
     };
     keepBox.hidden = false;
     isKept().then(show);
@@ -260,9 +260,9 @@ function phonePlayer(session, audio) {
         if (button.dataset.kept) {
           await Promise.all(files.map((url) => cache.delete(url)));
           show(false);
-          status.textContent = "The offline copy is removed.";
+          status.textContent = tr("The offline copy is removed.");
         } else {
-          status.textContent = "Saving on this phone…";
+          status.textContent = tr("Saving on this phone…");
           for (const url of files) {
             const response = await fetch(url, { cache: "no-store" });
             if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
@@ -273,7 +273,7 @@ function phonePlayer(session, audio) {
       } catch (error) {
         await Promise.all(files.map((url) => cache.delete(url)));
         show(false);
-        status.textContent = `Could not keep it offline (${error.message}). There may be too little room on this phone.`;
+        status.textContent = tr("Could not keep it offline ({reason}). There may be too little room on this phone.", { reason: error.message });
       } finally {
         button.disabled = false;
       }
@@ -289,7 +289,7 @@ if (sessionLinks.length && "caches" in window) {
       if (!(await cache.match(link.href))) continue;
       const mark = document.createElement("span");
       mark.className = "kept-mark";
-      mark.textContent = "Kept offline";
+      mark.textContent = tr("Kept offline");
       link.parentElement.after(mark);
     }
   }).catch(() => {});
