@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--say", action="store_true", help="speak --text with Kokoro first")
     parser.add_argument("--voice", help="Kokoro voice for --say/--felt (default: the language's)")
     parser.add_argument("--spoken", help="what the voice is given for --say (a respelling)")
-    parser.add_argument("--rate", type=float, help="Kokoro speed for --say (default 0.9)")
+    parser.add_argument("--rate", type=float, help="Kokoro speed, --say (default: practice rate)")
     parser.add_argument("--times", type=int, default=1, help="--say: renders at 3 speeds")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--felt", type=Path, help="say and hear a template's felt lines")

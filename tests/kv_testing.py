@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 
 import numpy as np
+import pytest
 
 
 @dataclass
@@ -299,3 +300,27 @@ def load_recognizer() -> ModuleType:
     sys.modules["recognize"] = module
     spec.loader.exec_module(module)
     return module
+
+
+# --------------------------------------------------------------------------- the browser
+
+CHROMIUM = "/usr/bin/chromium"
+"""The Chromium the browser tests drive (``bash scripts/install_browser.sh`` installs it)."""
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+"""A phone's context options: 390x844, touch."""
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
+)
+BROWSER_TESTS = [pytest.mark.browser, NEEDS_CHROMIUM]
+"""``pytestmark`` of a module whose every test drives the browser."""

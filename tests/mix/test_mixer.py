@@ -15,7 +15,7 @@ def test_sounds_land_on_their_exact_samples_across_block_edges() -> None:
     click[0] = 0.5
     click[99] = -0.25
     starts = [0, 47_950, 48_000, 95_999, 120_001]  # some straddle one-second blocks
-    events = tuple(Event(s, 100, "speech", "click") for s in starts)
+    events = tuple(Event(s, 100, "speech", "click", text="click") for s in starts)
     total = 3 * SAMPLE_RATE
     timeline = Timeline(total, events, (), (Chapter("all", 0, total),))
     mixer = Mixer(
@@ -33,7 +33,7 @@ def test_sounds_land_on_their_exact_samples_across_block_edges() -> None:
 
 def test_background_ducks_under_speech_and_rises_in_long_silence() -> None:
     total = 60 * SAMPLE_RATE
-    speech = Event(10 * SAMPLE_RATE, 5 * SAMPLE_RATE, "speech", "x")
+    speech = Event(10 * SAMPLE_RATE, 5 * SAMPLE_RATE, "speech", "x", text="x")
     timeline = Timeline(total, (speech,), (Quiet(40 * SAMPLE_RATE, 55 * SAMPLE_RATE, True),), ())
     env = Envelope(timeline, BedShape(gain=0.1, rise_db=6.0, silence_db=-12.0))
     g = env.gains(0, total)

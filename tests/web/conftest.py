@@ -5,6 +5,8 @@ raising, and never follows redirects (so the tests see the 303s and cookies)."""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -18,6 +20,8 @@ from typing import Any
 import pytest
 
 from kindvoice.web import Running, create_app, start_server
+
+from kv_testing import CHROMIUM, LAUNCH_ARGS, PHONE
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,3 +119,73 @@ def start_site(tmp_path: Path) -> Iterator[StartSite]:
 def site(start_site: StartSite) -> Site:
     """A server on loopback: no token needed to read, the token needed to post."""
     return start_site()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    """Playwright's sync API for the module (skips when Chromium is not installed)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    """A headless Chromium for the module."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield chromium
+    chromium.close()
+
+
+class OneSession:
+    """A server with the token on and one rendered session (``stem``), for the phone pages."""
+
+    def __init__(self, url: str, state: Any) -> None:
+        self.base, self.state, self.stem = url.rstrip("/"), state, ""
+
+    def link(self, role: str, path: str) -> str:
+        token = self.state.token if role == "teacher" else self.state.listener_token
+        return f"{self.base}{path}?token={token}"
+
+    def new_links(self) -> None:
+        """As ``kindvoice serve --new-token``: both old links stop working."""
+        self.state.token = secrets.token_urlsafe(18)
+        self.state.listener_token = secrets.token_urlsafe(18)
+
+
+@pytest.fixture(scope="module")
+def one_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OneSession]:
+    """The one-minute break rendered once (espeak, mp3) through the teacher's Build form."""
+    app = create_app(tmp_path_factory.mktemp("one-session") / "library", require_token=True)
+    running = start_server(app, "127.0.0.1", 0)
+    state = app.extensions["kindvoice"]
+    try:
+        server = OneSession(running.url, state)
+        fields = {"token": state.token, "practice": "one-minute-break", "minutes": "1"}
+        fields |= {"engine": "pyttsx3", "voice": "en-us", "rate": "1", "format": "mp3"}
+        request = urllib.request.Request(
+            f"{server.base}/build",
+            urllib.parse.urlencode(fields).encode(),
+            headers={"Cookie": f"kindvoice_token={state.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:  # follows to the job page
+            job_id = reply.url.rsplit("/", 1)[1]
+        while (job := state.jobs.get(job_id)).status not in ("done", "failed"):
+            time.sleep(0.2)
+        assert job.status == "done", job.message
+        server.stem = job.result
+        yield server
+    finally:
+        running.stop()
+        state.jobs.shutdown()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A fresh phone-sized browser context (its own storage and service workers)."""
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()

@@ -5,9 +5,7 @@ workers end) instead of letting it run on. A real headless Chromium, a real serv
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +15,9 @@ import pytest
 from kindvoice.template.library import bundled_dir
 from kindvoice.template.parse import load_template
 
-CHROMIUM = "/usr/bin/chromium"
+from kv_testing import BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_TESTS
 
 
 def _spoken(cache: Path) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import urllib.error
 import urllib.parse
@@ -25,27 +24,11 @@ from PIL import Image
 
 from kindvoice.web import create_app, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE
+
 TITLE = "The One-Minute Self-Compassion Break"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 class Reply:
@@ -113,21 +96,6 @@ def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Phone]:
     finally:
         running.stop()
         state.jobs.shutdown()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture

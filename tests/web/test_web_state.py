@@ -31,6 +31,8 @@ from kindvoice.web import create_app
 from kindvoice.web.app import LISTENER_POSTS, LISTENER_REFUSED
 from kindvoice.web.db import DB_NAME, VERSION, Database
 
+from kv_testing import CHROMIUM, LAUNCH_ARGS, NEEDS_CHROMIUM
+
 # a short real render: the one-minute break with espeak (pyttsx3)
 BUILD = {
     "practice": "one-minute-break",
@@ -408,11 +410,9 @@ def test_serve_keeps_its_links_across_restarts_until_new_token(tmp_path: Path) -
 
 # --------------------------------------------------------------------------- in a browser
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"{CHROMIUM} is missing")
+@NEEDS_CHROMIUM
 def test_the_job_page_reconnects_after_a_crash_and_retries(tmp_path: Path) -> None:
     """The server is killed (SIGKILL) mid-render with the job page open: the page says
     "Reconnecting…", then, served again, that the render was interrupted; its button
@@ -440,9 +440,7 @@ def test_the_job_page_reconnects_after_a_crash_and_retries(tmp_path: Path) -> No
             job_page = reply.headers["Location"]
             connection.close()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-            )
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}{job_page}")
             status = page.locator("[data-job-status]")

@@ -33,7 +33,8 @@ from kindvoice.template.model import (
 class Event:
     """A sound on the timeline: ``kind`` is "speech", "bell" or "cue"; ``key`` names the
     audio (the phrase's ``Speech.key``, the bell name, or the cue kind); ``text`` is a
-    phrase's written words (transcripts, subtitles), empty for other sounds."""
+    phrase's written words (transcripts, subtitles; required for speech), empty for
+    other sounds."""
 
     start: int
     length: int
@@ -41,6 +42,10 @@ class Event:
     key: str
     strikes: int = 1
     text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "speech" and not self.text:
+            raise ValueError(f"the speech event {self.key!r} carries no words")
 
     @property
     def end(self) -> int:
