@@ -78,7 +78,7 @@ def voice_words(label: str | None) -> str:
         if engine == "pyttsx3":  # espeak's voices are named by language: say the language
             words = f"{str(kind).capitalize()}, {language_name(language or name)}"
         else:
-            words = name.replace("-", " ").title()
+            words = name.split("-")[0].title()  # "dora-br": the language says the rest
             words += f", {language_name(language)}" if language else f" ({kind})"
         if words not in said:
             said.append(words)
