@@ -16,7 +16,7 @@ if [ "${1:-all}" != compile ]; then
     --add-location=file --sort-output --no-wrap --project=kindvoice \
     -o "$LOCALES/messages.pot" src/kindvoice/web
   for lang in $LANGS; do
-    "$BABEL" -q update --init-missing --no-wrap --ignore-obsolete \
+    "$BABEL" -q update --init-missing --no-wrap --ignore-obsolete --no-fuzzy-matching \
       -i "$LOCALES/messages.pot" -d "$LOCALES" -l "$lang"
   done
 fi
