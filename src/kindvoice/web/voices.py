@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext
 
 from kindvoice.errors import UnknownNameError
 from kindvoice.settings import RenderRequest, VoiceSettings
@@ -68,10 +69,10 @@ PYTTSX3_VOICES = (
     VoiceChoice("pt-br", "pt-BR", "Brazilian Portuguese"),
 )
 PIPER_VOICES = (VoiceChoice("joe", "en-US", "Joe, male, US (the bundled Piper voice)"),)
-ENGINE_LABELS = {
-    "kokoro": "Kokoro: natural, warm (the default; slower)",
-    "piper": "Piper: neural, fast",
-    "pyttsx3": "espeak-ng: robotic, instant (drafts)",
+ENGINE_LABELS = {  # in the page's language where they are shown
+    "kokoro": lazy_gettext("Kokoro: natural, warm (the default; slower)"),
+    "piper": lazy_gettext("Piper: neural, fast"),
+    "pyttsx3": lazy_gettext("espeak-ng: robotic, instant (drafts)"),
 }
 
 
@@ -84,7 +85,7 @@ def engines() -> list[dict[str, Any]]:
     return [
         {
             "name": name,
-            "label": ENGINE_LABELS.get(name, name),
+            "label": str(ENGINE_LABELS.get(name, name)),
             "installed": installed.get(name, True),
             "default": name == default_engine(),
         }
