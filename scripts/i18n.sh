@@ -13,7 +13,8 @@ LANGS="es pt_BR fr it"  # web/i18n.py PAGE_LANGUAGES, in gettext's spelling
 if [ "${1:-all}" != compile ]; then
   # keywords: gettext's, N_ (mark now, translate where shown), tr (the scripts' words)
   "$BABEL" -q extract -F scripts/babel.cfg -k N_ -k tr -k lazy_gettext \
-    --add-location=file --sort-output --no-wrap --project=kindvoice \
+    --add-location=file --sort-output --no-wrap --project=kindvoice --version=0.1 \
+    --copyright-holder="kindvoice contributors" --msgid-bugs-address="" \
     -o "$LOCALES/messages.pot" src/kindvoice/web
   for lang in $LANGS; do
     "$BABEL" -q update --init-missing --no-wrap --ignore-obsolete --no-fuzzy-matching \
