@@ -216,6 +216,9 @@ def test_voices_and_backgrounds_in_plain_words(app: Flask) -> None:
         assert plain.background_words("none") == plain.background_words(None) == "Silencio"
         assert plain.background_words("rain+music:/x/a+b.mp3@-3") == "Lluvia y tu propia música"
         assert plain.language_name("pt-BR") == "portugués (Brasil)"
+        assert plain.language_label("es") == "español"
+        assert plain.language_label("en") == "English (inglés)"
+        assert plain.language_label("fr") == "français (francés)"
 
 
 # --------------------------------------------------------------------------- catalogues

@@ -151,6 +151,7 @@ def create_app(
         voice_words=plain.voice_words,
         background_words=plain.background_words,
         language_name=plain.language_name,
+        language_label=plain.language_label,
     )
 
     @app.before_request

@@ -55,6 +55,15 @@ def language_name(code: str | None) -> str:
     return found.get_display_name(page) or code or ""
 
 
+def language_label(code: str) -> str:
+    """A language as a choice shows it: its own name, then the page's name for it when
+    they differ ("español (Spanish)" on an English page, "español" on a Spanish one)."""
+    from kindvoice.languages import find_language
+
+    native, here = find_language(code).native, language_name(code)
+    return native if native.casefold() == here.casefold() else f"{native} ({here})"
+
+
 def _voice_language(engine: str, name: str) -> str | None:
     """The language (BCP 47) of one of the page's voices, None for one it does not list."""
     from kindvoice.web.voices import choices
