@@ -155,6 +155,10 @@ def test_the_practice_cards_filter_by_language_and_show_it(app: Flask) -> None:
         assert re.search(rf'<option value="{re.escape(code)}" lang="[^"]+" selected>', page)
     # the filter names each language in its own words
     assert '<option value="pt-BR" lang="pt-BR">português do Brasil</option>' in every
+    # the tags in the page's words; the filter still keys on the tag
+    spanish = client.get("/", headers={"Accept-Language": "es"}).text
+    assert 'data-tag="inner-critic">crítica interna</button>' in spanish
+    assert "atención plena" in spanish and "inner-critic" not in re.sub(r"<[^>]+>", "", spanish)
     # an unknown filter shows everything
     assert client.get("/?language=xx").text.count('<li class="card"') == len(translated)
 

@@ -152,6 +152,7 @@ def create_app(
         background_words=plain.background_words,
         language_name=plain.language_name,
         language_label=plain.language_label,
+        tag_words=plain.tag_words,
     )
 
     @app.before_request

@@ -27,6 +27,57 @@ BACKGROUNDS = {
     "binaural-alpha": lazy_gettext("Binaural beat, calm (headphones)"),
     "isochronic": lazy_gettext("Soft pulsing tone"),
 }
+#: the bundled practices' tags in plain words (a tag not here is shown as it is written)
+TAGS = {
+    "self-compassion": lazy_gettext("self-compassion"),
+    "short": lazy_gettext("short"),
+    "talk": lazy_gettext("talk"),
+    "journaling": lazy_gettext("journaling"),
+    "breath": lazy_gettext("breath"),
+    "work": lazy_gettext("work"),
+    "unguided": lazy_gettext("unguided"),
+    "timer": lazy_gettext("timer"),
+    "silence": lazy_gettext("silence"),
+    "self-talk": lazy_gettext("self-talk"),
+    "relationships": lazy_gettext("relationships"),
+    "motivation": lazy_gettext("motivation"),
+    "inner-critic": lazy_gettext("inner critic"),
+    "everyday": lazy_gettext("everyday"),
+    "writing": lazy_gettext("writing"),
+    "touch": lazy_gettext("touch"),
+    "three-components": lazy_gettext("three components"),
+    "sleep": lazy_gettext("sleep"),
+    "safety": lazy_gettext("safety"),
+    "rest": lazy_gettext("rest"),
+    "repair": lazy_gettext("repair"),
+    "relaxation": lazy_gettext("relaxation"),
+    "reflection": lazy_gettext("reflection"),
+    "myths": lazy_gettext("myths"),
+    "morning": lazy_gettext("morning"),
+    "mistakes": lazy_gettext("mistakes"),
+    "mindfulness": lazy_gettext("mindfulness"),
+    "metta": lazy_gettext("metta"),
+    "loving-kindness": lazy_gettext("loving-kindness"),
+    "loss": lazy_gettext("loss"),
+    "intervals": lazy_gettext("intervals"),
+    "intention": lazy_gettext("intention"),
+    "informal": lazy_gettext("informal"),
+    "heartbreak": lazy_gettext("heartbreak"),
+    "grief": lazy_gettext("grief"),
+    "fierce-compassion": lazy_gettext("fierce compassion"),
+    "feedback": lazy_gettext("feedback"),
+    "evening": lazy_gettext("evening"),
+    "emotions": lazy_gettext("emotions"),
+    "difficult-emotions": lazy_gettext("difficult emotions"),
+    "conflict": lazy_gettext("conflict"),
+    "caregivers": lazy_gettext("caregivers"),
+    "burnout": lazy_gettext("burnout"),
+    "boundaries": lazy_gettext("boundaries"),
+    "body-scan": lazy_gettext("body scan"),
+    "body": lazy_gettext("body"),
+    "beginner": lazy_gettext("beginner"),
+    "backdraft": lazy_gettext("backdraft"),
+}
 #: the kind of voice each engine speaks with
 ENGINES = {
     "kokoro": lazy_gettext("natural voice"),
@@ -113,3 +164,10 @@ def background_words(spec: str | None) -> str:
         names = [names[0], *(n[:1].lower() + n[1:] for n in names[1:])]
     page = _babel(i18n.current())
     return format_list(names, locale=page) if page else ", ".join(names)
+
+
+def tag_words(tag: str) -> str:
+    """A practice's tag as the page shows it ("inner-critic" -> "inner critic", or its
+    translation)."""
+    found = TAGS.get(tag)
+    return str(found) if found is not None else tag.replace("-", " ")

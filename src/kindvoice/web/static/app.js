@@ -340,7 +340,7 @@ if (tagFilter) {
       card.hidden = Boolean(tag) && !card.dataset.tags.split(" ").includes(tag);
       shown += !card.hidden;
     }
-    count.textContent = tag ? tr("{n} practices tagged {tag}.", { n: shown, tag }) : "";
+    count.textContent = tag ? tr("{n} practices tagged {tag}.", { n: shown, tag: button.textContent }) : "";
   });
 }
 
