@@ -284,7 +284,7 @@ def test_the_scripts_words_reach_the_page_translated(client: FlaskClient) -> Non
     assert block
     words = json.loads(block.group(1))
     assert set(words) == set(i18n.JS_WORDS)
-    assert words["Keep offline"] == "Tieni offline"
+    assert words["Remove the offline copy"] == "Rimuovi la copia offline"
     assert words["Now: {chapter}"] == "Ora: {chapter}"
     # English pages send no block: the scripts' own words are English
     assert 'id="kindvoice-words"' not in client.get("/history").text

@@ -167,10 +167,12 @@ JS_WORDS = (
     "Kept, on this phone only.",
     "No note: that is fine too.",
     "Remove the offline copy",
-    "Keep offline",
     "Kept on this phone: it plays without a connection.",
+    "Kept on this phone: every day plays without a connection.",
+    "Kept on this phone: every session plays without a connection.",
     "The offline copy is removed.",
     "Saving on this phone…",
+    "Saving on this phone… {percent}%",
     "Could not keep it offline ({reason}). There may be too little room on this phone.",
     "Kept offline",
     # history.js

@@ -1,6 +1,7 @@
 // kindvoice on a phone: the service worker, and the player's phone parts: lock-screen
 // controls (Media Session), resume where you left off, tap a transcript line to seek,
-// "Keep offline", and the private practice history (static/history.js draws it).
+// "Keep offline" (a session, a course's day, or a whole course in one tap), and the
+// private practice history (static/history.js draws it).
 // Everything here stays in this browser: nothing is sent to the server.
 "use strict";
 
@@ -116,7 +117,7 @@ function phonePlayer(session, audio) {
     media.metadata = new MediaMetadata({
       title: chapter || session.title,
       artist: chapter ? session.title : "kindvoice",
-      album: "kindvoice",
+      album: session.album || "kindvoice",
       artwork: [{ src: new URL(session.artwork, location.href).href, type: session.artwork_type }],
     });
   };
@@ -196,7 +197,7 @@ function phonePlayer(session, audio) {
     if (entryId !== null || listened < LISTENED_AT * d) return;
     entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     practiceHistory.add({
-      id: entryId, stem: session.stem, title: session.title,
+      id: entryId, stem: session.stem, title: session.history_title || session.title,
       seconds: Number.isFinite(audio.duration) ? audio.duration : session.seconds,
       at: new Date().toISOString(), note: "",
     });
@@ -238,51 +239,71 @@ function phonePlayer(session, audio) {
 
   // --- keep this session offline (the Cache API; the service worker answers from it)
   const keepBox = document.querySelector("[data-keep-box]");
-  if (keepBox && "caches" in window && "serviceWorker" in navigator) {
-    const button = keepBox.querySelector("[data-keep]");
-    const status = keepBox.querySelector("[data-keep-status]");
-    const files = session.files;
-    const isKept = async () => {
-      const cache = await caches.open(KEPT_CACHE);
-      return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
-    };
-    const show = (kept) => {
-      button.textContent = kept ? tr("Remove the offline copy") : tr("Keep offline");
-      button.dataset.kept = kept ? "1" : "";
-      status.textContent = kept ? tr("Kept on this phone: it plays without a connection.") : "";
-    };
-    keepBox.hidden = false;
-    isKept().then(show);
-    button.addEventListener("click", async () => {
-      const cache = await caches.open(KEPT_CACHE);
-      button.disabled = true;
-      try {
-        if (button.dataset.kept) {
-          await Promise.all(files.map((url) => cache.delete(url)));
-          show(false);
-          status.textContent = tr("The offline copy is removed.");
-        } else {
-          status.textContent = tr("Saving on this phone…");
-          for (const url of files) {
-            const response = await fetch(url, { cache: "no-store" });
-            if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-            await cache.put(url, response);
-          }
-          show(true);
-        }
-      } catch (error) {
-        await Promise.all(files.map((url) => cache.delete(url)));
-        show(false);
-        status.textContent = tr("Could not keep it offline ({reason}). There may be too little room on this phone.", { reason: error.message });
-      } finally {
-        button.disabled = false;
-      }
-    });
-  }
+  if (keepBox) keeper(keepBox, session.files, tr("Kept on this phone: it plays without a connection."));
 }
 
-// The list of sessions: a quiet mark on the ones kept on this phone.
-const sessionLinks = document.querySelectorAll(".cards .card h2 a[href^='/sessions/']");
+// "Keep offline" for a list of files (a session's, or a whole course's): one button that
+// keeps them all in the Cache API, or removes them; the service worker answers from it.
+function keeper(box, files, keptWords) {
+  if (!("caches" in window && "serviceWorker" in navigator)) return;
+  const button = box.querySelector("[data-keep]");
+  const status = box.querySelector("[data-keep-status]");
+  const label = button.textContent;
+  const isKept = async () => {
+    const cache = await caches.open(KEPT_CACHE);
+    return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
+  };
+  const show = (kept) => {
+    button.textContent = kept ? tr("Remove the offline copy") : label;
+    button.dataset.kept = kept ? "1" : "";
+    status.textContent = kept ? keptWords : "";
+  };
+  box.hidden = false;
+  isKept().then(show);
+  button.addEventListener("click", async () => {
+    const cache = await caches.open(KEPT_CACHE);
+    button.disabled = true;
+    try {
+      if (button.dataset.kept) {
+        await Promise.all(files.map((url) => cache.delete(url)));
+        show(false);
+        status.textContent = tr("The offline copy is removed.");
+      } else {
+        let done = 0;
+        for (const url of files) {
+          status.textContent = files.length > 5
+            ? tr("Saving on this phone… {percent}%", { percent: Math.round((100 * done) / files.length) })
+            : tr("Saving on this phone…");
+          const response = await fetch(url, { cache: "no-store" });
+          if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+          await cache.put(url, response);
+          done += 1;
+        }
+        show(true);
+      }
+    } catch (error) {
+      await Promise.all(files.map((url) => cache.delete(url)));
+      show(false);
+      status.textContent = tr("Could not keep it offline ({reason}). There may be too little room on this phone.", { reason: error.message });
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// A course: keep every day offline in one tap (its size is on the page before the tap).
+const courseData = document.getElementById("course-data");
+const courseBox = document.querySelector("[data-course-keep]");
+if (courseData && courseBox) {
+  const course = JSON.parse(courseData.textContent);
+  keeper(courseBox, course.files, course.unit === "Session"
+    ? tr("Kept on this phone: every session plays without a connection.")
+    : tr("Kept on this phone: every day plays without a connection."));
+}
+
+// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone.
+const sessionLinks = document.querySelectorAll(
+  ".cards .card h2 a[href^='/sessions/'], .cards .card h2 a[href^='/courses/']");
 if (sessionLinks.length && "caches" in window) {
   caches.open(KEPT_CACHE).then(async (cache) => {
     for (const link of sessionLinks) {

@@ -1,9 +1,10 @@
 // kindvoice service worker (served at /sw.js, so its scope is the whole app).
 // Two caches: SHELL holds the page's style, scripts, icons and the pages a listener opens
 // first (the sessions list, the history); KEPT holds the sessions kept offline with
-// "Keep offline" on the player (static/pwa.js fills it: the page, the audio, the
-// transcript, the chapters, the cover). Audio is answered with byte ranges, so an offline
-// copy plays and seeks. Nothing here sends anything anywhere.
+// "Keep offline" on the player, or on a course's page for all its days (static/pwa.js
+// fills it: the pages, the audio, the transcript, the chapters, the cover). Audio is
+// answered with byte ranges, so an offline copy plays and seeks. Nothing here sends
+// anything anywhere.
 "use strict";
 
 const SHELL = "kindvoice-shell-v2";
@@ -46,7 +47,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/jobs/")) return;
   if (request.mode === "navigate") event.respondWith(page(request, url));
-  else if (url.pathname.startsWith("/files/")) event.respondWith(file(request));
+  else if (url.pathname.startsWith("/files/") || url.pathname.startsWith("/courses/")) {
+    event.respondWith(file(request)); // a session's file, or a course's
+  }
   else if (url.pathname.startsWith("/static/")) event.respondWith(shellFile(request));
 });
 
@@ -69,7 +72,7 @@ async function page(request, url) {
   }
 }
 
-// Library files: a kept copy (with byte ranges for the audio element), else the network.
+// Library and course files: a kept copy (with byte ranges for the audio element), else the network.
 async function file(request) {
   const cached = await (await caches.open(KEPT)).match(request.url);
   if (!cached) return fetch(request);
@@ -126,7 +129,7 @@ async function offlinePage() {
   const items = [];
   for (const request of await kept.keys()) {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith("/sessions/")) continue;
+    if (!path.startsWith("/sessions/") && !/^\/courses\/[^/]+(\/days\/\d+)?$/.test(path)) continue;
     const text = await (await kept.match(request)).text();
     const title = (/<title>([^<]*?)(?: · kindvoice)?<\/title>/.exec(text) || [])[1] || path;
     items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
