@@ -10,8 +10,12 @@ const FINISHED_AT = 0.9; // a session counts as finished from 90 % on...
 const LISTENED_AT = 0.8; // ...once 80 % of it was played (seeking to the end is no practice)
 const SKIP_S = 15;
 
+// the worker's address from the page (/sw.js when served; beside the pages in a static
+// copy, `kindvoice site`): its scope is its folder, so it covers every page
+const WORKER = (document.currentScript && document.currentScript.dataset.worker) || "/sw.js";
+
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => {
+  navigator.serviceWorker.register(WORKER).then(() => {
     const mark = () => { document.documentElement.dataset.sw = "controlled"; };
     if (navigator.serviceWorker.controller) mark();
     navigator.serviceWorker.addEventListener("controllerchange", mark);
@@ -278,11 +282,16 @@ function phonePlayer(session, audio) {
         button.disabled = false;
       }
     });
+  } else {
+    // plain http (not a secure context): no offline copies here; the page says so, and
+    // offers the download instead
+    const needsHttps = document.querySelector("[data-needs-https]");
+    if (needsHttps) needsHttps.hidden = false;
   }
 }
 
 // The list of sessions: a quiet mark on the ones kept on this phone.
-const sessionLinks = document.querySelectorAll(".cards .card h2 a[href^='/sessions/']");
+const sessionLinks = document.querySelectorAll(".cards .card h2 a");
 if (sessionLinks.length && "caches" in window) {
   caches.open(KEPT_CACHE).then(async (cache) => {
     for (const link of sessionLinks) {

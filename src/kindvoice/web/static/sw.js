@@ -8,19 +8,24 @@
 
 const SHELL = "kindvoice-shell-v2";
 const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
+// Every path is relative to the worker's own folder: "/" under `kindvoice serve`, the
+// copy's folder on a static host (`kindvoice site`, which writes its own PAGES line).
+const ROOT = new URL("./", self.location.href).pathname;
+const at = (path) => ROOT + path;
+const PAGES = { sessions: "sessions", history: "history" };
 const SHELL_FILES = [
-  "/static/style.css",
-  "/static/app.js",
-  "/static/pwa.js",
-  "/static/history.js",
-  "/static/icons/icon-192.png",
-  "/static/icons/icon-512.png",
-  "/manifest.webmanifest",
-  "/sessions",
-  "/history",
-];
+  "static/style.css",
+  "static/app.js",
+  "static/pwa.js",
+  "static/history.js",
+  "static/icons/icon-192.png",
+  "static/icons/icon-512.png",
+  "manifest.webmanifest",
+  PAGES.sessions,
+  PAGES.history,
+].map(at);
 // pages kept fresh in SHELL each time they are opened online
-const SHELL_PAGES = new Set(["/sessions", "/history"]);
+const SHELL_PAGES = new Set([at(PAGES.sessions), at(PAGES.history)]);
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -44,10 +49,10 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/jobs/")) return;
+  if (url.pathname.startsWith(at("api/")) || url.pathname.startsWith(at("jobs/"))) return;
   if (request.mode === "navigate") event.respondWith(page(request, url));
-  else if (url.pathname.startsWith("/files/")) event.respondWith(file(request));
-  else if (url.pathname.startsWith("/static/")) event.respondWith(shellFile(request));
+  else if (url.pathname.startsWith(at("files/"))) event.respondWith(file(request));
+  else if (url.pathname.startsWith(at("static/"))) event.respondWith(shellFile(request));
 });
 
 // Pages: the network first (always the newest), the kept copy when offline, or when the
@@ -126,7 +131,7 @@ async function offlinePage() {
   const items = [];
   for (const request of await kept.keys()) {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith("/sessions/")) continue;
+    if (!path.startsWith(at("sessions/"))) continue;
     const text = await (await kept.match(request)).text();
     const title = (/<title>([^<]*?)(?: · kindvoice)?<\/title>/.exec(text) || [])[1] || path;
     items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
@@ -136,9 +141,9 @@ async function offlinePage() {
     : "<p>No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”.</p>";
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Offline · kindvoice</title><link rel="stylesheet" href="/static/style.css"></head>
+<title>Offline · kindvoice</title><link rel="stylesheet" href="${at("static/style.css")}"></head>
 <body><main id="main" data-offline><h1>You are offline</h1>
 <p class="lead">This page needs a connection to the computer that renders your sessions.</p>
-${list}<p><a class="button quiet" href="/history">Your practice history</a></p></main></body></html>`;
+${list}<p><a class="button quiet" href="${at(PAGES.history)}">Your practice history</a></p></main></body></html>`;
   return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
