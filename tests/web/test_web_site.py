@@ -1,0 +1,299 @@
+"""Offline on a real address (issue 23 §3), in a real headless Chromium on a phone
+(390x844, touch):
+
+- over plain http on a LAN name (not a secure context) the player says in one line that
+  this address keeps no offline copy, and offers the download, which lands in the
+  phone's files (Content-Disposition: attachment); the teacher's "Open on a phone" panel
+  says it too;
+- ``kindvoice site OUT/`` writes a static copy of the listener's side (no token, no
+  teacher page, a feed whose files are all there); served over https (Python's
+  http.server in TLS, a certificate from ``trustme`` that Chromium trusts by its SPKI
+  hash), the copy is installable, a session is kept offline, and after the server is
+  stopped the page reloads and its audio plays from the phone.
+
+One short session (the one-minute break, espeak through pyttsx3) is rendered once for the
+module. Run ``bash scripts/install_browser.sh`` once to install Chromium."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import http.server
+import json
+import os
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kv_testing import kindvoice
+
+from kindvoice.web import create_app, start_server
+from kindvoice.web.app import COOKIE
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+TITLE = "The One-Minute Self-Compassion Break"
+#: a name on the "LAN" (mapped to the loopback in Chromium): not a secure context
+LAN_NAME = "kindvoice-lan.test"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
+    ),
+]
+
+
+@dataclass
+class Served:
+    """A library with one session, served to the network (tokens required)."""
+
+    library: Path
+    port: int
+    teacher: str
+    listener: str
+    stem: str
+
+    def lan(self, path: str) -> str:
+        return f"http://{LAN_NAME}:{self.port}{path}"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    library = tmp_path_factory.mktemp("site") / "library"
+    app = create_app(library, require_token=True)
+    running = start_server(app, "127.0.0.1", 0)
+    state = app.extensions["kindvoice"]
+    try:
+        client = app.test_client()
+        client.set_cookie(COOKIE, state.token)
+        fields = {"practice": "one-minute-break", "minutes": "1", "engine": "pyttsx3"}
+        fields |= {"voice": "en-us", "rate": "1", "format": "mp3", "token": state.token}
+        queued = client.post("/build", data=fields)
+        assert queued.status_code == 303, queued.text
+        job = f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}"
+        while (done := client.get(job).get_json())["status"] not in ("done", "failed"):
+            time.sleep(0.2)
+        assert done["status"] == "done", done["message"]
+        yield Served(library, running.port, state.token, state.listener_token, done["result"])
+    finally:
+        running.stop()
+        state.jobs.shutdown()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+def _playing(page: Any, after_s: float) -> None:
+    page.wait_for_function(
+        "t => { const a = document.getElementById('player');"
+        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
+        arg=after_s,
+    )
+
+
+def test_plain_http_says_offline_needs_https_and_offers_the_download(
+    playwright: Any, served: Served
+) -> None:
+    rules = f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*LAUNCH_ARGS, rules])
+    try:
+        context = browser.new_context(**PHONE, accept_downloads=True)
+        page = context.new_page()
+        page.goto(served.lan(f"/sessions/{served.stem}?token={served.listener}"))
+        assert page.locator("h1").inner_text() == TITLE
+        assert page.evaluate("window.isSecureContext") is False
+        # no "Keep offline" here, and the page says why, in one line, with the download
+        assert page.locator("[data-keep-box]").is_hidden()
+        line = page.locator("[data-needs-https]")
+        assert line.is_visible()
+        assert "not secure (http)" in line.inner_text()
+        assert "offline copy" in line.inner_text()
+        with page.expect_download() as download:
+            line.get_by_role("link", name="download the audio").click()
+        audio = served.library / f"{served.stem}.mp3"
+        assert download.value.suggested_filename == audio.name
+        assert Path(download.value.path()).read_bytes() == audio.read_bytes()
+        # saved, not opened: the download is an attachment
+        href = line.get_by_role("link").get_attribute("href")
+        asked = urllib.request.Request(
+            f"http://127.0.0.1:{served.port}{href}",
+            headers={"Host": f"{LAN_NAME}:{served.port}", "Cookie": f"{COOKIE}={served.listener}"},
+        )
+        with urllib.request.urlopen(asked, timeout=60) as reply:
+            disposition = reply.headers["Content-Disposition"]
+        assert disposition == f"attachment; filename={audio.name}"
+
+        # the teacher's "Open on a phone" panel says it where the links are
+        teacher = context.new_page()
+        teacher.goto(served.lan(f"/sessions?token={served.teacher}"))
+        teacher.get_by_text("Open on a phone").click()
+        note = teacher.locator("[data-http-note]")
+        assert note.is_visible()
+        assert "cannot keep them offline" in note.inner_text()
+        assert "kindvoice site" in note.inner_text()
+    finally:
+        browser.close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _https(folder: Path, context: ssl.SSLContext) -> Iterator[http.server.ThreadingHTTPServer]:
+    """Python's static file server on 127.0.0.1 (any free port), in TLS."""
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _spki_hash(pem: bytes) -> str:
+    """The certificate's public key hash, as --ignore-certificate-errors-spki-list takes it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(pem).public_key()
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(der).digest()).decode("ascii")
+
+
+def test_static_copy_over_https_installs_and_plays_offline(
+    playwright: Any, served: Served, tmp_path: Path
+) -> None:
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(tls)
+    out = tmp_path / "public"
+    out.mkdir()
+    with _https(out, tls) as server:
+        base = f"https://127.0.0.1:{server.server_address[1]}/"
+        made = kindvoice("site", str(out), "--library", str(served.library), "--base-url", base)
+        assert made.code == 0, made.stderr
+        assert f"Podcast feed, once uploaded: {base}files/feed.xml" in made.stdout
+        _check_copy(out, served, base)
+
+        spki = f"--ignore-certificate-errors-spki-list={_spki_hash(certificate.cert_chain_pems[0].bytes())}"
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=[*LAUNCH_ARGS, spki], **PHONE
+        )
+        try:
+            page = context.new_page()
+            page.goto(base)
+            assert page.evaluate("window.isSecureContext") is True
+            page.get_by_role("link", name=f"Listen to {TITLE}").click()
+            page.wait_for_selector("html[data-sw=controlled]")
+            assert page.locator("h1").inner_text() == TITLE
+            assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == base + "sw.js"
+            # installable from the copy (a normal profile, where Chromium checks)
+            cdp = context.new_cdp_session(page)
+            assert cdp.send("Page.getInstallabilityErrors") == {"installabilityErrors": []}
+            manifest = cdp.send("Page.getAppManifest")
+            assert manifest["errors"] == [] and manifest["url"] == base + "manifest.webmanifest"
+            assert page.locator("[data-needs-https]").is_hidden()
+            page.get_by_role("button", name="Keep offline").click()
+            page.get_by_text("Kept on this phone: it plays without a connection.").wait_for()
+            player = page.url
+            server.shutdown()
+            server.server_close()
+            with pytest.raises(urllib.error.URLError):  # the host is really gone
+                urllib.request.urlopen(base, timeout=5, context=ssl._create_unverified_context())
+
+            page.reload()
+            assert page.locator("h1").inner_text() == TITLE
+            page.get_by_role("button", name="Naming it").click()
+            naming = _chapter(served, "Naming it")
+            _playing(page, naming + 0.5)
+            assert page.evaluate("document.getElementById('player').duration") == pytest.approx(
+                60.0, abs=0.1
+            )
+            # the copy's start page opens offline too, and marks what is kept
+            page.goto(base)
+            page.locator(".card .kept-mark").get_by_text("Kept offline").wait_for()
+            page.goto(player)
+            assert page.locator("h1").inner_text() == TITLE
+        finally:
+            context.close()
+
+
+def _chapter(served: Served, title: str) -> float:
+    meta = json.loads((served.library / f"{served.stem}.session.json").read_text())
+    return float(next(c["start"] for c in meta["chapters"] if c["title"] == title))
+
+
+def _check_copy(out: Path, served: Served, base: str) -> None:
+    """What the copy holds: the listener's pages and files, never a token or a form."""
+    import feedparser
+
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    stem = served.stem
+    for name in (
+        "index.html",
+        f"sessions/{stem}/index.html",
+        f"sessions/{stem}/transcript.txt",
+        "history/index.html",
+        f"files/{stem}.mp3",
+        f"files/{stem}.vtt",
+        f"files/{stem}.chapters.json",
+        f"files/{stem}.jpg",
+        "sw.js",
+        "manifest.webmanifest",
+        "static/style.css",
+        "static/pwa.js",
+        "files/feed.xml",
+    ):
+        assert name in files, name
+    assert (out / f"files/{stem}.mp3").read_bytes() == (served.library / f"{stem}.mp3").read_bytes()
+    assert not any(n.startswith(("build", "write", "timer", "templates", "api", "jobs")) for n in files)
+    assert not any(n.endswith((".sqlite3", "tokens.json", ".session.json")) for n in files)
+    for name in files:
+        data = (out / name).read_bytes()
+        assert served.teacher.encode() not in data and served.listener.encode() not in data, name
+    page = (out / f"sessions/{stem}/index.html").read_text()
+    assert 'method="post"' not in page and 'href="/' not in page and 'src="/' not in page
+    assert "Delete this session" not in page
+    assert 'data-worker="../../sw.js"' in page
+    home = (out / "index.html").read_text()
+    assert "Practices" not in home and "Your templates" not in home  # the copy's menu only
+    feed = feedparser.parse((out / "files/feed.xml").read_bytes())
+    assert not feed.bozo and [e.title for e in feed.entries] == [TITLE]
+    for link in [e.href for e in feed.entries[0].enclosures] + [feed.feed.image.href]:
+        assert link.startswith(base + "files/") and link[len(base) :] in files, link
