@@ -6,7 +6,7 @@
   phone's files (Content-Disposition: attachment); the teacher's "Open on a phone" panel
   says it too;
 - ``kindvoice site OUT/`` writes a static copy of the listener's side (no token, no
-  teacher page, a feed whose files are all there); served over https (Python's
+  teacher page, a feed whose files are all there); served over https in a folder of the host (Python's
   http.server in TLS, a certificate from ``trustme`` that Chromium trusts by its SPKI
   hash), the copy is installable, a session is kept offline, and after the server is
   stopped the page reloads and its audio plays from the phone.
@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kv_testing import kindvoice
 
 from kindvoice.web import create_app, start_server
 from kindvoice.web.app import COOKIE
+
+from kv_testing import kindvoice
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -202,16 +203,19 @@ def test_static_copy_over_https_installs_and_plays_offline(
     certificate = authority.issue_cert("127.0.0.1")
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     certificate.configure_cert(tls)
-    out = tmp_path / "public"
-    out.mkdir()
-    with _https(out, tls) as server:
-        base = f"https://127.0.0.1:{server.server_address[1]}/"
+    # in a folder of the host, as on GitHub Pages (https://you.github.io/kindness/)
+    public = tmp_path / "public"
+    out = public / "kindness"
+    out.mkdir(parents=True)
+    with _https(public, tls) as server:
+        base = f"https://127.0.0.1:{server.server_address[1]}/kindness/"
         made = kindvoice("site", str(out), "--library", str(served.library), "--base-url", base)
         assert made.code == 0, made.stderr
         assert f"Podcast feed, once uploaded: {base}files/feed.xml" in made.stdout
         _check_copy(out, served, base)
 
-        spki = f"--ignore-certificate-errors-spki-list={_spki_hash(certificate.cert_chain_pems[0].bytes())}"
+        spki_hash = _spki_hash(certificate.cert_chain_pems[0].bytes())
+        spki = f"--ignore-certificate-errors-spki-list={spki_hash}"
         context = playwright.chromium.launch_persistent_context(
             tmp_path / "profile", executable_path=CHROMIUM, args=[*LAUNCH_ARGS, spki], **PHONE
         )
@@ -282,7 +286,9 @@ def _check_copy(out: Path, served: Served, base: str) -> None:
     ):
         assert name in files, name
     assert (out / f"files/{stem}.mp3").read_bytes() == (served.library / f"{stem}.mp3").read_bytes()
-    assert not any(n.startswith(("build", "write", "timer", "templates", "api", "jobs")) for n in files)
+    assert not any(
+        n.startswith(("build", "write", "timer", "templates", "api", "jobs")) for n in files
+    )
     assert not any(n.endswith((".sqlite3", "tokens.json", ".session.json")) for n in files)
     for name in files:
         data = (out / name).read_bytes()
@@ -297,3 +303,56 @@ def _check_copy(out: Path, served: Served, base: str) -> None:
     assert not feed.bozo and [e.title for e in feed.entries] == [TITLE]
     for link in [e.href for e in feed.entries[0].enclosures] + [feed.feed.image.href]:
         assert link.startswith(base + "files/") and link[len(base) :] in files, link
+
+
+def test_static_copy_of_one_course(served: Served, tmp_path: Path) -> None:
+    """``--course``: the course's page is the copy's start page, its tracks and its feed
+    are in the course's folder; an unknown course names the ones there are."""
+    import feedparser
+
+    slug = "three-days-20260101-120000-ab12"
+    course = served.library / "courses" / slug
+    course.mkdir(parents=True, exist_ok=True)
+    for suffix in (".mp3", ".vtt", ".chapters.json", ".jpg"):
+        source = served.library / f"{served.stem}{suffix}"
+        (course / f"01-one-minute-break{suffix}").write_bytes(source.read_bytes())
+    (course / "playlist.m3u").write_text("#EXTM3U\n#EXTINF:60,Day 1\n01-one-minute-break.mp3\n")
+    (course / "index.md").write_text("# Three Days of Kindness\n\nA course.\n")
+    out, base = tmp_path / "course", "https://example.org/class/"
+    made = kindvoice(
+        "site", str(out), "--library", str(served.library), "--course", slug, "--base-url", base
+    )
+    assert made.code == 0, made.stderr
+    home = (out / "index.html").read_text()
+    assert f'src="courses/{slug}/01-one-minute-break.mp3"' in home and "Day 1" in home
+    assert "Your sessions" not in home  # the course's copy holds no session list
+    assert not (out / "sessions").exists()
+    assert (out / f"courses/{slug}/01-one-minute-break.mp3").read_bytes() == (
+        course / "01-one-minute-break.mp3"
+    ).read_bytes()
+    feed = feedparser.parse((out / f"courses/{slug}/feed.xml").read_bytes())
+    assert not feed.bozo and feed.feed.title == "Three Days of Kindness"
+    for link in [feed.entries[0].enclosures[0].href, feed.feed.image.href]:
+        assert link.startswith(f"{base}courses/{slug}/") and (out / link[len(base) :]).is_file()
+
+    wrong = kindvoice(
+        "site", str(tmp_path / "x"), "--library", str(served.library), "--course", "nope"
+    )
+    assert wrong.code == 2 and f"Choose one of: {slug}." in wrong.stderr, wrong.stderr
+
+
+def test_static_copy_replaces_its_own_folder_only(served: Served, tmp_path: Path) -> None:
+    out = tmp_path / "copy"
+    first = kindvoice("site", str(out), "--library", str(served.library))
+    assert first.code == 0, first.stderr
+    assert "No podcast feed: give --base-url" in first.stdout
+    assert not (out / "files" / "feed.xml").exists()
+    (out / "index.html").write_text("old")
+    again = kindvoice("site", str(out), "--library", str(served.library))
+    assert again.code == 0 and TITLE in (out / "index.html").read_text()
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    refused = kindvoice("site", str(theirs), "--library", str(served.library))
+    assert refused.code == 2 and "holds files kindvoice did not write" in refused.stderr
+    assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
