@@ -6,13 +6,13 @@
   phone's files (Content-Disposition: attachment); the teacher's "Open on a phone" panel
   says it too;
 - ``kindvoice site OUT/`` writes a static copy of the listener's side (no token, no
-  teacher page, a feed whose files are all there); served over https in a folder of the host (Python's
-  http.server in TLS, a certificate from ``trustme`` that Chromium trusts by its SPKI
-  hash), the copy is installable, a session is kept offline, and after the server is
-  stopped the page reloads and its audio plays from the phone.
+  teacher page, a feed whose files are all there); served over https from a folder of
+  the host (Python's http.server in TLS, a certificate from ``trustme`` that Chromium
+  trusts by its SPKI hash), the copy is installable, a session is kept offline, and after
+  the server is stopped the page reloads and its audio plays from the phone.
 
-One short session (the one-minute break, espeak through pyttsx3) is rendered once for the
-module. Run ``bash scripts/install_browser.sh`` once to install Chromium."""
+The session is the conftest's ``one_session`` (the one-minute break, espeak), rendered
+once for the module. Run ``bash scripts/install_browser.sh`` once to install Chromium."""
 
 from __future__ import annotations
 
@@ -22,10 +22,8 @@ import functools
 import hashlib
 import http.server
 import json
-import os
 import ssl
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -35,39 +33,20 @@ from typing import Any
 
 import pytest
 
-from kindvoice.web import create_app, start_server
 from kindvoice.web.app import COOKIE
 
-from kv_testing import kindvoice
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, kindvoice
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 TITLE = "The One-Minute Self-Compassion Break"
 #: a name on the "LAN" (mapped to the loopback in Chromium): not a secure context
 LAN_NAME = "kindvoice-lan.test"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"{CHROMIUM} is missing: run `bash scripts/install_browser.sh`",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @dataclass
 class Served:
-    """A library with one session, served to the network (tokens required)."""
+    """The conftest's server with one session (tokens required), as these tests use it."""
 
     library: Path
     port: int
@@ -80,34 +59,10 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    library = tmp_path_factory.mktemp("site") / "library"
-    app = create_app(library, require_token=True)
-    running = start_server(app, "127.0.0.1", 0)
-    state = app.extensions["kindvoice"]
-    try:
-        client = app.test_client()
-        client.set_cookie(COOKIE, state.token)
-        fields = {"practice": "one-minute-break", "minutes": "1", "engine": "pyttsx3"}
-        fields |= {"voice": "en-us", "rate": "1", "format": "mp3", "token": state.token}
-        queued = client.post("/build", data=fields)
-        assert queued.status_code == 303, queued.text
-        job = f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}"
-        while (done := client.get(job).get_json())["status"] not in ("done", "failed"):
-            time.sleep(0.2)
-        assert done["status"] == "done", done["message"]
-        yield Served(library, running.port, state.token, state.listener_token, done["result"])
-    finally:
-        running.stop()
-        state.jobs.shutdown()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as running:
-        yield running
+def served(one_session: Any) -> Served:
+    state = one_session.state
+    port = int(one_session.base.rsplit(":", 1)[1])
+    return Served(state.library.root, port, state.token, state.listener_token, one_session.stem)
 
 
 def _playing(page: Any, after_s: float) -> None:
