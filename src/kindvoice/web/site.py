@@ -125,6 +125,7 @@ def build_site(
 
     if not library.is_dir():
         raise UsageError(f"No library at '{library}': give the folder `kindvoice serve` uses.")
+    out = out.resolve()  # "." or "public/": a folder with a name, to put the copy in
     _check_replaceable(out)
     feed_base = ""
     if base_url:
@@ -205,9 +206,8 @@ def _fetch_all(client: Any, copy: _Copy, work: Path) -> None:
         for path in pending:
             done.add(path)
             target = copy.target(path)
-            destination = work / (target + "index.html" if target.endswith("/") else target)
-            if not target:
-                destination = work / "index.html"
+            name = urllib.parse.unquote(target)
+            destination = work / (f"{name}index.html" if not name or name.endswith("/") else name)
             _save(client, path, destination)
 
 
