@@ -303,8 +303,17 @@ def test_static_copy_replaces_its_own_folder_only(served: Served, tmp_path: Path
     assert "No podcast feed: give --base-url" in first.stdout
     assert not (out / "files" / "feed.xml").exists()
     (out / "index.html").write_text("old")
+    (out / "stale.html").write_text("from the old copy")
+    (out / ".git").mkdir()  # a GitHub Pages repository: its hidden files stay
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     again = kindvoice("site", str(out), "--library", str(served.library))
     assert again.code == 0 and TITLE in (out / "index.html").read_text()
+    assert not (out / "stale.html").exists()
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    fresh = tmp_path / "fresh"
+    (fresh / ".git").mkdir(parents=True)  # a new, empty repository is fine too
+    assert kindvoice("site", str(fresh), "--library", str(served.library)).code == 0
+    assert (fresh / "index.html").is_file()
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("mine")

@@ -17,8 +17,9 @@ line naming the copy's start page and history), ``manifest.webmanifest`` (relati
 addresses) and, with ``base_url``, the podcast feed (a feed needs absolute addresses).
 
 Nothing else goes in: no teacher page, no form, no token, no database. The copy is built
-in a temporary folder beside ``OUT`` and then put in its place, so a failed build leaves
-the previous copy whole; a folder that is not a kindvoice copy is never replaced.
+in a temporary folder beside ``OUT`` and then moved in, so a failed build leaves the
+previous copy whole; a folder that is not a kindvoice copy is never replaced (hidden
+files, such as the .git of a GitHub Pages repository, are neither counted nor touched).
 """
 
 from __future__ import annotations
@@ -176,27 +177,35 @@ def _no_course(folder: Path, course: str) -> str:
     return f"No course '{course}' in '{folder}'. {choose}"
 
 
+def _shown(folder: Path) -> list[Path]:
+    """A folder's entries but the hidden ones (a host repository's .git, the mark)."""
+    return [p for p in folder.iterdir() if not p.name.startswith(".")]
+
+
 def _check_replaceable(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"'{out}' is a file: give a folder for the copy.")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARK).is_file():
+    if out.is_dir() and _shown(out) and not (out / MARK).is_file():
         raise UsageError(
             f"'{out}' holds files kindvoice did not write: give an empty or new folder "
-            "(a copy made before by `kindvoice site` is replaced)."
+            "(a copy made before by `kindvoice site` is replaced; hidden files such as "
+            ".git stay)."
         )
 
 
 def _replace(work: Path, out: Path) -> None:
-    """Put the finished copy ``work`` where ``out`` is (the old copy goes)."""
-    work.chmod(0o755)  # mkdtemp's 0700 would hide the copy from a local web server
-    if out.is_dir():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        work.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        work.rename(out)
+    """Put the finished copy ``work`` in ``out``: the previous copy's files go, hidden
+    ones (.git of the host's repository) stay, and so does the folder itself (a shell or
+    a web server in it keeps it)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in _shown(out):
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    for new in work.iterdir():
+        new.replace(out / new.name)
+    work.rmdir()
 
 
 def _fetch_all(client: Any, copy: _Copy, work: Path) -> None:
