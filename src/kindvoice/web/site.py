@@ -6,8 +6,8 @@ plain http).
 The copy is the web app's own pages: ``create_app(..., static_copy=...)`` answers as a
 listener without a token, and ``build_site`` asks it (Flask's test client) for the start
 page (the library's sessions, or one course), then for every page and file those pages
-link with ``url_for`` on the listener's side (``EXPORTED``: players, transcripts, audio
-and its sidecars, covers, the practice history), and so on. While the pages render,
+link with ``url_for`` on the listener's side (``_exported``: players, transcripts, audio
+and its sidecars, covers, courses, the practice history), and so on. While the pages render,
 ``url_for`` gives relative links to where each thing lies in the copy (``_Copy``): a page
 such as ``/sessions/<stem>`` becomes the folder ``sessions/<stem>/`` with its
 ``index.html`` (what every static host serves without a redirect), a file keeps its
@@ -42,17 +42,22 @@ from kindvoice.web.state import StaticCopy
 
 log = logging.getLogger(__name__)
 
-#: what the copy holds: the listener's pages and files (every other link leads home)
-EXPORTED = frozenset(
+#: what the copy holds: the library area's pages and files (``routes.sessions``: players,
+#: transcripts, audio and sidecars, courses and their days), the history and the style;
+#: a page the guard refuses a listener stops the build. Every other link leads home.
+EXPORTED_AREAS = ("sessions.",)
+EXPORTED = frozenset({"pwa.history_page", "static"})
+#: what the copy leaves out of the library area: data for scripts, the server's own feed
+#: (the copy writes its own), previews (rendered on request), and the lists the copy
+#: shows no menu entry for (the teacher's templates, every course)
+NOT_EXPORTED = frozenset(
     {
-        "sessions.sessions_page",
-        "sessions.player_page",
-        "sessions.transcript_text",
-        "sessions.library_file",
-        "sessions.course_result",
-        "sessions.course_file",
-        "pwa.history_page",
-        "static",
+        "sessions.sessions_api",
+        "sessions.feed",
+        "sessions.feed_file",
+        "sessions.preview_file",
+        "sessions.templates_page",
+        "sessions.courses_page",
     }
 )
 #: what the copy writes itself (linked where the app has them, never fetched)
@@ -102,12 +107,17 @@ class _Copy:
         page or file, kept to fetch), or to the start page for anything else."""
         anchor = values.pop("_anchor", None)
         path = self.app.url_for(endpoint, **values).split("?", 1)[0]
-        if endpoint in EXPORTED:
+        if _exported(endpoint):
             self.wanted.setdefault(path, None)
         elif endpoint not in WRITTEN:
             path = self.home
         link = self.relative(self.target(path), self.target(request.path))
         return f"{link}#{anchor}" if anchor else link
+
+
+def _exported(endpoint: str) -> bool:
+    area = endpoint.startswith(EXPORTED_AREAS) and endpoint not in NOT_EXPORTED
+    return area or endpoint in EXPORTED
 
 
 def build_site(
