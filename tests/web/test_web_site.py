@@ -254,6 +254,7 @@ def _check_copy(out: Path, served: Served, base: str) -> None:
     assert 'data-worker="../../sw.js"' in page
     home = (out / "index.html").read_text()
     assert "Practices" not in home and "Your templates" not in home  # the copy's menu only
+    assert "on this computer" not in home  # a phone reads it from a web host
     feed = feedparser.parse((out / "files/feed.xml").read_bytes())
     assert not feed.bozo and [e.title for e in feed.entries] == [TITLE]
     for link in [e.href for e in feed.entries[0].enclosures] + [feed.feed.image.href]:
