@@ -80,6 +80,7 @@ def test_plain_http_says_offline_needs_https_and_offers_the_download(
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*LAUNCH_ARGS, rules])
     try:
         context = browser.new_context(**PHONE, accept_downloads=True)
+        context.set_default_timeout(60_000)  # a machine under load (each wait ends early)
         page = context.new_page()
         page.goto(served.lan(f"/sessions/{served.stem}?token={served.listener}"))
         assert page.locator("h1").inner_text() == TITLE
@@ -174,6 +175,7 @@ def test_static_copy_over_https_installs_and_plays_offline(
         context = playwright.chromium.launch_persistent_context(
             tmp_path / "profile", executable_path=CHROMIUM, args=[*LAUNCH_ARGS, spki], **PHONE
         )
+        context.set_default_timeout(60_000)  # a machine under load (each wait ends early)
         try:
             page = context.new_page()
             page.goto(base)
