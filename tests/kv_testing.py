@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -324,3 +325,12 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
 )
 BROWSER_TESTS = [pytest.mark.browser, NEEDS_CHROMIUM]
 """``pytestmark`` of a module whose every test drives the browser."""
+
+
+def playing(page: Any, after_s: float = 0.0) -> None:
+    """Wait until the player (``#player``) plays, past ``after_s`` seconds."""
+    page.wait_for_function(
+        "t => { const a = document.getElementById('player');"
+        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
+        arg=after_s,
+    )

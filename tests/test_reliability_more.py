@@ -19,7 +19,8 @@ from kindvoice.errors import LengthError, TemplateError, UsageError
 from kindvoice.export.encode import Writer
 from kindvoice.owners import host_tag
 from kindvoice.publish.batch import read_manifest
-from kindvoice.publish.course import CoursePlan, Session, playlist_text
+from kindvoice.publish.course import CoursePlan, Session
+from kindvoice.publish.course_pages import playlist_text
 from kindvoice.sound.beds import check_background, make_bed
 from kindvoice.sound.beds.music import MusicBed
 from kindvoice.speech.cache import PhraseCache

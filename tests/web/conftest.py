@@ -92,6 +92,15 @@ class Site:
                 return state
             time.sleep(0.2)
 
+    def render(self, path: str, fields: dict[str, str]) -> dict[str, Any]:
+        """Post a form that queues a job (``/course``, ``/build``...), wait for the job to
+        finish, and return its state, checked done."""
+        queued = self.post(path, fields)
+        assert queued.status == 303, queued.text
+        state = self.wait_job(f"/api/jobs/{queued.headers['Location'].rsplit('/', 1)[1]}")
+        assert state["status"] == "done", state["message"]
+        return state
+
 
 StartSite = Callable[..., Site]
 

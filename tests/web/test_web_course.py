@@ -1,5 +1,6 @@
 """The Course page over real HTTP: a tiny course built through the job queue into a
-sub-folder of the library, then listed with its files served from there."""
+sub-folder of the library, then listed with its files served from there, each day in the
+session player (also for a course built before ``course.json``, read from its playlist)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,24 @@ def test_course_builds_into_the_library(site) -> None:
     assert playlist.startswith("#EXTM3U") and all(name in playlist for name in mp3s)
 
     page = site.request(state["url"])
-    assert page.status == 200 and "Sam - Day 1" in page.text
+    assert page.status == 200 and "A course by Sam" in page.text and "Day 1: " in page.text
     audio = site.request(f"/courses/{state['result']}/{mp3s[0]}")
     assert audio.status == 200 and audio.body == (folder / mp3s[0]).read_bytes()
     # names stay inside the course folder
     assert site.request(f"/courses/{state['result']}/..%2F..%2Fx.mp3").status == 404
     assert site.request(f"/courses/..%2F{state['result']}/{mp3s[0]}").status == 404
     assert site.request(f"/courses/{state['result']}/playlist.yaml").status == 404
+
+    # each day opens the session player; its transcript downloads as text
+    day = site.request(f"/courses/{state['result']}/days/2")
+    assert day.status == 200 and 'id="player"' in day.text and "Day 2 of 2" in day.text
+    words = site.request(f"/courses/{state['result']}/days/2/transcript.txt")
+    assert words.status == 200 and words.text.startswith("Day 2: ")
+    assert len(words.text.splitlines()) > 5
+    assert site.request(f"/courses/{state['result']}/days/3").status == 404
+    # a course built before course.json: its days come from the playlist
+    (folder / "course.json").unlink()
+    page = site.request(state["url"])
+    assert page.status == 200 and page.text.count('href="/courses/') >= 2
+    assert "Day 1: " in page.text and "Sam - Day 1" not in page.text
+    assert site.request(f"/courses/{state['result']}/days/1").status == 200

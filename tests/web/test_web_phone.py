@@ -24,7 +24,7 @@ from PIL import Image
 
 from kindvoice.web import create_app, start_server
 
-from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, playing
 
 TITLE = "The One-Minute Self-Compassion Break"
 
@@ -112,14 +112,6 @@ def _audio(page: Any, expression: str) -> Any:
     )
 
 
-def _playing(page: Any, after_s: float = 0.0) -> None:
-    page.wait_for_function(
-        "t => { const a = document.getElementById('player');"
-        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
-        arg=after_s,
-    )
-
-
 def test_manifest_and_icons_make_it_installable(phone: Phone) -> None:
     reply = phone.request("/manifest.webmanifest")
     assert reply.status == 200
@@ -182,7 +174,7 @@ def test_kept_session_plays_after_an_offline_reload(context: Any, phone: Phone) 
         # a chapter seeks (a byte range from the kept copy) and plays
         naming = next(c for c in phone.meta["chapters"] if c["title"] == "Naming it")
         page.get_by_role("button", name="Naming it").click()
-        _playing(page, naming["start"] + 0.3)
+        playing(page, naming["start"] + 0.3)
         assert _audio(page, "a.duration") == pytest.approx(60.0, abs=0.1)
         # offline is real: a page that was not kept cannot load, and says what is kept
         page.goto(phone.base + "/timer")
@@ -228,7 +220,7 @@ def test_media_session_metadata_and_lock_screen_controls(context: Any, phone: Ph
 
     chapters = phone.meta["chapters"]
     page.get_by_role("button", name=chapters[0]["title"]).click()
-    _playing(page)
+    playing(page)
     page.evaluate("window.mediaHandlers.nexttrack({action: 'nexttrack'})")
     # functions, not expressions: an expression is polled with eval, which the CSP refuses
     page.wait_for_function(
@@ -266,7 +258,7 @@ def test_tap_a_transcript_line_seeks_and_resume_where_you_left_off(
     line = page.locator(f".transcript li[data-start='{cue['start']}']")
     assert cue["text"] in line.inner_text()
     line.tap(position={"x": 200, "y": 10})  # on the words, not on the time
-    _playing(page, cue["start"])
+    playing(page, cue["start"])
     assert _audio(page, "a.currentTime") < cue["start"] + 6  # from the line, not further
     page.wait_for_selector(".transcript li.now")
     _audio(page, "(a.currentTime = 33.0, a.pause(), 0)")
@@ -370,7 +362,8 @@ def test_seeking_to_the_end_is_not_a_practice_finished(context: Any, phone: Phon
 
 
 def test_course_index_page_fits_a_phone_with_its_style_allowed(context: Any, phone: Phone) -> None:
-    from kindvoice.publish.course import CoursePlan, Session, index_html
+    from kindvoice.publish.course import CoursePlan, Session
+    from kindvoice.publish.course_pages import index_html
 
     plan = CoursePlan(
         title="Two weeks of kindness",

@@ -9,7 +9,9 @@
   teacher page, a feed whose files are all there); served over https from a folder of
   the host (Python's http.server in TLS, a certificate from ``trustme`` that Chromium
   trusts by its SPKI hash), the copy is installable, a session is kept offline, and after
-  the server is stopped the page reloads and its audio plays from the phone.
+  the server is stopped the page reloads and its audio plays from the phone;
+- a copy of one course (``--course``) keeps the whole course offline in one tap, and a
+  day then opens in the player and plays with the host gone.
 
 The session is the conftest's ``one_session`` (the one-minute break, espeak), rendered
 once for the module. Run ``bash scripts/install_browser.sh`` once to install Chromium."""
@@ -35,7 +37,7 @@ import pytest
 
 from kindvoice.web.app import COOKIE
 
-from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, kindvoice
+from kv_testing import BROWSER_TESTS, CHROMIUM, LAUNCH_ARGS, PHONE, kindvoice, playing
 
 TITLE = "The One-Minute Self-Compassion Break"
 #: a name on the "LAN" (mapped to the loopback in Chromium): not a secure context
@@ -63,14 +65,6 @@ def served(one_session: Any) -> Served:
     state = one_session.state
     port = int(one_session.base.rsplit(":", 1)[1])
     return Served(state.library.root, port, state.token, state.listener_token, one_session.stem)
-
-
-def _playing(page: Any, after_s: float) -> None:
-    page.wait_for_function(
-        "t => { const a = document.getElementById('player');"
-        " return !a.paused && a.readyState >= 3 && a.currentTime > t; }",
-        arg=after_s,
-    )
 
 
 def test_plain_http_says_offline_needs_https_and_offers_the_download(
@@ -138,6 +132,44 @@ def _https(folder: Path, context: ssl.SSLContext) -> Iterator[http.server.Thread
         server.server_close()
 
 
+@dataclass
+class _Tls:
+    """A certificate for 127.0.0.1: the server's TLS context, and the Chromium flag that
+    trusts it (by its public key's hash)."""
+
+    context: ssl.SSLContext
+    spki: str
+
+
+def _tls() -> _Tls:
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(context)
+    spki_hash = _spki_hash(certificate.cert_chain_pems[0].bytes())
+    return _Tls(context, f"--ignore-certificate-errors-spki-list={spki_hash}")
+
+
+def _https_phone(playwright: Any, profile: Path, tls: _Tls) -> Any:
+    """A phone's Chromium with a profile of its own (where Chromium checks that the app
+    installs) that trusts ``tls``'s certificate."""
+    context = playwright.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=[*LAUNCH_ARGS, tls.spki], **PHONE
+    )
+    context.set_default_timeout(60_000)  # a machine under load (each wait ends early)
+    return context
+
+
+def _stop(server: http.server.ThreadingHTTPServer, base: str) -> None:
+    """Stop the host, and check that it is really gone."""
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(base, timeout=5, context=ssl._create_unverified_context())
+
+
 def _spki_hash(pem: bytes) -> str:
     """The certificate's public key hash, as --ignore-certificate-errors-spki-list takes it."""
     from cryptography import x509
@@ -153,29 +185,19 @@ def _spki_hash(pem: bytes) -> str:
 def test_static_copy_over_https_installs_and_plays_offline(
     playwright: Any, served: Served, tmp_path: Path
 ) -> None:
-    import trustme
-
-    authority = trustme.CA()
-    certificate = authority.issue_cert("127.0.0.1")
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    certificate.configure_cert(tls)
+    tls = _tls()
     # in a folder of the host, as on GitHub Pages (https://you.github.io/kindness/)
     public = tmp_path / "public"
     out = public / "kindness"
     out.mkdir(parents=True)
-    with _https(public, tls) as server:
+    with _https(public, tls.context) as server:
         base = f"https://127.0.0.1:{server.server_address[1]}/kindness/"
         made = kindvoice("site", str(out), "--library", str(served.library), "--base-url", base)
         assert made.code == 0, made.stderr
         assert f"Podcast feed, once uploaded: {base}files/feed.xml" in made.stdout
         _check_copy(out, served, base)
 
-        spki_hash = _spki_hash(certificate.cert_chain_pems[0].bytes())
-        spki = f"--ignore-certificate-errors-spki-list={spki_hash}"
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path / "profile", executable_path=CHROMIUM, args=[*LAUNCH_ARGS, spki], **PHONE
-        )
-        context.set_default_timeout(60_000)  # a machine under load (each wait ends early)
+        context = _https_phone(playwright, tmp_path / "profile", tls)
         try:
             page = context.new_page()
             page.goto(base)
@@ -193,16 +215,13 @@ def test_static_copy_over_https_installs_and_plays_offline(
             page.get_by_role("button", name="Keep offline").click()
             page.get_by_text("Kept on this phone: it plays without a connection.").wait_for()
             player = page.url
-            server.shutdown()
-            server.server_close()
-            with pytest.raises(urllib.error.URLError):  # the host is really gone
-                urllib.request.urlopen(base, timeout=5, context=ssl._create_unverified_context())
+            _stop(server, base)
 
             page.reload()
             assert page.locator("h1").inner_text() == TITLE
             page.get_by_role("button", name="Naming it").click()
             naming = _chapter(served, "Naming it")
-            _playing(page, naming + 0.5)
+            playing(page, naming + 0.5)
             assert page.evaluate("document.getElementById('player').duration") == pytest.approx(
                 60.0, abs=0.1
             )
@@ -263,39 +282,77 @@ def _check_copy(out: Path, served: Served, base: str) -> None:
         assert link.startswith(base + "files/") and link[len(base) :] in files, link
 
 
-def test_static_copy_of_one_course(served: Served, tmp_path: Path) -> None:
-    """``--course``: the course's page is the copy's start page, its tracks and its feed
-    are in the course's folder; an unknown course names the ones there are."""
+def test_static_copy_of_one_course_keeps_its_days_offline(
+    playwright: Any, served: Served, tmp_path: Path
+) -> None:
+    """``--course``: the course's page is the copy's start page, each day opens the
+    session player, its files and its feed are in the course's folder; served over https,
+    the whole course is kept offline in one tap and a day plays with the host gone. An
+    unknown course names the ones there are."""
     import feedparser
 
     slug = "three-days-20260101-120000-ab12"
-    course = served.library / "courses" / slug
-    course.mkdir(parents=True, exist_ok=True)
-    for suffix in (".mp3", ".vtt", ".chapters.json", ".jpg"):
-        source = served.library / f"{served.stem}{suffix}"
-        (course / f"01-one-minute-break{suffix}").write_bytes(source.read_bytes())
-    (course / "playlist.m3u").write_text("#EXTM3U\n#EXTINF:60,Day 1\n01-one-minute-break.mp3\n")
+    library = tmp_path / "library"
+    course = library / "courses" / slug
+    course.mkdir(parents=True)
+    playlist = ["#EXTM3U"]
+    for number in (1, 2):
+        name = f"0{number}-one-minute-break"
+        for suffix in (".mp3", ".vtt", ".chapters.json", ".jpg"):
+            source = served.library / f"{served.stem}{suffix}"
+            (course / f"{name}{suffix}").write_bytes(source.read_bytes())
+        playlist += [f"#EXTINF:60,Ana - Day {number}: {TITLE}", f"{name}.mp3"]
+    (course / "playlist.m3u").write_text("\n".join(playlist) + "\n")
     (course / "index.md").write_text("# Three Days of Kindness\n\nA course.\n")
-    out, base = tmp_path / "course", "https://example.org/class/"
-    made = kindvoice(
-        "site", str(out), "--library", str(served.library), "--course", slug, "--base-url", base
-    )
-    assert made.code == 0, made.stderr
-    home = (out / "index.html").read_text()
-    assert f'src="courses/{slug}/01-one-minute-break.mp3"' in home and "Day 1" in home
-    assert "Your sessions" not in home  # the course's copy holds no session list
-    assert not (out / "sessions").exists()
-    assert (out / f"courses/{slug}/01-one-minute-break.mp3").read_bytes() == (
-        course / "01-one-minute-break.mp3"
-    ).read_bytes()
-    feed = feedparser.parse((out / f"courses/{slug}/feed.xml").read_bytes())
-    assert not feed.bozo and feed.feed.title == "Three Days of Kindness"
-    for link in [feed.entries[0].enclosures[0].href, feed.feed.image.href]:
-        assert link.startswith(f"{base}courses/{slug}/") and (out / link[len(base) :]).is_file()
+    tls = _tls()
+    public = tmp_path / "public"
+    out = public / "class"
+    with _https(public, tls.context) as server:
+        base = f"https://127.0.0.1:{server.server_address[1]}/class/"
+        made = kindvoice(
+            "site", str(out), "--library", str(library), "--course", slug, "--base-url", base
+        )
+        assert made.code == 0, made.stderr
+        home = (out / "index.html").read_text()
+        assert f'href="courses/{slug}/days/1/"' in home and "Keep the whole course offline" in home
+        assert "Your sessions" not in home  # the course's copy holds no session list
+        assert not (out / "sessions").exists()
+        day = (out / f"courses/{slug}/days/2/index.html").read_text()
+        assert 'src="../../02-one-minute-break.mp3"' in day and 'href="/' not in day
+        assert (out / f"courses/{slug}/days/2/transcript.txt").is_file()
+        assert (out / f"courses/{slug}/01-one-minute-break.mp3").read_bytes() == (
+            course / "01-one-minute-break.mp3"
+        ).read_bytes()
+        feed = feedparser.parse((out / f"courses/{slug}/feed.xml").read_bytes())
+        assert not feed.bozo and feed.feed.title == "Three Days of Kindness"
+        for link in [feed.entries[0].enclosures[0].href, feed.feed.image.href]:
+            assert link.startswith(f"{base}courses/{slug}/") and (out / link[len(base) :]).is_file()
 
-    wrong = kindvoice(
-        "site", str(tmp_path / "x"), "--library", str(served.library), "--course", "nope"
-    )
+        context = _https_phone(playwright, tmp_path / "profile", tls)
+        try:
+            page = context.new_page()
+            page.goto(base)
+            page.wait_for_selector("html[data-sw=controlled]")
+            page.get_by_role("button", name="Keep the whole course offline").click()
+            page.get_by_text("Kept on this phone: every day plays without a connection.").wait_for()
+            _stop(server, base)
+
+            page.reload()  # the course's page, from the phone
+            assert page.locator("h1").inner_text() == "Three Days of Kindness"
+            page.locator(".card .kept-mark").first.wait_for()
+            page.get_by_role("link", name=f"Day 2: {TITLE}").click()
+            page.wait_for_url(f"{base}courses/{slug}/days/2/")
+            assert page.locator("h1").inner_text() == f"Day 2: {TITLE}"
+            page.get_by_role("button", name="Remove the offline copy").wait_for()  # kept
+            page.get_by_role("button", name="Naming it").click()
+            playing(page, _chapter(served, "Naming it") + 0.5)
+            page.goto(base + "history/nowhere/")  # never kept: the offline page lists what is
+            assert page.locator("h1").inner_text() == "You are offline"
+            assert page.get_by_role("link", name=f"Day 1: {TITLE}").is_visible()
+        finally:
+            context.close()
+
+    wrong = kindvoice("site", str(tmp_path / "x"), "--library", str(library), "--course", "nope")
     assert wrong.code == 2 and f"Choose one of: {slug}." in wrong.stderr, wrong.stderr
 
 

@@ -18,18 +18,21 @@ may be a mapping ``{practice: id, minutes: 5}`` to fix that day's length. Shippe
 (``meditations/courses/<name>.yaml``, for example ``starter``) are found by name.
 
 Lengths grow linearly from start to end, rounded to whole minutes and clamped to what
-each practice can fill with the chosen voice. The series renders through the batch
-machinery as ``01-<practice>.mp3`` ..., tagged as one album (album = title, artist =
-teacher, track n/N), with an M3U playlist, an index page and, with a base URL, a feed.
+each practice can fill with the chosen voice, and never shrink from one day to the next
+(``shrinking_days`` states the rule; a ``days:`` plan keeps it by giving a day that a
+practice is too short for to the next practice of the cycle). The series renders through
+the batch machinery as ``01-<practice>.mp3`` ..., tagged as one album (album = title,
+artist = teacher, track n/N), with an M3U playlist, an index page, ``course.json``
+(``publish.course_pages``) and, with a base URL, a feed.
 """
 
 from __future__ import annotations
 
-import html
+import itertools
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,9 @@ from kindvoice.errors import UnknownNameError, UsageError, check_regular_file, d
 from kindvoice.export import formats
 from kindvoice.languages import find_language
 from kindvoice.publish.batch import BatchProgress, run_batch
+from kindvoice.publish.course_model import DAYS_A_WEEK, MANIFEST, PLAYLIST
+from kindvoice.publish.course_model import CoursePlan as CoursePlan  # the course's API
+from kindvoice.publish.course_model import Session as Session
 from kindvoice.publish.feed import check_base_url
 from kindvoice.publish.fields import background_field, minutes_field, rate_field, text_field
 from kindvoice.publish.jobs import Job, Outcome
@@ -69,47 +75,7 @@ PLAN_KEYS = (
     "weeks",
 )
 WEEK_KEYS = ("practices", "minutes")
-DAYS_A_WEEK = 7
 FORMATS = formats.names("course")  # mp3, m4a, opus, ogg, flac (no wav in a feed)
-PLAYLIST = "playlist.m3u"
-
-
-@dataclass(frozen=True)
-class CoursePlan:
-    """A validated plan."""
-
-    title: str
-    practices: tuple[str, ...]
-    count: int
-    start_minutes: float
-    end_minutes: float
-    teacher: str = "kindvoice"
-    description: str = ""
-    unit: str = "Day"  # "Day" for days:, "Session" for sessions:
-    background: str | None = None
-    engine: str | None = None  # None: the default engine
-    voice: str | None = None
-    rate: float | None = None
-    language: str | None = None  # the practices' translation (None: English)
-    variables: dict[str, str] = field(default_factory=dict, hash=False)
-    quality: str | None = None
-    format: str = "mp3"
-    base_url: str | None = None
-    private: bool = False
-    #: (practice, wanted minutes) per session, from ``weeks:``; empty: cycle ``practices``
-    schedule: tuple[tuple[str, float], ...] = ()
-
-
-@dataclass(frozen=True)
-class Session:
-    """One planned session of the course."""
-
-    number: int
-    practice: str
-    minutes: int
-    title: str
-    summary: str
-    file_name: str
 
 
 def bundled_plans_dir() -> Path:
@@ -330,22 +296,74 @@ def declared_minutes(
     return low_min, high_min, meta.id, meta.title, meta.summary
 
 
+Ranges = dict[str, tuple[int, int | None, str, str, str]]
+
+
+def _fit(span: tuple[int, int | None, str, str, str], wanted: int) -> int:
+    """``wanted`` minutes held to the practice's declared range."""
+    low, high = span[0], span[1]
+    return max(low, wanted if high is None else min(wanted, high))
+
+
+def _growing_days(plan: CoursePlan, ranges: Ranges) -> list[tuple[str, int]]:
+    """A ``days:`` plan's (practice, minutes): the practices cycled, and no day shorter
+    than the day before (when the plan grows). A practice too short for its day (the
+    one-minute break after a three-minute day) gives the day to the next practice of the
+    cycle that lasts long enough."""
+    wanted = course_lengths(plan.count, plan.start_minutes, plan.end_minutes)
+    growing = plan.end_minutes >= plan.start_minutes
+    count = len(plan.practices)
+    days: list[tuple[str, int]] = []
+    floor = 0
+    for i, want in enumerate(wanted):
+        target = max(want, floor) if growing else want
+        # the day before's practice always lasts long enough: one always fits
+        cycle = [plan.practices[(i + k) % count] for k in range(count)]
+        practice = next(p for p in cycle if _fit(ranges[p], floor) >= floor)
+        if practice != plan.practices[i % count]:
+            log.info("%s %d: %s instead (%d min or more)", plan.unit, i + 1, practice, floor)
+        minutes = _fit(ranges[practice], target)
+        floor = minutes if growing else 0
+        days.append((practice, minutes))
+    return days
+
+
+def shrinking_days(sessions: Sequence[Session], weekly: bool) -> list[str]:
+    """Where a course gets shorter, in words (none for a course that keeps its promise of
+    growing from short to longer). The rule: no session is shorter than the one before;
+    in a ``weeks:`` plan that holds within each week, and each week's longest session is
+    no shorter than the week before's (a short talk may open a week)."""
+    stretch = DAYS_A_WEEK if weekly else max(1, len(sessions))
+    groups = [sessions[i : i + stretch] for i in range(0, len(sessions), stretch)]
+    problems = []
+    for group in groups:
+        for before, after in itertools.pairwise(group):
+            if after.minutes < before.minutes:
+                problems.append(
+                    f"{after.title} ({after.minutes} min) is shorter than the day before "
+                    f"({before.minutes} min)"
+                )
+    longest = [max(s.minutes for s in group) for group in groups]
+    for week, (shorter, longer) in enumerate(itertools.pairwise(longest), 2):
+        if weekly and longer < shorter:
+            problems.append(f"week {week} peaks at {longer} min, below week {week - 1}'s {shorter}")
+    return problems
+
+
 def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[Session]:
-    """The sessions in order: practice (cycled), whole-minute length (clamped), file name."""
+    """The sessions in order: practice, whole-minute length (held to the practice's
+    declared range), file name. A ``days:`` plan never gets shorter from one day to the
+    next (``_growing_days``); a ``weeks:`` plan keeps its author's choices, and where
+    they shrink (``shrinking_days``) the log says so."""
     ranges = {p: declared_minutes(plan, p, templates_dir) for p in dict.fromkeys(plan.practices)}
     width = max(2, len(str(plan.count)))
+    if plan.schedule:
+        days = [(p, _fit(ranges[p], round(m))) for p, m in plan.schedule]
+    else:
+        days = _growing_days(plan, ranges)
     sessions: list[Session] = []
-    days = plan.schedule or tuple(
-        (plan.practices[i % len(plan.practices)], float(m))
-        for i, m in enumerate(course_lengths(plan.count, plan.start_minutes, plan.end_minutes))
-    )
-    for i, (practice, length) in enumerate(days):
-        wanted = round(length)
-        low, high, pid, title, summary = ranges[practice]
-        minutes = max(low, wanted if high is None else min(wanted, high))
-        if minutes != wanted:
-            log.info("%s %d: %s fits %d min, not %d", plan.unit, i + 1, pid, minutes, wanted)
-        number = i + 1
+    for number, (practice, minutes) in enumerate(days, 1):
+        _, _, pid, title, summary = ranges[practice]
         sessions.append(
             Session(
                 number=number,
@@ -354,8 +372,12 @@ def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[S
                 title=f"{plan.unit} {number}: {title}",
                 summary=summary,
                 file_name=f"{number:0{width}d}-{pid}.{plan.format}",
+                practice_id=pid,
             )
         )
+    if plan.schedule or plan.end_minutes >= plan.start_minutes:
+        for problem in shrinking_days(sessions, weekly=bool(plan.schedule)):
+            log.warning("%s: %s", plan.title, problem)
     return sessions
 
 
@@ -378,65 +400,6 @@ def course_jobs(
         )
         for s in sessions
     ]
-
-
-def playlist_text(plan: CoursePlan, sessions: Sequence[Session], seconds: Sequence[int]) -> str:
-    """An extended M3U playlist (UTF-8) of the sessions, by relative file name. Titles
-    are folded to one line (str.split breaks at every Unicode line break): a line break
-    in one would add an entry to the playlist."""
-    out = ["#EXTM3U", "#PLAYLIST:" + " ".join(plan.title.split())]
-    for session, length in zip(sessions, seconds, strict=True):
-        out.append(f"#EXTINF:{length}," + " ".join(f"{plan.teacher} - {session.title}".split()))
-        out.append(session.file_name)
-    return "\n".join(out) + "\n"
-
-
-def index_markdown(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) -> str:
-    """A README-style page listing the sessions."""
-    span = f"{sessions[0].minutes} to {sessions[-1].minutes} minutes"
-    out = [f"# {plan.title}", "", f"A course by {plan.teacher}: {len(sessions)} sessions, {span}."]
-    if plan.description:
-        out += ["", plan.description]
-    if feed:
-        out += ["", f"Subscribe in a podcast app: <{feed}>"]
-    out += ["", "| # | Session | Length | File |", "| --- | --- | --- | --- |"]
-    for s in sessions:
-        name = s.title.replace("|", "\\|")
-        out.append(f"| {s.number} | {name} | {s.minutes} min | [{s.file_name}]({s.file_name}) |")
-    out += ["", f"Playlist: [{PLAYLIST}]({PLAYLIST}). Stop whenever you need to."]
-    return "\n".join(out) + "\n"
-
-
-def index_html(plan: CoursePlan, sessions: Sequence[Session], feed: str | None) -> str:
-    """The same page as HTML, every value escaped."""
-    from kindvoice.publish.index_style import INDEX_CSS
-
-    e = html.escape
-    rows = "\n".join(
-        f"<tr><td>{s.number}</td><td>{e(s.title)}<br><small>{e(s.summary)}</small></td>"
-        f"<td>{s.minutes} min</td>"
-        f'<td><audio controls preload="none" src="{e(s.file_name)}"></audio> '
-        f'<a href="{e(s.file_name)}">{e(s.file_name)}</a></td></tr>'
-        for s in sessions
-    )
-    subscribe = (
-        f'<p>Subscribe in a podcast app: <a href="{e(feed)}">{e(feed)}</a></p>' if feed else ""
-    )
-    description = f"<p>{e(plan.description)}</p>" if plan.description else ""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(plan.title)}</title>
-<style>{INDEX_CSS}</style></head>
-<body><h1>{e(plan.title)}</h1>
-<p>A course by {e(plan.teacher)}: {len(sessions)} sessions.</p>
-{description}{subscribe}
-<table><tr><th>#</th><th>Session</th><th>Length</th><th>Listen</th></tr>
-{rows}
-</table>
-<p><a href="{PLAYLIST}">Playlist (M3U)</a></p>
-</body></html>
-"""
 
 
 @dataclass(frozen=True)
@@ -463,6 +426,12 @@ def build_course(
     what is up to date), then write the playlist, the index pages and (with a base URL)
     the feed for the sessions that exist."""
     from kindvoice.export.outputs import check_own, write_own
+    from kindvoice.publish.course_pages import (
+        index_html,
+        index_markdown,
+        manifest_json,
+        playlist_text,
+    )
     from kindvoice.publish.feed import FEED_NAME, write_feed
 
     url = base_url or plan.base_url
@@ -472,7 +441,7 @@ def build_course(
     if planned:
         planned(sessions)
     output_dir.mkdir(parents=True, exist_ok=True)
-    pages = [output_dir / PLAYLIST, output_dir / "index.md", output_dir / "index.html"]
+    pages = [output_dir / n for n in (PLAYLIST, "index.md", "index.html", MANIFEST)]
     feed = [output_dir / FEED_NAME] if url else []
     check_own([*pages, *feed], force=force)  # the user's own index.md or feed: refused now
     jobs = course_jobs(plan, sessions, output_dir, templates_dir)
@@ -485,6 +454,7 @@ def build_course(
         feed_url = f"{url.rstrip('/')}/{FEED_NAME}" if url else None
         write_own(pages[1], index_markdown(plan, ready, feed_url), force=force)
         write_own(pages[2], index_html(plan, ready, feed_url), force=force)
+        write_own(pages[3], manifest_json(plan, ready, seconds), force=force)
         if url:
             feed_path = write_feed(
                 output_dir,

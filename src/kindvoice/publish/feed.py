@@ -71,10 +71,12 @@ class Episode:
     #: when it was made (default: when a feed first listed it); its language (the feed's)
     published: datetime | None = None
     language: str | None = None
+    #: the folder of its files under the feed's address ("courses/x/"; "": beside the feed)
+    folder: str = ""
 
     @property
     def guid(self) -> str:
-        key = f"{self.path.name}\n{self.practice_id}".encode()
+        key = f"{self.folder}{self.path.name}\n{self.practice_id}".encode()
         return "kindvoice-" + hashlib.sha256(key).hexdigest()[:32]
 
     @property
@@ -375,7 +377,7 @@ def feed_xml(
         _sub(
             item,
             "enclosure",
-            url=_url(base_url, episode.path.name),
+            url=_url(base_url, episode.folder + episode.path.name),
             length=str(episode.size_bytes),
             type=episode.mime,
         )
@@ -386,13 +388,14 @@ def feed_xml(
             _sub(item, f"{{{ITUNES}}}episode", str(episode.track))
         sidecars = sidecar_paths(episode.path)
         if sidecars["cover"].is_file():
-            _sub(item, f"{{{ITUNES}}}image", href=_url(base_url, sidecars["cover"].name))
+            cover_url = _url(base_url, episode.folder + sidecars["cover"].name)
+            _sub(item, f"{{{ITUNES}}}image", href=cover_url)
         if sidecars["chapters"].is_file():
-            chapters_url = _url(base_url, sidecars["chapters"].name)
+            chapters_url = _url(base_url, episode.folder + sidecars["chapters"].name)
             _sub(item, f"{{{PODCAST}}}chapters", url=chapters_url, type="application/json+chapters")
         for kind, mime in (("vtt", "text/vtt"), ("srt", "application/x-subrip")):
             if sidecars[kind].is_file():
-                link = _url(base_url, sidecars[kind].name)
+                link = _url(base_url, episode.folder + sidecars[kind].name)
                 _sub(item, f"{{{PODCAST}}}transcript", url=link, type=mime, language=spoken)
 
     ET.indent(rss)

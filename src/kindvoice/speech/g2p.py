@@ -59,6 +59,41 @@ def _digit_by_digit(match: re.Match[str]) -> str:
     return " ".join(ch for ch in match.group(0) if ch.isdigit())
 
 
+# sanotts drops a vulgar fraction and the number before it ("3½" is silent), and espeak's
+# Spanish reads "½" in English: the common ones are spelled out first
+_FRACTIONS = {  # alone, after a whole number
+    "en": {
+        "½": ("half", "and a half"),
+        "¼": ("a quarter", "and a quarter"),
+        "¾": ("three quarters", "and three quarters"),
+        "⅓": ("a third", "and a third"),
+        "⅔": ("two thirds", "and two thirds"),
+    },
+    "es": {
+        "½": ("medio", "y medio"),
+        "¼": ("un cuarto", "y cuarto"),
+        "¾": ("tres cuartos", "y tres cuartos"),
+        "⅓": ("un tercio", "y un tercio"),
+        "⅔": ("dos tercios", "y dos tercios"),
+    },
+}
+
+
+def spell_fractions(text: str, language: str) -> str:
+    """``text`` with ½ ¼ ¾ ⅓ ⅔ in words ("3½" -> "3 and a half") where the converter
+    would drop or misread them; other languages' converters read them already."""
+    words = _FRACTIONS.get(language.casefold().split("-")[0])
+    if words is None or not any(ch in text for ch in words):
+        return text
+    pattern = re.compile(r"(?:(\d+)\s?)?([" + "".join(words) + "])")
+
+    def spell(match: re.Match[str]) -> str:
+        whole, (alone, after) = match.group(1), words[match.group(2)]
+        return f"{whole} {after}" if whole else alone
+
+    return pattern.sub(spell, text)
+
+
 def load_g2p(language: str) -> Callable[[str], str]:
     """A function text -> phoneme string for ``language`` (loads the converter now)."""
     info = g2p_info(language)
@@ -68,7 +103,8 @@ def load_g2p(language: str) -> Callable[[str], str]:
         nano: Any = NanoG2P()
 
         def english(text: str) -> str:
-            phonemes, _tokens = nano(_LONG_NUMBER.sub(_digit_by_digit, text))
+            text = spell_fractions(_LONG_NUMBER.sub(_digit_by_digit, text), "en")
+            phonemes, _tokens = nano(text)
             return str(phonemes)
 
         return english
@@ -91,6 +127,6 @@ def load_g2p(language: str) -> Callable[[str], str]:
     )
 
     def espeak(text: str) -> str:
-        return str(backend.phonemize([text], strip=True)[0])
+        return str(backend.phonemize([spell_fractions(text, language)], strip=True)[0])
 
     return espeak

@@ -32,7 +32,7 @@ from kindvoice.speech.kokoro_session import load_session
 log = logging.getLogger(__name__)
 
 # Bump when the way a phrase is cut, joined or trimmed changes (the cache keys on it).
-KOKORO_FORMAT = "2"
+KOKORO_FORMAT = "3"  # 3: vulgar fractions spelled out (g2p.spell_fractions)
 MODEL_RATE = 24_000  # Hz, Kokoro's output
 MAX_TOKENS = 510  # the model's limit per call
 MIN_SPEED, MAX_SPEED = 0.5, 2.0  # what the model's speed input handles well

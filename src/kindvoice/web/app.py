@@ -5,6 +5,7 @@ front, and registers the areas' blueprints (``BLUEPRINTS``):
 - ``routes.pages``: the pages with forms (practices, Build, Write, Timer, Course);
 - ``routes.jobs``: renders through the queue, the job page and its state;
 - ``routes.sessions``: the library (session list, player, files, courses);
+- ``routes.courses``: a course's days in the player, and its files in the feed;
 - ``voices``: the voice field's list and samples; ``pwa``: the phone app.
 
 The forms are read and checked in ``forms``, the practices in ``practices``; what the
@@ -53,7 +54,7 @@ from kindvoice.web import lock, pwa, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue, QueueFull
 from kindvoice.web.renders import RangeCache
-from kindvoice.web.routes import jobs, pages, sessions
+from kindvoice.web.routes import courses, jobs, pages, sessions
 from kindvoice.web.sessions import Library
 from kindvoice.web.state import (
     MAX_ECHO_CHARS,
@@ -69,7 +70,7 @@ log = logging.getLogger(__name__)
 COOKIE = "kindvoice_token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the areas of the app, one blueprint each (``web.routes``, the voice field, the phone app)
-BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, voices.bp, pwa.bp)
+BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, courses.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview"})
 #: the forms' pages (the Build slider's range costs CPU to measure) and the list of the
@@ -80,7 +81,7 @@ TEACHER_PAGES = frozenset(
     | {"sessions.templates_page"}
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
-FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file"})
+FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file", "courses.feed_file"})
 LISTENER_REFUSED = (
     "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."

@@ -24,6 +24,7 @@ files, such as the .git of a GitHub Pages repository, are neither counted nor to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import posixpath
@@ -31,6 +32,7 @@ import re
 import shutil
 import tempfile
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,10 @@ from kindvoice.web.state import StaticCopy
 log = logging.getLogger(__name__)
 
 #: what the copy holds: the library area's pages and files (``routes.sessions``: players,
-#: transcripts, audio and sidecars, courses and their days), the history and the style;
-#: a page the guard refuses a listener stops the build. Every other link leads home.
-EXPORTED_AREAS = ("sessions.",)
+#: transcripts, audio and sidecars, courses and their files), a course's days
+#: (``routes.courses``: each day's player and transcript), the history and the style; a
+#: page the guard refuses a listener stops the build. Every other link leads home.
+EXPORTED_AREAS = ("sessions.", "courses.")
 EXPORTED = frozenset({"pwa.history_page", "static"})
 #: what the copy leaves out of the library area: data for scripts, the server's own feed
 #: (the copy writes its own), previews (rendered on request), and the lists the copy
@@ -58,6 +61,7 @@ NOT_EXPORTED = frozenset(
         "sessions.preview_file",
         "sessions.templates_page",
         "sessions.courses_page",
+        "courses.feed_file",
     }
 )
 #: what the copy writes itself (linked where the app has them, never fetched)
@@ -84,7 +88,7 @@ class _Copy:
     """Where the app's addresses lie in the copy, and which ones it still has to fetch."""
 
     def __init__(self, app: Flask, home: str) -> None:
-        self.app = app
+        self.app_url_for = app.url_for  # the app's own (absolute) addresses
         self.home = home  # the start page's path in the app: the copy's index.html
         self.wanted: dict[str, None] = {home: None}  # app paths to fetch, in order found
 
@@ -103,10 +107,10 @@ class _Copy:
         return f"{link}/" if not target or target.endswith("/") else link
 
     def url_for(self, endpoint: str, **values: Any) -> str:
-        """``url_for`` for the templates: a relative link into the copy (a listener's
-        page or file, kept to fetch), or to the start page for anything else."""
+        """``url_for`` for the templates and the routes: a relative link into the copy (a
+        listener's page or file, kept to fetch), or to the start page for anything else."""
         anchor = values.pop("_anchor", None)
-        path = self.app.url_for(endpoint, **values).split("?", 1)[0]
+        path = self.app_url_for(endpoint, **values).split("?", 1)[0]
         if _exported(endpoint):
             self.wanted.setdefault(path, None)
         elif endpoint not in WRITTEN:
@@ -161,12 +165,12 @@ def build_site(
         home = app.url_for("sessions.course_result", slug=course) if course else "/sessions"
         history = app.url_for("pwa.history_page")
     copy = _Copy(app, home)
-    app.jinja_env.globals["url_for"] = copy.url_for
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         client = app.test_client()
-        _fetch_all(client, copy, work)
+        with _relative_links(app, copy):
+            _fetch_all(client, copy, work)
         _write_shell(app, copy, work, history)
         if feed_base:
             _write_feed(app, client, work, feed_base, course)
@@ -216,6 +220,19 @@ def _replace(work: Path, out: Path) -> None:
     for new in work.iterdir():
         new.replace(out / new.name)
     work.rmdir()
+
+
+@contextlib.contextmanager
+def _relative_links(app: Flask, copy: _Copy) -> Iterator[None]:
+    """While the pages render, ``url_for`` gives the copy's relative links, in the
+    templates and in the routes alike (a player's ``file_url``, a course's files to keep)."""
+    app.jinja_env.globals["url_for"] = copy.url_for
+    app.url_for = copy.url_for  # type: ignore[method-assign]  # flask.url_for asks the app
+    try:
+        yield
+    finally:
+        del app.url_for  # the class's own again
+        app.jinja_env.globals["url_for"] = app.url_for
 
 
 def _fetch_all(client: Any, copy: _Copy, work: Path) -> None:
@@ -278,12 +295,13 @@ def _write_feed(app: Flask, client: Any, work: Path, base: str, course: str | No
     """The podcast feed in the copy's folder ``folder`` (``files/``, or the course's),
     served at ``base``, and every file it links that the pages did not."""
     from kindvoice.publish.feed import CHANNEL_COVER, channel_cover, feed_xml, find_episodes
+    from kindvoice.web.courses import course_title
     from kindvoice.web.routes.sessions import library_feed
 
     state = app.extensions["kindvoice"]
     if course:
         course_dir = state.library.course_folder(course)
-        title = _course_title(course_dir) or course
+        title = course_title(state.library, course) or course
         episodes = find_episodes(course_dir)
         data = feed_xml(episodes, base, title, private=True)
         fetch, local = f"/courses/{course}/", work / "courses" / course
@@ -305,13 +323,3 @@ def _write_feed(app: Flask, client: Any, work: Path, base: str, course: str | No
             continue
         _save(client, fetch + urllib.parse.quote(name), local / name)
     log.info("feed: %s", base + "feed.xml")
-
-
-def _course_title(folder: Path) -> str:
-    """The course's title: the first heading of its ``index.md`` (``publish.course``)."""
-    index = folder / "index.md"
-    if index.is_file():
-        for line in index.read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                return line[2:].strip()
-    return ""

@@ -35,7 +35,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.export import formats
 from kindvoice.web.links import links, qr_svg
-from kindvoice.web.sessions import Library, NotInLibrary, Session, playlist_tracks
+from kindvoice.web.sessions import Cue, Library, NotInLibrary, Session
 from kindvoice.web.state import NotFound, checked_title, current, is_teacher
 
 bp = Blueprint("sessions", __name__)
@@ -50,7 +50,7 @@ def _found(message: str) -> Iterator[None]:
         raise NotFound(message) from None
 
 
-def _send(path: Path, download: bool = False) -> Response:
+def send_path(path: Path, download: bool = False) -> Response:
     """The file, with byte ranges; audio with its format's mime type (the system's table
     may not know .opus or .m4a), anything else with the one Flask guesses."""
     mime = formats.mime_type(path) or None
@@ -132,32 +132,56 @@ def sessions_api() -> Response:
     )
 
 
+def player(session: Session, cues: list[Cue], folder: Path, **context: Any) -> str:
+    """The player page of ``session`` (whose files are in ``folder``): ``context`` gives
+    ``file_url(name, download=0)``, ``page_url`` and ``transcript_url`` (and, for a
+    course's day, ``course`` and ``day``)."""
+    sizes = {kind: (folder / name).stat().st_size for kind, name in session.files.items()}
+    return render_template(
+        "player.html",
+        session=session,
+        cues=cues,
+        sizes=sizes,
+        **{"nav": "sessions", "course": None, **context},
+    )
+
+
+def transcript_response(title: str, cues: list[Cue], name: str) -> Response:
+    """The words as plain text, one line each with its time: the transcript a listener
+    keeps (the timed caption files are the teacher's downloads)."""
+    lines = [title, ""] + [f"{clock(s_to_samples(cue.start_s))}  {cue.text}" for cue in cues]
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.txt"'
+    return response
+
+
 @bp.get("/sessions/<stem>")
 def player_page(stem: str) -> str:
     library = current().library
     with _found(f"No session '{stem}' in the library."):
         session = library.session(stem)
-    return render_template(
-        "player.html",
-        nav="sessions",
-        session=session,
-        cues=library.cues(session),
-        sizes={kind: library.file(name).stat().st_size for kind, name in session.files.items()},
+
+    def file_url(name: str, download: int = 0) -> str:
+        if download:
+            return url_for("sessions.library_file", name=name, download=1)
+        return url_for("sessions.library_file", name=name)
+
+    return player(
+        session,
+        library.cues(session),
+        library.root,
+        file_url=file_url,
+        page_url=url_for("sessions.player_page", stem=stem),
+        transcript_url=url_for("sessions.transcript_text", stem=stem),
     )
 
 
 @bp.get("/sessions/<stem>/transcript.txt")
 def transcript_text(stem: str) -> Response:
-    """The session's words as plain text, one line each with its time: the transcript a
-    listener keeps (the timed caption files are the teacher's downloads)."""
     library = current().library
     with _found(f"No session '{stem}' in the library."):
         session = library.session(stem)
-    lines = [session.title, ""]
-    lines += [f"{clock(s_to_samples(cue.start_s))}  {cue.text}" for cue in library.cues(session)]
-    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.txt"'
-    return response
+    return transcript_response(session.title, library.cues(session), stem)
 
 
 @bp.post("/sessions/<stem>/delete")
@@ -182,11 +206,13 @@ FEED_TITLE = "kindvoice: your sessions"
 def library_feed(library: Library, base_url: str) -> bytes:
     """The library's sessions as a private podcast feed, built for this request in
     memory (``publish.feed.feed_xml``): each session under its name in the library, dated
-    when it was rendered, in its own language. No sessions: a valid feed with no episode
-    (a class can subscribe before the first session)."""
+    when it was rendered, in its own language, and every course's days in order
+    (``web.courses.episodes``). No sessions: a valid feed with no episode (a class can
+    subscribe before the first session)."""
     from datetime import datetime, timezone
 
     from kindvoice.publish.feed import MIME_TYPES, Episode, feed_xml
+    from kindvoice.web.courses import course_episodes
 
     episodes = []
     for session in library.sessions():
@@ -208,6 +234,7 @@ def library_feed(library: Library, base_url: str) -> bytes:
                 language=str(meta.get("language", "") or "") or None,
             )
             episodes.append(episode)
+    episodes += course_episodes(library)
     spoken = {e.language or "en" for e in episodes}
     language = spoken.pop() if len(spoken) == 1 else "en"
     return feed_xml(episodes, base_url, FEED_TITLE, private=True, language=language)
@@ -238,7 +265,7 @@ def feed_file(key: str, name: str) -> Response:
         abort(404, "No such file in the library.")
     if not path.is_file():
         abort(404, "No such file in the library.")
-    return _send(path)
+    return send_path(path)
 
 
 @functools.lru_cache(maxsize=4)
@@ -298,7 +325,7 @@ def library_file(name: str) -> Response:
         path = current().library.file(name)
     except NotInLibrary:
         abort(404, "No such file in the library.")
-    return _send(path, bool(request.args.get("download")))
+    return send_path(path, bool(request.args.get("download")))
 
 
 @bp.get("/previews/<name>")
@@ -308,17 +335,39 @@ def preview_file(name: str) -> Response:
         path = library.file(name, library.previews)
     except NotInLibrary:
         abort(404, "No preview rendered yet.")
-    return _send(path)
+    return send_path(path)
 
 
 @bp.get("/courses/<slug>")
 def course_result(slug: str) -> str:
+    """A course: its days in order, each opening the player, the whole course to keep
+    offline in one tap (its size said first), and where its days are in the feed."""
+    from kindvoice.web.courses import (
+        course_title,
+        kept_names,
+        load_course,
+        size_bytes,
+        size_text,
+    )
+
     library = current().library
     with _found(f"No course '{slug}' in the library."):
+        course = load_course(library, slug, course_title(library, slug))
         names = library.course_files(slug)
-    tracks = playlist_tracks(library.course_folder(slug) / "playlist.m3u", names)
+    files = [url_for("sessions.course_result", slug=slug)]
+    kept: list[str] = []
+    for day in course.days:
+        files.append(url_for("courses.day_page", slug=slug, number=day.number))
+        kept += kept_names(library, course, day)
+    files += [url_for("sessions.course_file", slug=slug, name=name) for name in kept]
+    size = size_bytes(course, kept)
     return render_template(
-        "course_result.html", nav="courses", slug=slug, tracks=tracks, names=names
+        "course_result.html",
+        nav="courses",
+        course=course,
+        names=names,
+        offline={"files": files, "bytes": size, "size": size_text(size)},
+        feed=subscribe(),
     )
 
 
@@ -328,4 +377,4 @@ def course_file(slug: str, name: str) -> Response:
         path = current().library.course_file(slug, name)
     except NotInLibrary:
         abort(404, "No such file in that course.")
-    return _send(path, bool(request.args.get("download")))
+    return send_path(path, bool(request.args.get("download")))

@@ -1,6 +1,7 @@
 // kindvoice on a phone: the service worker, and the player's phone parts: lock-screen
 // controls (Media Session), resume where you left off, tap a transcript line to seek,
-// "Keep offline", and the private practice history (static/history.js draws it).
+// "Keep offline" (a session, a course's day, or a whole course in one tap), and the
+// private practice history (static/history.js draws it).
 // Everything here stays in this browser: nothing is sent to the server.
 "use strict";
 
@@ -120,7 +121,7 @@ function phonePlayer(session, audio) {
     media.metadata = new MediaMetadata({
       title: chapter || session.title,
       artist: chapter ? session.title : "kindvoice",
-      album: "kindvoice",
+      album: session.album || "kindvoice",
       artwork: [{ src: new URL(session.artwork, location.href).href, type: session.artwork_type }],
     });
   };
@@ -200,7 +201,7 @@ function phonePlayer(session, audio) {
     if (entryId !== null || listened < LISTENED_AT * d) return;
     entryId = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     practiceHistory.add({
-      id: entryId, stem: session.stem, title: session.title,
+      id: entryId, stem: session.stem, title: session.history_title || session.title,
       seconds: Number.isFinite(audio.duration) ? audio.duration : session.seconds,
       at: new Date().toISOString(), note: "",
     });
@@ -242,47 +243,8 @@ function phonePlayer(session, audio) {
 
   // --- keep this session offline (the Cache API; the service worker answers from it)
   const keepBox = document.querySelector("[data-keep-box]");
-  if (keepBox && "caches" in window && "serviceWorker" in navigator) {
-    const button = keepBox.querySelector("[data-keep]");
-    const status = keepBox.querySelector("[data-keep-status]");
-    const files = session.files;
-    const isKept = async () => {
-      const cache = await caches.open(KEPT_CACHE);
-      return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
-    };
-    const show = (kept) => {
-      button.textContent = kept ? "Remove the offline copy" : "Keep offline";
-      button.dataset.kept = kept ? "1" : "";
-      status.textContent = kept ? "Kept on this phone: it plays without a connection." : "";
-    };
-    keepBox.hidden = false;
-    isKept().then(show);
-    button.addEventListener("click", async () => {
-      const cache = await caches.open(KEPT_CACHE);
-      button.disabled = true;
-      try {
-        if (button.dataset.kept) {
-          await Promise.all(files.map((url) => cache.delete(url)));
-          show(false);
-          status.textContent = "The offline copy is removed.";
-        } else {
-          status.textContent = "Saving on this phone…";
-          for (const url of files) {
-            const response = await fetch(url, { cache: "no-store" });
-            if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-            await cache.put(url, response);
-          }
-          show(true);
-        }
-      } catch (error) {
-        await Promise.all(files.map((url) => cache.delete(url)));
-        show(false);
-        status.textContent = `Could not keep it offline (${error.message}). There may be too little room on this phone.`;
-      } finally {
-        button.disabled = false;
-      }
-    });
-  } else {
+  if (keepBox && canKeep()) keeper(keepBox, session.files, "it plays without a connection");
+  else {
     // plain http (not a secure context): no offline copies here; the page says so, and
     // offers the download instead
     const needsHttps = document.querySelector("[data-needs-https]");
@@ -290,7 +252,69 @@ function phonePlayer(session, audio) {
   }
 }
 
-// The list of sessions: a quiet mark on the ones kept on this phone.
+// Offline copies need the Cache API and a service worker: a secure address (https, or
+// localhost), not plain http on the Wi-Fi.
+function canKeep() {
+  return "caches" in window && "serviceWorker" in navigator;
+}
+
+// "Keep offline" for a list of files (a session's, or a whole course's): one button that
+// keeps them all in the Cache API, or removes them; the service worker answers from it.
+function keeper(box, files, kept_words) {
+  if (!canKeep()) return;
+  const button = box.querySelector("[data-keep]");
+  const status = box.querySelector("[data-keep-status]");
+  const label = button.textContent;
+  const isKept = async () => {
+    const cache = await caches.open(KEPT_CACHE);
+    return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
+  };
+  const show = (kept) => {
+    button.textContent = kept ? "Remove the offline copy" : label;
+    button.dataset.kept = kept ? "1" : "";
+    status.textContent = kept ? `Kept on this phone: ${kept_words}.` : "";
+  };
+  box.hidden = false;
+  isKept().then(show);
+  button.addEventListener("click", async () => {
+    const cache = await caches.open(KEPT_CACHE);
+    button.disabled = true;
+    try {
+      if (button.dataset.kept) {
+        await Promise.all(files.map((url) => cache.delete(url)));
+        show(false);
+        status.textContent = "The offline copy is removed.";
+      } else {
+        let done = 0;
+        for (const url of files) {
+          status.textContent = files.length > 5
+            ? `Saving on this phone… ${Math.round((100 * done) / files.length)} %` : "Saving on this phone…";
+          const response = await fetch(url, { cache: "no-store" });
+          if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+          await cache.put(url, response);
+          done += 1;
+        }
+        show(true);
+      }
+    } catch (error) {
+      await Promise.all(files.map((url) => cache.delete(url)));
+      show(false);
+      status.textContent = `Could not keep it offline (${error.message}). There may be too little room on this phone.`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// A course: keep every day offline in one tap (its size is on the page before the tap).
+const courseData = document.getElementById("course-data");
+const courseBox = document.querySelector("[data-course-keep]");
+if (courseData && courseBox) {
+  keeper(courseBox, JSON.parse(courseData.textContent).files, "every day plays without a connection");
+}
+
+// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone
+// (any card's link: they are relative in a static copy, `kindvoice site`).
 const sessionLinks = document.querySelectorAll(".cards .card h2 a");
 if (sessionLinks.length && "caches" in window) {
   caches.open(KEPT_CACHE).then(async (cache) => {

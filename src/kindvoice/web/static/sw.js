@@ -1,9 +1,10 @@
-// kindvoice service worker (served at /sw.js, so its scope is the whole app).
+// kindvoice service worker (at /sw.js, or at the top of a static copy: its scope is its folder).
 // Two caches: SHELL holds the page's style, scripts, icons and the pages a listener opens
 // first (the sessions list, the history); KEPT holds the sessions kept offline with
-// "Keep offline" on the player (static/pwa.js fills it: the page, the audio, the
-// transcript, the chapters, the cover). Audio is answered with byte ranges, so an offline
-// copy plays and seeks. Nothing here sends anything anywhere.
+// "Keep offline" on the player, or on a course's page for all its days (static/pwa.js
+// fills it: the pages, the audio, the transcript, the chapters, the cover). Audio is
+// answered with byte ranges, so an offline copy plays and seeks. Nothing here sends
+// anything anywhere.
 "use strict";
 
 const SHELL = "kindvoice-shell-v2";
@@ -51,7 +52,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith(at("api/")) || url.pathname.startsWith(at("jobs/"))) return;
   if (request.mode === "navigate") event.respondWith(page(request, url));
-  else if (url.pathname.startsWith(at("files/"))) event.respondWith(file(request));
+  else if (url.pathname.startsWith(at("files/")) || url.pathname.startsWith(at("courses/"))) {
+    event.respondWith(file(request)); // a session's file, or a course's
+  }
   else if (url.pathname.startsWith(at("static/"))) event.respondWith(shellFile(request));
 });
 
@@ -74,7 +77,7 @@ async function page(request, url) {
   }
 }
 
-// Library files: a kept copy (with byte ranges for the audio element), else the network.
+// Library and course files: a kept copy (with byte ranges for the audio element), else the network.
 async function file(request) {
   const cached = await (await caches.open(KEPT)).match(request.url);
   if (!cached) return fetch(request);
@@ -131,7 +134,7 @@ async function offlinePage() {
   const items = [];
   for (const request of await kept.keys()) {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith(at("sessions/"))) continue;
+    if (!keptPage(path)) continue;
     const text = await (await kept.match(request)).text();
     const title = (/<title>([^<]*?)(?: · kindvoice)?<\/title>/.exec(text) || [])[1] || path;
     items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
@@ -146,4 +149,13 @@ async function offlinePage() {
 <p class="lead">This page needs a connection to the computer that renders your sessions.</p>
 ${list}<p><a class="button quiet" href="${at(PAGES.history)}">Your practice history</a></p></main></body></html>`;
   return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+// A kept page the offline page lists: a session's player, a course's page or one of its
+// days ("a/b/" in a static copy, whose start page is a course's own page when it copies
+// one course: the worker's folder itself).
+function keptPage(path) {
+  if (!path.startsWith(ROOT)) return false;
+  const rest = path.slice(ROOT.length);
+  return rest === "" || rest.startsWith("sessions/") || /^courses\/[^/]+(\/days\/\d+)?\/?$/.test(rest);
 }
