@@ -62,6 +62,7 @@ from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
     NotFound,
     State,
+    StaticCopy,
     course_available,
 )
 
@@ -115,14 +116,28 @@ def create_app(
     templates_dir: Path | None = None,
     data_dir: Path | None = None,
     new_token: bool = False,
+    static_copy: StaticCopy | None = None,
 ) -> Flask:
     """The app for one library folder. ``require_token``: refuse every request without a
     token (use it whenever the server listens beyond loopback). ``data_dir`` (default: the
     library folder) keeps the database and the tokens; ``token`` sets the teacher's token,
-    ``new_token`` makes new tokens for both links."""
+    ``new_token`` makes new tokens for both links. ``static_copy``: the app that
+    ``kindvoice site`` (``web.site``) asks for the listener's pages: it reads the library's
+    files only (no lock, no database, no tokens), and every request is a listener's."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if static_copy is not None:
+        state = State(
+            library=Library(library_dir),
+            jobs=JobQueue(1, 1),
+            token="",
+            require_token=True,
+            templates_dir=templates_dir,
+            ranges=RangeCache(templates_dir),
+            static_copy=static_copy,
+        )
+        return _finish(app, state)
     folder = data_dir or library_dir
     # one server per library: a second one (started by mistake) touches nothing
     held = lock.hold(library_dir, folder)
@@ -145,8 +160,13 @@ def create_app(
         listener_token=tokens.listener,
         db=db,
     )
-    app.extensions["kindvoice"] = state
     app.extensions["kindvoice.lock"] = held
+    return _finish(app, state)
+
+
+def _finish(app: Flask, state: State) -> Flask:
+    """The guards, headers, template helpers, error pages and blueprints around ``state``."""
+    app.extensions["kindvoice"] = state
     i18n.init_app(app)
     app.jinja_env.globals.update(
         voice_words=plain.voice_words,
@@ -185,6 +205,7 @@ def create_app(
             # a visitor without a working link: no menu nor links that would refuse again
             "bare": not g.get("authorised", False),
             "course_available": course_available(),
+            "static_copy": state.static_copy,  # kindvoice site: what the copy holds
         }
 
     @app.template_filter("clock")
@@ -218,6 +239,12 @@ def _role_token(state: State) -> str:
 
 
 def _guard(state: State) -> BaseResponse | None:
+    if state.static_copy is not None:  # kindvoice site: a listener, reading only
+        g.role = "listener"
+        if request.method != "GET" or request.endpoint in TEACHER_PAGES:
+            abort(403, gettext(LISTENER_REFUSED))
+        g.authorised = True
+        return None
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     if not state.require_token and host not in LOOPBACK_HOSTS:
         abort(403, gettext("This kindvoice only answers on this computer (open it at 127.0.0.1)."))

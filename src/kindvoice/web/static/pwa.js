@@ -11,8 +11,12 @@ const FINISHED_AT = 0.9; // a session counts as finished from 90 % on...
 const LISTENED_AT = 0.8; // ...once 80 % of it was played (seeking to the end is no practice)
 const SKIP_S = 15;
 
+// the worker's address from the page (/sw.js when served; beside the pages in a static
+// copy, `kindvoice site`): its scope is its folder, so it covers every page
+const WORKER = (document.currentScript && document.currentScript.dataset.worker) || "/sw.js";
+
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => {
+  navigator.serviceWorker.register(WORKER).then(() => {
     const mark = () => { document.documentElement.dataset.sw = "controlled"; };
     if (navigator.serviceWorker.controller) mark();
     navigator.serviceWorker.addEventListener("controllerchange", mark);
@@ -239,13 +243,25 @@ function phonePlayer(session, audio) {
 
   // --- keep this session offline (the Cache API; the service worker answers from it)
   const keepBox = document.querySelector("[data-keep-box]");
-  if (keepBox) keeper(keepBox, session.files, tr("Kept on this phone: it plays without a connection."));
+  if (keepBox && canKeep()) keeper(keepBox, session.files, tr("Kept on this phone: it plays without a connection."));
+  else {
+    // plain http (not a secure context): no offline copies here; the page says so, and
+    // offers the download instead
+    const needsHttps = document.querySelector("[data-needs-https]");
+    if (needsHttps) needsHttps.hidden = false;
+  }
+}
+
+// Offline copies need the Cache API and a service worker: a secure address (https, or
+// localhost), not plain http on the Wi-Fi.
+function canKeep() {
+  return "caches" in window && "serviceWorker" in navigator;
 }
 
 // "Keep offline" for a list of files (a session's, or a whole course's): one button that
 // keeps them all in the Cache API, or removes them; the service worker answers from it.
 function keeper(box, files, keptWords) {
-  if (!("caches" in window && "serviceWorker" in navigator)) return;
+  if (!canKeep()) return;
   const button = box.querySelector("[data-keep]");
   const status = box.querySelector("[data-keep-status]");
   const label = button.textContent;
@@ -301,9 +317,9 @@ if (courseData && courseBox) {
     : tr("Kept on this phone: every day plays without a connection."));
 }
 
-// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone.
-const sessionLinks = document.querySelectorAll(
-  ".cards .card h2 a[href^='/sessions/'], .cards .card h2 a[href^='/courses/']");
+// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone
+// (any card's link: they are relative in a static copy, `kindvoice site`).
+const sessionLinks = document.querySelectorAll(".cards .card h2 a");
 if (sessionLinks.length && "caches" in window) {
   caches.open(KEPT_CACHE).then(async (cache) => {
     for (const link of sessionLinks) {
