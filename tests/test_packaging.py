@@ -35,6 +35,8 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
     assert "kindvoice/_data/meditations/self-compassion-break.md" in names
     assert "kindvoice/_data/meditations/TEMPLATE_FORMAT.md" in names
     assert "kindvoice/_data/meditations/courses/starter.yaml" in names  # course --plan starter
+    for lang in ("es", "pt_BR", "fr", "it"):  # the web page's compiled catalogues
+        assert f"kindvoice/web/locales/{lang}/LC_MESSAGES/messages.mo" in names
 
     target = tmp_path / "site"
     subprocess.run(
@@ -57,7 +59,13 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
         "import kindvoice, pathlib; from kindvoice.template.library import bundled_dir, "
         "list_practices; print(pathlib.Path(kindvoice.__file__).parent); print(bundled_dir()); "
         "print(' '.join(r.id for r in list_practices())); "
-        "from kindvoice.publish.course import resolve_plan; print(resolve_plan('starter'))"
+        "from kindvoice.publish.course import resolve_plan; print(resolve_plan('starter')); "
+        # the web page in Spanish from the installed catalogues
+        "import re, tempfile; from kindvoice.web import create_app; "
+        "app = create_app(pathlib.Path(tempfile.mkdtemp())); "
+        "page = app.test_client().get('/history', headers={'Accept-Language': 'es'}).text; "
+        "print(re.search('<h1>(.*)</h1>', page).group(1)); "
+        "app.extensions['kindvoice'].jobs.shutdown()"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -72,3 +80,4 @@ def test_wheel_ships_and_finds_the_practices(tmp_path: Path) -> None:
     assert data_dir.is_relative_to(target)
     assert "self-compassion-break" in ids
     assert Path(out[3]) == data_dir / "courses" / "starter.yaml"
+    assert out[4] == "Historial de práctica"

@@ -53,6 +53,14 @@ def test_course_builds_into_the_library(site) -> None:
     assert words.status == 200 and words.text.startswith("Day 2: ")
     assert len(words.text.splitlines()) > 5
     assert site.request(f"/courses/{state['result']}/days/3").status == 404
+    # in the listener's language: the page's words translated, the course's own marked
+    spanish = {"Accept-Language": "es"}
+    page = site.request(state["url"], headers=spanish)
+    assert "Un curso de Sam: 2 días, de 3:00 a 3:00" in page.text
+    assert "Guardar todo el curso sin conexión" in page.text and "Los 2 días: unos " in page.text
+    assert '<h1 lang="en">Tiny Kindness</h1>' in page.text
+    day = site.request(f"/courses/{state['result']}/days/2", headers=spanish)
+    assert "Día 2 de 2" in day.text and "&lsaquo; Día 1</a>" in day.text
     # a course built before course.json: its days come from the playlist
     (folder / "course.json").unlink()
     page = site.request(state["url"])

@@ -102,7 +102,9 @@ def test_build_in_spanish_renders_the_translation(site) -> None:
     assert str(tags["TIT2"]).startswith("La pausa de autocompasión")
     sessions = site.request("/sessions").text
     assert "La pausa de autocompasión" in html.unescape(sessions)
-    assert '<dd lang="es">es</dd>' in sessions  # the session's language, marked for readers
+    # the session's title marked as Spanish for readers; its language named in the page's
+    assert re.search(r'<h2 lang="es"><a [^>]*>La pausa de autocompasi', sessions)
+    assert "<dt>Language</dt><dd>Spanish</dd>" in sessions
 
 
 def test_course_in_spanish_uses_the_translations(site) -> None:

@@ -124,7 +124,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> 
     assert (row["title"], row["variables"], row["form"]) == ("An old one", {"name": "Sam"}, [])
     assert [t["name"] for t in db.templates()] == ["My practice"]
     page = app.test_client().get("/sessions").text
-    assert "An old one" in page and "Sam" in page and "rain" in page
+    assert "An old one" in page and "Sam" in page and "<dd>Rain</dd>" in page  # plain words
     assert "My practice" in app.test_client().get("/templates").text
     # opened again: nothing migrated twice, nothing duplicated
     again = create_app(library)

@@ -1,5 +1,6 @@
 """Commands that publish: batch (many sessions from a manifest), course (a graded series
-from a plan) and feed (a podcast feed for a folder of sessions)."""
+from a plan), feed (a podcast feed for a folder of sessions) and site (a static copy of
+the web page's listener side, for an https host)."""
 
 from __future__ import annotations
 
@@ -229,3 +230,54 @@ def feed(
         force=force,
     )
     click.echo(f"Feed: {path} (subscribe to {base_url.rstrip('/')}/{path.name})")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--library",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The library to copy (default: the one `kindvoice serve` uses).",
+)
+@click.option(
+    "--course",
+    metavar="NAME",
+    help="Copy this course of the library instead of its sessions (its folder name in "
+    "courses/, as the Courses page links it).",
+)
+@click.option(
+    "--base-url",
+    help="The https address OUT will be served at; also writes the podcast feed.",
+)
+@click.pass_context
+def site(
+    ctx: click.Context,
+    out: Path,
+    library: Path | None,
+    course: str | None,
+    base_url: str | None,
+) -> None:
+    """Write a static copy of the listener's side to OUT: the sessions (or one course)
+    with their players, transcripts, chapters and covers, the practice history, the
+    offline app (service worker and manifest) and, with --base-url, the podcast feed.
+
+    Upload OUT to any static https host (GitHub Pages, Netlify, your school's server):
+    phones open it, install it and keep sessions offline there. It holds no link token
+    and no teacher page; run it again after new renders."""
+    from kindvoice.web.sessions import default_library
+    from kindvoice.web.site import build_site
+
+    built = build_site(
+        (library or default_library()).expanduser(),
+        out,
+        course=course,
+        base_url=base_url,
+        templates_dir=ctx.obj["templates_dir"],
+    )
+    size = built.size_bytes / 1e6
+    click.echo(f"Static copy in {built.folder}: {built.files} files, {size:.1f} MB.")
+    if built.feed_url:
+        click.echo(f"Podcast feed, once uploaded: {built.feed_url}")
+    else:
+        click.echo("No podcast feed: give --base-url (the address it will be served at).")
+    click.echo("Upload the folder to an https host; over plain http phones cannot keep it offline.")

@@ -62,6 +62,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option(
     "--new-token", is_flag=True, help="Make new links (both tokens): the old ones stop working."
 )
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="The https address a reverse proxy on this computer serves kindvoice at (e.g. "
+    "Caddy with a real certificate): links and QR codes use it, the proxy's "
+    "X-Forwarded-Proto and -Host are trusted, and links are needed even on 127.0.0.1.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -73,6 +80,7 @@ def serve(
     queue_limit: int,
     token: str | None,
     new_token: bool,
+    proxy: str | None,
 ) -> None:
     """Serve kindvoice as a web page: choose, render, listen, download.
 
@@ -90,7 +98,7 @@ def serve(
 
     # werkzeug logs every request at INFO; show them only with -v
     logging.getLogger("werkzeug").setLevel(logging.getLogger().getEffectiveLevel())
-    local = is_loopback(host)
+    local = is_loopback(host) and proxy is None  # behind a proxy, others reach it
     folder = (library or default_library()).expanduser()
     # the default library's state lives in the data folder above it; another library's in it
     data_dir = folder if library else folder.parent
@@ -102,6 +110,10 @@ def serve(
         raise UsageError(
             f"--token {token!r}: use {TOKEN_RULE} (or leave it out for a generated one)."
         )
+    if proxy is not None:
+        from kindvoice.publish.feed import check_base_url
+
+        proxy = check_base_url(proxy, "--proxy").rstrip("/") + "/"
     app = create_app(
         folder,
         require_token=not local,
@@ -112,12 +124,18 @@ def serve(
         new_token=new_token,
         token=token,
     )
+    if proxy is not None:  # the page's links and QR codes on the proxy's address
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     running = start_server(app, host, port)
     state = app.extensions["kindvoice"]
     shown = lan_address() if host in ("0.0.0.0", "::") else host
-    base = running.url if local else f"http://{shown}:{running.port}/"
+    base = proxy or (running.url if local else f"http://{shown}:{running.port}/")
     both = links(base, state.token, state.listener_token)
-    if local:
+    if proxy is not None:
+        click.echo(f"kindvoice is at {running.url}, behind your proxy at {proxy} (Ctrl-C to stop)")
+    elif local:
         click.echo(f"kindvoice is at {running.url}  (only on this computer; Ctrl-C to stop)")
     else:
         click.echo("kindvoice is open to your network (Ctrl-C to stop). Scan a code with a phone.")

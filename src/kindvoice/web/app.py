@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -52,7 +53,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
-from kindvoice.web import lock, pwa, voices
+from kindvoice.web import i18n, lock, plain, pwa, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
@@ -62,6 +63,7 @@ from kindvoice.web.state import (
     MAX_ECHO_CHARS,
     MAX_UPLOAD_BYTES,
     State,
+    StaticCopy,
     course_available,
 )
 
@@ -83,17 +85,27 @@ TEACHER_PAGES = frozenset(
 )
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
 FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file", "courses.feed_file"})
-LISTENER_REFUSED = (
+LISTENER_REFUSED = i18n.N_(
     "This is a listener's link: it plays, downloads and subscribes, but cannot render, "
     "upload, rename or delete. Ask the teacher for the teacher's link to do that."
 )
-EXPIRED = (
+EXPIRED = i18n.N_(
     "This access link is old or incomplete: ask your teacher for the current link, or scan "
     "its QR code again."
 )
 #: what anyone may open without a token: the page's style, scripts and icons (no data),
-#: and the practice history (its data never leaves the phone); shown without the menu
-PUBLIC_ENDPOINTS = frozenset({"static", "pwa.history_page"})
+#: the practice history (its data never leaves the phone) and the language switch (a
+#: cookie); shown without the menu
+PUBLIC_ENDPOINTS = frozenset({"static", "pwa.history_page", "i18n.switch"})
+#: the error pages' titles in plain words (others: the HTTP name)
+ERROR_TITLES = {
+    400: i18n.N_("That did not work"),
+    404: i18n.N_("Not found"),
+    405: i18n.N_("That is not possible here"),
+    413: i18n.N_("That is too large"),
+    429: i18n.N_("Too busy right now"),
+    500: i18n.N_("Something went wrong"),
+}
 
 
 def create_app(
@@ -106,14 +118,28 @@ def create_app(
     templates_dir: Path | None = None,
     data_dir: Path | None = None,
     new_token: bool = False,
+    static_copy: StaticCopy | None = None,
 ) -> Flask:
     """The app for one library folder. ``require_token``: refuse every request without a
     token (use it whenever the server listens beyond loopback). ``data_dir`` (default: the
     library folder) keeps the database and the tokens; ``token`` sets the teacher's token,
-    ``new_token`` makes new tokens for both links."""
+    ``new_token`` makes new tokens for both links. ``static_copy``: the app that
+    ``kindvoice site`` (``web.site``) asks for the listener's pages: it reads the library's
+    files only (no lock, no database, no tokens), and every request is a listener's."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if static_copy is not None:
+        state = State(
+            library=Library(library_dir),
+            jobs=JobQueue(1, 1),
+            token="",
+            require_token=True,
+            templates_dir=templates_dir,
+            ranges=RangeCache(templates_dir),
+            static_copy=static_copy,
+        )
+        return _finish(app, state)
     folder = data_dir or library_dir
     # one server per library: a second one (started by mistake) touches nothing
     held = lock.hold(library_dir, folder)
@@ -136,8 +162,21 @@ def create_app(
         listener_token=tokens.listener,
         db=db,
     )
-    app.extensions["kindvoice"] = state
     app.extensions["kindvoice.lock"] = held
+    return _finish(app, state)
+
+
+def _finish(app: Flask, state: State) -> Flask:
+    """The guards, headers, template helpers, error pages and blueprints around ``state``."""
+    app.extensions["kindvoice"] = state
+    i18n.init_app(app)
+    app.jinja_env.globals.update(
+        voice_words=plain.voice_words,
+        background_words=plain.background_words,
+        language_name=plain.language_name,
+        language_label=plain.language_label,
+        tag_words=plain.tag_words,
+    )
 
     @app.before_request
     def load_state() -> BaseResponse | None:
@@ -168,6 +207,7 @@ def create_app(
             # a visitor without a working link: no menu nor links that would refuse again
             "bare": not g.get("authorised", False),
             "course_available": course_available(),
+            "static_copy": state.static_copy,  # kindvoice site: what the copy holds
         }
 
     @app.template_filter("clock")
@@ -201,20 +241,26 @@ def _role_token(state: State) -> str:
 
 
 def _guard(state: State) -> BaseResponse | None:
+    if state.static_copy is not None:  # kindvoice site: a listener, reading only
+        g.role = "listener"
+        if request.method != "GET" or request.endpoint in TEACHER_PAGES:
+            abort(403, gettext(LISTENER_REFUSED))
+        g.authorised = True
+        return None
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     if not state.require_token and host not in LOOPBACK_HOSTS:
-        abort(403, "This kindvoice only answers on this computer (open it at 127.0.0.1).")
+        abort(403, gettext("This kindvoice only answers on this computer (open it at 127.0.0.1)."))
     if request.endpoint in FEED_ENDPOINTS:
         g.role = _role_of(state, str((request.view_args or {}).get("key", "")))
         if g.role is None or request.method not in ("GET", "HEAD"):
-            abort(403, EXPIRED)
+            abort(403, gettext(EXPIRED))
         g.authorised = True
         return None
     supplied = request.args.get("token")
     if supplied is not None:
         g.role = _role_of(state, supplied)
         if g.role is None:
-            abort(403, EXPIRED)
+            abort(403, gettext(EXPIRED))
         g.set_cookie = supplied
         if request.method == "GET":  # keep the token out of the address bar and history
             args = {k: v for k, v in request.args.items(multi=True) if k != "token"}
@@ -229,18 +275,18 @@ def _guard(state: State) -> BaseResponse | None:
             if state.require_token and request.endpoint in PUBLIC_ENDPOINTS:
                 return None  # served, but not authorised: a page without the menu
             if state.require_token:
-                abort(403, EXPIRED)
+                abort(403, gettext(EXPIRED))
             g.role = "teacher"  # on this computer only (loopback): its user
     if g.role == "listener":
         writes = request.method not in ("GET", "HEAD", "OPTIONS")
         if (writes and request.endpoint not in LISTENER_POSTS) or (
             request.endpoint in TEACHER_PAGES
         ):
-            abort(403, LISTENER_REFUSED)
+            abort(403, gettext(LISTENER_REFUSED))
     if request.method == "POST":
         sent = request.headers.get("X-Kindvoice-Token") or request.form.get("token", "")
         if not hmac.compare_digest(sent.encode(), _role_token(state).encode()):
-            abort(403, "This form has expired (the server restarted?): reload the page.")
+            abort(403, gettext("This form has expired (the server restarted?): reload the page."))
     g.authorised = True
     return None
 
@@ -268,12 +314,17 @@ def _register_errors(app: Flask) -> None:
     def http_error(exc: HTTPException) -> tuple[Any, int]:
         code = exc.code or 500
         if code == 413:
-            message = f"That is too large: uploads are limited to {MAX_UPLOAD_BYTES // 1024} KB."
+            message = gettext(
+                "That is too large: uploads are limited to %(kb)d KB.",
+                kb=MAX_UPLOAD_BYTES // 1024,
+            )
         else:
             message = _short(exc.description or exc.name)
         if _wants_json():
             return jsonify(error=message), code
-        name = "This link cannot open this page" if code == 403 else exc.name
+        title = ERROR_TITLES.get(code)
+        name = gettext("This link cannot open this page") if code == 403 else exc.name
+        name = gettext(title) if title else name
         return render_template("error.html", code=code, name=name, message=message), code
 
     @app.errorhandler(KindvoiceError)
@@ -283,7 +334,9 @@ def _register_errors(app: Flask) -> None:
         message = _short(exc.format_message())
         if _wants_json() or (field and request.accept_mimetypes.best == "application/json"):
             return jsonify(error=message, field=field), code
-        page = render_template("error.html", code=code, name="Cannot do that", message=message)
+        page = render_template(
+            "error.html", code=code, name=gettext("Cannot do that"), message=message
+        )
         return page, code
 
     @app.errorhandler(Exception)
@@ -292,4 +345,5 @@ def _register_errors(app: Flask) -> None:
         message = _short(errors.internal_error(exc))
         if _wants_json():
             return jsonify(error=message), 500
-        return render_template("error.html", code=500, name="Internal error", message=message), 500
+        name = gettext("Something went wrong")
+        return render_template("error.html", code=500, name=name, message=message), 500

@@ -180,9 +180,22 @@ def kept_names(library: Library, course: Course, day: Day) -> list[str]:
 
 
 def course_title(library: Library, slug: str) -> str | None:
-    """The title the database gives course ``slug`` (None without one)."""
+    """The title the database gives course ``slug``, else the first heading of its
+    ``index.md`` (a static copy, ``web.site``, has no database); None without either."""
     rows = library.db.courses() if library.db is not None else []
-    return next((str(row["title"]) for row in rows if row["slug"] == slug), None)
+    title = next((str(row["title"]) for row in rows if row["slug"] == slug), None)
+    if title is None:
+        with contextlib.suppress(NotInLibrary):
+            title = _index_heading(library.course_folder(slug) / "index.md")
+    return title
+
+
+def _index_heading(index: Path) -> str | None:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for line in index.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                return line[2:].strip() or None
+    return None
 
 
 def library_courses(library: Library) -> list[tuple[str, str, float]]:
@@ -193,7 +206,9 @@ def library_courses(library: Library) -> list[tuple[str, str, float]]:
         ]
     elif library.courses.is_dir():
         rows = [
-            (p.name, p.name, p.stat().st_mtime) for p in library.courses.iterdir() if p.is_dir()
+            (p.name, _index_heading(p / "index.md") or p.name, p.stat().st_mtime)
+            for p in library.courses.iterdir()
+            if p.is_dir()
         ]
     else:
         rows = []

@@ -42,6 +42,16 @@ MAX_ECHO_CHARS = 200
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+@dataclass(frozen=True)
+class StaticCopy:
+    """The app asked by ``kindvoice site`` for its static copy (``web.site``): every
+    request is a listener's without a token; ``feed``: the copy's feed address (empty:
+    no feed); ``nav``: the menu's entries that the copy holds (``base.html``'s keys)."""
+
+    feed: str = ""
+    nav: frozenset[str] = frozenset({"sessions", "history"})
+
+
 @dataclass
 class State:
     """What the routes share: the library, the queue, the tokens and caches. ``token`` is
@@ -56,6 +66,8 @@ class State:
     listener_token: str = ""
     db: Database | None = None
     cards: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    #: set when the app makes the static copy (``kindvoice site``), None when it serves
+    static_copy: StaticCopy | None = None
 
 
 def checked_title(text: str, what: str = "A name") -> str:

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask_babel import gettext
 
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.web.i18n import N_
 from kindvoice.web.practices import card_for
 from kindvoice.web.state import current
 
@@ -54,6 +56,15 @@ class VoiceChoice:
         return f"{self.name}: {self.language}, {self.description}"
 
 
+# the engines' own labels (``Engine.label``), named here so the catalogues carry them
+ENGINE_LABEL_WORDS = (
+    N_("Kokoro: natural, warm (the default; slower)"),
+    N_("Piper: neural, fast"),
+    N_("espeak-ng: robotic, instant (drafts)"),
+    N_("Your own recorded voice (recorded:NAME)"),
+)
+
+
 def engines() -> list[dict[str, Any]]:
     """The engine field's choices, the default first: name, label, whether installed."""
     from kindvoice.settings import default_engine
@@ -63,7 +74,7 @@ def engines() -> list[dict[str, Any]]:
     return [
         {
             "name": engine.name,
-            "label": engine.label or engine.name,
+            "label": gettext(engine.label) if engine.label else engine.name,
             "installed": engine.installed(),
             "default": engine.name == default_engine(),
         }

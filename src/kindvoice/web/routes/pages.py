@@ -27,7 +27,7 @@ from kindvoice.errors import (
     UsageError,
 )
 from kindvoice.settings import MAX_SESSION_MINUTES, VoiceSettings, default_engine
-from kindvoice.web import forms, recordings, translations, voices
+from kindvoice.web import forms, i18n, recordings, translations, voices
 from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
@@ -59,17 +59,51 @@ def filter_tags(card_: dict[str, Any]) -> list[str]:
     return tags or [t for t in (card_.get("kind"), card_.get("language")) if t]
 
 
+def card_languages(card_: dict[str, Any], translated: dict[str, list[str]]) -> list[str]:
+    """The languages a practice card can be heard in: its translations' codes, its own
+    front matter's ``language`` standing for English when it names another one."""
+    own = translations.describe(card_.get("language") or "en")["code"]
+    codes = [own if code == "en" else code for code in translated.get(card_["id"], ["en"])]
+    return list(dict.fromkeys(codes))
+
+
 @bp.get("/")
 def index() -> str:
+    """The practice cards; ``?language=es`` shows those in that language, in it."""
     languages = translations.practice_languages(current().templates_dir)
-    shown = cards()
+    every = cards()
+    codes = {c["id"]: card_languages(c, languages) for c in every}
+    offered = [code for code in i18n.PAGE_LANGUAGES if any(code in v for v in codes.values())]
+    wanted = i18n.match(request.args.get("language"))
+    wanted = wanted if wanted in offered else None
+    shown = [c for c in every if wanted is None or wanted in codes[c["id"]]]
+    if wanted and wanted != "en":  # each card in the language asked for
+        shown = [_translated(c, wanted) for c in shown]
     tagged = [(c, filter_tags(c)) for c in shown]
     counts = Counter(tag for _, tags in tagged for tag in set(tags))
     # a tag on one card only filters nothing away worth a button
     buttons = sorted(tag for tag, n in counts.items() if n > 1 and n < len(shown))
     return render_template(
-        "index.html", cards=tagged, tags=buttons, languages=languages, nav="practices"
+        "index.html",
+        cards=tagged,
+        tags=buttons,
+        languages=codes,
+        offered=[translations.describe(code) for code in offered],
+        names={code: translations.describe(code)["native"] for code in offered},
+        wanted=wanted,
+        nav="practices",
     )
+
+
+def _translated(card_: dict[str, Any], code: str) -> dict[str, Any]:
+    """The card of the same practice in ``code`` (its id stays the English one's)."""
+    if (card_.get("language") or "en") == code:
+        return card_
+    try:
+        shown = card(*practice(card_["id"], code))
+    except KindvoiceError:
+        return card_
+    return {**shown, "id": card_["id"], "language": code}
 
 
 @bp.get("/build")

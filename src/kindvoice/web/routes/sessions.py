@@ -81,18 +81,26 @@ def _phone_links() -> dict[str, Any]:
         "teacher_qr": qr_svg(both.teacher, "QR code of the teacher's link"),
         "listener_qr": qr_svg(both.listener, "QR code of the listener's link"),
         "local": host in ("127.0.0.1", "localhost", "::1"),
+        # phones keep offline copies only from an https address (a secure context)
+        "secure": request.is_secure,
     }
 
 
 def feed_url() -> str:
-    """The library's feed, on the listener's token (a link to share)."""
-    return f"{request.host_url}feed/{current().listener_token}/feed.xml"
+    """The library's feed, on the listener's token (a link to share); in a static copy,
+    the copy's own feed (empty when it has none)."""
+    state = current()
+    if state.static_copy is not None:
+        return state.static_copy.feed
+    return f"{request.host_url}feed/{state.listener_token}/feed.xml"
 
 
-def subscribe() -> dict[str, str]:
+def subscribe() -> dict[str, str] | None:
     """How a phone subscribes to the feed: the ``podcast://`` address that opens the
-    phone's podcast app, the feed's address to copy, and its QR code."""
+    phone's podcast app, the feed's address to copy, and its QR code (None: no feed)."""
     url = feed_url()
+    if not url:
+        return None
     return {
         "url": url,
         "app": "podcast://" + url.split("://", 1)[1],

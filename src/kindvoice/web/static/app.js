@@ -5,6 +5,18 @@ document.documentElement.classList.add("js");
 
 const token = document.querySelector('meta[name="kindvoice-token"]').content;
 
+// The page's words in its language: the server sends the translations in a JSON block
+// (web/i18n.py's JS_WORDS); tr("Done in {seconds} s.", { seconds: 3 }) fills the names.
+// Used by pwa.js and history.js too (loaded after this script).
+const pageWords = (() => {
+  const block = document.getElementById("kindvoice-words");
+  try { return block ? JSON.parse(block.textContent) : {}; } catch (error) { return {}; }
+})();
+function tr(text, values = {}) {
+  const said = pageWords[text] || text;
+  return said.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
 function clock(seconds) {
   const total = Math.round(seconds);
   const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
@@ -22,7 +34,7 @@ async function getJSON(url, options) {
     response = await fetch(url, options);
     body = await response.json();
   } catch (error) {
-    throw Object.assign(new Error("The server cannot be reached."), { lost: true });
+    throw Object.assign(new Error(tr("The server cannot be reached.")), { lost: true });
   }
   if (!response.ok) {
     throw Object.assign(new Error(body.error || response.statusText), { lost: response.status >= 502 });
@@ -125,7 +137,7 @@ if (build) {
     // a voice and pace measured before is answered from the server's cache at once: say
     // "Measuring" only when the answer takes a while (the first time)
     const slow = setTimeout(() => {
-      if (ask === asked) note.textContent = "Measuring what this voice can fill…";
+      if (ask === asked) note.textContent = tr("Measuring what this voice can fill…");
     }, 400);
     try {
       const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
@@ -137,9 +149,10 @@ if (build) {
       minutes.max = range.max;
       minutes.value = value;
       showMinutes();
-      const high = range.high_s === null ? "no upper limit" : clock(range.high_s);
-      note.textContent = `With ${range.voice}: ${clock(range.min * 60)} to ${clock(range.max * 60)} on the slider ` +
-        `(the script can run ${clock(range.low_s)} to ${high}).`;
+      const high = range.high_s === null ? tr("no upper limit") : clock(range.high_s);
+      note.textContent = tr("With {voice}: {low} to {high} on the slider (the script can run {from} to {to}).", {
+        voice: range.voice, low: clock(range.min * 60), high: clock(range.max * 60), from: clock(range.low_s), to: high,
+      });
       build.dataset.rangeReady = "1";
     } catch (error) {
       clearTimeout(slow);
@@ -175,7 +188,7 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     const params = new URLSearchParams({
       engine: engine.value, practice: field.dataset.practice, language: field.dataset.language,
     });
-    status.textContent = "Loading the voices…";
+    status.textContent = tr("Loading the voices…");
     showError("");
     try {
       const answer = await getJSON(`${field.dataset.voices}?${params}`);
@@ -198,7 +211,7 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     showError("");
     audio.pause();
     button.disabled = true;
-    status.textContent = `Preparing a sample of ${voice}…`;
+    status.textContent = tr("Preparing a sample of {voice}…", { voice });
     try {
       let answer = await getJSON(field.dataset.sampleUrl, {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body,
@@ -207,14 +220,14 @@ for (const field of document.querySelectorAll("[data-voices]")) {
         const state = await follow(answer.poll, (s) => {
           if (ask !== playing) return;
           status.textContent = s.status === "waiting"
-            ? `Waiting for a free worker to speak a sample of ${voice}…`
-            : `Preparing a sample of ${voice}… ${Math.round(s.percent)}%`;
+            ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
+            : tr("Preparing a sample of {voice}… {percent}%", { voice, percent: Math.round(s.percent) });
         });
         if (state.status === "failed") throw new Error(state.message);
         answer = state;
       }
       if (ask !== playing) return;  // another voice was asked for meanwhile
-      status.textContent = `Playing a sample of ${voice}.`;
+      status.textContent = tr("Playing a sample of {voice}.", { voice });
       audio.src = answer.url;
       audio.hidden = false;
       audio.dataset.voice = voice;
@@ -222,7 +235,7 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     } catch (error_) {
       if (ask === playing) {
         status.textContent = "";
-        showError(`The sample of ${voice} could not be made: ${error_.message}`);
+        showError(tr("The sample of {voice} could not be made: {reason}", { voice, reason: error_.message }));
       }
     } finally {
       button.disabled = false;
@@ -301,7 +314,7 @@ for (const link of document.querySelectorAll("a[data-starter]")) {
   link.addEventListener("click", async (event) => {
     const text = document.getElementById("text");
     event.preventDefault();
-    if (text.value.trim() && !window.confirm("Replace your text with the starter template?")) return;
+    if (text.value.trim() && !window.confirm(tr("Replace your text with the starter template?"))) return;
     const response = await fetch(link.dataset.starter);
     text.value = await response.text();
     text.removeAttribute("aria-invalid");
@@ -328,7 +341,7 @@ if (tagFilter) {
       card.hidden = Boolean(tag) && !card.dataset.tags.split(" ").includes(tag);
       shown += !card.hidden;
     }
-    count.textContent = tag ? `${shown} practices tagged ${tag}.` : "";
+    count.textContent = tag ? tr("{n} practices tagged {tag}.", { n: shown, tag: button.textContent }) : "";
   });
 }
 
@@ -344,28 +357,28 @@ if (job) {
     if (state.status === "waiting") {
       const ahead = state.ahead + state.running;
       status.textContent = state.ahead === 0 && state.running < state.workers
-        ? "Starting…"
-        : `Waiting: ${ahead} ahead (${state.running} rendering, ${state.ahead} waiting).`;
+        ? tr("Starting…")
+        : tr("Waiting: {ahead} ahead ({running} rendering, {waiting} waiting).", { ahead, running: state.running, waiting: state.ahead });
     }
     else if (state.status === "running") {
-      const doing = { speech: "Speaking", sessions: "Rendering the sessions" }[state.stage] || "Mixing";
-      status.textContent = `${doing}… ${Math.round(state.percent)}%`;
+      const doing = { speech: tr("Speaking"), sessions: tr("Rendering the sessions") }[state.stage] || tr("Mixing");
+      status.textContent = tr("{doing}… {percent}%", { doing, percent: Math.round(state.percent) });
     } else if (state.status === "failed" || state.status === "interrupted") {
       status.textContent = state.message;
       const retry = job.querySelector("[data-job-retry]");
       if (retry && state.retryable) retry.hidden = false;
     } else {
-      status.textContent = `Done in ${state.seconds} s.`;
+      status.textContent = tr("Done in {seconds} s.", { seconds: state.seconds });
       done.hidden = false;
       done.innerHTML = "";
       const link = document.createElement("a");
       link.className = "button";
       link.href = state.url;
-      link.textContent = "Listen";
+      link.textContent = tr("Listen");
       done.append(link);
       window.location.assign(state.url);
     }
-  }, () => { status.textContent = "Reconnecting…"; }).catch((error) => { status.textContent = error.message; });
+  }, () => { status.textContent = tr("Reconnecting…"); }).catch((error) => { status.textContent = error.message; });
 }
 
 // Build form: "Render again with changes" opens it with a session's settings in the
@@ -409,7 +422,7 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
       });
       if (!answer.url) {
         const state = await follow(answer.poll, (s) => {
-          status.textContent = s.status === "waiting" ? "Waiting for a free worker…" : `Preparing a preview… ${Math.round(s.percent)}%`;
+          status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : tr("Preparing a preview… {percent}%", { percent: Math.round(s.percent) });
         });
         if (state.status === "failed") throw new Error(state.message);
         answer = state;
@@ -466,7 +479,7 @@ if (writeForm) {
   const maxBytes = Number(writeForm.dataset.maxBytes);
   const kb = (bytes) => `${Math.ceil(bytes / 1024)} KB`;
   const say = (message) => {
-    note.textContent = `${message} Your text in the editor is kept.`;
+    note.textContent = `${message} ${tr("Your text in the editor is kept.")}`;
     note.hidden = false;
     upload.value = "";
   };
@@ -476,18 +489,18 @@ if (writeForm) {
     if (!file) return;
     const name = file.name.length > 80 ? `${file.name.slice(0, 80)}…` : file.name;
     if (file.size > maxBytes) {
-      say(`“${name}” is ${kb(file.size)}: a template can be at most ${kb(maxBytes)}.`);
+      say(tr("“{name}” is {size}: a template can be at most {limit}.", { name, size: kb(file.size), limit: kb(maxBytes) }));
       return;
     }
     let read;
     try {
       read = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
     } catch (error) {
-      say(`“${name}” is not UTF-8 text: save it as UTF-8 in your editor, then choose it again.`);
+      say(tr("“{name}” is not UTF-8 text: save it as UTF-8 in your editor, then choose it again.", { name }));
       return;
     }
     const replace = !editor.value.trim() || editor.value === read
-      || window.confirm(`Replace the text in the editor with “${name}”?`);
+      || window.confirm(tr("Replace the text in the editor with “{name}”?", { name }));
     if (replace) editor.value = read;
     upload.value = "";  // the editor's text is what is sent
   });
@@ -495,7 +508,7 @@ if (writeForm) {
     const size = new Blob([editor.value]).size + (upload.files[0] ? upload.files[0].size : 0);
     if (size > maxBytes) {
       event.preventDefault();
-      say(`The template is ${kb(size)}: it can be at most ${kb(maxBytes)}.`);
+      say(tr("The template is {size}: it can be at most {limit}.", { size: kb(size), limit: kb(maxBytes) }));
     }
   });
 }
@@ -507,12 +520,12 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
   button.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(button.dataset.copy);
-      status.textContent = "Copied: paste it into your podcast app.";
+      status.textContent = tr("Copied: paste it into your podcast app.");
     } catch (error) {
       const field = document.querySelector("input[data-feed]");
       field.closest("details").open = true;
       field.select();
-      status.textContent = "Copy the selected address.";
+      status.textContent = tr("Copy the selected address.");
     }
   });
 }

@@ -8,9 +8,11 @@
   const store = window.kindvoiceHistory;
   if (!root || !store) return;
 
+  // the page's language (<html lang>) for dates and day names; its words through tr (app.js)
+  const locale = document.documentElement.lang || "en-GB";
   const pad = (n) => String(n).padStart(2, "0");
   const dayKey = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  const longDay = (date) => date.toLocaleDateString("en-GB", {
+  const longDay = (date) => date.toLocaleDateString(locale, {
     weekday: "long", day: "numeric", month: "long", year: "numeric",
   });
   const timeOf = (date) => `${pad(date.getHours())}:${pad(date.getMinutes())}`;
@@ -41,11 +43,14 @@
 
   function calendar(days) {
     const year = shown.getFullYear(), month = shown.getMonth();
-    const title = shown.toLocaleDateString("en-GB", { month: "long", year: "numeric" });
+    const title = shown.toLocaleDateString(locale, { month: "long", year: "numeric" });
     const table = el("table", { className: "calendar" });
-    table.append(el("caption", { className: "sr" }, `Days you practised in ${title}`));
+    table.append(el("caption", { className: "sr" }, tr("Days you practised in {month}", { month: title })));
     const head = el("tr");
-    for (const name of ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]) head.append(el("th", { scope: "col" }, name));
+    for (let i = 0; i < 7; i++) {  // Monday to Sunday (5 January 1970 was a Monday)
+      const name = new Date(1970, 0, 5 + i).toLocaleDateString(locale, { weekday: "short" });
+      head.append(el("th", { scope: "col" }, name));
+    }
     table.append(el("thead", {}, head));
     const body = el("tbody");
     const first = (new Date(year, month, 1).getDay() + 6) % 7; // Monday first
@@ -61,7 +66,7 @@
       if (sessions.length) {
         cell.className = "practised";
         cell.dataset.day = key;
-        const words = sessions.length === 1 ? "one session" : `${sessions.length} sessions`;
+        const words = sessions.length === 1 ? tr("one session") : tr("{n} sessions", { n: sessions.length });
         cell.append(el("span", { className: "sr" }, `: ${words}`));
       }
       if (key === today) cell.setAttribute("aria-current", "date");
@@ -73,14 +78,14 @@
 
     const move = (delta) => () => { shown = new Date(year, month + delta, 1); draw(); };
     const nav = el("div", { className: "month" },
-      el("button", { type: "button", className: "quiet", onclick: move(-1) }, "‹", el("span", { className: "sr" }, " Earlier month")),
+      el("button", { type: "button", className: "quiet", onclick: move(-1) }, "‹", el("span", { className: "sr" }, ` ${tr("Earlier month")}`)),
       el("h2", { id: "month-h" }, title),
-      el("button", { type: "button", className: "quiet", onclick: move(1) }, "›", el("span", { className: "sr" }, " Later month")));
+      el("button", { type: "button", className: "quiet", onclick: move(1) }, "›", el("span", { className: "sr" }, ` ${tr("Later month")}`)));
     return el("section", { className: "month-view" }, nav, table);
   }
 
   function list(days) {
-    const section = el("section", { className: "days" }, el("h2", {}, "Sessions and notes"));
+    const section = el("section", { className: "days" }, el("h2", {}, tr("Sessions and notes")));
     const keys = [...days.keys()].sort().reverse();
     for (const key of keys) {
       const items = el("ul", { className: "entries" });
@@ -97,8 +102,8 @@
 
   function markdown() {
     const days = byDay();
-    const lines = ["# My practice history", "",
-      `Kept on my phone with kindvoice; written out on ${longDay(new Date())}.`];
+    const lines = [`# ${tr("My practice history")}`, "",
+      tr("Kept on my phone with kindvoice; written out on {day}.", { day: longDay(new Date()) })];
     for (const key of [...days.keys()].sort()) {
       lines.push("", `## ${longDay(new Date(`${key}T12:00:00`))}`, "");
       for (const entry of days.get(key).sort((a, b) => a.at.localeCompare(b.at))) {
@@ -122,27 +127,26 @@
     entries = store.load().filter((e) => e && e.at && !Number.isNaN(new Date(e.at).getTime()));
     root.replaceChildren();
     if (!entries.length) {
-      root.append(el("p", {}, "Nothing here yet. When you listen to a session to the end, it is noted here, ",
-        "with room for a line about what helped. There is nothing to keep up with: ",
-        "each time you come back is enough."));
+      root.append(el("p", {}, tr("Nothing here yet. When you listen to a session to the end, it is noted here, with room for a line about what helped. There is nothing to keep up with: each time you come back is enough.")));
       return;
     }
     const days = byDay();
     const since = new Date(entries.map((e) => e.at).sort()[0]);
-    const count = entries.length === 1 ? "One session" : `${entries.length} sessions`;
-    root.append(el("p", { className: "soft" }, `${count} noted since ${longDay(since)}. `,
-      "However often you come, you are welcome."));
+    const count = entries.length === 1
+      ? tr("One session noted since {day}.", { day: longDay(since) })
+      : tr("{n} sessions noted since {day}.", { n: entries.length, day: longDay(since) });
+    root.append(el("p", { className: "soft" }, `${count} `, tr("However often you come, you are welcome.")));
     root.append(calendar(days), list(days));
     const actions = el("div", { className: "actions" },
-      el("button", { type: "button", onclick: download }, "Download as Markdown"),
+      el("button", { type: "button", onclick: download }, tr("Download as Markdown")),
       el("button", {
         type: "button", className: "danger",
         onclick: () => {
-          if (!window.confirm("Clear the whole practice history on this phone? This cannot be undone.")) return;
+          if (!window.confirm(tr("Clear the whole practice history on this phone? This cannot be undone."))) return;
           store.save([]);
           draw();
         },
-      }, "Clear the history"));
+      }, tr("Clear the history")));
     root.append(actions);
   }
 

@@ -11,8 +11,12 @@ const FINISHED_AT = 0.9; // a session counts as finished from 90 % on...
 const LISTENED_AT = 0.8; // ...once 80 % of it was played (seeking to the end is no practice)
 const SKIP_S = 15;
 
+// the worker's address from the page (/sw.js when served; beside the pages in a static
+// copy, `kindvoice site`): its scope is its folder, so it covers every page
+const WORKER = (document.currentScript && document.currentScript.dataset.worker) || "/sw.js";
+
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(() => {
+  navigator.serviceWorker.register(WORKER).then(() => {
     const mark = () => { document.documentElement.dataset.sw = "controlled"; };
     if (navigator.serviceWorker.controller) mark();
     navigator.serviceWorker.addEventListener("controllerchange", mark);
@@ -70,8 +74,8 @@ function phonePlayer(session, audio) {
       gone = (await fetch(audio.currentSrc || audio.src, { method: "HEAD" })).status === 404;
     } catch (error) { /* offline: said below */ }
     audioError.textContent = gone
-      ? "This session is no longer on the server: the teacher may have deleted it."
-      : "The audio stopped loading. Check the connection, then try again.";
+      ? tr("This session is no longer on the server: the teacher may have deleted it.")
+      : tr("The audio stopped loading. Check the connection, then try again.");
     audioError.hidden = false;
   });
 
@@ -111,7 +115,7 @@ function phonePlayer(session, audio) {
   const setMetadata = () => {
     const i = audio.paused && audio.currentTime === 0 ? -1 : chapterAt(audio.currentTime);
     const chapter = i >= 0 ? chapters[i].title : null;
-    if (nowPlaying) nowPlaying.textContent = chapter ? `Now: ${chapter}` : "";
+    if (nowPlaying) nowPlaying.textContent = chapter ? tr("Now: {chapter}", { chapter }) : "";
     if (!media || chapter === shownChapter) return;
     shownChapter = chapter;
     media.metadata = new MediaMetadata({
@@ -178,7 +182,7 @@ function phonePlayer(session, audio) {
     const saved = Number(localStorage.getItem(positionKey));
     if (!resume || !saved || saved < 5 || saved > audio.duration - 5 || audio.currentTime > 0) return;
     audio.currentTime = saved;
-    resume.querySelector("[data-resume-text]").textContent = `Picking up where you left off, at ${mmss(saved)}.`;
+    resume.querySelector("[data-resume-text]").textContent = tr("Picking up where you left off, at {time}.", { time: mmss(saved) });
     resume.hidden = false;
   }, { once: true });
   if (resume) {
@@ -232,20 +236,32 @@ function phonePlayer(session, audio) {
       const text = noteForm.elements.note.value.replace(/\s+/g, " ").trim().slice(0, 200);
       const status = noteForm.querySelector("[data-note-status]");
       if (entryId !== null && practiceHistory.note(entryId, text)) {
-        status.textContent = text ? "Kept, on this phone only." : "No note: that is fine too.";
+        status.textContent = text ? tr("Kept, on this phone only.") : tr("No note: that is fine too.");
       }
     });
   }
 
   // --- keep this session offline (the Cache API; the service worker answers from it)
   const keepBox = document.querySelector("[data-keep-box]");
-  if (keepBox) keeper(keepBox, session.files, "it plays without a connection");
+  if (keepBox && canKeep()) keeper(keepBox, session.files, tr("Kept on this phone: it plays without a connection."));
+  else {
+    // plain http (not a secure context): no offline copies here; the page says so, and
+    // offers the download instead
+    const needsHttps = document.querySelector("[data-needs-https]");
+    if (needsHttps) needsHttps.hidden = false;
+  }
+}
+
+// Offline copies need the Cache API and a service worker: a secure address (https, or
+// localhost), not plain http on the Wi-Fi.
+function canKeep() {
+  return "caches" in window && "serviceWorker" in navigator;
 }
 
 // "Keep offline" for a list of files (a session's, or a whole course's): one button that
 // keeps them all in the Cache API, or removes them; the service worker answers from it.
-function keeper(box, files, kept_words) {
-  if (!("caches" in window && "serviceWorker" in navigator)) return;
+function keeper(box, files, keptWords) {
+  if (!canKeep()) return;
   const button = box.querySelector("[data-keep]");
   const status = box.querySelector("[data-keep-status]");
   const label = button.textContent;
@@ -254,9 +270,9 @@ function keeper(box, files, kept_words) {
     return (await Promise.all(files.map((url) => cache.match(url)))).every(Boolean);
   };
   const show = (kept) => {
-    button.textContent = kept ? "Remove the offline copy" : label;
+    button.textContent = kept ? tr("Remove the offline copy") : label;
     button.dataset.kept = kept ? "1" : "";
-    status.textContent = kept ? `Kept on this phone: ${kept_words}.` : "";
+    status.textContent = kept ? keptWords : "";
   };
   box.hidden = false;
   isKept().then(show);
@@ -267,12 +283,13 @@ function keeper(box, files, kept_words) {
       if (button.dataset.kept) {
         await Promise.all(files.map((url) => cache.delete(url)));
         show(false);
-        status.textContent = "The offline copy is removed.";
+        status.textContent = tr("The offline copy is removed.");
       } else {
         let done = 0;
         for (const url of files) {
           status.textContent = files.length > 5
-            ? `Saving on this phone… ${Math.round((100 * done) / files.length)} %` : "Saving on this phone…";
+            ? tr("Saving on this phone… {percent}%", { percent: Math.round((100 * done) / files.length) })
+            : tr("Saving on this phone…");
           const response = await fetch(url, { cache: "no-store" });
           if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
           await cache.put(url, response);
@@ -283,7 +300,7 @@ function keeper(box, files, kept_words) {
     } catch (error) {
       await Promise.all(files.map((url) => cache.delete(url)));
       show(false);
-      status.textContent = `Could not keep it offline (${error.message}). There may be too little room on this phone.`;
+      status.textContent = tr("Could not keep it offline ({reason}). There may be too little room on this phone.", { reason: error.message });
     } finally {
       button.disabled = false;
     }
@@ -294,19 +311,22 @@ function keeper(box, files, kept_words) {
 const courseData = document.getElementById("course-data");
 const courseBox = document.querySelector("[data-course-keep]");
 if (courseData && courseBox) {
-  keeper(courseBox, JSON.parse(courseData.textContent).files, "every day plays without a connection");
+  const course = JSON.parse(courseData.textContent);
+  keeper(courseBox, course.files, course.unit === "Session"
+    ? tr("Kept on this phone: every session plays without a connection.")
+    : tr("Kept on this phone: every day plays without a connection."));
 }
 
-// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone.
-const sessionLinks = document.querySelectorAll(
-  ".cards .card h2 a[href^='/sessions/'], .cards .card h2 a[href^='/courses/']");
+// The list of sessions, and a course's days: a quiet mark on the ones kept on this phone
+// (any card's link: they are relative in a static copy, `kindvoice site`).
+const sessionLinks = document.querySelectorAll(".cards .card h2 a");
 if (sessionLinks.length && "caches" in window) {
   caches.open(KEPT_CACHE).then(async (cache) => {
     for (const link of sessionLinks) {
       if (!(await cache.match(link.href))) continue;
       const mark = document.createElement("span");
       mark.className = "kept-mark";
-      mark.textContent = "Kept offline";
+      mark.textContent = tr("Kept offline");
       link.parentElement.after(mark);
     }
   }).catch(() => {});

@@ -1,4 +1,4 @@
-// kindvoice service worker (served at /sw.js, so its scope is the whole app).
+// kindvoice service worker (at /sw.js, or at the top of a static copy: its scope is its folder).
 // Two caches: SHELL holds the page's style, scripts, icons and the pages a listener opens
 // first (the sessions list, the history); KEPT holds the sessions kept offline with
 // "Keep offline" on the player, or on a course's page for all its days (static/pwa.js
@@ -9,19 +9,24 @@
 
 const SHELL = "kindvoice-shell-v2";
 const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
+// Every path is relative to the worker's own folder: "/" under `kindvoice serve`, the
+// copy's folder on a static host (`kindvoice site`, which writes its own PAGES line).
+const ROOT = new URL("./", self.location.href).pathname;
+const at = (path) => ROOT + path;
+const PAGES = { sessions: "sessions", history: "history" };
 const SHELL_FILES = [
-  "/static/style.css",
-  "/static/app.js",
-  "/static/pwa.js",
-  "/static/history.js",
-  "/static/icons/icon-192.png",
-  "/static/icons/icon-512.png",
-  "/manifest.webmanifest",
-  "/sessions",
-  "/history",
-];
+  "static/style.css",
+  "static/app.js",
+  "static/pwa.js",
+  "static/history.js",
+  "static/icons/icon-192.png",
+  "static/icons/icon-512.png",
+  "manifest.webmanifest",
+  PAGES.sessions,
+  PAGES.history,
+].map(at);
 // pages kept fresh in SHELL each time they are opened online
-const SHELL_PAGES = new Set(["/sessions", "/history"]);
+const SHELL_PAGES = new Set([at(PAGES.sessions), at(PAGES.history)]);
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -45,12 +50,12 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/jobs/")) return;
+  if (url.pathname.startsWith(at("api/")) || url.pathname.startsWith(at("jobs/"))) return;
   if (request.mode === "navigate") event.respondWith(page(request, url));
-  else if (url.pathname.startsWith("/files/") || url.pathname.startsWith("/courses/")) {
+  else if (url.pathname.startsWith(at("files/")) || url.pathname.startsWith(at("courses/"))) {
     event.respondWith(file(request)); // a session's file, or a course's
   }
-  else if (url.pathname.startsWith("/static/")) event.respondWith(shellFile(request));
+  else if (url.pathname.startsWith(at("static/"))) event.respondWith(shellFile(request));
 });
 
 // Pages: the network first (always the newest), the kept copy when offline, or when the
@@ -129,7 +134,7 @@ async function offlinePage() {
   const items = [];
   for (const request of await kept.keys()) {
     const path = new URL(request.url).pathname;
-    if (!path.startsWith("/sessions/") && !/^\/courses\/[^/]+(\/days\/\d+)?$/.test(path)) continue;
+    if (!keptPage(path)) continue;
     const text = await (await kept.match(request)).text();
     const title = (/<title>([^<]*?)(?: · kindvoice)?<\/title>/.exec(text) || [])[1] || path;
     items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
@@ -139,9 +144,18 @@ async function offlinePage() {
     : "<p>No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”.</p>";
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Offline · kindvoice</title><link rel="stylesheet" href="/static/style.css"></head>
+<title>Offline · kindvoice</title><link rel="stylesheet" href="${at("static/style.css")}"></head>
 <body><main id="main" data-offline><h1>You are offline</h1>
 <p class="lead">This page needs a connection to the computer that renders your sessions.</p>
-${list}<p><a class="button quiet" href="/history">Your practice history</a></p></main></body></html>`;
+${list}<p><a class="button quiet" href="${at(PAGES.history)}">Your practice history</a></p></main></body></html>`;
   return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+// A kept page the offline page lists: a session's player, a course's page or one of its
+// days ("a/b/" in a static copy, whose start page is a course's own page when it copies
+// one course: the worker's folder itself).
+function keptPage(path) {
+  if (!path.startsWith(ROOT)) return false;
+  const rest = path.slice(ROOT.length);
+  return rest === "" || rest.startsWith("sessions/") || /^courses\/[^/]+(\/days\/\d+)?\/?$/.test(rest);
 }
