@@ -118,10 +118,10 @@ def test_slider_max_is_the_server_limit(site) -> None:
 
 
 def test_feasible_range_is_measured_once_per_voice_and_pace(site, start_site, monkeypatch) -> None:
-    import kindvoice.lengths
+    import kindvoice.lengths.ranges
 
     calls: list[str] = []
-    real = kindvoice.lengths.measure_speech
+    real = kindvoice.lengths.ranges.measure_speech
 
     def counted(request: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(str(request.voice))
@@ -130,7 +130,7 @@ def test_feasible_range_is_measured_once_per_voice_and_pace(site, start_site, mo
     written = site.post("/write", {"text": FEASIBLE, "engine": "pyttsx3"})
     practice = re.search(r"practice=(upload(?:%3A|:)[0-9a-f]{16})", written.text)
     assert practice is not None
-    monkeypatch.setattr(kindvoice.lengths, "measure_speech", counted)
+    monkeypatch.setattr(kindvoice.lengths.ranges, "measure_speech", counted)
     query = f"/api/range?practice={practice.group(1)}&engine=pyttsx3&voice=en-gb&rate=1.1"
     first = site.request(query).json()
     assert len(calls) == 1
