@@ -83,3 +83,21 @@ def test_identity_changes_with_voice_and_rate() -> None:
     assert base["engine"] == "pyttsx3" and base["pyttsx3"]
     assert engine_identity(EngineSpec("pyttsx3", rate=0.9)) != base
     assert engine_identity(EngineSpec("pyttsx3", voice="en-gb")) != base
+
+
+def test_a_cut_phrase_is_spoken_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver once wrote 0.74 s of a 4.64 s phrase (an orphaned phrase's end landing in
+    the new file) and that cut phrase was cached: a phrase far shorter than its words
+    is spoken again, and the whole one is kept."""
+    from kindvoice.speech.pyttsx3_engine import Pyttsx3Engine
+
+    engine = Pyttsx3Engine(EngineSpec("pyttsx3", None, 1.0))
+    text = "If your hands are free, rest one on your chest. Then wish yourself well."
+    real = engine._speak_to_wav
+    whole, rate = real(text)
+    cut = whole[: len(whole) // 6]
+    answers = [(cut, rate), (whole, rate)]
+    monkeypatch.setattr(engine, "_speak_to_wav", lambda _text: answers.pop(0))
+    spoken = engine.synthesize(text)
+    assert answers == []  # spoken twice
+    assert len(spoken) / SAMPLE_RATE > 0.8 * len(whole) / rate

@@ -13,6 +13,7 @@ import contextlib
 import importlib.metadata
 import io
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 NORMAL_WPM = 175
 _PREFERRED_DEFAULTS = ("gmw/en-us", "en-us")
 _ATTEMPTS = 3
+# a phrase shorter than this share of its words at the nominal pace was cut: the driver
+# wrote the file at an orphaned earlier phrase's end (seen 1 in about 210 phrases under
+# load, 0.74 s of a 4.64 s phrase); espeak's shortest words take about 0.6 of it
+_LEAST_SHARE = 0.3
 # an engine's folder for its phrase files: the prefix, then the owner's pid
 _FOLDER_PREFIX = "kindvoice-espeak-"
 
@@ -198,15 +203,19 @@ class Pyttsx3Engine(Engine):
     def synthesize(self, text: str) -> Mono:
         if not text.strip():
             raise EngineError(f"The pyttsx3 engine cannot speak an empty phrase {text!r}.")
+        least_s = _LEAST_SHARE * len(re.findall(r"\w+", text)) * 60 / (NORMAL_WPM * self.spec.rate)
+        best: tuple[npt.NDArray[np.float32], int] = (np.zeros((0, 1), np.float32), 22_050)
         for _ in range(_ATTEMPTS):
             samples, sample_rate = self._speak_to_wav(text)
-            if len(samples):
+            if len(samples) > len(best[0]):
+                best = samples, sample_rate
+            if len(samples) and len(samples) / sample_rate >= least_s:
                 break
-            # Rarer than 1 in 1000 phrases even with stop() disabled: the driver saved an
-            # empty file. Let espeak's thread finish the orphaned phrase, then try again.
-            log.debug("espeak saved an empty file for %r; trying again", text)
+            # The driver saved an empty file (rarer than 1 in 1000 phrases) or a cut one
+            # (an orphaned phrase's end): let espeak's thread finish it, then try again.
+            log.debug("espeak saved %d samples for %r; trying again", len(samples), text)
             self._wait_idle()
-        return finish_phrase(samples.mean(axis=1), sample_rate, text)
+        return finish_phrase(best[0].mean(axis=1), best[1], text)
 
     def _speak_to_wav(self, text: str) -> tuple[npt.NDArray[np.float32], int]:
         """Speak into a fresh file name in this engine's own folder. The folder outlives
