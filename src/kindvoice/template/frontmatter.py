@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -360,7 +361,7 @@ def _pronounce(fm: _FrontMatter, value: Any) -> tuple[tuple[str, str], ...]:
         )
     out: dict[str, tuple[str, str]] = {}
     for key, said in value.items():
-        word = str(key).strip()
+        word = unicodedata.normalize("NFC", str(key).strip())
         path = ("pronounce", str(key))
         if not WORD_RE.fullmatch(word):
             fm.fail(

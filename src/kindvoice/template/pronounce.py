@@ -6,6 +6,7 @@ matches a key when both fold alike (``fold``: Unicode case folding, one apostrop
 from __future__ import annotations
 
 import re
+import unicodedata
 
 WORD_RE = re.compile(r"\w+(?:['’-]\w+)*")
 
@@ -15,9 +16,10 @@ class RespellingTooLong(Exception):
 
 
 def fold(word: str) -> str:
-    """The form two spellings of one word share: Unicode case folding (so ſ, ı, µ, ß and
-    capitals meet their plain lower-case letters) and one apostrophe."""
-    return word.casefold().replace("’", "'")
+    """The form two spellings of one word share: composed (NFC: "café" typed on macOS is
+    "cafe" and a combining accent), Unicode case folding (so ſ, ı, µ, ß and capitals meet
+    their plain lower-case letters) and one apostrophe."""
+    return unicodedata.normalize("NFC", word).casefold().replace("’", "'")
 
 
 def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None = None) -> str:
@@ -28,6 +30,7 @@ def respell(text: str, pronounce: tuple[tuple[str, str], ...], limit: int | None
     (counted before building): ``RespellingTooLong``."""
     if not pronounce:
         return text
+    text = unicodedata.normalize("NFC", text)  # a combining accent is no word boundary
     table = {fold(word): said for word, said in pronounce}
     if limit is not None:
         chars = len(text)
