@@ -400,3 +400,46 @@ def test_a_batch_takes_rows_as_it_goes(tmp_path: Path) -> None:
         LOOKAHEAD + IN_FLIGHT
     )
     assert reported_at[0] < 3000
+
+
+# ---------------------------------------------------------------- measuring keeps lengths only
+
+PEAK = """
+import resource, sys
+sys.argv = ["kindvoice", *sys.argv[1:]]
+from kindvoice.cli import main
+try:
+    main()
+finally:
+    print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+"""
+
+
+def test_planning_a_long_script_keeps_lengths_not_speech(tmp_path: Path) -> None:
+    """A long legal script once held all its speech while planning (12 MB a minute: the
+    re-probe's 700 paragraphs reached 3.7 GB). About 12 minutes of espeak speech here
+    (140 MB of samples): the planning process itself stays far under that."""
+    words = [
+        "breathe",
+        "gently",
+        "and",
+        "notice",
+        "the",
+        "warmth",
+        "of",
+        "your",
+        "hands",
+        "as",
+        "the",
+        "shoulders",
+        "soften",
+    ]
+    paragraphs = [" ".join(words[(i + k) % len(words)] for k in range(40)) for i in range(48)]
+    body = "\n[pause 2s~]\n".join(f"{text} Part {i}." for i, text in enumerate(paragraphs))
+    head = "---\ntitle: Long\nminutes: {min: 1, default: 30, max: 60}\n---\n\n## One\n"
+    script = write(tmp_path / "long.md", head + body + "\n")
+    done = bounded(["-c", PEAK, "plan", str(script), "--minutes", "30"], tmp_path, seconds=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Feasible" in done.stdout, done.stdout[-2000:]
+    peak_mb = int(done.stderr.strip().splitlines()[-1].split()[1])
+    assert peak_mb < 120, f"the planning process peaked at {peak_mb} MB"

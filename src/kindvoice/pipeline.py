@@ -134,7 +134,8 @@ def prepare(
     if guess is not None:
         measure, phrases = guess.central, dict[str, Mono]()
     else:
-        measure, phrases = measure_speech(voicing, played, progress)
+        # a plan keeps the lengths, not the samples
+        measure, phrases = measure_speech(voicing, played, progress, lengths_only=estimate)
 
     # fit: repeat counts and pause lengths that make the total exact
     layout, plan = fit_played(played, measure, length_ms)

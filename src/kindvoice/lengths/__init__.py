@@ -161,10 +161,12 @@ def measure_speech(
     script: Script,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    lengths_only: bool = False,
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
-    ``stop`` ends the speech early (``speech.synth.SpeechStopped``)."""
+    ``stop`` ends the speech early (``speech.synth.SpeechStopped``); ``lengths_only``
+    keeps no samples (``synthesize_phrases``)."""
     from kindvoice.speech.base import engine_class
     from kindvoice.speech.cache import PhraseCache
     from kindvoice.speech.synth import synthesize_phrases
@@ -187,7 +189,7 @@ def measure_speech(
                 progress("speech", before + done, total)
 
         audio = synthesize_phrases(
-            paced(spec, pace), unique, cache, voicing.workers, paced_report, stop
+            paced(spec, pace), unique, cache, voicing.workers, paced_report, stop, lengths_only
         )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)

@@ -62,7 +62,7 @@ def range_problems(path: Path, script: Script, voicing: Voicing) -> list[Problem
     problems say so (a render then measures exactly)."""
     check_bells(script)
     guess = estimate_speech(voicing, script)
-    measure = guess.central if guess else measure_speech(voicing, script)[0]
+    measure = guess.central if guess else measure_speech(voicing, script, lengths_only=True)[0]
     m = script.meta.minutes
     minutes_line = _key_line(path, "minutes")
     failures: list[tuple[float, str, Gate | None]] = []
@@ -172,7 +172,7 @@ def feasible_lengths(
     else:
         if stop is not None and stop.is_set():
             raise SpeechStopped("Nobody waits for this measurement any more.")
-        long = short = measure_speech(voicing, script, stop=stop)[0]
+        long = short = measure_speech(voicing, script, stop=stop, lengths_only=True)[0]
     fitting: list[tuple[float, tuple[int, int | None]]] = []
     for asked in asked_minutes:
         try:

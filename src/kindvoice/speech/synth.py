@@ -290,10 +290,20 @@ def _speak_all(
                     f"{timeout_s:.0f} s (waiting on {quoted(stuck)})."
                 )
             for future in done:
-                text = futures[future]
+                text = futures.pop(future)  # the future holds its audio: let it go
                 found[text] = _result(future, f"speaking the phrase {quoted(text)}")
                 if progress is not None:
                     progress(len(found), len(unique))
+
+
+class _LengthsOnly(dict[str, Mono]):
+    """Phrases kept as their lengths: each audio stored as zero-stride zeros of its length
+    (``len`` and slicing work; no memory per sample)."""
+
+    def __setitem__(self, text: str, audio: Mono) -> None:
+        import numpy as np
+
+        super().__setitem__(text, np.broadcast_to(np.zeros(1, np.float32), (len(audio),)))
 
 
 def synthesize_phrases(
@@ -303,8 +313,11 @@ def synthesize_phrases(
     workers: int | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    lengths_only: bool = False,
 ) -> dict[str, Mono]:
     """Every distinct text -> its audio (float32 mono, house rate, trimmed and ramped).
+    ``lengths_only``: each audio is a placeholder of its length that holds no samples
+    (checking a long script needs its phrases' lengths, not gigabytes of speech).
 
     Cache hits are read here; the misses are spoken by ``workers`` processes (None: one
     per core, never more than there are misses), which store them in the cache
@@ -317,7 +330,7 @@ def synthesize_phrases(
     unique = list(dict.fromkeys(texts))
     if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
         return _read_in_process(spec, unique, progress)
-    found: dict[str, Mono] = {}
+    found: dict[str, Mono] = _LengthsOnly() if lengths_only else {}
     keys: dict[str, str] = {}
     if cache is not None:
         identity = engine_identity(spec)
