@@ -124,3 +124,27 @@ def test_every_bundled_practice_parses(ref: PracticeRef) -> None:
     script = load_template(ref.path)
     assert script.meta.id == ref.id
     assert script.speech_texts() or ref.id == "timer"
+
+
+def test_unknown_ids_do_not_read_every_front_matter_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of many rows with unknown practice ids read some 100 front matters per row
+    (150-650 ms each under load): ids are remembered while a file's time and size stay."""
+    reads: list[Path] = []
+    real = library._practice_id
+    monkeypatch.setattr(library, "_practice_id", lambda path: reads.append(path) or real(path))
+    library._id_of.cache_clear()
+    user = tmp_path / "mine"
+    user.mkdir()
+    mine = user / "mine.md"
+    mine.write_text("---\nid: first-id\ntitle: Mine\n---\nHello.\n", encoding="utf-8")
+    for attempt in range(2):
+        with pytest.raises(UnknownNameError):
+            library.resolve_practice("no-such-practice", templates_dir=user)
+        assert (len(reads) > 20) if attempt == 0 else (reads == [])
+        reads.clear()
+    # an edited file is read again
+    mine.write_text("---\nid: second-id\ntitle: Mine, longer\n---\nHello.\n", encoding="utf-8")
+    assert library.resolve_practice("second-id", templates_dir=user) == mine
+    assert reads == [mine]

@@ -11,6 +11,7 @@ Translations sit in a folder per language inside either folder (``meditations/es
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -67,6 +68,13 @@ def _practice_id(path: Path) -> str:
     return path.stem
 
 
+@functools.lru_cache(maxsize=4096)
+def _id_of(path: Path, _mtime_ns: int, _size: int) -> str:
+    """``_practice_id`` remembered while the file's time and size stay (a batch of many
+    rows resolves ids over and over: each unknown one read some 100 front matters)."""
+    return _practice_id(path)
+
+
 def _scan(folder: Path, origin: str) -> dict[str, PracticeRef]:
     found: dict[str, PracticeRef] = {}
     if not folder.is_dir():
@@ -74,7 +82,8 @@ def _scan(folder: Path, origin: str) -> dict[str, PracticeRef]:
     for path in sorted(folder.glob("*.md")):
         if path.name in _NOT_PRACTICES or not path.is_file():
             continue
-        ref = PracticeRef(_practice_id(path), path, origin)
+        stat = path.stat()
+        ref = PracticeRef(_id_of(path, stat.st_mtime_ns, stat.st_size), path, origin)
         if ref.id in found:
             log.warning(
                 "%s and %s both have id '%s'; using the first", found[ref.id].path, path, ref.id
