@@ -31,6 +31,23 @@ def test_sounds_land_on_their_exact_samples_across_block_edges() -> None:
     assert np.allclose(out[:, 1], expected, atol=1e-6)
 
 
+def test_a_part_that_ends_between_milliseconds_keeps_every_sample() -> None:
+    """A section preview ending 13 samples after a whole millisecond, with speech in its
+    last block, came out 13 samples short (pydub's overlay cuts to whole ms), and the
+    render stopped with an internal error."""
+    tone = np.full(2_000, 0.25, dtype=np.float32)
+    total = 2 * SAMPLE_RATE + 35_053
+    events = (Event(total - 1_000, 1_000, "speech", "tone", text="tone"),)
+    timeline = Timeline(total, events, (), (Chapter("all", 0, total),))
+    mixer = Mixer(
+        timeline, {("speech", "tone", 1): tone}, make_bed("none"), BedShape(gain=1.0, rise_db=0)
+    )
+    for begin, stop in ((0, total), (1_000, total - 7)):
+        out = np.concatenate(list(mixer.blocks(begin, stop)))
+        assert out.shape == (stop - begin, 2)
+        assert np.allclose(out[stop - begin - 1_000 + (total - stop) :, 0], 0.25)
+
+
 def test_background_ducks_under_speech_and_rises_in_long_silence() -> None:
     total = 60 * SAMPLE_RATE
     speech = Event(10 * SAMPLE_RATE, 5 * SAMPLE_RATE, "speech", "x", text="x")

@@ -25,6 +25,8 @@ import numpy.typing as npt
 from kindvoice.audio import SAMPLE_RATE, Mono, Stereo, ms_to_samples
 from kindvoice.mix.timeline import Event, Timeline
 
+_FRAMES_PER_MS = SAMPLE_RATE // 1000
+
 if TYPE_CHECKING:
     from kindvoice.settings import MixSettings
     from kindvoice.sound.beds.base import Bed
@@ -181,6 +183,10 @@ class Mixer:
             bed = bed * self.envelope.gains(start, n)[:, None]
             if self.channels == 1:
                 bed = bed.mean(axis=1, keepdims=True)
+            # pydub's overlay cuts a segment to whole milliseconds: a last block of
+            # 35,053 samples came back as 35,040; it is padded to the next one, then cut
+            whole_ms = -(-n // _FRAMES_PER_MS) * _FRAMES_PER_MS
+            bed = np.pad(bed, ((0, whole_ms - n), (0, 0)))
             block = to_segment(bed.astype(np.float32), self.channels)
             while first < len(events) and events[first].end <= start:
                 first += 1
@@ -197,7 +203,7 @@ class Mixer:
                 if offset:  # pad with silence so the overlay lands on the exact sample
                     piece = piece._spawn(b"\0" * (offset * frame_bytes) + piece.raw_data)
                 block = block.overlay(piece)
-            yield from_segment(block)
+            yield from_segment(block)[:n]
 
 
 def session_mixer(
