@@ -128,13 +128,12 @@ def prepare(
     check_recorded(request, script, played)  # a recorded voice has them all, or fills them
 
     # synthesize: every distinct phrase once (the cache makes re-renders free); a plan
-    # may take a slow voice's lengths from the text instead
+    # may take a slow voice's lengths from the text instead, and keeps no samples
     voicing = Voicing.of(request)
     guess = estimate_speech(voicing, played) if estimate else None
     if guess is not None:
         measure, phrases = guess.central, dict[str, Mono]()
     else:
-        # a plan keeps the lengths, not the samples
         measure, phrases = measure_speech(voicing, played, progress, lengths_only=estimate)
 
     # fit: repeat counts and pause lengths that make the total exact

@@ -11,6 +11,7 @@ import signal
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -90,9 +91,7 @@ def serve(
     (with --library, in that folder)."""
     import webbrowser
 
-    from kindvoice.web import create_app, lan_address, start_server
-    from kindvoice.web.db import TOKEN_RULE, valid_token
-    from kindvoice.web.links import links, qr_text
+    from kindvoice.web import create_app, start_server
     from kindvoice.web.server import is_loopback
     from kindvoice.web.sessions import default_library
 
@@ -106,14 +105,7 @@ def serve(
         from kindvoice.settings import LIBRARY_ENV
 
         os.environ[LIBRARY_ENV] = str(folder)
-    if token is not None and not valid_token(token):
-        raise UsageError(
-            f"--token {token!r}: use {TOKEN_RULE} (or leave it out for a generated one)."
-        )
-    if proxy is not None:
-        from kindvoice.publish.feed import check_base_url
-
-        proxy = check_base_url(proxy, "--proxy").rstrip("/") + "/"
+    proxy = _checked(token, proxy)
     app = create_app(
         folder,
         require_token=not local,
@@ -129,7 +121,37 @@ def serve(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     running = start_server(app, host, port)
-    state = app.extensions["kindvoice"]
+    url = _say_where(running, app.extensions["kindvoice"], host, proxy, folder, data_dir)
+    if open_browser:
+        webbrowser.open(url)
+    _serve_until_stopped(running)
+
+
+def _checked(token: str | None, proxy: str | None) -> str | None:
+    """Refuse a weak ``--token`` or a bad ``--proxy``; the proxy's address ends in "/"."""
+    from kindvoice.web.db import TOKEN_RULE, valid_token
+
+    if token is not None and not valid_token(token):
+        raise UsageError(
+            f"--token {token!r}: use {TOKEN_RULE} (or leave it out for a generated one)."
+        )
+    if proxy is None:
+        return None
+    from kindvoice.publish.feed import check_base_url
+
+    return check_base_url(proxy, "--proxy").rstrip("/") + "/"
+
+
+def _say_where(
+    running: Any, state: Any, host: str, proxy: str | None, folder: Path, data_dir: Path
+) -> str:
+    """Print where the page is, the two links (with QR codes when phones can reach them)
+    and where things are kept; returns the teacher's link."""
+    from kindvoice.web import lan_address
+    from kindvoice.web.links import links, qr_text
+    from kindvoice.web.server import is_loopback
+
+    local = is_loopback(host) and proxy is None
     shown = lan_address() if host in ("0.0.0.0", "::") else host
     base = proxy or (running.url if local else f"http://{shown}:{running.port}/")
     both = links(base, state.token, state.listener_token)
@@ -149,9 +171,13 @@ def serve(
     else:
         click.echo("For phones, start it with --host 0.0.0.0 (the links then get QR codes).")
     click.echo(f"Sessions are saved in {folder}; the database and links in {data_dir}")
-    url = both.teacher
-    if open_browser:
-        webbrowser.open(url)
+    return str(both.teacher)
+
+
+def _serve_until_stopped(running: Any) -> None:
+    """Wait for Ctrl-C or `kill`, then stop: a render putting its files in place first."""
+    from kindvoice.export.commit_guard import finish_commits
+
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
         while running.thread.is_alive():
@@ -160,8 +186,6 @@ def serve(
         click.echo("Stopping.", err=True)
     finally:
         running.stop()
-        from kindvoice.export.commit_guard import finish_commits
-
         # a render putting its files in place finishes that first: whole sets only
         if not finish_commits():
             log.warning("a render was still putting its files in place")
