@@ -91,6 +91,8 @@ class Engine(ABC):
     default_voice: ClassVar[str] = "default"
     #: how much longer than espeak or Piper a phrase may take before a worker counts as hung
     slowness: ClassVar[float] = 1.0
+    #: True: its voices are named by the language they speak (espeak's "en-gb", "es")
+    voices_named_by_language: ClassVar[bool] = False
     #: True: the engine only reads files (recorded takes), so it runs in the main process,
     #: needs no worker and no phrase cache
     in_process: ClassVar[bool] = False

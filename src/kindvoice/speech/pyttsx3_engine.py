@@ -151,6 +151,7 @@ class Pyttsx3Engine(Engine):
     """espeak-ng through pyttsx3; voice by espeak id or name, rate 1.0 = 175 wpm."""
 
     name: ClassVar[str] = "pyttsx3"
+    voices_named_by_language: ClassVar[bool] = True
     label: ClassVar[str] = "espeak-ng: robotic, instant (drafts)"
     default_voice: ClassVar[str] = "en-us"
 

@@ -128,6 +128,8 @@ def _voice_language(engine: str, name: str) -> str | None:
 def voice_words(label: str | None) -> str:
     """A session's voice (its ``voice`` meta, as ``voice_description`` wrote it) in plain
     words: "Heart, English (United States)"; "" when it says nothing a listener can use."""
+    from kindvoice.speech.base import engine_class
+
     said = []
     for found in _VOICE.finditer(label or ""):
         engine, name = found["engine"], found["name"]
@@ -135,7 +137,7 @@ def voice_words(label: str | None) -> str:
         if kind is None:
             continue
         language = _voice_language(engine, name)
-        if engine == "pyttsx3":  # espeak's voices are named by language: say the language
+        if engine_class(engine).voices_named_by_language:  # say the language
             words = f"{str(kind).capitalize()}, {language_name(language or name)}"
         else:
             words = name.split("-")[0].title()  # "dora-br": the language says the rest

@@ -238,10 +238,12 @@ def voice_list() -> Response:
 
 @bp.post("/api/voices/sample")
 def voice_sample() -> Response:
+    from kindvoice.speech.base import engine_class
+
     state = current()
     form = request.form
     engine = _engine(form.get("engine", "").strip())
-    if engine == "recorded":
+    if engine_class(engine).recorded:
         raise UsageError("A recorded voice has no sample: its recording page plays its takes.")
     voice = checked(engine, form.get("voice", "").strip() or default_voice(engine))
     assert voice is not None

@@ -145,8 +145,12 @@ def _range_settings(args: forms.Form) -> tuple[Path, str, str | None, float]:
 
 @bp.get("/api/range")
 def feasible_range() -> Response | tuple[Response, int]:
+    from kindvoice.speech.base import engine_class
+
     path, engine, voice, _ = _range_settings(request.args)
-    if engine == "recorded":  # the lengths recorded, never cached (a take just kept counts)
+    if engine_class(
+        engine
+    ).recorded:  # the lengths recorded, never cached (a take just kept counts)
         fill = bool(request.args.get("fill"))
         return jsonify(recordings.slider_range(path, voice or "", fill))
     try:
