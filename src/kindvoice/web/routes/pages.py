@@ -148,9 +148,8 @@ def feasible_range() -> Response | tuple[Response, int]:
     from kindvoice.speech.base import engine_class
 
     path, engine, voice, _ = _range_settings(request.args)
-    if engine_class(
-        engine
-    ).recorded:  # the lengths recorded, never cached (a take just kept counts)
+    # a recorded voice: the lengths recorded, never cached (a take just kept counts)
+    if engine_class(engine).recorded:
         fill = bool(request.args.get("fill"))
         return jsonify(recordings.slider_range(path, voice or "", fill))
     try:
