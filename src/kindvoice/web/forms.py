@@ -155,10 +155,10 @@ def engine(form: Form) -> str:
 
 def voice(form: Form, card_: Mapping[str, Any] | None = None) -> VoiceSettings:
     """Engine, voice (one the page offers: ``voices.checked``) and pace from a form."""
-    name = engine(form)
-    chosen = checked_voice(form, name, card_)
     from kindvoice.speech.base import engine_class
 
+    name = engine(form)
+    chosen = checked_voice(form, name, card_)
     rate = field_value(form, "rate")
     # a recorded voice's phrases not yet recorded: spoken by the default synthetic voice
     fill = default_engine() if engine_class(name).recorded and form.get("fill") else None
