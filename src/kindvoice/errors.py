@@ -166,6 +166,16 @@ class TakeError(AudioIOError):
     """A recorded take that cannot be kept (clipped, silent, too long, not audio)."""
 
 
+class TakeExists(UsageError):
+    """A phrase already has a take and the caller did not ask to replace it."""
+
+
+class SpeechStopped(KindvoiceError):
+    """A speech run was told to stop (its ``stop`` event): nobody waits for it any more."""
+
+    exit_code = ExitStatus.INTERRUPTED
+
+
 class BatchFailed(KindvoiceError):
     """Some sessions of a batch or course failed (each is named in the summary table)."""
 

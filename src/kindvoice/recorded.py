@@ -250,8 +250,7 @@ def import_folder(
     """Clean and keep every audio file of ``folder`` named by a phrase's stem (``texts``:
     stem -> text). A phrase that has a take keeps it unless ``replace``; a file the
     cleaning refuses is reported with its reason, and the others go on."""
-    from kindvoice.errors import TakeError
-    from kindvoice.speech.takes import TakeExists
+    from kindvoice.errors import TakeError, TakeExists
 
     report = ImportReport([], [], [], [])
     seen: set[str] = set()

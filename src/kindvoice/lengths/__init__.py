@@ -165,7 +165,7 @@ def measure_speech(
 ) -> tuple[Measure, dict[str, Mono]]:
     """Every phrase of ``script`` (gated blocks included) synthesized once from its spoken
     text at its section's pace, keyed by ``Speech.key``, and the lengths the solver needs.
-    ``stop`` ends the speech early (``speech.synth.SpeechStopped``); ``lengths_only``
+    ``stop`` ends the speech early (``errors.SpeechStopped``); ``lengths_only``
     keeps no samples (``synthesize_phrases``)."""
     from kindvoice.speech.base import engine_class
     from kindvoice.speech.cache import PhraseCache

@@ -163,8 +163,8 @@ def feasible_lengths(
     the range at another. The durations are spoken once (fast voices, or a warm cache) or,
     for a slow voice on a cold cache, estimated from the text: the range is then the long
     estimate's low to the short one's high, inside what the voice can do. ``stop`` ends
-    the speech (``speech.synth.SpeechStopped``), also when set before it starts."""
-    from kindvoice.speech.synth import SpeechStopped
+    the speech (``errors.SpeechStopped``), also when set before it starts."""
+    from kindvoice.errors import SpeechStopped
 
     guess = estimate_speech(voicing, script)
     if guess is not None:

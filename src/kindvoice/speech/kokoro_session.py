@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from kindvoice import files
 from kindvoice.errors import EngineError
 from kindvoice.speech import kokoro_voices
 
@@ -54,15 +54,15 @@ def load_session(threads: int | None) -> Any:
     try:
         if not kept.is_file():
             kept.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=kept.parent)
+            handle, temp = files.temp_beside(kept)
             os.close(handle)
             try:
                 saving = options(levels.ORT_ENABLE_EXTENDED)
-                saving.optimized_model_filepath = temp
+                saving.optimized_model_filepath = str(temp)
                 onnxruntime.InferenceSession(model, saving, providers=["CPUExecutionProvider"])
-                os.replace(temp, kept)
+                files.put_in_place(temp, kept, durable=False)
             finally:
-                Path(temp).unlink(missing_ok=True)
+                temp.unlink(missing_ok=True)
         return onnxruntime.InferenceSession(
             str(kept), options(levels.ORT_ENABLE_ALL), providers=["CPUExecutionProvider"]
         )

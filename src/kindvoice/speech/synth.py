@@ -30,7 +30,7 @@ from typing import Any
 
 from kindvoice import errors
 from kindvoice.audio import Mono
-from kindvoice.errors import EngineError, KindvoiceError
+from kindvoice.errors import EngineError, KindvoiceError, SpeechStopped
 from kindvoice.speech import sentences
 from kindvoice.speech.base import (
     Engine,
@@ -206,12 +206,6 @@ def _pool(
 
 class _WorkerCrash(EngineError):
     """A worker process died (a crash in the engine's native code, or killed)."""
-
-
-class SpeechStopped(KindvoiceError):
-    """``synthesize_phrases`` was told to stop (its ``stop`` event): nobody waits for it."""
-
-    exit_code = int(errors.ExitStatus.INTERRUPTED)
 
 
 #: how often a speech run with a ``stop`` event looks at it while phrases are spoken, in s

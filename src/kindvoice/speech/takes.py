@@ -22,15 +22,15 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kindvoice import files
 from kindvoice.audio import SAMPLE_RATE, Mono
-from kindvoice.errors import EngineError, UnknownNameError, UsageError
+from kindvoice.errors import EngineError, TakeExists, UnknownNameError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,6 @@ class Take:
     added: str  # ISO time, UTC
     seconds: float  # the cleaned take's length
     lufs_before: float | None  # the take's loudness as given (None: too short to meter)
-
-
-class TakeExists(UsageError):
-    """A phrase already has a take and the caller did not ask to replace it."""
 
 
 class RecordedVoice:
@@ -239,7 +235,7 @@ class RecordedVoice:
         ``target``, atomically; returns how many takes it holds."""
         import zipfile
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd, tmp = files.temp_beside(target)
         os.close(fd)
         try:
             with zipfile.ZipFile(tmp, "w") as archive:
@@ -250,9 +246,9 @@ class RecordedVoice:
                         packed = path.suffix == ".json"
                         method = zipfile.ZIP_DEFLATED if packed else zipfile.ZIP_STORED
                         archive.write(path, name, compress_type=method)
-            os.replace(tmp, target)
+            files.put_in_place(tmp, target)
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         return len(self._load())
 
     def remove(self) -> None:
@@ -263,13 +259,7 @@ class RecordedVoice:
         """The manifest, written to a temporary file and renamed into place."""
         data = {"name": self.name, "format": 1, "takes": dict(sorted(takes.items()))}
         text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", suffix=".part", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, self._manifest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        files.write_atomic(self._manifest, text)
 
 
 def _lufs(value: float | None) -> str:

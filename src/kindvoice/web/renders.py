@@ -280,10 +280,10 @@ class RangeCache:
         """The range this voice can fill at each slider step
         (``lengths.ranges.feasible_lengths``: the speech measured once, or estimated for a
         slow voice on a cold cache) and the slider's bounds."""
+        from kindvoice.errors import SpeechStopped
         from kindvoice.lengths import Voicing
         from kindvoice.lengths.ranges import feasible_lengths
         from kindvoice.settings import VoiceSettings
-        from kindvoice.speech.synth import SpeechStopped
         from kindvoice.template.parse import load_template
 
         script = load_template(path)
