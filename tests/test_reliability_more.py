@@ -158,8 +158,13 @@ def test_batch_checks_the_rate_range_as_build_does(tmp_path: Path) -> None:
     manifest = tmp_path / "rows.csv"
     manifest.write_text("practice,minutes,rate,output\nself-compassion-break,3,9,a.mp3\n")
     run = kindvoice("batch", str(manifest), timeout=60)
-    assert run.code == 8 and "0.3 to 3.0" in run.stdout + run.stderr, run.stdout
-    assert not (tmp_path / "a.mp3").exists()
+    built = kindvoice(
+        "build", "self-compassion-break", "--rate", "9", "-o", str(tmp_path / "b.mp3")
+    )
+    # one rule (the field table): the same range in the row's words and the option's
+    assert built.code == 2 and "must be between 0.5 and 2; got 9" in built.stderr, built.stderr
+    assert run.code == 8 and "Row 1: 'rate' must be between 0.5 and 2; got 9" in run.stdout
+    assert not (tmp_path / "a.mp3").exists() and not (tmp_path / "b.mp3").exists()
 
 
 def poison(cache: Path) -> int:
