@@ -159,6 +159,13 @@ def _speak(text: str, key: str | None) -> Mono | _Failure:
     return audio
 
 
+def _speak_length(text: str, key: str | None) -> int | _Failure:
+    """``_speak``, answering only the phrase's length: its samples stay in the worker (and
+    the cache), so measuring a long script never gathers its speech in the main process."""
+    audio = _speak(text, key)
+    return audio if isinstance(audio, _Failure) else len(audio)
+
+
 def _check() -> _Failure | None:
     return _engine_failure
 
@@ -266,7 +273,8 @@ def _speak_all(
     # longest first, so the last phrases to finish are short and no worker waits alone
     ordered = sorted(texts, key=len, reverse=True)
     with _pool(n_workers, spec, cache) as pool:
-        futures = {pool.submit(_speak, text, keys.get(text)): text for text in ordered}
+        speak = _speak_length if isinstance(found, _LengthsOnly) else _speak
+        futures = {pool.submit(speak, text, keys.get(text)): text for text in ordered}
         pending = set(futures)
         timeout_s = phrase_timeout_s(spec.engine)
         last_done = time.monotonic()
@@ -294,10 +302,11 @@ class _LengthsOnly(dict[str, Mono]):
     """Phrases kept as their lengths: each audio stored as zero-stride zeros of its length
     (``len`` and slicing work; no memory per sample)."""
 
-    def __setitem__(self, text: str, audio: Mono) -> None:
+    def __setitem__(self, text: str, audio: Mono | int) -> None:
         import numpy as np
 
-        super().__setitem__(text, np.broadcast_to(np.zeros(1, np.float32), (len(audio),)))
+        n = audio if isinstance(audio, int) else len(audio)  # workers answer lengths only
+        super().__setitem__(text, np.broadcast_to(np.zeros(1, np.float32), (n,)))
 
 
 def synthesize_phrases(
