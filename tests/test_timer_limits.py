@@ -43,10 +43,9 @@ def test_a_code_built_script_too_deep(tmp_path: Path) -> None:
     prepare(request(tmp_path), script=script_of(nested(MAX_BLOCK_DEPTH)), estimate=True)
     with pytest.raises(TemplateError, match=f"more than {MAX_BLOCK_DEPTH} deep"):
         prepare(request(tmp_path), script=script_of(nested(MAX_BLOCK_DEPTH + 1)))
-    started = time.monotonic()
-    with pytest.raises(TemplateError, match="deep"):  # no recursion, even this deep
+    # no recursion, even this deep: a recursive check would raise RecursionError here
+    with pytest.raises(TemplateError, match="deep"):
         prepare(request(tmp_path), script=script_of(nested(100_000)))
-    assert time.monotonic() - started < 10
 
 
 def test_a_code_built_script_with_too_many_events(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from distributed import LocalCluster
 from kindvoice import __version__
 from kindvoice.errors import UsageError
 from kindvoice.publish.batch import longest_first
-from kindvoice.publish.executors import DaskBackend, LocalBackend, backend_for
+from kindvoice.publish.executors import CONNECT_TIMEOUT_S, DaskBackend, LocalBackend, backend_for
 from kindvoice.publish.jobs import Job
 from kindvoice.settings import RenderRequest
 
@@ -227,17 +226,18 @@ def test_something_else_at_the_address_is_one_line_within_5_s(
         http_server() if other == "http" else listener(_silent if other == "silent" else _garbage)
     )
     with server as hostport:
-        started = time.monotonic()
+        # 60 s guards against the old hang; the 5 s is proven by the deadline named in the
+        # answer, not by a clock on a shared machine (issue 25 §6)
         run = kindvoice_process(
             "batch", str(manifest), "--executor", f"dask://{hostport}", timeout=60
         )
-        elapsed = time.monotonic() - started
     address = f"tcp://{hostport}"
     lines = run.stderr.splitlines()
     assert run.code == 2, run.stderr
     assert len(lines) == 1 and lines[0].startswith("Error: ") and address in lines[0], lines
     assert "Internal error" not in lines[0]
-    assert elapsed < 5 + 4, f"{elapsed:.1f} s"  # the deadline, and the interpreter's start
+    if other == "silent":  # the one that waits: for the connection deadline, 5 s
+        assert f"{CONNECT_TIMEOUT_S:g} s" in lines[0], lines[0]
     assert spoken_phrases(own_cache) == [] and not list(tmp_path.glob("*.mp3"))
 
 
