@@ -208,3 +208,32 @@ def test_the_render_spine_is_at_most_70_lines() -> None:
     """Issue 25 §3: ``render()`` reads as one call per stage with its comment."""
     lengths = function_lengths(_modules()["pipeline.py"])
     assert {f.partition("@")[0]: n for f, n in lengths.items()}["render"] <= 70
+
+
+def _string_waits(source: str) -> list[int]:
+    """Lines where a browser wait polls a JavaScript expression rather than a function."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "wait_for_function" or not node.args:
+            continue
+        first = node.args[0]
+        parts = first.values if isinstance(first, ast.JoinedStr) else [first]
+        head = parts[0].value if isinstance(parts[0], ast.Constant) else ""
+        if not str(head).lstrip().startswith("() =>"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_browser_waits_poll_functions_not_expressions() -> None:
+    # Playwright polls an expression with eval, which the page's CSP refuses (a CI run
+    # failed on it); a function is polled as it is
+    assert _string_waits('page.wait_for_function("window.x > 1")') == [1]
+    assert _string_waits('page.wait_for_function(f"() => window.x > {n}")') == []
+    found = {
+        f"{path.name}:{line}"
+        for path in sorted((ROOT / "tests" / "web").glob("*.py"))
+        for line in _string_waits(path.read_text(encoding="utf-8"))
+    }
+    assert not found

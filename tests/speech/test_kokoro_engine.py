@@ -7,6 +7,8 @@ phrases here are short and shared through the session's phrase cache.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +55,22 @@ def test_phonemes_over_the_model_limit_are_cut_at_word_boundaries() -> None:
     assert all(w.endswith(" ") for w in windows[:-1])
     short = load_g2p("en")("May I be kind to myself.")
     assert token_windows(short, vocab) == [short]
+
+
+def test_other_languages_convert_after_pyttsx3_has_spoken_in_the_same_process() -> None:
+    # a fresh process: which espeak-ng is loaded first, and how, is per process
+    code = (
+        "from kindvoice.speech.base import EngineSpec\n"
+        "from kindvoice.speech.pyttsx3_engine import Pyttsx3Engine\n"
+        "from kindvoice.speech.g2p import load_g2p\n"
+        "assert len(Pyttsx3Engine(EngineSpec('pyttsx3', 'en-us', 1.0)).synthesize('Hello.'))\n"
+        "print(load_g2p('es')('hola amigo'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-600:]
+    assert done.stdout.strip() == "ˈola amˈiɣo"
 
 
 def test_american_english_g2p_says_close_as_the_verb() -> None:

@@ -51,7 +51,7 @@ def test_a_spanish_phone_reads_the_page_in_spanish_switches_and_filters(
 
     # the switch, at the foot of the page: French, remembered
     page.locator("#page-language").select_option("fr")
-    page.wait_for_function("document.documentElement.lang === 'fr'")
+    page.wait_for_function("() => document.documentElement.lang === 'fr'")
     assert page.locator("h1").inner_text() == "Historique de pratique"
     page.goto(f"{one_session.base}/")
     assert page.locator("h1").inner_text() == "Pratiques"

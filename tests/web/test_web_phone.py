@@ -262,10 +262,10 @@ def test_tap_a_transcript_line_seeks_and_resume_where_you_left_off(
     assert _audio(page, "a.currentTime") < cue["start"] + 6  # from the line, not further
     page.wait_for_selector(".transcript li.now")
     _audio(page, "(a.currentTime = 33.0, a.pause(), 0)")
-    page.wait_for_function("document.getElementById('player').paused")
+    page.wait_for_function("() => document.getElementById('player').paused")
 
     page.reload()
-    page.wait_for_function("document.getElementById('player').currentTime > 0")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0")
     assert _audio(page, "a.currentTime") == pytest.approx(33.0, abs=0.5)
     assert "at 0:33" in page.locator("[data-resume]").inner_text()
     page.get_by_role("button", name="Start from the beginning").click()
@@ -305,7 +305,7 @@ def test_phone_viewport_fits_with_touch_targets_and_a_sticky_player(
         assert _small_targets(page) == [], path
     page.goto(phone.player)
     page.mouse.wheel(0, 5000)
-    page.wait_for_function("window.scrollY > 300")
+    page.wait_for_function("() => window.scrollY > 300")
     top = page.locator("#player").evaluate("a => a.getBoundingClientRect().top")
     assert 0 <= top < 100  # the player stays in view at the top
 
@@ -320,7 +320,7 @@ def test_finished_session_goes_to_the_history_and_its_markdown(
     page.goto(phone.base + "/history")
     assert "Nothing here yet" in page.locator("[data-history]").inner_text()
     page.goto(phone.player)
-    page.wait_for_function("isFinite(document.getElementById('player').duration)")
+    page.wait_for_function("() => isFinite(document.getElementById('player').duration)")
     # the whole session played (fast: 16 times its speed)
     _audio(page, "(a.playbackRate = 16, a.play(), 0)")
     finished = page.get_by_role("region", name="You listened to the end")
@@ -353,7 +353,7 @@ def test_finished_session_goes_to_the_history_and_its_markdown(
 def test_seeking_to_the_end_is_not_a_practice_finished(context: Any, phone: Phone) -> None:
     page = context.new_page()
     page.goto(phone.player)
-    page.wait_for_function("isFinite(document.getElementById('player').duration)")
+    page.wait_for_function("() => isFinite(document.getElementById('player').duration)")
     _audio(page, "(a.currentTime = a.duration * 0.95, a.play(), 0)")  # scrubbed, then played
     page.wait_for_function("() => document.getElementById('player').ended", timeout=30_000)
     page.wait_for_timeout(500)

@@ -2,7 +2,11 @@
 
 pyttsx3's espeak driver loads ``libespeak-ng.so.1`` by name. Linux machines without the
 system package still work when the library shipped in the ``espeakng-loader`` wheel is
-preloaded into the global symbol namespace and ``ESPEAK_DATA_PATH`` points at its data.
+preloaded (the loader then finds it by its soname) and ``ESPEAK_DATA_PATH`` points at its
+data. It is loaded locally, not into the global symbol namespace: global symbols would
+take over the private copy that phonemizer loads for Kokoro's other languages, whose
+voice list then came back empty ("language es is not supported") in a process that had
+spoken with pyttsx3 first.
 Call ``ensure_espeak()`` before importing pyttsx3, and only inside a speech worker
 process: Piper's own espeak-ng crashes when both share a process.
 """
@@ -37,7 +41,7 @@ def ensure_espeak() -> None:
         # Nothing to preload: pyttsx3 will report the missing library itself.
         log.debug("no system libespeak-ng and no espeakng-loader")
         return
-    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_LOCAL)
     os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
     log.debug("preloaded %s", espeakng_loader.get_library_path())
     _loaded = True
