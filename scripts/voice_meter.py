@@ -29,7 +29,8 @@ import numpy as np
 import soundfile as sf
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.pipeline import RenderResult, render, transcript
+from kindvoice.export.tags import transcript
+from kindvoice.pipeline import RenderResult, render
 from kindvoice.settings import MixSettings, RenderRequest, VoiceSettings
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
