@@ -26,6 +26,28 @@ function clock(seconds) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// This page's own name while it waits on the server's work (web/jobs.py's waiters). A
+// preview, sample or measurement the page moves away from, or that it waits on when it
+// closes, is left: the server cancels it when no other page waits for it.
+const waiter = `page-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+const waitedJobs = new Set();
+function leaveJob(id, closing) {
+  if (!id || !waitedJobs.delete(id)) return;
+  const url = `/api/jobs/${encodeURIComponent(id)}/leave`;
+  const body = new URLSearchParams({ waiter, token });
+  if (closing) navigator.sendBeacon(url, body);
+  else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
+}
+window.addEventListener("pagehide", () => { for (const id of [...waitedJobs]) leaveJob(id, true); });
+
+// One line for every wait: what is being done, the work's own percent, and the time left
+// the server estimates (in the page's words), or how long so far while it cannot tell.
+function waitWords(doing, state) {
+  const percent = Math.round(state.percent);
+  const left = state.left || tr("{time} so far", { time: clock(state.elapsed_s || 0) });
+  return tr("{doing}… {percent}% ({left})", { doing, percent, left });
+}
+
 // A JSON answer; an error that waiting may cure (no connection, the server restarting,
 // a proxy's 502) is marked `lost`.
 async function getJSON(url, options) {
@@ -46,10 +68,11 @@ async function getJSON(url, options) {
 // retried with a growing pause (1 s, 2 s, 4 s ... 15 s), onLost telling the page meanwhile.
 async function follow(url, onUpdate, onLost) {
   let pause = 1000;
+  const polled = `${url}${url.includes("?") ? "&" : "?"}waiter=${encodeURIComponent(waiter)}`;
   for (;;) {
     let state;
     try {
-      state = await getJSON(url);
+      state = await getJSON(polled);
     } catch (error) {
       if (!error.lost) throw error;
       if (onLost) onLost(error);
@@ -59,7 +82,7 @@ async function follow(url, onUpdate, onLost) {
     }
     pause = 1000;
     onUpdate(state);
-    if (["done", "failed", "interrupted"].includes(state.status)) return state;
+    if (["done", "failed", "interrupted", "cancelled"].includes(state.status)) return state;
     await sleep(500);
   }
 }
@@ -108,20 +131,25 @@ if (build) {
     show();
   }
 
-  // The measurement the page waits for; another choice, or leaving the page, cancels it on
-  // the server (its speech workers stop), so no one's work runs for a page that moved on.
+  // The measurement the page waits for is a job it follows; another choice leaves it (the
+  // server stops it when no other page waits for it), and so does leaving the page.
   let asked = 0;
-  let waiting = null;  // the query of the answer the page waits for
-  function cancelWaiting(leaving) {
-    if (!waiting) return;
-    const body = new URLSearchParams(waiting);
-    body.set("token", token);
-    const url = build.dataset.rangeCancelUrl;
-    if (leaving) navigator.sendBeacon(url, body);
-    else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
-    waiting = null;
+  let measuring = null;  // the measurement job the page waits for
+  async function askRange(params, ask) {
+    for (;;) {
+      const url = `${build.dataset.rangeUrl}?${params}&waiter=${encodeURIComponent(waiter)}`;
+      const answer = await getJSON(url);
+      if (!answer.job) return answer;
+      measuring = answer.job;
+      waitedJobs.add(answer.job);
+      const state = await follow(answer.poll, (s) => {
+        if (ask === asked) note.textContent = waitWords(tr("Measuring what this voice can fill"), s);
+      });
+      waitedJobs.delete(answer.job);
+      if (ask !== asked) return null;
+      if (state.status !== "done") throw new Error(state.message);
+    }
   }
-  window.addEventListener("pagehide", () => cancelWaiting(true));
   async function updateRange() {
     const ask = ++asked;
     const params = new URLSearchParams({
@@ -132,18 +160,11 @@ if (build) {
       rate: build.elements.rate.value,
     });
     if (build.elements.fill && build.elements.fill.checked) params.set("fill", "1");
-    if (waiting && waiting.toString() !== params.toString()) cancelWaiting(false);
-    waiting = params;
-    // a voice and pace measured before is answered from the server's cache at once: say
-    // "Measuring" only when the answer takes a while (the first time)
-    const slow = setTimeout(() => {
-      if (ask === asked) note.textContent = tr("Measuring what this voice can fill…");
-    }, 400);
+    leaveJob(measuring, false);  // another choice: the page waits for that one no more
+    measuring = null;
     try {
-      const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
-      clearTimeout(slow);
-      if (waiting === params) waiting = null;
-      if (ask !== asked) return;
+      const range = await askRange(params, ask);
+      if (ask !== asked || !range) return;
       const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
       minutes.min = range.min;
       minutes.max = range.max;
@@ -155,11 +176,11 @@ if (build) {
       });
       build.dataset.rangeReady = "1";
     } catch (error) {
-      clearTimeout(slow);
-      if (waiting === params) waiting = null;
       if (ask === asked) note.textContent = error.message;
     }
   }
+  // back to a page kept in the browser's memory: what it waited for was left, ask again
+  window.addEventListener("pageshow", (event) => { if (event.persisted) updateRange(); });
   // the voice list is replaced when the engine changes: listen on the form, not the inputs
   build.addEventListener("change", (event) => {
     if (event.target.matches("[data-range-input]")) updateRange();
@@ -183,8 +204,13 @@ for (const field of document.querySelectorAll("[data-voices]")) {
   };
 
   let asked = 0;
+  let playing = 0;
+  let sampling = null;  // the sample job the field waits for
+  const stopSample = () => { leaveJob(sampling, false); sampling = null; };
   engine.addEventListener("change", async () => {
     const ask = ++asked;
+    playing++;  // a sample of the engine left behind is not played
+    stopSample();
     const params = new URLSearchParams({
       engine: engine.value, practice: field.dataset.practice, language: field.dataset.language,
     });
@@ -201,13 +227,13 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     }
   });
 
-  let playing = 0;
   box.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-sample]");
     if (!button) return;
     const ask = ++playing;
+    stopSample();  // another voice: the last one asked for is not wanted now
     const voice = button.dataset.sample;
-    const body = new URLSearchParams({ engine: engine.value, voice });
+    const body = new URLSearchParams({ engine: engine.value, voice, waiter });
     showError("");
     audio.pause();
     button.disabled = true;
@@ -217,13 +243,16 @@ for (const field of document.querySelectorAll("[data-voices]")) {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body,
       });
       if (!answer.url) {
+        if (ask === playing) { sampling = answer.job; waitedJobs.add(answer.job); }
         const state = await follow(answer.poll, (s) => {
           if (ask !== playing) return;
           status.textContent = s.status === "waiting"
             ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
-            : tr("Preparing a sample of {voice}… {percent}%", { voice, percent: Math.round(s.percent) });
+            : waitWords(tr("Preparing a sample of {voice}", { voice }), s);
         });
-        if (state.status === "failed") throw new Error(state.message);
+        waitedJobs.delete(answer.job);
+        if (ask !== playing) return;
+        if (state.status !== "done") throw new Error(state.message);
         answer = state;
       }
       if (ask !== playing) return;  // another voice was asked for meanwhile
@@ -362,8 +391,8 @@ if (job) {
     }
     else if (state.status === "running") {
       const doing = { speech: tr("Speaking"), sessions: tr("Rendering the sessions") }[state.stage] || tr("Mixing");
-      status.textContent = tr("{doing}… {percent}%", { doing, percent: Math.round(state.percent) });
-    } else if (state.status === "failed" || state.status === "interrupted") {
+      status.textContent = waitWords(doing, state);
+    } else if (state.status !== "done") {
       status.textContent = state.message;
       const retry = job.querySelector("[data-job-retry]");
       if (retry && state.retryable) retry.hidden = false;
@@ -418,13 +447,15 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
     button.disabled = true;
     try {
       let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}`, {
-        method: "POST", headers: { "X-Kindvoice-Token": token },
+        method: "POST", headers: { "X-Kindvoice-Token": token }, body: new URLSearchParams({ waiter }),
       });
       if (!answer.url) {
+        waitedJobs.add(answer.job);
         const state = await follow(answer.poll, (s) => {
-          status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : tr("Preparing a preview… {percent}%", { percent: Math.round(s.percent) });
+          status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : waitWords(tr("Preparing a preview"), s);
         });
-        if (state.status === "failed") throw new Error(state.message);
+        waitedJobs.delete(answer.job);
+        if (state.status !== "done") throw new Error(state.message);
         answer = state;
       }
       status.textContent = "";
