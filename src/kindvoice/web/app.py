@@ -321,7 +321,7 @@ def _register_errors(app: Flask) -> None:
         code = exc.code or 500
         if code == 413:  # the limit of the route that refused
             limit = request.max_content_length or MAX_UPLOAD_BYTES
-            size = f"{limit // 1024:,} KB" if limit < 2 * 2**20 else f"{limit // 2**20:,} MB"
+            size = f"{limit // 1024} KB" if limit < 2 * 2**20 else f"{limit // 2**20} MB"
             message = gettext("That is too large: this page takes at most %(size)s.", size=size)
         else:
             message = _short(exc.description or exc.name)
