@@ -1,7 +1,9 @@
-"""Work nobody waits for any more is cancelled (issue 23 §2): the Build page's length
-range is measured by speaking every phrase (espeak on a cold phrase cache); choosing
-another engine, or leaving the page, stops that measurement on the server (its speech
-workers end) instead of letting it run on. A real headless Chromium, a real server."""
+"""Work nobody waits for any more is cancelled (issue 23 §2), in a real headless Chromium
+on a real server: the Build page's length range is measured by speaking every phrase
+(espeak on a cold phrase cache) while the page shows its progress; choosing another
+engine, or leaving the page, ends that measurement "cancelled" (its speech workers stop);
+a card's preview left behind on a phone, and a voice sample when the engine changes, too.
+"""
 
 from __future__ import annotations
 
@@ -29,18 +31,33 @@ def _speech_workers() -> list[psutil.Process]:
     return [p for p in me.children(recursive=True) if "spawn" in " ".join(p.cmdline())]
 
 
-def _wait(check: Any, timeout_s: float, what: str) -> None:
+def _wait(check: Any, timeout_s: float, what: str) -> Any:
     end = time.monotonic() + timeout_s
-    while not check():
+    while not (found := check()):
         assert time.monotonic() < end, what
         time.sleep(0.1)
+    return found
 
 
-def _stops(site: Any, own_cache: Path, total: int) -> None:
-    """The measurement under way stops: no range in progress, no speech worker left, and
-    the phrase cache stops growing before the practice's every phrase is spoken (a worker
-    may finish the phrase it was speaking)."""
-    _wait(lambda: not site.state.ranges.measuring(), 30, "the measurement went on")
+def _job(site: Any, kind: str) -> Any:
+    """The running job of ``kind`` (None while there is none)."""
+    return next(
+        (
+            j
+            for j in list(site.state.jobs._jobs.values())
+            if j.kind == kind and j.status == "running"
+        ),
+        None,
+    )
+
+
+def _stopped(site: Any, job: Any, own_cache: Path, total: int) -> None:
+    """``job`` ends cancelled, no speech worker is left, and the phrase cache stops
+    growing before every phrase is spoken (a worker may finish the phrase it was on)."""
+    if job.status == "done":  # spoken to the end before the cancel came (a loaded machine)
+        pytest.skip("the work had finished when the page's cancel arrived")
+    _wait(lambda: job.finished, 30, "the work went on")
+    assert job.status == "cancelled", job.message
     _wait(lambda: not _speech_workers(), 30, "speech workers are left running")
     spoken = _spoken(own_cache)
     time.sleep(2.0)
@@ -53,21 +70,53 @@ def test_moving_on_cancels_the_measurement(
 ) -> None:
     script = load_template(bundled_dir() / f"{practice}.md")
     total = len(set(script.spoken_texts().values()))
-    ranges = site.state.ranges
-    found: list[bool] = []  # what each cancel found: a measurement under way, or none
-    cancel = ranges.cancel
-    ranges.cancel = lambda *args: found.append(cancel(*args)) or found[-1]
     page = browser.new_page()
     page.goto(f"{site.base}/build?practice={practice}&engine=pyttsx3")
-    # the page asks for its range: espeak's workers start, then speak phrase after phrase
-    _wait(lambda: site.state.ranges.measuring(), 60, "the measurement never started")
+    # the page asks for its range: a measuring job, which the page follows
+    job = _wait(lambda: _job(site, "measure"), 60, "the measurement never started")
+    assert len(job.waiters) == 1
+    # while it waits the page says what it does, how far (the job's percent) and how long
+    page.wait_for_function(
+        "() => /%.*\\((.* so far|.*left)\\)/"
+        ".test(document.querySelector('[data-range-note]').textContent)"
+    )
     assert not page.locator("form[data-range-ready]").count()
     if practice == "compassionate-body-scan":  # another engine: the page waits no more
         page.get_by_label("Engine").select_option("kokoro")
     else:  # the page is left
         page.goto(f"{site.base}/sessions")
-    _wait(lambda: found, 30, "the page never asked to cancel the measurement")
-    if not found[0]:  # espeak spoke every phrase before the cancel came (a loaded machine)
-        pytest.skip("the measurement had finished when the page's cancel arrived")
-    _stops(site, own_cache, total)
+    _stopped(site, job, own_cache, total)
+    page.close()
+
+
+def test_leaving_the_cards_cancels_a_preview_on_a_phone(
+    phone: Any, site: Any, own_cache: Path
+) -> None:
+    practice = "compassionate-body-scan"
+    total = len(set(load_template(bundled_dir() / f"{practice}.md").spoken_texts().values()))
+    page = phone.new_page()
+    page.goto(f"{site.base}/")
+    page.locator(f"button[data-preview='{practice}']").click()
+    job = _wait(lambda: _job(site, "preview"), 60, "the preview never started")
+    page.wait_for_function(
+        f"() => /%/.test(document.getElementById('preview-status-{practice}').textContent)"
+    )
+    page.goto(f"{site.base}/sessions")  # pagehide: the page leaves its preview
+    _stopped(site, job, own_cache, total)
+    assert not (site.library / "previews" / f"{practice}.mp3").exists()
+
+
+def test_another_engine_cancels_a_voice_sample(browser: Any, site: Any, own_cache: Path) -> None:
+    page = browser.new_page()
+    page.goto(f"{site.base}/build?practice=one-minute-break&engine=pyttsx3")
+    page.wait_for_function("() => document.querySelector('form[data-range-ready]') !== null")
+    page.locator("button[data-sample]").first.click()
+    job = _wait(lambda: _job(site, "preview"), 60, "the sample never started")
+    assert job.title.startswith("Voice sample") and len(job.waiters) == 1
+    page.get_by_label("Engine").select_option("kokoro")
+    if job.status == "done":
+        pytest.skip("the sample was spoken before the engine changed (a loaded machine)")
+    _wait(lambda: job.finished, 30, "the sample went on")
+    assert job.status == "cancelled", job.message
+    _wait(lambda: not _speech_workers(), 30, "speech workers are left running")
     page.close()

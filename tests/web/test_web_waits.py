@@ -76,11 +76,11 @@ def test_no_estimate_too_early_or_from_a_jump_of_cached_phrases() -> None:
         ("en", None, ""),
         ("en", 4, "a few seconds left"),
         ("en", 33, "about 35 seconds left"),
-        ("en", 70, "about 1 min left"),
+        ("en", 70, "about a minute left"),
         ("en", 400, "about 7 min left"),
         ("es", 400, "quedan alrededor de 7 min"),
         ("pt-BR", 33, "faltam cerca de 35 segundos"),
-        ("fr", 70, "encore environ 1 min"),
+        ("fr", 70, "encore environ une minute"),
         ("it", 4, "mancano pochi secondi"),
     ],
 )

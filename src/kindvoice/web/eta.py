@@ -21,7 +21,7 @@ import math
 import threading
 import time
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 
 #: how long the rate remembers, in seconds: a report's weight halves in about 0.7 of it
 SMOOTHING_S = 10.0
@@ -74,13 +74,16 @@ class TimeLeft:
 
 
 def left_words(seconds: float | None) -> str:
-    """``seconds`` left as the page says it ("about 2 min left"); "" when unknown."""
+    """``seconds`` left as the page says it ("about 2 min left"); "" when unknown. (No
+    plural forms: every count said is above one, or has words of its own.)"""
     if seconds is None:
         return ""
     if seconds < 10:
         return str(gettext("a few seconds left"))
     if seconds < 55:
         rounded = max(10, int(5 * round(seconds / 5)))
-        return str(ngettext("about %(num)d second left", "about %(num)d seconds left", rounded))
+        return str(gettext("about %(num)d seconds left", num=rounded))
     minutes = max(1, round(seconds / 60))
-    return str(ngettext("about %(num)d min left", "about %(num)d min left", minutes))
+    if minutes == 1:
+        return str(gettext("about a minute left"))
+    return str(gettext("about %(num)d min left", num=minutes))

@@ -87,6 +87,14 @@ async function follow(url, onUpdate, onLost) {
   }
 }
 
+// The menu: on a phone a long one (a teacher's) folds under "Menu", so the page's own
+// content is in view; it opens in place, wrapped inside the screen.
+const menu = document.querySelector("details.menu");
+if (menu && menu.querySelectorAll("li").length > 5 && window.matchMedia("(max-width: 40rem)").matches) {
+  menu.dataset.folds = "";
+  menu.open = false;
+}
+
 // Practice and language selects: choosing another reloads the form for it (keeping the
 // engine chosen below).
 for (const select of document.querySelectorAll("select[data-autosubmit]")) {
