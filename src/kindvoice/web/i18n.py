@@ -158,6 +158,7 @@ JS_WORDS = (
     "“{name}” is not UTF-8 text: save it as UTF-8 in your editor, then choose it again.",
     "Replace the text in the editor with “{name}”?",
     "The template is {size}: it can be at most {limit}.",
+    "Checking every length of its range… ({time} so far)",
     "Copied: paste it into your podcast app.",
     "Copy the selected address.",
     # pwa.js

@@ -69,9 +69,10 @@ LIGHT_KINDS = frozenset({"preview"})
 PROMPT_KINDS = frozenset({"measure"})
 #: work that only a waiting page wants: cancelled when nobody waits for it any more
 CANCELLABLE = LIGHT_KINDS | PROMPT_KINDS
-#: a cancellable job nobody has polled for this long (s) is cancelled (a page polls every
-#: half second; a hidden tab's throttled timers still poll every second or so)
-ABANDON_S = 20.0
+#: a cancellable job nobody has polled for this long (s) is cancelled: a page polls every
+#: half second, and leaves what it waits for when hidden (it asks again when seen), so
+#: this catches the pages that vanish without a word (a lost beacon, a crash)
+ABANDON_S = 10.0
 _REAP_EVERY_S = 1.0
 CANCELLED = "Nobody waits for it any more: stopped."
 _STOP = -1  # a worker's stop sign goes before every waiting job

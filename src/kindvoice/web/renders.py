@@ -188,10 +188,10 @@ class RangeCache:
     cache), so a second ask for the same voice and pace is answered at once, after a
     restart too.
 
-    The page waits on a measurement as on any job (``measure_work``, its progress and
-    time left in the job's state). A measurement under way stops when ``cancel`` is called
-    for it, or its job is cancelled (the page switched engine, voice, pace or practice,
-    or was left): its speech workers are stopped (even while they start), ``get`` raises
+    The page waits on a measurement as on any job (``measure_work``: its progress and
+    time left in the job's state). A measurement under way stops when its ``stop`` is set
+    (its job cancelled: the page switched engine, voice, pace or practice, or was left):
+    its speech workers are stopped (even while they start), ``get`` raises
     ``RangeCancelled``, and the phrases spoken so far stay in the phrase cache."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
@@ -231,7 +231,7 @@ class RangeCache:
         stop: threading.Event | None = None,
     ) -> dict[str, Any]:
         """The answer, measured when it is not kept: ``progress`` hears the phrases
-        spoken; ``stop`` (or ``cancel``) ends the measuring with ``RangeCancelled``."""
+        spoken; ``stop`` ends the measuring with ``RangeCancelled``."""
         key = self._key(path, engine, voice, rate)
         with self._lock:
             if key in self._answers:
@@ -259,15 +259,6 @@ class RangeCache:
         """How many measurements are under way."""
         with self._lock:
             return len(self._running)
-
-    def cancel(self, path: Path, engine: str, voice: str | None, rate: float) -> bool:
-        """Stop the measurement for these settings if one is under way (True if so)."""
-        with self._lock:
-            cancelled = self._running.get(self._key(path, engine, voice, rate))
-        if cancelled is not None:
-            cancelled.set()
-            log.info("range of %s with %s %s cancelled: nobody waits for it", path, engine, voice)
-        return cancelled is not None
 
     @staticmethod
     def _stored(key: tuple[Any, ...]) -> Path:

@@ -11,6 +11,7 @@ offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -160,11 +161,13 @@ def feasible_range() -> Response | tuple[Response, int]:
         work = renders.measure_work(state.ranges, *settings)
         title = f"Measuring {path.stem} with {engine} ({voice or 'its voice'}, pace {rate:g})"
         key = f"range:{path}:{engine}:{voice or ''}:{rate:g}"
-        waiter = request.args.get("waiter", "").strip() or None
+        page = request.args.get("waiter", "").strip()
+        # a client that follows no job waits in this request: a waiter of its own
+        waiter = page or f"request-{secrets.token_hex(8)}"
         job = state.jobs.submit("measure", title, work, key=key, waiter=waiter)
-        if waiter is not None:  # the page follows the job, then asks again
+        if page:  # the page follows the job, then asks again
             return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id)), 202
-        state.jobs.wait(job)  # a client that follows no job: the answer in this request
+        state.jobs.wait(job)
         known = state.ranges.get(*settings)
     answer = dict(known)
     # the slider never offers more than the form accepts (fields.FIELDS["minutes"])

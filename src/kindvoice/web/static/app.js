@@ -28,7 +28,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // This page's own name while it waits on the server's work (web/jobs.py's waiters). A
 // preview, sample or measurement the page moves away from, or that it waits on when it
-// closes, is left: the server cancels it when no other page waits for it.
+// is hidden or closed, is left: the server cancels it when no other page waits for it.
+// (Chromium dropped some beacons sent from pagehide alone; visibilitychange comes first.)
 const waiter = `page-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 const waitedJobs = new Set();
 function leaveJob(id, closing) {
@@ -38,7 +39,42 @@ function leaveJob(id, closing) {
   if (closing) navigator.sendBeacon(url, body);
   else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
 }
-window.addEventListener("pagehide", () => { for (const id of [...waitedJobs]) leaveJob(id, true); });
+const leaveAll = () => { for (const id of [...waitedJobs]) leaveJob(id, true); };
+window.addEventListener("pagehide", leaveAll);
+document.addEventListener("visibilitychange", () => { if (document.hidden) leaveAll(); });
+const whenVisible = () => new Promise((resolve) => {
+  if (!document.hidden) { resolve(); return; }
+  const seen = () => {
+    if (document.hidden) return;
+    document.removeEventListener("visibilitychange", seen);
+    resolve();
+  };
+  document.addEventListener("visibilitychange", seen);
+});
+
+// Ask for a piece of the server's work (ask() answers it, or the job making it) and wait
+// for it: onJob hears each job, onUpdate each state. Work cancelled while the page was
+// hidden (nobody waited) is asked for again once the page is seen, if still wanted();
+// what was spoken before is in the server's cache, so it goes on where it stopped.
+async function untilDone(ask, onUpdate, wanted, onJob = () => {}) {
+  for (;;) {
+    const answer = await ask();
+    if (!answer.job) return answer;
+    waitedJobs.add(answer.job);
+    onJob(answer.job);
+    let state;
+    try {
+      state = await follow(answer.poll, onUpdate);
+    } finally {
+      waitedJobs.delete(answer.job);
+    }
+    if (!wanted()) return null;
+    if (state.status === "done") return state;
+    if (state.status !== "cancelled") throw new Error(state.message);
+    await whenVisible();
+    if (!wanted()) return null;
+  }
+}
 
 // One line for every wait: what is being done, the work's own percent, and the time left
 // the server estimates (in the page's words), or how long so far while it cannot tell.
@@ -144,18 +180,12 @@ if (build) {
   let asked = 0;
   let measuring = null;  // the measurement job the page waits for
   async function askRange(params, ask) {
-    for (;;) {
-      const url = `${build.dataset.rangeUrl}?${params}&waiter=${encodeURIComponent(waiter)}`;
-      const answer = await getJSON(url);
-      if (!answer.job) return answer;
-      measuring = answer.job;
-      waitedJobs.add(answer.job);
-      const state = await follow(answer.poll, (s) => {
+    const url = `${build.dataset.rangeUrl}?${params}&waiter=${encodeURIComponent(waiter)}`;
+    for (;;) {  // measured: asked again, the answer is kept
+      const answer = await untilDone(() => getJSON(url), (s) => {
         if (ask === asked) note.textContent = waitWords(tr("Measuring what this voice can fill"), s);
-      });
-      waitedJobs.delete(answer.job);
-      if (ask !== asked) return null;
-      if (state.status !== "done") throw new Error(state.message);
+      }, () => ask === asked, (id) => { measuring = id; });
+      if (!answer || !answer.job) return answer;
     }
   }
   async function updateRange() {
@@ -247,23 +277,15 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     button.disabled = true;
     status.textContent = tr("Preparing a sample of {voice}…", { voice });
     try {
-      let answer = await getJSON(field.dataset.sampleUrl, {
+      const answer = await untilDone(() => getJSON(field.dataset.sampleUrl, {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body,
-      });
-      if (!answer.url) {
-        if (ask === playing) { sampling = answer.job; waitedJobs.add(answer.job); }
-        const state = await follow(answer.poll, (s) => {
-          if (ask !== playing) return;
-          status.textContent = s.status === "waiting"
-            ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
-            : waitWords(tr("Preparing a sample of {voice}", { voice }), s);
-        });
-        waitedJobs.delete(answer.job);
+      }), (s) => {
         if (ask !== playing) return;
-        if (state.status !== "done") throw new Error(state.message);
-        answer = state;
-      }
-      if (ask !== playing) return;  // another voice was asked for meanwhile
+        status.textContent = s.status === "waiting"
+          ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
+          : waitWords(tr("Preparing a sample of {voice}", { voice }), s);
+      }, () => ask === playing, (id) => { sampling = id; });
+      if (!answer || ask !== playing) return;  // another voice was asked for meanwhile
       status.textContent = tr("Playing a sample of {voice}.", { voice });
       audio.src = answer.url;
       audio.hidden = false;
@@ -454,18 +476,11 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
     const status = document.getElementById(`preview-status-${id}`);
     button.disabled = true;
     try {
-      let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}`, {
+      const answer = await untilDone(() => getJSON(`/api/previews/${encodeURIComponent(id)}`, {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body: new URLSearchParams({ waiter }),
-      });
-      if (!answer.url) {
-        waitedJobs.add(answer.job);
-        const state = await follow(answer.poll, (s) => {
-          status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : waitWords(tr("Preparing a preview"), s);
-        });
-        waitedJobs.delete(answer.job);
-        if (state.status !== "done") throw new Error(state.message);
-        answer = state;
-      }
+      }), (s) => {
+        status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : waitWords(tr("Preparing a preview"), s);
+      }, () => true);
       status.textContent = "";
       audio.src = answer.url;
       audio.hidden = false;
@@ -543,12 +558,25 @@ if (writeForm) {
     if (replace) editor.value = read;
     upload.value = "";  // the editor's text is what is sent
   });
+  // the check speaks every phrase and solves every minute (seconds with espeak, more
+  // with a slow voice) in one request, which cannot report its progress: the page says
+  // what it does and for how long so far
+  const checking = writeForm.querySelector("[data-write-status]");
   writeForm.addEventListener("submit", (event) => {
     const size = new Blob([editor.value]).size + (upload.files[0] ? upload.files[0].size : 0);
     if (size > maxBytes) {
       event.preventDefault();
       say(tr("The template is {size}: it can be at most {limit}.", { size: kb(size), limit: kb(maxBytes) }));
+      return;
     }
+    const started = Date.now();
+    const show = () => {
+      checking.textContent = tr("Checking every length of its range… ({time} so far)", {
+        time: clock((Date.now() - started) / 1000),
+      });
+      checking.hidden = false;
+    };
+    setTimeout(() => { show(); setInterval(show, 1000); }, 2000);
   });
 }
 
