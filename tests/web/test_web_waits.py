@@ -48,14 +48,14 @@ def test_time_left_follows_the_works_own_pace() -> None:
     assert left.seconds(now=107.0) is None
     for step in range(1, 6):  # then 5 % a second
         left.report(0.1 + 0.05 * step, now=107.0 + step)
-    # first moving report at 108 s (15 %), 2 s past it: 0.5 of the work in 10 s to come
+    # first moving report at 108 s (15 %), 4 s past it: 0.65 of the work at 0.05 a second
     assert left.seconds(now=112.0) == pytest.approx(0.65 / 0.05, rel=0.01)
     # between two reports it counts down with the clock
     assert left.seconds(now=114.0) == pytest.approx(0.65 / 0.05 - 2.0, rel=0.01)
     # a pace that halves moves the estimate toward it, not all the way at once
     left.report(0.375, now=114.0)
-    twice = left.seconds(now=114.0)
-    assert twice is not None and 0.625 / 0.05 < twice < 0.625 / 0.025
+    slower = left.seconds(now=114.0)
+    assert slower is not None and 0.625 / 0.05 < slower < 0.625 / 0.025
 
 
 def test_no_estimate_too_early_or_from_a_jump_of_cached_phrases() -> None:
@@ -64,10 +64,33 @@ def test_no_estimate_too_early_or_from_a_jump_of_cached_phrases() -> None:
     left.report(0.36, now=1.0)
     assert left.seconds(now=1.5) is None  # under MIN_ELAPSED_S past the first report
     left.report(0.40, now=3.0)
-    seconds = left.seconds(now=3.0)
-    # between the paces since the jump (0.01 in 0.9 s, then 0.04 in 2 s), never the jump's
-    # (0.35 in 0.1 s: a fraction of a second left)
-    assert seconds is not None and 0.60 / 0.02 < seconds < 0.60 / (0.01 / 0.9)
+    # the pace since the jump (0.05 in 2.9 s), never the jump's (0.35 in 0.1 s)
+    assert left.seconds(now=3.0) == pytest.approx(0.60 / (0.05 / 2.9), rel=0.01)
+
+
+def test_work_that_reports_in_bursts_counts_for_what_it_did() -> None:
+    """A block of mixing then a pause, again and again: 2 % every 2 s, in ten reports."""
+    left = eta.TimeLeft()
+    now, done = 0.0, 0.1
+    left.report(done, now=now)
+    for _ in range(12):
+        now += 2.0
+        for _ in range(10):
+            now, done = now + 0.001, done + 0.002
+            left.report(done, now=now)
+    assert left.seconds(now=now) == pytest.approx((1.0 - done) / (0.02 / 2.01), rel=0.05)
+
+
+def test_each_stage_has_a_pace_of_its_own() -> None:
+    left = eta.TimeLeft()
+    for n in range(1, 11):  # speaking, 0 to 35 %, fast
+        left.report(0.035 * n, now=0.5 * n, stage="speech", until=0.35)
+    assert not left.final  # its time left is this step's: the mixing's pace is unknown
+    assert left.seconds(now=5.0) == pytest.approx(0.0, abs=0.01)
+    for n in range(0, 11):  # mixing, 35 to 100 %, slowly
+        left.report(0.35 + 0.01 * n, now=5.0 + n, stage="mix", until=1.0)
+    assert left.final
+    assert left.seconds(now=15.0) == pytest.approx(0.55 / 0.01, rel=0.01)
 
 
 @pytest.mark.parametrize(
@@ -82,13 +105,14 @@ def test_no_estimate_too_early_or_from_a_jump_of_cached_phrases() -> None:
         ("pt-BR", 33, "faltam cerca de 35 segundos"),
         ("fr", 70, "encore environ une minute"),
         ("it", 4, "mancano pochi secondi"),
+        ("es", 200, "quedan alrededor de 3 min para este paso"),
     ],
 )
 def test_time_left_in_the_pages_words(language: str, seconds: float | None, said: str) -> None:
     app = Flask(__name__)
     i18n.init_app(app)
     with app.test_request_context(headers={"Accept-Language": language}):
-        assert eta.left_words(seconds) == said
+        assert eta.left_words(seconds, final="paso" not in said) == said
 
 
 # --------------------------------------------------------------------------- waiters
@@ -102,7 +126,13 @@ def test_the_last_page_to_leave_cancels_the_shared_measurement(site: Any, own_ca
     assert second.json()["job"] == job_id  # one measurement, two pages waiting
     job = site.state.jobs.get(job_id)
     assert job.kind == "measure" and job.waiters == {"page-a", "page-b"}
-    _until(lambda: _speech_workers(), 60, "the measurement never started speaking")
+
+    def polled_and_speaking() -> bool:  # both pages poll, as they would (ABANDON_S)
+        for page in ("page-a", "page-b"):
+            site.request(f"/api/jobs/{job_id}?waiter={page}")
+        return bool(_speech_workers())
+
+    _until(polled_and_speaking, 60, "the measurement never started speaking")
     assert site.post(f"/api/jobs/{job_id}/leave", {"waiter": "page-a"}).json() == {
         "cancelled": False
     }
@@ -174,7 +204,9 @@ def test_a_job_state_carries_its_time_so_far_and_left(site: Any) -> None:
     assert running and all(s["elapsed_s"] >= 0 for s in running)
     # what the page shows is what the state says: the words always go with the seconds
     for s in running:
-        assert (s["left_s"] is None) == (s["left"] == "")
+        told = s["left_s"] if s["step_left_s"] is None else s["step_left_s"]
+        assert (told is None) == (s["left"] == "")
+        assert s["left_s"] is None or s["step_left_s"] is None  # the work's or its step's
 
 
 # --------------------------------------------------------------------------- leftovers

@@ -281,7 +281,8 @@ class JobQueue:
         """The job as JSON for the page: ``ahead`` waiting jobs before it, ``running`` jobs
         on the ``workers`` (a waiting job with none ahead starts when one is free);
         ``elapsed_s`` it has run (waited, while waiting), ``left_s`` its time left (None
-        until it can be told) and ``left`` that in the page's words."""
+        until it can be told; ``step_left_s``: its current step's, while a later step's
+        pace is unknown) and ``left`` that in the page's words."""
         now = time.monotonic()
         running = job.status == "running"
         left = job.eta.seconds(now) if running else None
@@ -301,8 +302,9 @@ class JobQueue:
             "seconds": job.seconds,
             "retryable": job.retryable,
             "elapsed_s": round(now - since, 1) if not job.finished else job.seconds,
-            "left_s": None if left is None else round(left, 1),
-            "left": left_words(left),
+            "left_s": None if left is None or not job.eta.final else round(left, 1),
+            "step_left_s": None if left is None or job.eta.final else round(left, 1),
+            "left": left_words(left, job.eta.final),
         }
 
     def shutdown(self) -> None:
@@ -366,7 +368,7 @@ class JobQueue:
             share = done / total if total > 0 else 1.0
             job.stage = stage
             job.fraction = max(job.fraction, low + (high - low) * min(share, 1.0))
-            job.eta.report(job.fraction)
+            job.eta.report(job.fraction, stage=stage, until=high)
 
         ambient = AMBIENT_STOP.set(job.stop)
         try:
