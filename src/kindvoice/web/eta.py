@@ -28,6 +28,8 @@ from collections import deque
 
 from flask_babel import gettext
 
+from kindvoice.web.i18n import N_
+
 #: the pace is the progress over this many seconds (or the stage so far, when shorter)
 WINDOW_S = 15.0
 #: the stage must have run this long (s) and moved this much past its first report
@@ -90,26 +92,35 @@ class TimeLeft:
             return max(0.0, (self._until - last_f) / rate - (now - last_t))
 
 
+#: how a time left is said: the work's, or its step's (few seconds, seconds, a minute, min)
+_WORDS = {
+    True: (
+        N_("a few seconds left"),
+        N_("about %(num)d seconds left"),
+        N_("about a minute left"),
+        N_("about %(num)d min left"),
+    ),
+    False: (
+        N_("a few seconds left for this step"),
+        N_("about %(num)d seconds left for this step"),
+        N_("about a minute left for this step"),
+        N_("about %(num)d min left for this step"),
+    ),
+}
+
+
 def left_words(seconds: float | None, final: bool = True) -> str:
     """``seconds`` left as the page says it ("about 2 min left"; "... for this step" when
     it is not the work's last step); "" when unknown. (No plural forms: every count said
     is above one, or has words of its own.)"""
     if seconds is None:
         return ""
+    few, some_seconds, a_minute, some_minutes = _WORDS[final]
     minutes = max(1, round(seconds / 60))
-    rounded = max(10, int(5 * round(seconds / 5)))
-    if final:
-        if seconds < 10:
-            return str(gettext("a few seconds left"))
-        if seconds < 55:
-            return str(gettext("about %(num)d seconds left", num=rounded))
-        if minutes == 1:
-            return str(gettext("about a minute left"))
-        return str(gettext("about %(num)d min left", num=minutes))
     if seconds < 10:
-        return str(gettext("a few seconds left for this step"))
+        return str(gettext(few))
     if seconds < 55:
-        return str(gettext("about %(num)d seconds left for this step", num=rounded))
+        return str(gettext(some_seconds, num=max(10, int(5 * round(seconds / 5)))))
     if minutes == 1:
-        return str(gettext("about a minute left for this step"))
-    return str(gettext("about %(num)d min left for this step", num=minutes))
+        return str(gettext(a_minute))
+    return str(gettext(some_minutes, num=minutes))
