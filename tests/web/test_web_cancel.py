@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from kindvoice.template.library import bundled_dir
 from kindvoice.template.parse import load_template
 
-from kv_testing import BROWSER_TESTS, PHONE
+from kv_testing import BROWSER_TESTS, PHONE, speech_workers, spoken_phrases
 
 pytestmark = BROWSER_TESTS
 
@@ -25,15 +24,6 @@ pytestmark = BROWSER_TESTS
 #: controls lost about one leave in three sent as it was left (sendBeacon or a keepalive
 #: fetch alike); the server's poll timeout covers those (test_web_waits.py)
 NO_WORKER = {"service_workers": "block"}
-
-
-def _spoken(cache: Path) -> int:
-    return sum(1 for _ in (cache / "speech").rglob("*.kvp"))
-
-
-def _speech_workers() -> list[psutil.Process]:
-    me = psutil.Process()
-    return [p for p in me.children(recursive=True) if "spawn" in " ".join(p.cmdline())]
 
 
 def _wait(check: Any, timeout_s: float, what: str) -> Any:
@@ -75,10 +65,10 @@ def _stopped(
         pytest.skip("the work had finished when the page's cancel arrived")
     _wait(lambda: job.finished, 30, "the work went on")
     assert job.status == "cancelled", job.message
-    _wait(lambda: not _speech_workers(), 30, "speech workers are left running")
-    spoken = _spoken(own_cache)
+    _wait(lambda: not speech_workers(), 30, "speech workers are left running")
+    spoken = len(spoken_phrases(own_cache))
     time.sleep(2.0)
-    assert _spoken(own_cache) == spoken < total
+    assert len(spoken_phrases(own_cache)) == spoken < total
 
 
 @pytest.mark.parametrize("practice", ["compassionate-body-scan", "loving-kindness"])
@@ -137,5 +127,5 @@ def test_another_engine_cancels_a_voice_sample(browser: Any, site: Any, own_cach
         pytest.skip("the sample was spoken before the engine changed (a loaded machine)")
     _wait(lambda: job.finished, 30, "the sample went on")
     assert job.status == "cancelled", job.message
-    _wait(lambda: not _speech_workers(), 30, "speech workers are left running")
+    _wait(lambda: not speech_workers(), 30, "speech workers are left running")
     page.close()

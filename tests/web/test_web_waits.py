@@ -10,22 +10,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from flask import Flask
 
 from kindvoice.web import eta, i18n, jobs
 from kindvoice.web.site import build_site
 
-from kv_testing import kindvoice
+from kv_testing import kindvoice, speech_workers, spoken_phrases
 
 LONG = "compassionate-body-scan"  # many phrases: espeak takes seconds on a cold cache
 RANGE = f"/api/range?practice={LONG}&engine=pyttsx3&voice=&rate=1"
-
-
-def _speech_workers() -> list[psutil.Process]:
-    me = psutil.Process()
-    return [p for p in me.children(recursive=True) if "spawn" in " ".join(p.cmdline())]
 
 
 def _until(check: Any, timeout_s: float, what: str) -> None:
@@ -33,10 +27,6 @@ def _until(check: Any, timeout_s: float, what: str) -> None:
     while not check():
         assert time.monotonic() < end, what
         time.sleep(0.05)
-
-
-def _spoken(cache: Path) -> int:
-    return sum(1 for _ in (cache / "speech").rglob("*.kvp"))
 
 
 # --------------------------------------------------------------------------- time left
@@ -130,7 +120,7 @@ def test_the_last_page_to_leave_cancels_the_shared_measurement(site: Any, own_ca
     def polled_and_speaking() -> bool:  # both pages poll, as they would (ABANDON_S)
         for page in ("page-a", "page-b"):
             site.request(f"/api/jobs/{job_id}?waiter={page}")
-        return bool(_speech_workers())
+        return bool(speech_workers())
 
     _until(polled_and_speaking, 60, "the measurement never started speaking")
     assert site.post(f"/api/jobs/{job_id}/leave", {"waiter": "page-a"}).json() == {
@@ -141,10 +131,10 @@ def test_the_last_page_to_leave_cancels_the_shared_measurement(site: Any, own_ca
     assert site.post(f"/api/jobs/{job_id}/leave", {"waiter": "page-x"}).json()["cancelled"] is False
     assert site.post(f"/api/jobs/{job_id}/leave", {"waiter": "page-b"}).json()["cancelled"]
     _until(lambda: job.status == "cancelled", 30, "the measurement went on")
-    _until(lambda: not _speech_workers(), 30, "its speech workers are left running")
-    spoken = _spoken(own_cache)
+    _until(lambda: not speech_workers(), 30, "its speech workers are left running")
+    spoken = len(spoken_phrases(own_cache))
     time.sleep(1.0)
-    assert _spoken(own_cache) == spoken  # nothing more is spoken
+    assert len(spoken_phrases(own_cache)) == spoken  # nothing more is spoken
     state = site.request(f"/api/jobs/{job_id}").json()
     assert state["status"] == "cancelled" and not state["retryable"]
     # the page that comes back asks again: a new measurement, not the cancelled one
@@ -185,7 +175,7 @@ def test_a_preview_nobody_polls_is_cancelled_a_render_never(
     assert not site.state.jobs.cancel(kept)  # kept work: cancelling refuses
     _until(lambda: kept.finished, 300, "the render never finished")
     assert kept.status == "done", kept.message
-    _until(lambda: not _speech_workers(), 30, "speech workers are left running")
+    _until(lambda: not speech_workers(), 30, "speech workers are left running")
 
 
 def test_a_job_state_carries_its_time_so_far_and_left(site: Any) -> None:

@@ -53,10 +53,11 @@ const whenVisible = () => new Promise((resolve) => {
 });
 
 // Ask for a piece of the server's work (ask() answers it, or the job making it) and wait
-// for it: onJob hears each job, onUpdate each state. Work cancelled while the page was
-// hidden (nobody waited) is asked for again once the page is seen, if still wanted();
+// for it: onJob hears each job, onUpdate each state; the answer is the job's last state,
+// or with again, what ask() answers once the job is done. Work cancelled while the page
+// was hidden (nobody waited) is asked for again once the page is seen, if still wanted();
 // what was spoken before is in the server's cache, so it goes on where it stopped.
-async function untilDone(ask, onUpdate, wanted, onJob = () => {}) {
+async function untilDone(ask, onUpdate, wanted, onJob = () => {}, again = false) {
   for (;;) {
     const answer = await ask();
     if (!answer.job) return answer;
@@ -69,6 +70,7 @@ async function untilDone(ask, onUpdate, wanted, onJob = () => {}) {
       waitedJobs.delete(answer.job);
     }
     if (!wanted()) return null;
+    if (state.status === "done" && again) continue;
     if (state.status === "done") return state;
     if (state.status !== "cancelled") throw new Error(state.message);
     await whenVisible();
@@ -179,14 +181,11 @@ if (build) {
   // server stops it when no other page waits for it), and so does leaving the page.
   let asked = 0;
   let measuring = null;  // the measurement job the page waits for
-  async function askRange(params, ask) {
+  function askRange(params, ask) {  // measured, asked again: the answer is kept
     const url = `${build.dataset.rangeUrl}?${params}&waiter=${encodeURIComponent(waiter)}`;
-    for (;;) {  // measured: asked again, the answer is kept
-      const answer = await untilDone(() => getJSON(url), (s) => {
-        if (ask === asked) note.textContent = waitWords(tr("Measuring what this voice can fill"), s);
-      }, () => ask === asked, (id) => { measuring = id; });
-      if (!answer || !answer.job) return answer;
-    }
+    return untilDone(() => getJSON(url), (s) => {
+      if (ask === asked) note.textContent = waitWords(tr("Measuring what this voice can fill"), s);
+    }, () => ask === asked, (id) => { measuring = id; }, true);
   }
   async function updateRange() {
     const ask = ++asked;
