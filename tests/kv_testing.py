@@ -169,6 +169,20 @@ def kindvoice_process(
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+def speech_workers() -> list[Any]:
+    """This process's speech workers (``psutil.Process``, spawned) still alive."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # it ended while we looked
+            continue
+    return found
+
+
 def spoken_phrases(cache_root: Path) -> list[Path]:
     """The phrases in the phrase cache at ``cache_root`` (``$KINDVOICE_CACHE_DIR``): a
     phrase is spoken into the cache before anything plays it, so none means no speech."""

@@ -115,7 +115,7 @@ def test_oversized_upload_refused(site) -> None:
     big = "x" * (1024 * 1024 + 10)
     reply = site.post("/write", {"text": big})
     assert reply.status == 413
-    assert "uploads are limited to 1024 KB" in reply.text
+    assert "this page takes at most 1024 KB" in reply.text
     assert not any((site.library / "templates").glob("*.md"))
 
 

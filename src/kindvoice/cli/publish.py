@@ -249,6 +249,11 @@ def feed(
     "--base-url",
     help="The https address OUT will be served at; also writes the podcast feed.",
 )
+@click.option(
+    "--language",
+    metavar="LANG",
+    help="The pages' language: en (the default), es, pt-BR, fr or it.",
+)
 @click.pass_context
 def site(
     ctx: click.Context,
@@ -256,6 +261,7 @@ def site(
     library: Path | None,
     course: str | None,
     base_url: str | None,
+    language: str | None,
 ) -> None:
     """Write a static copy of the listener's side to OUT: the sessions (or one course)
     with their players, transcripts, chapters and covers, the practice history, the
@@ -273,6 +279,7 @@ def site(
         course=course,
         base_url=base_url,
         templates_dir=ctx.obj["templates_dir"],
+        language=language,
     )
     size = built.size_bytes / 1e6
     click.echo(f"Static copy in {built.folder}: {built.files} files, {size:.1f} MB.")

@@ -18,6 +18,7 @@ from pathlib import Path
 from kindvoice.errors import LengthError
 from kindvoice.lengths import (
     Measure,
+    Progress,
     Voicing,
     check_bells,
     estimate_speech,
@@ -157,13 +158,15 @@ def feasible_lengths(
     voicing: Voicing,
     asked_minutes: Sequence[float],
     stop: threading.Event | None = None,
+    progress: Progress | None = None,
 ) -> Feasible:
     """Each length asked solved on phrase durations only: a template with [from]/[under]
     blocks plays different blocks at different lengths, so the range at one length is not
     the range at another. The durations are spoken once (fast voices, or a warm cache) or,
     for a slow voice on a cold cache, estimated from the text: the range is then the long
     estimate's low to the short one's high, inside what the voice can do. ``stop`` ends
-    the speech (``errors.SpeechStopped``), also when set before it starts."""
+    the speech (``errors.SpeechStopped``), also when set before it starts; ``progress``
+    hears the phrases spoken (stage "speech")."""
     from kindvoice.errors import SpeechStopped
 
     guess = estimate_speech(voicing, script)
@@ -172,7 +175,7 @@ def feasible_lengths(
     else:
         if stop is not None and stop.is_set():
             raise SpeechStopped("Nobody waits for this measurement any more.")
-        long = short = measure_speech(voicing, script, stop=stop, lengths_only=True)[0]
+        long = short = measure_speech(voicing, script, progress, stop, lengths_only=True)[0]
     fitting: list[tuple[float, tuple[int, int | None]]] = []
     for asked in asked_minutes:
         try:

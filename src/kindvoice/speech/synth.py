@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,9 @@ class _WorkerCrash(EngineError):
 
 #: how often a speech run with a ``stop`` event looks at it while phrases are spoken, in s
 STOP_POLL_S = 0.25
+#: the stop flag of every speech run in this context that was given none of its own: a web
+#: job sets its cancel flag here, so a render it runs stops speaking when nobody waits
+AMBIENT_STOP: ContextVar[threading.Event | None] = ContextVar("kindvoice_stop", default=None)
 
 
 def _result(
@@ -327,10 +331,12 @@ def synthesize_phrases(
     themselves. ``cache=None`` neither reads nor writes a cache. ``progress(done,
     total)`` counts distinct texts. Engine failures raise ``EngineError`` naming the
     phrase; a worker that finishes nothing for ``phrase_timeout_s`` counts as hung.
-    ``stop`` (set from another thread) ends the run within ``STOP_POLL_S``: its workers
-    are stopped and ``SpeechStopped`` is raised (the phrases spoken so far stay cached).
+    ``stop`` (set from another thread; by default ``AMBIENT_STOP``'s) ends the run within
+    ``STOP_POLL_S``: its workers are stopped and ``SpeechStopped`` is raised (the phrases
+    spoken so far stay cached).
     """
     unique = list(dict.fromkeys(texts))
+    stop = stop if stop is not None else AMBIENT_STOP.get()
     if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
         return _read_in_process(spec, unique, progress)
     found: dict[str, Mono] = _LengthsOnly() if lengths_only else {}

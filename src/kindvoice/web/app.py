@@ -29,7 +29,8 @@ Guards, all in ``_guard``:
   ``LISTENER_POSTS``, and the forms' pages ``TEACHER_PAGES``);
 - every POST carries its token in a form field or the ``X-Kindvoice-Token`` header, which
   another site cannot read, so cross-site form posts fail (CSRF);
-- request bodies are limited to ``MAX_UPLOAD_BYTES`` (413 beyond); uploaded templates are
+- request bodies are limited to ``MAX_UPLOAD_BYTES`` (``BODY_LIMITS`` for a route that takes
+  more; 413 beyond, saying that route's limit); uploaded templates are
   only parsed (YAML safe_load) and stored as data; file names are checked by ``Library``.
 """
 
@@ -53,7 +54,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
-from kindvoice.web import i18n, lock, plain, pwa, voices
+from kindvoice.web import i18n, lock, plain, pwa, recordings, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
@@ -74,15 +75,18 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the areas of the app, one blueprint each (``web.routes``, the voice field, the phone app)
 BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, courses.bp, recording.bp, voices.bp, pwa.bp)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
-LISTENER_POSTS = frozenset({"jobs.preview"})
+LISTENER_POSTS = frozenset({"jobs.preview", "jobs.leave_job"})
 #: the forms' pages (the Build slider's range costs CPU to measure) and the list of the
 #: teacher's uploaded templates: the teacher's only
 TEACHER_PAGES = frozenset(
     {"pages.build_page", "pages.write_page", "pages.timer_page", "pages.course_page"}
-    | {"pages.feasible_range", "pages.cancel_range", "pages.write_starter", "pages.write_format"}
+    | {"pages.feasible_range", "pages.write_starter", "pages.write_format"}
     | {"sessions.templates_page", "recording.record_page", "recording.progress"}
     | {"recording.take_audio"}
 )
+#: routes whose requests may be larger than ``MAX_UPLOAD_BYTES`` (set before the guard
+#: reads a form's token; the 413 page says the limit of the route that refused)
+BODY_LIMITS = {"recording.take": recordings.MAX_TAKE_BYTES}
 #: the podcast feed and its files: the token is in their path (an app keeps no cookie)
 FEED_ENDPOINTS = frozenset({"sessions.feed", "sessions.feed_file", "courses.feed_file"})
 LISTENER_REFUSED = i18n.N_(
@@ -181,6 +185,8 @@ def _finish(app: Flask, state: State) -> Flask:
     @app.before_request
     def load_state() -> BaseResponse | None:
         g.kindvoice = state
+        if request.endpoint in BODY_LIMITS:
+            request.max_content_length = BODY_LIMITS[request.endpoint]
         return _guard(state)
 
     @app.after_request
@@ -313,11 +319,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Any, int]:
         code = exc.code or 500
-        if code == 413:
-            message = gettext(
-                "That is too large: uploads are limited to %(kb)d KB.",
-                kb=MAX_UPLOAD_BYTES // 1024,
-            )
+        if code == 413:  # the limit of the route that refused
+            limit = request.max_content_length or MAX_UPLOAD_BYTES
+            size = f"{limit // 1024} KB" if limit < 2 * 2**20 else f"{limit // 2**20} MB"
+            message = gettext("That is too large: this page takes at most %(size)s.", size=size)
         else:
             message = _short(exc.description or exc.name)
         if _wants_json():

@@ -188,10 +188,11 @@ class RangeCache:
     cache), so a second ask for the same voice and pace is answered at once, after a
     restart too.
 
-    A measurement under way stops when ``cancel`` is called for it (the page switched
-    engine, voice, pace or practice, or was left): its speech workers are stopped (even
-    while they start), ``get`` raises ``RangeCancelled``, and the phrases spoken so far
-    stay in the phrase cache."""
+    The page waits on a measurement as on any job (``measure_work``: its progress and
+    time left in the job's state). A measurement under way stops when its ``stop`` is set
+    (its job cancelled: the page switched engine, voice, pace or practice, or was left):
+    its speech workers are stopped (even while they start), ``get`` raises
+    ``RangeCancelled``, and the phrases spoken so far stay in the phrase cache."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         self.templates_dir = templates_dir
@@ -206,7 +207,31 @@ class RangeCache:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return (str(path), digest, engine, voice or "", round(rate, 3))
 
-    def get(self, path: Path, engine: str, voice: str | None, rate: float) -> dict[str, Any]:
+    def known(
+        self, path: Path, engine: str, voice: str | None, rate: float
+    ) -> dict[str, Any] | None:
+        """The answer when it is kept (in memory or on disk), else None: nothing measured."""
+        key = self._key(path, engine, voice, rate)
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]
+        answer = self._read(self._stored(key[1:]))
+        if answer is not None:
+            with self._lock:
+                self._answers[key] = answer
+        return answer
+
+    def get(
+        self,
+        path: Path,
+        engine: str,
+        voice: str | None,
+        rate: float,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        """The answer, measured when it is not kept: ``progress`` hears the phrases
+        spoken; ``stop`` ends the measuring with ``RangeCancelled``."""
         key = self._key(path, engine, voice, rate)
         with self._lock:
             if key in self._answers:
@@ -217,11 +242,11 @@ class RangeCache:
                 stored = self._stored(key[1:])
                 answer = self._read(stored)
                 if answer is None:
-                    cancelled = threading.Event()
+                    cancelled = stop or threading.Event()
                     with self._lock:
                         self._running[key] = cancelled
                     try:
-                        answer = self._measure(path, engine, voice, rate, cancelled)
+                        answer = self._measure(path, engine, voice, rate, cancelled, progress)
                     finally:
                         with self._lock:
                             self._running.pop(key, None)
@@ -234,15 +259,6 @@ class RangeCache:
         """How many measurements are under way."""
         with self._lock:
             return len(self._running)
-
-    def cancel(self, path: Path, engine: str, voice: str | None, rate: float) -> bool:
-        """Stop the measurement for these settings if one is under way (True if so)."""
-        with self._lock:
-            cancelled = self._running.get(self._key(path, engine, voice, rate))
-        if cancelled is not None:
-            cancelled.set()
-            log.info("range of %s with %s %s cancelled: nobody waits for it", path, engine, voice)
-        return cancelled is not None
 
     @staticmethod
     def _stored(key: tuple[Any, ...]) -> Path:
@@ -276,6 +292,7 @@ class RangeCache:
         voice: str | None,
         rate: float,
         cancelled: threading.Event | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """The range this voice can fill at each slider step
         (``lengths.ranges.feasible_lengths``: the speech measured once, or estimated for a
@@ -291,7 +308,7 @@ class RangeCache:
         voicing = Voicing(VoiceSettings(engine=engine, voice=voice, rate=rate))
         steps = slider_steps(minutes.min, minutes.max)
         try:  # the speech workers stop within a quarter second of a cancel
-            found = feasible_lengths(script, voicing, steps, cancelled)
+            found = feasible_lengths(script, voicing, steps, cancelled, progress)
         except SpeechStopped:
             raise RangeCancelled("Nobody waits for this measurement any more.") from None
         fitting = found.fitting
@@ -307,6 +324,21 @@ class RangeCache:
             "voice": found.voice,
             **bounds,
         }
+
+
+def measure_work(
+    ranges: RangeCache, path: Path, engine: str, voice: str | None, rate: float
+) -> Callable[[Progress], str]:
+    """A job that measures the Build slider's range into ``ranges`` (the page then asks
+    for the answer again, kept); the job's cancel flag stops it."""
+
+    def work(progress: Progress) -> str:
+        from kindvoice.speech.synth import AMBIENT_STOP
+
+        ranges.get(path, engine, voice, rate, progress, AMBIENT_STOP.get())
+        return ""
+
+    return work
 
 
 def slider_steps(low: float, high: float) -> list[float]:

@@ -15,6 +15,8 @@ path, the start page is the copy's ``index.html``; so the copy works in any fold
 any host. Beside them: ``static/`` (style, scripts, icons), ``sw.js`` (with a ``PAGES``
 line naming the copy's start page and history), ``manifest.webmanifest`` (relative
 addresses) and, with ``base_url``, the podcast feed (a feed needs absolute addresses).
+The pages are in one of the page's languages (``language``, asked of the app as a
+browser would, with Accept-Language; English by default): a class gets its own.
 
 Nothing else goes in: no teacher page, no form, no token, no database. The copy is built
 in a temporary folder beside ``OUT`` and then moved in, so a failed build leaves the
@@ -131,13 +133,21 @@ def build_site(
     course: str | None = None,
     base_url: str | None = None,
     templates_dir: Path | None = None,
+    language: str | None = None,
 ) -> Built:
     """Write the static copy of ``library``'s sessions (or of its course ``course``) to
     ``out``. ``base_url``: the address the copy will be served at (https://...), for its
-    podcast feed; without it the copy has no feed."""
+    podcast feed; without it the copy has no feed. ``language``: the pages' language,
+    one of ``web.i18n.PAGE_LANGUAGES`` (default English)."""
     from kindvoice.web.app import create_app
+    from kindvoice.web.i18n import DEFAULT, PAGE_LANGUAGES, match
     from kindvoice.web.sessions import NotInLibrary
 
+    page_language = match(language) if language else DEFAULT
+    if page_language is None:
+        raise UsageError(
+            f"The page does not speak '{language}'. Choose one of: {', '.join(PAGE_LANGUAGES)}."
+        )
     if not library.is_dir():
         raise UsageError(f"No library at '{library}': give the folder `kindvoice serve` uses.")
     out = out.resolve()  # "." or "public/": a folder with a name, to put the copy in
@@ -169,6 +179,7 @@ def build_site(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = page_language  # as a browser asks
         with _relative_links(app, copy):
             _fetch_all(client, copy, work)
         _write_shell(app, copy, work, history)

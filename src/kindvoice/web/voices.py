@@ -253,5 +253,6 @@ def voice_sample() -> Response:
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
     title = f"Voice sample: {engine} {voice}"
     work = sample_work(library, engine, voice, state.templates_dir)
-    running = state.jobs.submit("preview", title, work, key=target.name)  # one per voice
+    waiter = form.get("waiter", "").strip()[:64] or None  # the page waiting on it
+    running = state.jobs.submit("preview", title, work, key=target.name, waiter=waiter)
     return jsonify(job=running.id, poll=url_for("jobs.job_state", job_id=running.id))

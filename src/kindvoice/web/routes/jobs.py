@@ -30,6 +30,13 @@ RESULT_PAGES = {
     "course": ("sessions.course_result", "slug"),
     "preview": ("sessions.preview_file", "name"),
 }
+#: the longest waiter name a page may give (``JobQueue.leave``)
+_WAITER_CHARS = 64
+
+
+def waiter(values: forms.Form) -> str | None:
+    """The page that asks or polls (its own random name, ``waiter``), if it says."""
+    return (values.get("waiter") or "").strip()[:_WAITER_CHARS] or None
 
 
 def _kept(form: forms.Form) -> FormPairs:
@@ -106,7 +113,9 @@ def preview(practice_id: str) -> Response:
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
     work = renders.preview_work(state.library, value, path, state.templates_dir)
-    job = state.jobs.submit("preview", f"Preview of {value}", work, key=target.name)
+    job = state.jobs.submit(
+        "preview", f"Preview of {value}", work, key=target.name, waiter=waiter(request.form)
+    )
     return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id))
 
 
@@ -123,9 +132,21 @@ def job_page(job_id: str) -> str:
     return render_template("job.html", job=job, state=current().jobs.state(job), nav="")
 
 
+@bp.post("/api/jobs/<job_id>/leave")
+def leave_job(job_id: str) -> Response:
+    """The page ``waiter`` waits for this job no more (it moved on, or was closed: sent
+    with ``navigator.sendBeacon``); a preview, sample or measurement nobody else waits for
+    is cancelled. A teacher's render is kept work: it goes on."""
+    name = waiter(request.form)
+    if name is None:
+        raise UsageError("Say which page leaves (the field 'waiter').")
+    return jsonify(cancelled=current().jobs.leave(job_id, name))
+
+
 @bp.get("/api/jobs/<job_id>")
 def job_state(job_id: str) -> Response:
     job = _job(job_id)
+    current().jobs.watch(job, waiter(request.args))
     body = current().jobs.state(job)
     if job.status == "done" and job.result is not None and job.kind in RESULT_PAGES:
         endpoint, argument = RESULT_PAGES[job.kind]

@@ -11,23 +11,23 @@ offers ``kindvoice new``'s starter and shows the format guide (``TEMPLATE_FORMAT
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from kindvoice.errors import (
     KindvoiceError,
     NotFound,
     NotTranslatedError,
-    RangeCancelled,
     TemplateError,
     UsageError,
 )
 from kindvoice.settings import MAX_SESSION_MINUTES, VoiceSettings, default_engine
-from kindvoice.web import forms, i18n, recordings, translations, voices
+from kindvoice.web import forms, i18n, recordings, renders, translations, voices
 from kindvoice.web.practices import card, cards, practice
 from kindvoice.web.state import (
     MAX_UPLOAD_BYTES,
@@ -145,28 +145,35 @@ def _range_settings(args: forms.Form) -> tuple[Path, str, str | None, float]:
 
 @bp.get("/api/range")
 def feasible_range() -> Response | tuple[Response, int]:
+    """The slider's range when it is known; else the job measuring it (one per practice,
+    voice and pace, whoever asks), which the page (``waiter``) follows, then asks again.
+    Without ``waiter`` the request waits for the answer."""
     from kindvoice.speech.base import engine_class
 
-    path, engine, voice, _ = _range_settings(request.args)
+    settings = path, engine, voice, rate = _range_settings(request.args)
     # a recorded voice: the lengths recorded, never cached (a take just kept counts)
     if engine_class(engine).recorded:
         fill = bool(request.args.get("fill"))
         return jsonify(recordings.slider_range(path, voice or "", fill))
-    try:
-        answer = dict(current().ranges.get(*_range_settings(request.args)))
-    except RangeCancelled as exc:  # the page moved on: nobody reads this answer
-        return jsonify(error=exc.format_message(), cancelled=True), 409
+    state = current()
+    known = state.ranges.known(*settings)
+    if known is None:
+        work = renders.measure_work(state.ranges, *settings)
+        title = f"Measuring {path.stem} with {engine} ({voice or 'its voice'}, pace {rate:g})"
+        key = f"range:{path}:{engine}:{voice or ''}:{rate:g}"
+        page = request.args.get("waiter", "").strip()
+        # a client that follows no job waits in this request: a waiter of its own
+        waiter = page or f"request-{secrets.token_hex(8)}"
+        job = state.jobs.submit("measure", title, work, key=key, waiter=waiter)
+        if page:  # the page follows the job, then asks again
+            return jsonify(job=job.id, poll=url_for("jobs.job_state", job_id=job.id)), 202
+        state.jobs.wait(job)
+        known = state.ranges.get(*settings)
+    answer = dict(known)
     # the slider never offers more than the form accepts (fields.FIELDS["minutes"])
     answer["max"] = min(answer["max"], MAX_SESSION_MINUTES)
     answer["min"] = min(answer["min"], answer["max"])
     return jsonify(answer)
-
-
-@bp.post("/api/range/cancel")
-def cancel_range() -> Response:
-    """The Build page no longer waits for this range (another engine, voice, pace or
-    practice was chosen, or the page was left): its measurement stops."""
-    return jsonify(cancelled=current().ranges.cancel(*_range_settings(request.form)))
 
 
 def _write_page(text: str = "", **shown: Any) -> str:

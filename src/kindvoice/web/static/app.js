@@ -26,6 +26,66 @@ function clock(seconds) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// This page's own name while it waits on the server's work (web/jobs.py's waiters). A
+// preview, sample or measurement the page moves away from, or that it waits on when it
+// is hidden or closed, is left: the server cancels it when no other page waits for it.
+// (Chromium dropped some beacons sent from pagehide alone; visibilitychange comes first.)
+const waiter = `page-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+const waitedJobs = new Set();
+function leaveJob(id, closing) {
+  if (!id || !waitedJobs.delete(id)) return;
+  const url = `/api/jobs/${encodeURIComponent(id)}/leave`;
+  const body = new URLSearchParams({ waiter, token });
+  if (closing) navigator.sendBeacon(url, body);
+  else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
+}
+const leaveAll = () => { for (const id of [...waitedJobs]) leaveJob(id, true); };
+window.addEventListener("pagehide", leaveAll);
+document.addEventListener("visibilitychange", () => { if (document.hidden) leaveAll(); });
+const whenVisible = () => new Promise((resolve) => {
+  if (!document.hidden) { resolve(); return; }
+  const seen = () => {
+    if (document.hidden) return;
+    document.removeEventListener("visibilitychange", seen);
+    resolve();
+  };
+  document.addEventListener("visibilitychange", seen);
+});
+
+// Ask for a piece of the server's work (ask() answers it, or the job making it) and wait
+// for it: onJob hears each job, onUpdate each state; the answer is the job's last state,
+// or with again, what ask() answers once the job is done. Work cancelled while the page
+// was hidden (nobody waited) is asked for again once the page is seen, if still wanted();
+// what was spoken before is in the server's cache, so it goes on where it stopped.
+async function untilDone(ask, onUpdate, wanted, onJob = () => {}, again = false) {
+  for (;;) {
+    const answer = await ask();
+    if (!answer.job) return answer;
+    waitedJobs.add(answer.job);
+    onJob(answer.job);
+    let state;
+    try {
+      state = await follow(answer.poll, onUpdate);
+    } finally {
+      waitedJobs.delete(answer.job);
+    }
+    if (!wanted()) return null;
+    if (state.status === "done" && again) continue;
+    if (state.status === "done") return state;
+    if (state.status !== "cancelled") throw new Error(state.message);
+    await whenVisible();
+    if (!wanted()) return null;
+  }
+}
+
+// One line for every wait: what is being done, the work's own percent, and the time left
+// the server estimates (in the page's words), or how long so far while it cannot tell.
+function waitWords(doing, state) {
+  const percent = Math.round(state.percent);
+  const left = state.left || tr("{time} so far", { time: clock(state.elapsed_s || 0) });
+  return tr("{doing}… {percent}% ({left})", { doing, percent, left });
+}
+
 // A JSON answer; an error that waiting may cure (no connection, the server restarting,
 // a proxy's 502) is marked `lost`.
 async function getJSON(url, options) {
@@ -46,10 +106,11 @@ async function getJSON(url, options) {
 // retried with a growing pause (1 s, 2 s, 4 s ... 15 s), onLost telling the page meanwhile.
 async function follow(url, onUpdate, onLost) {
   let pause = 1000;
+  const polled = `${url}${url.includes("?") ? "&" : "?"}waiter=${encodeURIComponent(waiter)}`;
   for (;;) {
     let state;
     try {
-      state = await getJSON(url);
+      state = await getJSON(polled);
     } catch (error) {
       if (!error.lost) throw error;
       if (onLost) onLost(error);
@@ -59,9 +120,17 @@ async function follow(url, onUpdate, onLost) {
     }
     pause = 1000;
     onUpdate(state);
-    if (["done", "failed", "interrupted"].includes(state.status)) return state;
+    if (["done", "failed", "interrupted", "cancelled"].includes(state.status)) return state;
     await sleep(500);
   }
+}
+
+// The menu: on a phone a long one (a teacher's) folds under "Menu", so the page's own
+// content is in view; it opens in place, wrapped inside the screen.
+const menu = document.querySelector("details.menu");
+if (menu && menu.querySelectorAll("li").length > 5 && window.matchMedia("(max-width: 40rem)").matches) {
+  menu.dataset.folds = "";
+  menu.open = false;
 }
 
 // Practice and language selects: choosing another reloads the form for it (keeping the
@@ -108,20 +177,16 @@ if (build) {
     show();
   }
 
-  // The measurement the page waits for; another choice, or leaving the page, cancels it on
-  // the server (its speech workers stop), so no one's work runs for a page that moved on.
+  // The measurement the page waits for is a job it follows; another choice leaves it (the
+  // server stops it when no other page waits for it), and so does leaving the page.
   let asked = 0;
-  let waiting = null;  // the query of the answer the page waits for
-  function cancelWaiting(leaving) {
-    if (!waiting) return;
-    const body = new URLSearchParams(waiting);
-    body.set("token", token);
-    const url = build.dataset.rangeCancelUrl;
-    if (leaving) navigator.sendBeacon(url, body);
-    else fetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
-    waiting = null;
+  let measuring = null;  // the measurement job the page waits for
+  function askRange(params, ask) {  // measured, asked again: the answer is kept
+    const url = `${build.dataset.rangeUrl}?${params}&waiter=${encodeURIComponent(waiter)}`;
+    return untilDone(() => getJSON(url), (s) => {
+      if (ask === asked) note.textContent = waitWords(tr("Measuring what this voice can fill"), s);
+    }, () => ask === asked, (id) => { measuring = id; }, true);
   }
-  window.addEventListener("pagehide", () => cancelWaiting(true));
   async function updateRange() {
     const ask = ++asked;
     const params = new URLSearchParams({
@@ -132,18 +197,11 @@ if (build) {
       rate: build.elements.rate.value,
     });
     if (build.elements.fill && build.elements.fill.checked) params.set("fill", "1");
-    if (waiting && waiting.toString() !== params.toString()) cancelWaiting(false);
-    waiting = params;
-    // a voice and pace measured before is answered from the server's cache at once: say
-    // "Measuring" only when the answer takes a while (the first time)
-    const slow = setTimeout(() => {
-      if (ask === asked) note.textContent = tr("Measuring what this voice can fill…");
-    }, 400);
+    leaveJob(measuring, false);  // another choice: the page waits for that one no more
+    measuring = null;
     try {
-      const range = await getJSON(`${build.dataset.rangeUrl}?${params}`);
-      clearTimeout(slow);
-      if (waiting === params) waiting = null;
-      if (ask !== asked) return;
+      const range = await askRange(params, ask);
+      if (ask !== asked || !range) return;
       const value = Math.min(Math.max(Number(minutes.value), range.min), range.max);
       minutes.min = range.min;
       minutes.max = range.max;
@@ -155,11 +213,11 @@ if (build) {
       });
       build.dataset.rangeReady = "1";
     } catch (error) {
-      clearTimeout(slow);
-      if (waiting === params) waiting = null;
       if (ask === asked) note.textContent = error.message;
     }
   }
+  // back to a page kept in the browser's memory: what it waited for was left, ask again
+  window.addEventListener("pageshow", (event) => { if (event.persisted) updateRange(); });
   // the voice list is replaced when the engine changes: listen on the form, not the inputs
   build.addEventListener("change", (event) => {
     if (event.target.matches("[data-range-input]")) updateRange();
@@ -183,8 +241,13 @@ for (const field of document.querySelectorAll("[data-voices]")) {
   };
 
   let asked = 0;
+  let playing = 0;
+  let sampling = null;  // the sample job the field waits for
+  const stopSample = () => { leaveJob(sampling, false); sampling = null; };
   engine.addEventListener("change", async () => {
     const ask = ++asked;
+    playing++;  // a sample of the engine left behind is not played
+    stopSample();
     const params = new URLSearchParams({
       engine: engine.value, practice: field.dataset.practice, language: field.dataset.language,
     });
@@ -201,32 +264,27 @@ for (const field of document.querySelectorAll("[data-voices]")) {
     }
   });
 
-  let playing = 0;
   box.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-sample]");
     if (!button) return;
     const ask = ++playing;
+    stopSample();  // another voice: the last one asked for is not wanted now
     const voice = button.dataset.sample;
-    const body = new URLSearchParams({ engine: engine.value, voice });
+    const body = new URLSearchParams({ engine: engine.value, voice, waiter });
     showError("");
     audio.pause();
     button.disabled = true;
     status.textContent = tr("Preparing a sample of {voice}…", { voice });
     try {
-      let answer = await getJSON(field.dataset.sampleUrl, {
+      const answer = await untilDone(() => getJSON(field.dataset.sampleUrl, {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body,
-      });
-      if (!answer.url) {
-        const state = await follow(answer.poll, (s) => {
-          if (ask !== playing) return;
-          status.textContent = s.status === "waiting"
-            ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
-            : tr("Preparing a sample of {voice}… {percent}%", { voice, percent: Math.round(s.percent) });
-        });
-        if (state.status === "failed") throw new Error(state.message);
-        answer = state;
-      }
-      if (ask !== playing) return;  // another voice was asked for meanwhile
+      }), (s) => {
+        if (ask !== playing) return;
+        status.textContent = s.status === "waiting"
+          ? tr("Waiting for a free worker to speak a sample of {voice}…", { voice })
+          : waitWords(tr("Preparing a sample of {voice}", { voice }), s);
+      }, () => ask === playing, (id) => { sampling = id; });
+      if (!answer || ask !== playing) return;  // another voice was asked for meanwhile
       status.textContent = tr("Playing a sample of {voice}.", { voice });
       audio.src = answer.url;
       audio.hidden = false;
@@ -362,8 +420,8 @@ if (job) {
     }
     else if (state.status === "running") {
       const doing = { speech: tr("Speaking"), sessions: tr("Rendering the sessions") }[state.stage] || tr("Mixing");
-      status.textContent = tr("{doing}… {percent}%", { doing, percent: Math.round(state.percent) });
-    } else if (state.status === "failed" || state.status === "interrupted") {
+      status.textContent = waitWords(doing, state);
+    } else if (state.status !== "done") {
       status.textContent = state.message;
       const retry = job.querySelector("[data-job-retry]");
       if (retry && state.retryable) retry.hidden = false;
@@ -417,16 +475,11 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
     const status = document.getElementById(`preview-status-${id}`);
     button.disabled = true;
     try {
-      let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}`, {
-        method: "POST", headers: { "X-Kindvoice-Token": token },
-      });
-      if (!answer.url) {
-        const state = await follow(answer.poll, (s) => {
-          status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : tr("Preparing a preview… {percent}%", { percent: Math.round(s.percent) });
-        });
-        if (state.status === "failed") throw new Error(state.message);
-        answer = state;
-      }
+      const answer = await untilDone(() => getJSON(`/api/previews/${encodeURIComponent(id)}`, {
+        method: "POST", headers: { "X-Kindvoice-Token": token }, body: new URLSearchParams({ waiter }),
+      }), (s) => {
+        status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : waitWords(tr("Preparing a preview"), s);
+      }, () => true);
       status.textContent = "";
       audio.src = answer.url;
       audio.hidden = false;
@@ -504,12 +557,25 @@ if (writeForm) {
     if (replace) editor.value = read;
     upload.value = "";  // the editor's text is what is sent
   });
+  // the check speaks every phrase and solves every minute (seconds with espeak, more
+  // with a slow voice) in one request, which cannot report its progress: the page says
+  // what it does and for how long so far
+  const checking = writeForm.querySelector("[data-write-status]");
   writeForm.addEventListener("submit", (event) => {
     const size = new Blob([editor.value]).size + (upload.files[0] ? upload.files[0].size : 0);
     if (size > maxBytes) {
       event.preventDefault();
       say(tr("The template is {size}: it can be at most {limit}.", { size: kb(size), limit: kb(maxBytes) }));
+      return;
     }
+    const started = Date.now();
+    const show = () => {
+      checking.textContent = tr("Checking every length of its range… ({time} so far)", {
+        time: clock((Date.now() - started) / 1000),
+      });
+      checking.hidden = false;
+    };
+    setTimeout(() => { show(); setInterval(show, 1000); }, 2000);
   });
 }
 
