@@ -30,10 +30,13 @@ from kindvoice.lengths import (
     fit_played,
     layout_of,
     measure_speech,
+    speak_phrases,
+    voice_spec,
 )
 from kindvoice.mix.timeline import Timeline, lay_out
 from kindvoice.recorded import check_recorded
 from kindvoice.settings import MixSettings, RenderRequest
+from kindvoice.speech.base import voice_description
 from kindvoice.template.fit import Plan, feasible_range
 from kindvoice.template.gating import GateChoice, choices, select
 from kindvoice.template.model import Breathe, Script
@@ -129,9 +132,13 @@ def prepare(
 
     # synthesize: every distinct phrase once (the cache makes re-renders free); a plan
     # may take a slow voice's lengths from the text instead, and keeps no samples
+    # (an opening, ``request.opening_only``: only the phrases it plays are spoken)
     voicing = Voicing.of(request)
-    guess = estimate_speech(voicing, played) if estimate else None
-    if guess is not None:
+    opening = _opening_samples(request)
+    guess = estimate_speech(voicing, played) if estimate or opening else None
+    if guess is not None and opening and not estimate:
+        measure, phrases = _speak_opening(request, played, guess.central, opening, progress)
+    elif guess is not None:
         measure, phrases = guess.central, dict[str, Mono]()
     else:
         measure, phrases = measure_speech(voicing, played, progress, lengths_only=estimate)
@@ -163,6 +170,62 @@ def prepare(
         measure.estimated,
         bed,
     )
+
+
+def _opening_samples(request: RenderRequest) -> int | None:
+    """Where an opening ends (samples), when the request renders only the session's
+    start and speaks only what that start plays; None: speak every phrase."""
+    if not request.opening_only or request.section is not None:
+        return None
+    return None if request.limit_seconds is None else s_to_samples(request.limit_seconds)
+
+
+def _speak_opening(
+    request: RenderRequest,
+    played: Script,
+    central: Measure,
+    stop: int,
+    progress: Progress | None,
+) -> tuple[Measure, dict[str, Mono]]:
+    """The phrases that start before sample ``stop`` spoken, the rest's lengths estimated
+    from the text (``central``): the session laid out with the estimates, its opening's
+    phrases spoken, laid out again with their true lengths, until every phrase starting
+    before ``stop`` is spoken (a true length moves the later ones; two rounds as a rule).
+    The opening's pauses are then the session's at this length, to the estimate's error."""
+    length_ms = _length_ms(request, played)
+    voicing = Voicing.of(request)
+    measure = dataclasses.replace(
+        central,
+        voice_label=voice_description(voice_spec(voicing.voice, played.meta)),
+        estimated=False,
+    )
+    phrases: dict[str, Mono] = {}
+    while True:
+        _, plan = fit_played(played, measure, length_ms)
+        timeline = _lay_out(played, plan, measure, request.mix, _Cues())
+        wanted = {e.key for e in timeline.speech if e.start < stop} - phrases.keys()
+        if not wanted:
+            return measure, phrases
+        report = _counted(progress, len(phrases), len(phrases) + len(wanted))
+        phrases.update(speak_phrases(voicing, played, wanted, report))
+        lengths = {key: len(audio) for key, audio in phrases.items()}
+        measure = dataclasses.replace(measure, speech_samples={**measure.speech_samples, **lengths})
+
+
+def _counted(
+    progress: Progress | None, before: int, total: int
+) -> Callable[[int, int], None] | None:
+    """A round of speech's ``(done, total)`` reported as the opening's phrases so far."""
+    if progress is None:
+        return None
+    return lambda done, _: progress("speech", before + done, total)
+
+
+def _within(timeline: Timeline, stop: int) -> Timeline:
+    """``timeline`` with only the sounds that start before sample ``stop`` (an opening:
+    the later phrases were never spoken)."""
+    events = tuple(e for e in timeline.events if e.start < stop)
+    return dataclasses.replace(timeline, events=events)
 
 
 def _load(request: RenderRequest, script: Script | None) -> tuple[Script, Path]:
@@ -316,6 +379,8 @@ def _mix(
     if prepared.bed is None:
         raise ValueError("the background was played already: prepare the render again")
     export, timeline = request.export, prepared.timeline
+    if _opening_samples(request) is not None:  # its later phrases were never spoken
+        timeline = _within(timeline, span[1])
     mixer = session_mixer(
         timeline,
         voice,
