@@ -409,7 +409,8 @@ if (build && new URLSearchParams(window.location.search).has("minutes")) {
   }
 }
 
-// Practice cards: a preview is rendered on first request, then played.
+// Practice cards: a preview (in the card's language) plays at once when it ships with the
+// package, else it is rendered on first request, then played.
 for (const button of document.querySelectorAll("button[data-preview]")) {
   button.addEventListener("click", async () => {
     const id = button.dataset.preview;
@@ -417,7 +418,8 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
     const status = document.getElementById(`preview-status-${id}`);
     button.disabled = true;
     try {
-      let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}`, {
+      const language = button.dataset.language ? `?language=${encodeURIComponent(button.dataset.language)}` : "";
+      let answer = await getJSON(`/api/previews/${encodeURIComponent(id)}${language}`, {
         method: "POST", headers: { "X-Kindvoice-Token": token },
       });
       if (!answer.url) {
