@@ -148,10 +148,16 @@ def main() -> int:
             for clip in stale:
                 log.info("stale or missing: %s", clip.name)
             return 1 if stale else 0
+        failed: list[str] = []
         for n, clip in enumerate(stale, 1):
             wall = time.perf_counter()
             out = Path(tmp) / clip.name
-            clip.render(out)
+            try:
+                clip.render(out)
+            except Exception:  # the others are still worth making; the run fails at the end
+                log.exception("%d/%d %s failed", n, len(stale), clip.name)
+                failed.append(clip.name)
+                continue
             shutil.copyfile(out, folder / clip.name)
             files[clip.name] = {"digest": clip.digest, **clip.facts, **clip_facts(out)}
             write_manifest(folder, files)
@@ -171,7 +177,9 @@ def main() -> int:
             (folder / name).unlink(missing_ok=True)
             del files[name]
         write_manifest(folder, files)
-    return 0
+    if failed:
+        log.error("not made: %s", ", ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
