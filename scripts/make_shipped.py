@@ -56,10 +56,12 @@ def sample_clips() -> Iterator[Clip]:
         def make(out: Path, voice: str = voice.name, language: str = voice.language) -> None:
             render(shipped.sample_request(engine, voice, language, out, workers=1))
 
+        facts = shipped.sample_facts(engine, voice.name, voice.language)
         yield Clip(
             name,
             shipped.sample_digest(engine, voice.name, voice.language),
-            {"kind": "sample", "engine": engine, "voice": voice.name, "language": voice.language},
+            {"kind": "sample", "voice": voice.name, "language": voice.language}
+            | {"made_from": shipped.made_from(facts)},
             make,
         )
 
@@ -90,7 +92,8 @@ def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
             yield Clip(
                 shipped.preview_name(ref.id, code),
                 shipped.preview_digest(ref.path),
-                {"kind": "preview", "practice": ref.id, "language": language},
+                {"kind": "preview", "practice": ref.id, "language": language}
+                | {"made_from": shipped.made_from(shipped.preview_facts(ref.path))},
                 make,
             )
 

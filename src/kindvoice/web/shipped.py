@@ -60,38 +60,55 @@ def _identity(voice: VoiceSettings, path: Path) -> tuple[dict[str, str], str]:
 
 
 def preview_digest(path: Path) -> str:
+    """The digest of ``preview_facts``."""
+    return _digest(preview_facts(path))
+
+
+def preview_facts(path: Path) -> dict[str, Any]:
     """What a card preview of the template at ``path`` is made from: its text, the voice
     that speaks it with the default engine, the length and the encoding."""
     identity, language = _identity(VoiceSettings(), path)
-    return _digest(
-        {
-            "kind": "preview",
-            "format": CLIP_FORMAT,
-            "text": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "language": language,
-            "engine": identity,
-            "seconds": PREVIEW_SECONDS,
-            "export": [CLIP_EXPORT.channels, CLIP_EXPORT.bitrate],
-        }
-    )
+    return {
+        "kind": "preview",
+        "format": CLIP_FORMAT,
+        "text": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "language": language,
+        "engine": identity,
+        "seconds": PREVIEW_SECONDS,
+        "export": [CLIP_EXPORT.channels, CLIP_EXPORT.bitrate],
+    }
 
 
 def sample_digest(engine: str, voice: str, language: str) -> str:
+    """The digest of ``sample_facts``."""
+    return _digest(sample_facts(engine, voice, language))
+
+
+def sample_facts(engine: str, voice: str, language: str) -> dict[str, Any]:
     """What the sample of ``voice`` is made from: the passage in its ``language``, the
     voice as it speaks that passage, and the encoding."""
     from kindvoice.speech.samples import sample_template
 
     passage = sample_template(language)
     identity, _ = _identity(VoiceSettings(engine=engine, voice=voice), passage)
-    return _digest(
-        {
-            "kind": "sample",
-            "format": CLIP_FORMAT,
-            "text": hashlib.sha256(passage.read_bytes()).hexdigest(),
-            "engine": identity,
-            "export": [CLIP_EXPORT.channels, CLIP_EXPORT.bitrate],
-        }
-    )
+    return {
+        "kind": "sample",
+        "format": CLIP_FORMAT,
+        "text": hashlib.sha256(passage.read_bytes()).hexdigest(),
+        "engine": identity,
+        "export": [CLIP_EXPORT.channels, CLIP_EXPORT.bitrate],
+    }
+
+
+def made_from(facts: dict[str, Any]) -> dict[str, str]:
+    """The facts a manifest entry shows a reader: the text's digest and the voice (engine,
+    voice pack, rate, the engine's format version)."""
+    engine = facts["engine"]
+    shown = {"text_sha256": facts["text"]}
+    for key in ("engine", "voice", "rate", "format"):
+        if key in engine:
+            shown[key] = str(engine[key])
+    return shown
 
 
 def preview_name(practice_id: str, language: str | None) -> str:
