@@ -98,6 +98,16 @@ def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
             )
 
 
+def without_cover(path: Path) -> None:
+    """The generated cover out of the clip's tags (about 70 KB, more than half of a
+    preview; the card shows the practice itself), the other tags kept."""
+    from mutagen.id3 import ID3
+
+    tags = ID3(path)
+    tags.delall("APIC")
+    tags.save(path, v2_version=3, padding=lambda info: 0)
+
+
 def clip_facts(path: Path) -> dict[str, Any]:
     """The made file's length and size (mutagen reads the MP3's frames)."""
     from mutagen.mp3 import MP3
@@ -161,6 +171,7 @@ def main() -> int:
                 log.exception("%d/%d %s failed", n, len(stale), clip.name)
                 failed.append(clip.name)
                 continue
+            without_cover(out)
             shutil.copyfile(out, folder / clip.name)
             files[clip.name] = {"digest": clip.digest, **clip.facts, **clip_facts(out)}
             write_manifest(folder, files)

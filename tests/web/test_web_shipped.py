@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from kindvoice.settings import DEFAULT_ENGINE
 from kindvoice.template.library import bundled_dir, list_practices
 from kindvoice.web import shipped
 from kindvoice.web.voices import choices, sample_name
+
+from kv_testing import NEEDS_CHROMIUM
 
 NO_USER_TEMPLATES = Path("/nonexistent/kindvoice-templates")  # bundled practices only
 REMAKE = "remake them: `.venv/bin/python scripts/make_shipped.py` (it speaks only what changed)"
@@ -168,3 +171,34 @@ def test_a_clip_made_from_something_else_is_not_served(
     finally:
         site.state.jobs.shutdown()
         release.set()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_a_card_preview_plays_at_once_on_a_phone(default_engine, start_site, phone) -> None:
+    """A phone taps a card's "Play a preview": the shipped clip, no job, playing within
+    moments (the time from the tap to playing is printed: issue 23's figure)."""
+    from kindvoice.template.parse import load_template
+
+    name = "soothing-touch.mp3" if _matching("soothing-touch.mp3") else None
+    name = name or next((n for n in shipped.manifest() if "." not in n[:-4] and _matching(n)), None)
+    assert name is not None, REMAKE
+    practice = name.removesuffix(".mp3")
+    title = load_template(bundled_dir() / f"{practice}.md").meta.title
+    site = start_site(templates_dir=NO_USER_TEMPLATES)
+    page = phone.new_page()
+    page.goto(site.running.url)
+    button = page.get_by_role("button", name=f"Play a preview of {title}", exact=True)
+    button.scroll_into_view_if_needed()
+    started = time.perf_counter()
+    with page.expect_response("**/api/previews/**") as reply:
+        button.tap()
+    assert reply.value.json() == {"url": f"/shipped/{name}"}  # no job
+    page.wait_for_function(
+        f"""() => {{ const a = document.getElementById('preview-{practice}');
+            return a.readyState >= 2 && !a.paused && a.currentTime > 0; }}""",
+        timeout=20_000,
+    )
+    print(f"{practice}: playing {time.perf_counter() - started:.2f} s after the tap")
+    audio = page.locator(f"#preview-{practice}")
+    assert audio.evaluate("a => a.duration") == pytest.approx(shipped.PREVIEW_SECONDS, abs=0.2)
