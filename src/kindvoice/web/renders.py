@@ -146,7 +146,7 @@ def preview_work(
     library: Library, name: str, path: Path, templates_dir: Path | None
 ) -> Callable[[Progress], str]:
     """A job that renders a practice's card preview (``web.shipped.preview_request``: the
-    first ``PREVIEW_SECONDS`` of the session at its shortest, speaking only the phrases
+    first ``shipped.PREVIEW_SECONDS`` of the session at its shortest, speaking only the phrases
     they play) as ``previews/<name>``; returns the file name."""
 
     def work(progress: Progress) -> str:
