@@ -251,7 +251,10 @@ def voice_sample() -> Response:
     assert voice is not None
     library = state.library
     name = sample_name(engine, voice)
-    if shipped.ready(name, shipped.sample_digest(engine, voice, voice_language(engine, voice))):
+    language = voice_language(engine, voice)
+    if name in shipped.manifest() and shipped.ready(
+        name, shipped.sample_digest(engine, voice, language)
+    ):  # the shipped one (only the default engine's are: no other identity is computed)
         return jsonify(url=url_for("shipped.shipped_file", name=name))
     target = library.previews / name
     if target.is_file():
