@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kindvoice.audio import Mono, Stereo, ms_to_samples, s_to_samples, samples_to_s
+from kindvoice.audio import Mono, Stereo, s_to_samples, samples_to_s
 from kindvoice.durations import MAX_MS
 from kindvoice.errors import UnknownNameError, UsageError
 from kindvoice.languages import find_language
 from kindvoice.lengths import (
+    Estimate,
     Measure,
     Voicing,
     check_bells,
@@ -31,12 +32,13 @@ from kindvoice.lengths import (
     layout_of,
     measure_speech,
 )
-from kindvoice.mix.timeline import Timeline, lay_out
+from kindvoice.lengths.opening import Cues, Opening, lay_out_played, opening_samples, within
+from kindvoice.mix.timeline import Timeline
 from kindvoice.recorded import check_recorded
-from kindvoice.settings import MixSettings, RenderRequest
+from kindvoice.settings import RenderRequest
 from kindvoice.template.fit import Plan, feasible_range
 from kindvoice.template.gating import GateChoice, choices, select
-from kindvoice.template.model import Breathe, Script
+from kindvoice.template.model import Script
 
 if TYPE_CHECKING:
     from kindvoice.export.encode import Writer
@@ -86,23 +88,6 @@ class RenderResult:
         return samples_to_s(self.total_samples)
 
 
-class _Cues:
-    """Breathing cue tones by key, gathered while the timeline is laid out."""
-
-    def __init__(self) -> None:
-        self.audio: dict[str, Mono] = {}
-
-    def __call__(self, node: Breathe) -> list[tuple[int, str, int]]:
-        from kindvoice.sound.breath import breathe_cues
-
-        placed: list[tuple[int, str, int]] = []
-        for offset, kind, tone in breathe_cues(node.in_ms, node.hold_ms, node.out_ms, node.count):
-            key = f"{kind}/{len(tone)}"
-            self.audio[key] = tone
-            placed.append((offset, key, len(tone)))
-        return placed
-
-
 def prepare(
     request: RenderRequest,
     progress: Progress | None = None,
@@ -129,12 +114,7 @@ def prepare(
 
     # synthesize: every distinct phrase once (the cache makes re-renders free); a plan
     # may take a slow voice's lengths from the text instead, and keeps no samples
-    voicing = Voicing.of(request)
-    guess = estimate_speech(voicing, played) if estimate else None
-    if guess is not None:
-        measure, phrases = guess.central, dict[str, Mono]()
-    else:
-        measure, phrases = measure_speech(voicing, played, progress, lengths_only=estimate)
+    measure, phrases, guess = _speech(request, played, length_ms, estimate, progress)
 
     # fit: repeat counts and pause lengths that make the total exact
     layout, plan = fit_played(played, measure, length_ms)
@@ -146,8 +126,8 @@ def prepare(
         )
 
     # lay out: every sound's start sample, the chapters, the quiet stretches
-    cues = _Cues()
-    timeline = _lay_out(played, plan, measure, request.mix, cues)
+    cues = Cues()
+    timeline = lay_out_played(played, plan, measure, request.mix, cues)
     return Prepared(
         played,
         path,
@@ -163,6 +143,28 @@ def prepare(
         measure.estimated,
         bed,
     )
+
+
+def _speech(
+    request: RenderRequest,
+    played: Script,
+    length_ms: float,
+    estimate: bool,
+    progress: Progress | None,
+) -> tuple[Measure, dict[str, Mono], Estimate | None]:
+    """The phrases' lengths and audio: all spoken (or read from the cache); a plan's
+    (``estimate``) from the text when the voice is slow; an opening's
+    (``request.opening_only``) spoken only where the opening plays them. The estimate,
+    when one was made."""
+    voicing = Voicing.of(request)
+    opening = opening_samples(request)
+    guess = estimate_speech(voicing, played) if estimate or opening else None
+    if guess is not None and opening and not estimate:
+        speak = Opening(voicing, played, request.mix, length_ms, opening)
+        return *speak(guess.central, progress), guess
+    if guess is not None:
+        return guess.central, {}, guess
+    return *measure_speech(voicing, played, progress, lengths_only=estimate), None
 
 
 def _load(request: RenderRequest, script: Script | None) -> tuple[Script, Path]:
@@ -192,29 +194,6 @@ def _background(request: RenderRequest, script: Script) -> tuple[str, Bed]:
             "Drop --mono or choose another background."
         )
     return background, bed
-
-
-def _lay_out(
-    played: Script, plan: Plan, measure: Measure, mix: MixSettings, cues: _Cues
-) -> Timeline:
-    """The timeline of ``played`` as ``plan`` solved it: every sound's start sample, the
-    chapters, the quiet stretches; ``cues`` gathers the breathing cue tones."""
-    from kindvoice.sound.bells import DEFAULT_BELL, bell_duration_samples
-
-    def bell_name(kind: str | None) -> str:
-        return kind or DEFAULT_BELL
-
-    return lay_out(
-        played,
-        plan,
-        measure.speech_samples,
-        paragraph_gap_samples=measure.paragraph_gap,
-        lead_in_samples=ms_to_samples(mix.lead_in_ms),
-        tail_samples=ms_to_samples(mix.tail_ms),
-        bell_name=bell_name,
-        bell_samples=bell_duration_samples,
-        cue_offsets=cues,
-    )
 
 
 def _length_ms(request: RenderRequest, script: Script) -> float:
@@ -316,6 +295,8 @@ def _mix(
     if prepared.bed is None:
         raise ValueError("the background was played already: prepare the render again")
     export, timeline = request.export, prepared.timeline
+    if opening_samples(request) is not None:  # its later phrases were never spoken
+        timeline = within(timeline, span[1])
     mixer = session_mixer(
         timeline,
         voice,

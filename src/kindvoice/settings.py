@@ -179,6 +179,9 @@ class RenderRequest:
     # a part only (a preview): this section, or the first seconds, faded at the cut
     section: str | None = None
     limit_seconds: float | None = None
+    # with limit_seconds: speak only the phrases those first seconds play (a slow voice's
+    # later phrases estimated from the text, so a card preview costs its own length)
+    opening_only: bool = False
     # beside the audio once it is in place: VTT, SRT, LRC, chapters JSON and cover JPEG
     sidecars: bool = False
     cover: Path | None = None  # the user's cover image (None: a generated one)

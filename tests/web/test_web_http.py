@@ -228,10 +228,12 @@ def test_preview_rendered_on_demand_then_cached(site) -> None:
     assert "job" in first and "url" not in first
     state = site.wait_job(first["poll"])
     assert state["status"] == "done", state["message"]
-    clip = site.library / "previews" / "soothing-touch.mp3"
+    # named by the digest of what it was made from: a changed script is rendered again
+    assert re.fullmatch(r"/previews/soothing-touch\.[0-9a-f]{12}\.mp3", state["url"])
+    clip = site.library / "previews" / state["url"].rsplit("/", 1)[1]
     assert mutagen.File(clip).info.length == pytest.approx(30.0, abs=0.05)
     again = site.request("/api/previews/soothing-touch", b"", headers=headers).json()
-    assert again == {"url": "/previews/soothing-touch.mp3"}
+    assert again == {"url": state["url"]}
     assert site.request(again["url"]).body == clip.read_bytes()
     assert site.request("/api/previews/soothing-touch", b"").status == 403  # no token
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -195,6 +195,41 @@ def measure_speech(
         done_before += len(unique)
     lengths = {t: len(a) for t, a in phrases.items()}
     return measure_from_lengths(voicing, script, spec, lengths), phrases
+
+
+def speak_phrases(
+    voicing: Voicing,
+    script: Script,
+    keys: Collection[str],
+    report: Callable[[int, int], None] | None = None,
+) -> dict[str, Mono]:
+    """The phrases ``keys`` of ``script`` (``Speech.key``) synthesized at their sections'
+    paces, the others left unspoken (an opening); ``report(done, total)`` counts them."""
+    from kindvoice.speech.cache import PhraseCache
+    from kindvoice.speech.synth import synthesize_phrases
+
+    spec = voice_spec(voicing.voice, script.meta)
+    cache = PhraseCache() if voicing.use_cache else None
+    wanted = {
+        pace: {key: spoken for key, spoken in keyed.items() if key in keys}
+        for pace, keyed in _by_pace(script).items()
+    }
+    total = len({(pace, s) for pace, keyed in wanted.items() for s in keyed.values()})
+    phrases: dict[str, Mono] = {}
+    done_before = 0
+    for pace, keyed in wanted.items():
+        unique = list(dict.fromkeys(keyed.values()))
+        if not unique:
+            continue
+
+        def paced_report(done: int, _: int, before: int = done_before) -> None:
+            if report is not None:
+                report(before + done, total)
+
+        audio = synthesize_phrases(paced(spec, pace), unique, cache, voicing.workers, paced_report)
+        phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
+        done_before += len(unique)
+    return phrases
 
 
 def estimate_speech(voicing: Voicing, script: Script) -> Estimate | None:

@@ -54,7 +54,7 @@ from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import KindvoiceError
 from kindvoice.publish.index_style import CSP_SOURCE as INDEX_STYLE
-from kindvoice.web import i18n, lock, plain, pwa, recordings, voices
+from kindvoice.web import i18n, lock, plain, pwa, recordings, shipped, voices
 from kindvoice.web.db import DB_NAME, Database, load_tokens
 from kindvoice.web.jobs import JobQueue
 from kindvoice.web.renders import RangeCache
@@ -73,7 +73,16 @@ log = logging.getLogger(__name__)
 COOKIE = "kindvoice_token"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: the areas of the app, one blueprint each (``web.routes``, the voice field, the phone app)
-BLUEPRINTS = (pages.bp, jobs.bp, sessions.bp, courses.bp, recording.bp, voices.bp, pwa.bp)
+BLUEPRINTS = (
+    pages.bp,
+    jobs.bp,
+    sessions.bp,
+    courses.bp,
+    recording.bp,
+    voices.bp,
+    pwa.bp,
+    shipped.bp,
+)
 #: the only posts a listener may make: a practice's preview clip (rendered once, kept)
 LISTENER_POSTS = frozenset({"jobs.preview", "jobs.leave_job"})
 #: the forms' pages (the Build slider's range costs CPU to measure) and the list of the

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREVIEW_SECONDS = 30.0
 SLIDER_STEP_MIN = 0.5
 
 
@@ -144,28 +143,24 @@ def course_work(
 
 
 def preview_work(
-    library: Library, practice_id: str, path: Path, templates_dir: Path | None
+    library: Library, name: str, path: Path, templates_dir: Path | None
 ) -> Callable[[Progress], str]:
-    """A job that renders the first ``PREVIEW_SECONDS`` of a practice at its shortest,
-    cached as ``previews/<id>.mp3``; returns the file name."""
+    """A job that renders a practice's card preview (``web.shipped.preview_request``: the
+    first ``shipped.PREVIEW_SECONDS`` of the session at its shortest, speaking only the phrases
+    they play) as ``previews/<name>``; returns the file name."""
 
     def work(progress: Progress) -> str:
         from kindvoice.pipeline import render
         from kindvoice.template.parse import load_template
+        from kindvoice.web.shipped import preview_request
 
-        target = library.preview_path(practice_id)
+        target = library.previews / name
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
         meta = load_template(path).meta
         for minutes in (meta.minutes.min, meta.minutes.default):
-            request = RenderRequest(
-                practice=str(path),
-                output=target,
-                length_ms=minutes * 60_000.0,
-                templates_dir=templates_dir,
-                limit_seconds=PREVIEW_SECONDS,
-            )
+            request = preview_request(path, target, minutes, templates_dir=templates_dir)
             try:
                 render(request, progress=progress)
                 break

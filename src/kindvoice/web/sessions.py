@@ -276,10 +276,6 @@ class Library:
             raise NotInLibrary(name)
         return path
 
-    def preview_path(self, practice_id: str) -> Path:
-        slug = re.sub(r"[^a-z0-9-]+", "-", practice_id.lower()).strip("-") or "practice"
-        return self.previews / f"{slug}.mp3"
-
     # ------------------------------------------------------------ sessions
 
     def save_meta(self, stem: str, meta: dict[str, Any]) -> Path:

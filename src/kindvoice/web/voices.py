@@ -29,7 +29,8 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from flask_babel import gettext
 
 from kindvoice.errors import UnknownNameError, UsageError
-from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.settings import VoiceSettings
+from kindvoice.web import shipped
 from kindvoice.web.i18n import N_
 from kindvoice.web.practices import card_for
 from kindvoice.web.state import current
@@ -173,26 +174,27 @@ def sample_name(engine: str, voice: str) -> str:
     return f"voice_{engine}_{voice.casefold()}.mp3"
 
 
+def voice_language(engine: str, voice: str) -> str:
+    """The language ``voice`` speaks (its sample's passage), English when not listed."""
+    return next((v.language for v in choices(engine) if v.name == voice), "en")
+
+
 def sample_work(library: Library, engine: str, voice: str, templates_dir: Path | None) -> Work:
     """A job that speaks the sample passage with ``voice`` into ``previews/``."""
 
     def work(progress: Progress) -> str:
         from kindvoice.pipeline import render
-        from kindvoice.speech.samples import sample_template
+        from kindvoice.web.shipped import sample_request
 
         target = library.previews / sample_name(engine, voice)
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        language = next((v.language for v in choices(engine) if v.name == voice), "en")
-        request_ = RenderRequest(
-            practice=str(sample_template(language)),
-            output=target,
-            voice=VoiceSettings(engine=engine, voice=voice),
-            templates_dir=templates_dir,
-            title=f"Voice sample: {voice}",
+        language = voice_language(engine, voice)
+        render(
+            sample_request(engine, voice, language, target, templates_dir=templates_dir),
+            progress=progress,
         )
-        render(request_, progress=progress)
         return target.name
 
     return work
@@ -248,7 +250,13 @@ def voice_sample() -> Response:
     voice = checked(engine, form.get("voice", "").strip() or default_voice(engine))
     assert voice is not None
     library = state.library
-    target = library.previews / sample_name(engine, voice)
+    name = sample_name(engine, voice)
+    language = voice_language(engine, voice)
+    if name in shipped.manifest() and shipped.ready(
+        name, shipped.sample_digest(engine, voice, language)
+    ):  # the shipped one (only the default engine's are: no other identity is computed)
+        return jsonify(url=url_for("shipped.shipped_file", name=name))
+    target = library.previews / name
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
     title = f"Voice sample: {engine} {voice}"

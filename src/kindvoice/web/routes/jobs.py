@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from kindvoice.audio import s_to_samples
 from kindvoice.durations import clock
 from kindvoice.errors import NotFound, UsageError
-from kindvoice.web import forms, renders
+from kindvoice.web import forms, renders, shipped, translations
 from kindvoice.web.jobs import FormPairs, Job, Work
 from kindvoice.web.practices import practice
 from kindvoice.web.state import course_available, current, speech_workers
@@ -105,14 +105,21 @@ def retry_job(job_id: str) -> BaseResponse:
 
 @bp.post("/api/previews/<practice_id>")
 def preview(practice_id: str) -> Response:
-    """The practice's preview clip: its address when rendered, else the job rendering it
-    (one job per clip, whoever asks: ``JobQueue.submit``'s key)."""
+    """The practice's preview clip in the card's ``language``: the shipped one when it
+    was made from the script as it is now (``web.shipped``), else the one rendered into
+    the library, else the job rendering it (one job per clip, whoever asks:
+    ``JobQueue.submit``'s key). A rendered clip is named by its digest, so a changed
+    script is rendered again."""
     state = current()
-    value, path = practice(practice_id)
-    target = state.library.preview_path(value)
+    language = translations.language_code(request.values.get("language"))
+    value, path = practice(practice_id, language)
+    name, digest = shipped.preview_name(value, language), shipped.preview_digest(path)
+    if shipped.ready(name, digest) is not None:
+        return jsonify(url=url_for("shipped.shipped_file", name=name))
+    target = state.library.previews / shipped.rendered_name(name, digest)
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
-    work = renders.preview_work(state.library, value, path, state.templates_dir)
+    work = renders.preview_work(state.library, target.name, path, state.templates_dir)
     job = state.jobs.submit(
         "preview", f"Preview of {value}", work, key=target.name, waiter=waiter(request.form)
     )

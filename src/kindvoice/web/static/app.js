@@ -467,7 +467,8 @@ if (build && new URLSearchParams(window.location.search).has("minutes")) {
   }
 }
 
-// Practice cards: a preview is rendered on first request, then played.
+// Practice cards: a preview (in the card's language) plays at once when it ships with the
+// package, else it is rendered on first request, then played.
 for (const button of document.querySelectorAll("button[data-preview]")) {
   button.addEventListener("click", async () => {
     const id = button.dataset.preview;
@@ -475,7 +476,8 @@ for (const button of document.querySelectorAll("button[data-preview]")) {
     const status = document.getElementById(`preview-status-${id}`);
     button.disabled = true;
     try {
-      const answer = await untilDone(() => getJSON(`/api/previews/${encodeURIComponent(id)}`, {
+      const language = button.dataset.language ? `?language=${encodeURIComponent(button.dataset.language)}` : "";
+      const answer = await untilDone(() => getJSON(`/api/previews/${encodeURIComponent(id)}${language}`, {
         method: "POST", headers: { "X-Kindvoice-Token": token }, body: new URLSearchParams({ waiter }),
       }), (s) => {
         status.textContent = s.status === "waiting" ? tr("Waiting for a free worker…") : waitWords(tr("Preparing a preview"), s);
