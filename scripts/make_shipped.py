@@ -72,7 +72,6 @@ def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
     from kindvoice.errors import LengthError
     from kindvoice.pipeline import render
     from kindvoice.template.library import list_practices
-    from kindvoice.template.parse import load_template
     from kindvoice.web import shipped
 
     for language in languages:
@@ -80,14 +79,14 @@ def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
             code = None if language == "en" else language
 
             def make(out: Path, path: Path = ref.path) -> None:
-                minutes = load_template(path).meta.minutes
-                for length in (minutes.min, minutes.default):  # as the page's job does
+                *shorter, longest = shipped.preview_lengths(path)  # as the page's job does
+                for length in shorter:
                     try:
                         render(shipped.preview_request(path, out, length, workers=1))
                         return
                     except LengthError:
-                        if length == minutes.default:
-                            raise
+                        continue
+                render(shipped.preview_request(path, out, longest, workers=1))
 
             yield Clip(
                 shipped.preview_name(ref.id, code),

@@ -151,22 +151,25 @@ def preview_work(
 
     def work(progress: Progress) -> str:
         from kindvoice.pipeline import render
-        from kindvoice.template.parse import load_template
-        from kindvoice.web.shipped import preview_request
+        from kindvoice.web.shipped import preview_lengths, preview_request
 
         target = library.previews / name
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        meta = load_template(path).meta
-        for minutes in (meta.minutes.min, meta.minutes.default):
-            request = preview_request(path, target, minutes, templates_dir=templates_dir)
+        *shorter, longest = preview_lengths(path)
+        for minutes in shorter:
             try:
-                render(request, progress=progress)
-                break
+                render(
+                    preview_request(path, target, minutes, templates_dir=templates_dir),
+                    progress=progress,
+                )
+                return target.name
             except LengthError:
-                if minutes == meta.minutes.default:
-                    raise
+                continue
+        render(
+            preview_request(path, target, longest, templates_dir=templates_dir), progress=progress
+        )
         return target.name
 
     return work

@@ -125,6 +125,18 @@ def rendered_name(name: str, digest: str) -> str:
     return f"{stem}.{digest[:12]}.{suffix}"
 
 
+def preview_lengths(path: Path) -> list[float]:
+    """The session lengths (minutes) a card preview of the template at ``path`` is taken
+    from, in the order to try: the shortest, the default, the longest. The opening speaks
+    only its own phrases and estimates the rest on the safe side, so a practice whose
+    shortest length is tight for its voice (the French one-minute break with siwis)
+    takes a longer session's opening."""
+    from kindvoice.template.parse import load_template
+
+    minutes = load_template(path).meta.minutes
+    return list(dict.fromkeys((minutes.min, minutes.default, minutes.max)))
+
+
 def preview_request(path: Path, output: Path, minutes: float, **more: Any) -> RenderRequest:
     """The render of a card preview: the opening of the session ``minutes`` long, only
     the phrases it plays spoken (``RenderRequest.opening_only``), mono at a speech
