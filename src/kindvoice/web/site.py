@@ -140,24 +140,14 @@ def build_site(
     podcast feed; without it the copy has no feed. ``language``: the pages' language,
     one of ``web.i18n.PAGE_LANGUAGES`` (default English)."""
     from kindvoice.web.app import create_app
-    from kindvoice.web.i18n import DEFAULT, PAGE_LANGUAGES, match
     from kindvoice.web.sessions import NotInLibrary
 
-    page_language = match(language) if language else DEFAULT
-    if page_language is None:
-        raise UsageError(
-            f"The page does not speak '{language}'. Choose one of: {', '.join(PAGE_LANGUAGES)}."
-        )
+    page_language = _page_language(language)
     if not library.is_dir():
         raise UsageError(f"No library at '{library}': give the folder `kindvoice serve` uses.")
     out = out.resolve()  # "." or "public/": a folder with a name, to put the copy in
     _check_replaceable(out)
-    feed_base = ""
-    if base_url:
-        from kindvoice.publish.feed import check_base_url
-
-        base_url = check_base_url(base_url).rstrip("/") + "/"
-        feed_base = base_url + (f"courses/{course}/" if course else FEED_FOLDER)
+    feed_base = _feed_base(base_url, course)
     nav = frozenset({"history"}) if course else frozenset({"sessions", "history"})
     feed_url = f"{feed_base}feed.xml" if feed_base else ""
     app = create_app(
@@ -194,6 +184,30 @@ def build_site(
         state.jobs.shutdown()
     files = [p for p in out.rglob("*") if p.is_file()]
     return Built(out, len(files), sum(p.stat().st_size for p in files), feed_url)
+
+
+def _page_language(language: str | None) -> str:
+    """The page language a copy is written in: ``language`` matched to the page's own
+    (es-MX gets es), English when none is asked; a language the page lacks is refused."""
+    from kindvoice.web.i18n import DEFAULT, PAGE_LANGUAGES, match
+
+    page_language = match(language) if language else DEFAULT
+    if page_language is None:
+        raise UsageError(
+            f"The page does not speak '{language}'. Choose one of: {', '.join(PAGE_LANGUAGES)}."
+        )
+    return page_language
+
+
+def _feed_base(base_url: str | None, course: str | None) -> str:
+    """Where the copy's feed and its files will be served ("" without ``base_url``: no
+    feed)."""
+    if not base_url:
+        return ""
+    from kindvoice.publish.feed import check_base_url
+
+    base = check_base_url(base_url).rstrip("/") + "/"
+    return base + (f"courses/{course}/" if course else FEED_FOLDER)
 
 
 def _no_course(folder: Path, course: str) -> str:
