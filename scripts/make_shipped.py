@@ -69,8 +69,6 @@ def sample_clips() -> Iterator[Clip]:
 def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
     """Every bundled practice in ``languages`` (``empty``: a templates folder with none
     of the user's, so only bundled practices are listed)."""
-    from kindvoice.errors import LengthError
-    from kindvoice.pipeline import render
     from kindvoice.template.library import list_practices
     from kindvoice.web import shipped
 
@@ -79,14 +77,7 @@ def preview_clips(languages: list[str], empty: Path) -> Iterator[Clip]:
             code = None if language == "en" else language
 
             def make(out: Path, path: Path = ref.path) -> None:
-                *shorter, longest = shipped.preview_lengths(path)  # as the page's job does
-                for length in shorter:
-                    try:
-                        render(shipped.preview_request(path, out, length, workers=1))
-                        return
-                    except LengthError:
-                        continue
-                render(shipped.preview_request(path, out, longest, workers=1))
+                shipped.render_preview(path, out, workers=1)  # as the page's job does
 
             yield Clip(
                 shipped.preview_name(ref.id, code),

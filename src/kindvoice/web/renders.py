@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kindvoice.audio import SAMPLE_RATE
-from kindvoice.errors import LengthError, RangeCancelled
+from kindvoice.errors import RangeCancelled
 from kindvoice.settings import RenderRequest
 from kindvoice.web.sessions import Library, stem_for
 
@@ -150,26 +150,13 @@ def preview_work(
     they play) as ``previews/<name>``; returns the file name."""
 
     def work(progress: Progress) -> str:
-        from kindvoice.pipeline import render
-        from kindvoice.web.shipped import preview_lengths, preview_request
+        from kindvoice.web.shipped import render_preview
 
         target = library.previews / name
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        *shorter, longest = preview_lengths(path)
-        for minutes in shorter:
-            try:
-                render(
-                    preview_request(path, target, minutes, templates_dir=templates_dir),
-                    progress=progress,
-                )
-                return target.name
-            except LengthError:
-                continue
-        render(
-            preview_request(path, target, longest, templates_dir=templates_dir), progress=progress
-        )
+        render_preview(path, target, progress=progress, templates_dir=templates_dir)
         return target.name
 
     return work

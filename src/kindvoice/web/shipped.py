@@ -23,11 +23,14 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, send_file
 
 from kindvoice.settings import ExportSettings, RenderRequest, VoiceSettings
+
+if TYPE_CHECKING:
+    from kindvoice.pipeline import Progress
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,24 @@ def preview_request(path: Path, output: Path, minutes: float, **more: Any) -> Re
         export=CLIP_EXPORT,
         **more,
     )
+
+
+def render_preview(path: Path, output: Path, progress: Progress | None = None, **more: Any) -> None:
+    """Render the card preview of the template at ``path`` to ``output``: the opening of the
+    first of ``preview_lengths`` whose session fits (the page's job and
+    ``scripts/make_shipped.py`` both make previews this way, so a shipped clip is what the
+    job would make)."""
+    from kindvoice.errors import LengthError
+    from kindvoice.pipeline import render
+
+    *shorter, longest = preview_lengths(path)
+    for minutes in shorter:
+        try:
+            render(preview_request(path, output, minutes, **more), progress=progress)
+            return
+        except LengthError:
+            continue
+    render(preview_request(path, output, longest, **more), progress=progress)
 
 
 def sample_request(
