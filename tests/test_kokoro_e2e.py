@@ -136,3 +136,18 @@ def test_a_corrupted_model_part_is_refused_with_one_line(tmp_path: Path) -> None
         line for line in run.stderr.splitlines() if line.strip()
     ]
     assert not out.exists()
+
+
+def test_preview_of_a_long_practice_speaks_only_its_opening(tmp_path: Path) -> None:
+    """``kindvoice preview`` with the slow default voice speaks the phrases its first
+    seconds play, not the whole 15-minute body scan (dozens of phrases)."""
+    clip = tmp_path / "scan.mp3"
+    run = kindvoice(
+        "-v", "preview", "compassionate-body-scan", "--seconds", "30", "-o", str(clip),
+        env=default_env(),
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    asked = [int(n) for n in re.findall(r"(\d+) phrases: \d+ cached", run.stderr)]
+    assert asked and sum(asked) <= 4, run.stderr
+    assert MP3(clip).info.length == pytest.approx(30.0, abs=0.001)
+    assert len(decode(clip)) == 30 * 48_000

@@ -158,7 +158,10 @@ def preview(
     """Render the first minute (or one section) of PRACTICE, to check a voice or background.
 
     Without a length, the session is laid out at its shortest, so a section plays with
-    its pauses at their minimum."""
+    its pauses at their minimum. A slow voice (Kokoro) speaks only the phrases the first
+    minute plays; when the estimate of the rest cannot fit the length, the whole practice
+    is spoken as for a render."""
+    from kindvoice.errors import LengthError
     from kindvoice.pipeline import render
     from kindvoice.settings import MixSettings
     from kindvoice.template.library import resolve_practice
@@ -178,5 +181,10 @@ def preview(
         path = resolve_practice(practice, ctx.obj["templates_dir"], request.language)
         shortest = load_template(path, request.variables).meta.minutes.min
         request = dataclasses.replace(request, length_ms=shortest * 60_000.0)
-    result = render(request, progress=Bar(not ctx.obj["quiet"]))
+    try:
+        result = render(
+            dataclasses.replace(request, opening_only=True), progress=Bar(not ctx.obj["quiet"])
+        )
+    except LengthError:  # the rest estimated on the safe side: speak it all
+        result = render(request, progress=Bar(not ctx.obj["quiet"]))
     click.echo(_summary(result))
