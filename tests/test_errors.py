@@ -3,8 +3,12 @@ document, and every "Did you mean" hint comes from one helper."""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from kindvoice import errors
 from kindvoice.errors import ExitStatus, did_you_mean
@@ -125,3 +129,30 @@ def test_one_function_words_an_internal_error() -> None:
     ]
     assert writers == ["errors.py"]
     assert errors.internal_error(KeyError("k"), " (hint)") == "Internal error: KeyError: 'k' (hint)"
+
+
+def test_a_full_disk_is_one_plain_line_not_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ENOSPC met anywhere (a phrase cache write, a take, an output) says what to do, on
+    the command line (exit 7) and wherever a job words what stopped it."""
+    from click.testing import CliRunner
+
+    import kindvoice.pipeline
+    from kindvoice.cli import cli
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/cache/speech/ab.kvp")
+    assert errors.internal_error(full) == (
+        "The disk is full writing '/cache/speech/ab.kvp': free some space and try again."
+    )
+    assert errors.disk_full(OSError(errno.EACCES, "Permission denied")) is None
+
+    def fails(*_: object, **__: object) -> None:
+        raise full
+
+    monkeypatch.setattr(kindvoice.pipeline, "prepare", fails)
+    run = CliRunner().invoke(cli, ["plan", "one-minute-break"])
+    assert run.exit_code == ExitStatus.AUDIO_IO, run.output
+    assert run.output.strip().splitlines() == [
+        "Error: The disk is full writing '/cache/speech/ab.kvp': free some space and try again."
+    ]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -95,7 +96,10 @@ class KindvoiceError(Exception):
 
 def internal_error(exc: BaseException, hint: str = "") -> str:
     """The one line a bug is reported with: ``Internal error: TypeError: ...`` and a
-    ``hint`` (the CLI's ``--debug``)."""
+    ``hint`` (the CLI's ``--debug``). A full disk is not a bug: its plain line instead
+    (``disk_full``), wherever a job or a batch words what stopped it."""
+    if (full := disk_full(exc)) is not None:
+        return full.message
     return f"Internal error: {type(exc).__name__}: {exc}{hint}"
 
 
@@ -160,6 +164,21 @@ class AudioIOError(KindvoiceError):
     """A file that cannot be read or written (music file, output path, full disk)."""
 
     exit_code = ExitStatus.AUDIO_IO
+
+
+class DiskFull(AudioIOError):
+    """The disk (or the user's quota) is full: nothing more can be written."""
+
+    http_status = 507  # Insufficient Storage
+
+
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """The plain error for a full disk met as ``exc``, else None: the command line and the
+    web say it in one line instead of an internal error."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing '{os.fsdecode(exc.filename)}'" if exc.filename else ""
+        return DiskFull(f"The disk is full{where}: free some space and try again.")
+    return None
 
 
 class TakeError(AudioIOError):

@@ -191,3 +191,27 @@ def test_uploaded_templates_are_renamed_edited_deleted_and_name_their_sessions(
     listener.set_cookie("kindvoice_token", state.listener_token)
     refused = listener.post(f"/templates/{digest}/delete", data={"token": state.listener_token})
     assert refused.status_code == 403
+
+
+def test_a_full_disk_is_a_plain_507_and_the_session_is_kept(
+    teacher: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that meets a full disk (here: renaming a session) answers one line that
+    says what to do, not an internal error, and the session's file is as it was."""
+    import errno
+    import os
+
+    import kindvoice.web.sessions
+
+    def full(path: Path, *_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(kindvoice.web.sessions, "write_atomic", full)
+    meta = teacher.state.library.root / f"{STEM}.session.json"  # type: ignore[attr-defined]
+    before = meta.read_bytes()
+    token = teacher.state.token  # type: ignore[attr-defined]
+    page = teacher.post(f"/sessions/{STEM}/rename", data={"token": token, "title": "Tuesday"})
+    assert page.status_code == 507
+    assert "The disk is full writing" in page.text and "free some space" in page.text
+    assert "Internal error" not in page.text and "Traceback" not in page.text
+    assert meta.read_bytes() == before

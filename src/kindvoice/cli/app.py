@@ -28,6 +28,7 @@ from kindvoice.errors import (
     ExitStatus,
     KindvoiceError,
     UsageError,
+    disk_full,
     internal_error,
 )
 from kindvoice.fields import FIELDS
@@ -131,6 +132,8 @@ class KindvoiceGroup(click.Group):
             if isinstance(exc, OSError) and _stdout_failed(exc):
                 error = AudioIOError(f"Cannot write to standard output: {exc.strerror or exc}.")
                 raise as_click(error) from None
+            if (full := disk_full(exc)) is not None:
+                raise as_click(full) from None
             if ctx.find_root().params.get("debug"):
                 raise
             hint = " (run with --debug for details)"

@@ -355,6 +355,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception) -> tuple[Any, int]:
+        if (full := errors.disk_full(exc)) is not None:
+            log.error("%s (on %s)", full.message, request.path)
+            return kindvoice_error(full)
         log.exception("internal error on %s", request.path)
         message = _short(errors.internal_error(exc))
         if _wants_json():
