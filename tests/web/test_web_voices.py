@@ -129,6 +129,9 @@ def test_sample_rendered_on_demand_then_served_from_the_file(start_site, tmp_pat
     # hold the only worker, so two plays of one voice meet while the first is waiting
     release = threading.Event()
     site.state.jobs.submit("session", "blocker", lambda progress: str(release.wait(60)))
+    older = site.library / "previews" / "voice_pyttsx3_en-gb.0123456789ab.mp3"
+    older.parent.mkdir(parents=True, exist_ok=True)
+    older.write_bytes(b"ID3 a sample of the voice before an upgrade")
     first = site.request("/api/voices/sample", fields, headers).json()
     second = site.request("/api/voices/sample", fields, headers).json()
     release.set()
@@ -137,13 +140,15 @@ def test_sample_rendered_on_demand_then_served_from_the_file(start_site, tmp_pat
 
     state = site.wait_job(first["poll"])
     assert state["status"] == "done", state["message"]
-    assert state["url"] == "/previews/voice_pyttsx3_en-gb.mp3"
+    # named by what it is made from (the passage, the voice's identity, the encoding)
+    assert re.fullmatch(r"/previews/voice_pyttsx3_en-gb\.[0-9a-f]{12}\.mp3", state["url"])
+    assert not older.exists()  # the old voice's sample is gone
     clip = site.request(state["url"])
     assert clip.status == 200 and clip.headers["Content-Type"] == "audio/mpeg"
     seconds, rms = _decode_seconds_and_rms(clip.body, tmp_path)
     assert 10.0 < seconds < 40.0  # the sample passage, about half a minute
     assert rms > 0.01  # speech, not silence
-    kept = site.library / "previews" / "voice_pyttsx3_en-gb.mp3"
+    kept = site.library / "previews" / state["url"].rsplit("/", 1)[1]
     assert kept.read_bytes() == clip.body
 
     again = site.request("/api/voices/sample", fields, headers).json()

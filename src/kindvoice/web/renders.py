@@ -150,13 +150,14 @@ def preview_work(
     they play) as ``previews/<name>``; returns the file name."""
 
     def work(progress: Progress) -> str:
-        from kindvoice.web.shipped import render_preview
+        from kindvoice.web.shipped import drop_older, render_preview
 
         target = library.previews / name
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
         render_preview(path, target, progress=progress, templates_dir=templates_dir)
+        drop_older(target)  # the clip of the script before its last edit
         return target.name
 
     return work

@@ -128,6 +128,20 @@ def rendered_name(name: str, digest: str) -> str:
     return f"{stem}.{digest[:12]}.{suffix}"
 
 
+def drop_older(kept: Path) -> list[Path]:
+    """Remove the clips beside ``kept`` (a ``rendered_name``) that were rendered for the
+    same name from an older digest: nothing serves them any more. The removed paths."""
+    base, _, suffix = kept.name.rpartition(".")
+    name_stem = base.rpartition(".")[0]
+    older = re.compile(rf"{re.escape(name_stem)}\.[0-9a-f]{{12}}\.{re.escape(suffix)}")
+    removed = []
+    for path in kept.parent.iterdir():
+        if path.name != kept.name and older.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def preview_lengths(path: Path) -> list[float]:
     """The session lengths (minutes) a card preview of the template at ``path`` is taken
     from, in the order to try: the shortest, the default, the longest. The opening speaks

@@ -37,7 +37,6 @@ from kindvoice.web.state import current
 
 if TYPE_CHECKING:
     from kindvoice.web.jobs import Progress, Work
-    from kindvoice.web.sessions import Library
 
 log = logging.getLogger(__name__)
 
@@ -179,14 +178,14 @@ def voice_language(engine: str, voice: str) -> str:
     return next((v.language for v in choices(engine) if v.name == voice), "en")
 
 
-def sample_work(library: Library, engine: str, voice: str, templates_dir: Path | None) -> Work:
-    """A job that speaks the sample passage with ``voice`` into ``previews/``."""
+def sample_work(target: Path, engine: str, voice: str, templates_dir: Path | None) -> Work:
+    """A job that speaks the sample passage with ``voice`` into ``target`` (in the
+    library's ``previews/``, named by ``shipped.sample_digest``)."""
 
     def work(progress: Progress) -> str:
         from kindvoice.pipeline import render
-        from kindvoice.web.shipped import sample_request
+        from kindvoice.web.shipped import drop_older, sample_request
 
-        target = library.previews / sample_name(engine, voice)
         if target.is_file():
             return target.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +194,7 @@ def sample_work(library: Library, engine: str, voice: str, templates_dir: Path |
             sample_request(engine, voice, language, target, templates_dir=templates_dir),
             progress=progress,
         )
+        drop_older(target)  # a sample made before the voice changed
         return target.name
 
     return work
@@ -252,15 +252,15 @@ def voice_sample() -> Response:
     library = state.library
     name = sample_name(engine, voice)
     language = voice_language(engine, voice)
-    if name in shipped.manifest() and shipped.ready(
-        name, shipped.sample_digest(engine, voice, language)
-    ):  # the shipped one (only the default engine's are: no other identity is computed)
+    digest = shipped.sample_digest(engine, voice, language)
+    if name in shipped.manifest() and shipped.ready(name, digest):
         return jsonify(url=url_for("shipped.shipped_file", name=name))
-    target = library.previews / name
+    # named by its digest: after an upgrade that changes the voice, a new sample is made
+    target = library.previews / shipped.rendered_name(name, digest)
     if target.is_file():
         return jsonify(url=url_for("sessions.preview_file", name=target.name))
     title = f"Voice sample: {engine} {voice}"
-    work = sample_work(library, engine, voice, state.templates_dir)
+    work = sample_work(target, engine, voice, state.templates_dir)
     waiter = form.get("waiter", "").strip()[:64] or None  # the page waiting on it
     running = state.jobs.submit("preview", title, work, key=target.name, waiter=waiter)
     return jsonify(job=running.id, poll=url_for("jobs.job_state", job_id=running.id))
