@@ -3,7 +3,8 @@
 One owner for these facts: the BCP 47 code (also the translations' folder name under
 ``meditations/``), the ISO 639-2 code tags carry (ID3 TLAN), the language's own name, and
 the words kindvoice itself writes into a file: the "preview" suffix, the length on the
-generated cover and a course's "Day 3" or "Session 3". A code is matched whatever its case or separator (``pt_br`` is ``pt-BR``).
+generated cover and a course's "Day 3" or "Session 3". A code is matched whatever its
+case or separator (``pt_br`` is ``pt-BR``).
 """
 
 from __future__ import annotations

@@ -441,7 +441,8 @@ def test_the_recording_page_in_spanish_says_how_long_a_take_is_cleaning(
         held[0].continue_()  # the server cleans it now
         page.wait_for_selector("[data-keep]:not([hidden])", timeout=30_000)
         assert re.fullmatch(
-            r"Escúchala \([\d.]+ s, ya limpia\): consérvala o vuelve a grabar\.", status.inner_text()
+            r"Escúchala \([\d.]+ s, ya limpia\): consérvala o vuelve a grabar\.",
+            status.inner_text(),
         )
         assert page.locator("[data-keep]").inner_text() == "Conservar"
     finally:
