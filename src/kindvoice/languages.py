@@ -2,8 +2,9 @@
 
 One owner for these facts: the BCP 47 code (also the translations' folder name under
 ``meditations/``), the ISO 639-2 code tags carry (ID3 TLAN), the language's own name, and
-the words kindvoice itself writes into a file: the "preview" suffix and the length on the
-generated cover. A code is matched whatever its case or separator (``pt_br`` is ``pt-BR``).
+the words kindvoice itself writes into a file: the "preview" suffix, the length on the
+generated cover and a course's "Day 3" or "Session 3". A code is matched whatever its
+case or separator (``pt_br`` is ``pt-BR``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class Language:
     second: str  # "{n} seconds" for the cover
     minute: str
     minutes: str
+    day: str  # "Day {n}": a course's day, in its track titles
+    session: str  # "Session {n}": a course planned as sessions
+
+    def unit_words(self, unit: str, number: int) -> str:
+        """ "Day 3" (``unit`` "Day") or "Session 3" (``unit`` "Session") in this language."""
+        return (self.session if unit == "Session" else self.day).format(n=number)
 
     def length_words(self, seconds: float) -> str:
         """ "12 minutes" (or "45 seconds" under a minute) in this language."""
@@ -38,15 +45,15 @@ LANGUAGES: dict[str, Language] = {
     lang.code: lang
     for lang in (
         Language("en", "eng", "English", "English", "preview", "{n} seconds", "{n} minute",
-                 "{n} minutes"),
+                 "{n} minutes", "Day {n}", "Session {n}"),
         Language("es", "spa", "Spanish", "español", "avance", "{n} segundos", "{n} minuto",
-                 "{n} minutos"),
+                 "{n} minutos", "Día {n}", "Sesión {n}"),
         Language("pt-BR", "por", "Brazilian Portuguese", "português do Brasil", "prévia",
-                 "{n} segundos", "{n} minuto", "{n} minutos"),
+                 "{n} segundos", "{n} minuto", "{n} minutos", "Dia {n}", "Sessão {n}"),
         Language("fr", "fra", "French", "français", "aperçu", "{n} secondes", "{n} minute",
-                 "{n} minutes"),
+                 "{n} minutes", "Jour {n}", "Séance {n}"),
         Language("it", "ita", "Italian", "italiano", "anteprima", "{n} secondi", "{n} minuto",
-                 "{n} minuti"),
+                 "{n} minuti", "Giorno {n}", "Sessione {n}"),
     )
 }  # fmt: skip
 

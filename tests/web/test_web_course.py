@@ -61,6 +61,16 @@ def test_course_builds_into_the_library(site) -> None:
     assert '<h1 lang="en">Tiny Kindness</h1>' in page.text
     day = site.request(f"/courses/{state['result']}/days/2", headers=spanish)
     assert "Día 2 de 2" in day.text and "&lsaquo; Día 1</a>" in day.text
+    # a Spanish course built before its tracks said "Día n": its page says it so
+    manifest = folder / "course.json"
+    english = manifest.read_text(encoding="utf-8")
+    assert '"title": "Day 1: ' in english
+    manifest.write_text(english.replace('"language": "en"', '"language": "es"'), "utf-8")
+    page = site.request(state["url"]).text
+    assert '<ol class="cards days" lang="es">' in page
+    assert ">Día 1: " in page and ">Día 2: " in page and ">Day 1: " not in page
+    assert ">Día 2: " in site.request(f"/courses/{state['result']}/days/2").text
+    manifest.write_text(english, "utf-8")
     # a course built before course.json: its days come from the playlist
     (folder / "course.json").unlink()
     page = site.request(state["url"])

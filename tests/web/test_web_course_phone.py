@@ -1,9 +1,10 @@
 """A course on a listener's phone (issue 23 §4), in a real headless Chromium at 390x844
-with touch: the teacher builds a three-day course (the one-minute break, 1 to 2 minutes,
-espeak); the listener opens it with the listener's link, opens day 1 in the session
-player (transcript, chapters, the course as the lock screen's album), sees the whole
-course's size, keeps it offline in one tap, plays day 3 with no connection, and finds the
-days in the podcast feed, in order."""
+with touch: the teacher builds a three-day course in Spanish (the one-minute break, 1 to
+2 minutes, espeak); the listener opens it with the listener's link, opens day 1 in the
+session player (transcript, chapters, the course as the lock screen's album), sees the
+whole course's size, keeps it offline in one tap (on a slow connection: the percent and
+the time left), plays day 3 with no connection, finds the days in the podcast feed, in
+order, and reads the course's page in Spanish throughout (the days' titles too)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import json
 import logging
 import os
 import re
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SHOTS = os.environ.get("KINDVOICE_SHOTS")  # a folder: screenshots for a reviewer
 TITLE = "Three Small Days"
-DAY = "The One-Minute Self-Compassion Break"
+DAY = "La pausa de autocompasión de un minuto"  # the Spanish one-minute break
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 #: the bytes the Cache API holds for each URL of a list (a page's body, a file's bytes)
@@ -41,6 +44,30 @@ CACHED_BYTES = """async (urls) => {
 }"""
 
 
+class SlowAudio:
+    """WSGI middleware: audio files (``.mp3``) sent at ``rate`` bytes a second, as on a
+    slow connection (0: at full speed again)."""
+
+    def __init__(self, inner: Any, rate: float) -> None:
+        self.inner, self.rate = inner, rate
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        body = self.inner(environ, start_response)
+        return self._slowly(body) if environ["PATH_INFO"].endswith(".mp3") else body
+
+    def _slowly(self, body: Any) -> Iterator[bytes]:
+        piece = 16_384
+        try:
+            for chunk in body:
+                for start in range(0, len(chunk), piece):
+                    if self.rate:
+                        time.sleep(piece / self.rate)
+                    yield chunk[start : start + piece]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+
 def _build_course(site: Any) -> str:
     fields = {
         "title": TITLE,
@@ -51,6 +78,7 @@ def _build_course(site: Any) -> str:
         "practices": "one-minute-break",
         "background": "none",
         "engine": "pyttsx3",
+        "language": "es",
     }
     return str(site.render("/course", fields)["result"])
 
@@ -71,7 +99,9 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     assert page.locator("h1").inner_text() == TITLE
     assert page.evaluate(FITS), "the course page scrolls sideways at 390 px"
     days = page.locator("ol.days h2 a")
-    assert days.all_inner_texts() == [f"Day {n}: {DAY}" for n in (1, 2, 3)]
+    # the days' titles in the course's language, its page's words in the listener's
+    assert days.all_inner_texts() == [f"Día {n}: {DAY}" for n in (1, 2, 3)]
+    assert page.locator("ol.days").get_attribute("lang") == "es"
     assert page.get_by_text("from 1:00 to 2:00, growing from short to longer").is_visible()
     assert page.get_by_text("Playlist (M3U)").count() == 0  # the teacher's downloads
     # the whole course's size, said before anything is saved
@@ -93,7 +123,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     # day 1 opens the session player: transcript, chapters, the course on the lock screen
     days.first.click()
     page.wait_for_url(f"{course_url}/days/1")
-    assert page.locator("h1").inner_text() == f"Day 1: {DAY}"
+    assert page.locator("h1").inner_text() == f"Día 1: {DAY}"
     assert page.get_by_role("link", name=TITLE).is_visible()  # back to the course
     assert page.evaluate(FITS), "the day's player scrolls sideways at 390 px"
     cues = parse_vtt((folder / "01-one-minute-break.vtt").read_text(encoding="utf-8"))
@@ -113,7 +143,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     )
     assert album == TITLE
     history_title = json.loads(page.locator("#session-data").text_content())["history_title"]
-    assert history_title == f"{TITLE} · Day 1: {DAY}"  # the practice history names the course
+    assert history_title == f"{TITLE} · Día 1: {DAY}"  # the practice history names the course
     artwork = page.evaluate("navigator.mediaSession.metadata.artwork[0].src")
     assert artwork.endswith(f"/courses/{slug}/01-one-minute-break.jpg")
     page.get_by_role("link", name="Day 2 ›").wait_for()
@@ -124,7 +154,20 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     page.goto(course_url)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/course-phone.png", full_page=True)
+    # on a slow connection (the server sends the course's audio in about 3.5 s): the
+    # percent of its bytes and, from the pace so far, the time left
+    app = site.running.server.app
+    slow = app.wsgi_app = SlowAudio(app.wsgi_app, on_disk / 3.5)
     page.get_by_role("button", name="Keep the whole course offline").click()
+    saving = "document.querySelector('[data-course-keep] [data-keep-status]').textContent"
+    page.wait_for_function(f"() => /% \\(about /.test({saving})", timeout=10_000)
+    said = page.evaluate(saving)
+    match_left = re.fullmatch(r"Saving on this phone… (\d+)% \(about (\d+):(\d\d) left\)", said)
+    assert match_left, said
+    left_s = 60 * int(match_left[2]) + int(match_left[3])
+    assert 0 < int(match_left[1]) < 100 and 0 < left_s <= 10, said
+    slow.rate = 0.0  # the rest at full speed
+    log.info("keeping the course offline on a slow connection: %r", said)
     page.get_by_text("Kept on this phone: every day plays without a connection.").wait_for()
     sizes = page.evaluate(CACHED_BYTES, data["files"])
     assert min(sizes.values()) > 0, sizes
@@ -143,7 +186,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     phone.set_offline(True)
     try:
         page.goto(f"{course_url}/days/3")
-        assert page.locator("h1").inner_text() == f"Day 3: {DAY}"
+        assert page.locator("h1").inner_text() == f"Día 3: {DAY}"
         assert page.get_by_role("button", name="Remove the offline copy").is_visible()
         page.locator("[data-transcript] li[data-start]").nth(2).click()
         playing(page)
@@ -151,12 +194,21 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
         assert duration == pytest.approx(120.0, abs=0.1)
         page.goto(f"{site.base}/timer")  # never kept: the offline page lists what is
         assert page.locator("h1").inner_text() == "You are offline"
-        assert page.get_by_role("link", name=f"Day 2: {DAY}").is_visible()
+        assert page.get_by_role("link", name=f"Día 2: {DAY}").is_visible()
         page.goto(course_url)
         assert page.locator("h1").inner_text() == TITLE
         page.locator(".card .kept-mark").first.wait_for()
     finally:
         phone.set_offline(False)
+    # the listener who reads Spanish: the course's page is Spanish throughout
+    phone.add_cookies([{"name": "kindvoice_lang", "value": "es", "url": site.base}])
+    page.goto(course_url)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    lead = page.locator("p.lead").inner_text()
+    assert lead == "Un curso de Ana: 3 días, de 1:00 a 2:00, de lo más breve a lo más largo.", lead
+    assert days.all_inner_texts() == [f"Día {n}: {DAY}" for n in (1, 2, 3)]
+    # (its title is the teacher's own, "Three Small Days")
+    assert not re.search(r"\bDays? \d", page.locator("main").inner_text())
 
     # the podcast feed: the days, numbered, dated in order, their files served
     feed = site.request(f"/feed/{site.state.listener_token}/feed.xml")
@@ -168,7 +220,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     ]
     by_date = sorted(items, key=lambda i: email.utils.parsedate_to_datetime(i.findtext("pubDate")))
     assert [i.findtext("title") for i in by_date] == [
-        f"{TITLE} · Day {n}: {DAY}" for n in (1, 2, 3)
+        f"{TITLE} · Día {n}: {DAY}" for n in (1, 2, 3)
     ]
     assert [i.findtext(f"{ITUNES}episode") for i in by_date] == ["1", "2", "3"]
     assert len({i.findtext("guid") for i in items}) == 3

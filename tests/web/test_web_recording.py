@@ -410,3 +410,40 @@ def test_a_listener_cannot_open_the_recording_page(phone: Any, site: Site, brows
         assert index is not None and "Record in my voice" not in page.content()
     finally:
         listener.close()
+
+
+def test_the_recording_page_in_spanish_says_how_long_a_take_is_cleaning(
+    phone: Any, site: Site, speech: dict[str, np.ndarray]
+) -> None:
+    """The page's words and its script's in the teacher's language; a take being cleaned
+    (one request, held here by the test) says so, then how long so far."""
+    page = phone.new_page()
+    page.set_extra_http_headers({"Accept-Language": "es"})
+    held: list[Any] = []
+    page.route("**/api/record/take", lambda route: held.append(route))  # held for the test
+    try:
+        page.goto("/record?practice=one-minute-break&voice=lucia")
+        assert page.locator("h1").inner_text() == "Grabar con mi voz"
+        assert page.locator("[data-position]").inner_text() == "Frase 1 de 12"
+        assert page.locator("[data-state]").inner_text() == "· aún sin grabar"
+        assert page.locator("[data-record]").inner_text() == "● Grabar"
+        assert page.get_by_text("O envía una grabación de esta frase").is_visible()
+        take = {"name": "take.wav", "mimeType": "audio/wav", "buffer": as_take(speech[MIC_TEXT], 7)}
+        page.set_input_files("[data-file]", take)
+        status = page.locator("[data-status]")
+        assert status.inner_text() == "Limpiando la toma…"
+        page.wait_for_function(
+            "() => /^Limpiando la toma… \\(0:0[2-4] hasta ahora\\)$/"
+            ".test(document.querySelector('[data-status]').textContent)",
+            timeout=6000,
+        )
+        assert len(held) == 1
+        held[0].continue_()  # the server cleans it now
+        page.wait_for_selector("[data-keep]:not([hidden])", timeout=30_000)
+        assert re.fullmatch(
+            r"Escúchala \([\d.]+ s, ya limpia\): consérvala o vuelve a grabar\.",
+            status.inner_text(),
+        )
+        assert page.locator("[data-keep]").inner_text() == "Conservar"
+    finally:
+        page.close()

@@ -1,12 +1,15 @@
 """The walk-through's small fixes on a phone (issue 23 §7), in a real headless Chromium
 at 390x844 with touch: the "MP3 quality" row hidden for the other formats, a mono file
 with binaural beats refused by the channels field before anything is queued, and the
-Write page keeping the typed draft when a chosen file is too large or not UTF-8.
+Write page keeping the typed draft when a chosen file is too large or not UTF-8, and
+saying how long so far while its check runs.
 
 Run ``bash scripts/install_browser.sh`` once to install Chromium."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +101,30 @@ def test_an_upload_error_keeps_the_typed_draft(phone: Any, site, tmp_path: Path)
     phone.once("dialog", lambda dialog: dialog.accept())
     phone.set_input_files("#file", str(good))
     phone.wait_for_function("() => document.getElementById('text').value.includes('From a file')")
+    # the check is one request: while it runs (held here by the server), the page says
+    # for how long so far (read as it changes: the page cannot be asked while its form
+    # is being sent)
+    release = threading.Event()
+    app = site.running.server.app
+    app.wsgi_app = _held_posts(app.wsgi_app, "/write", release)
+    said: list[str] = []
+    phone.expose_function("kindvoiceSaw", lambda text: said.append(text))
+    phone.evaluate(
+        """() => { const line = document.querySelector('[data-write-status]');
+        new MutationObserver(() => window.kindvoiceSaw(line.textContent))
+          .observe(line, { childList: true, characterData: true, subtree: true }); }"""
+    )
+    phone.get_by_role("button", name="Check it").click(no_wait_after=True)
+    started = time.monotonic()
+    while len(said) < 2 and time.monotonic() - started < 6:
+        phone.wait_for_timeout(100)
+    release.set()
+    assert said[:2] == [
+        "Checking every length of its range… (0:02 so far)",
+        "Checking every length of its range… (0:03 so far)",
+    ], said
+    phone.wait_for_function("() => !document.querySelector('[data-write-status]:not([hidden])')")
+    assert "From a file" in phone.get_by_label("Template text").input_value()  # the answer
     # without the page's script, a file that is not UTF-8 still keeps the typed text
     reply = site.request(
         "/write",
@@ -122,3 +149,14 @@ def _multipart(fields: dict[str, str], data: bytes) -> bytes:
         + b"\r\n"
     )
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def _held_posts(inner: Any, path: str, release: threading.Event) -> Any:
+    """WSGI middleware: a POST to ``path`` waits for ``release`` (at most 30 s)."""
+
+    def held(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == path:
+            release.wait(30)
+        return inner(environ, start_response)
+
+    return held

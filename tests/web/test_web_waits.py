@@ -236,3 +236,20 @@ def test_a_static_copy_in_spanish(one_session: Any, tmp_path: Path) -> None:
     assert '<html lang="pt-BR">' in (tmp_path / "pt" / "index.html").read_text("utf-8")
     bad = kindvoice("site", str(tmp_path / "de"), "--library", str(library), "--language", "de")
     assert bad.code != 0 and "es, pt-BR, fr, it" in bad.stderr
+
+
+def test_the_waiting_code_is_its_own_script_kept_offline_and_loaded_where_pages_wait(
+    site: Any,
+) -> None:
+    static = Path(jobs.__file__).parent / "static"
+    for script in static.glob("*.js"):  # the package's rule for modules, for scripts too
+        assert len(script.read_text(encoding="utf-8").splitlines()) < 500, script.name
+    worker = (static / "sw.js").read_text(encoding="utf-8")
+    for name in ("app.js", "wait.js", "pwa.js", "history.js"):
+        assert f'"static/{name}"' in worker, name  # an offline page still has its scripts
+    assert "function untilDone" in (static / "wait.js").read_text(encoding="utf-8")
+    waits = "/static/wait.js"
+    for path in ("/", "/build?practice=one-minute-break&engine=pyttsx3", "/write", "/timer"):
+        page = site.request(path).text
+        assert waits in page and page.index(waits) < page.index("/static/app.js"), path
+    assert waits not in site.request("/history").text  # a page that never waits

@@ -4,7 +4,8 @@ A plan is YAML::
 
     title: Three Weeks of Kindness
     teacher: Sam Rivera
-    days: 21                  # or sessions: 21 (the tracks say "Day n" or "Session n")
+    days: 21                  # or sessions: 21 (the tracks say "Day n" or "Session n",
+                              # in the plan's language: "Día n" for language: es)
     start_minutes: 3
     end_minutes: 15
     practices: [self-compassion-break, soothing-touch, morning-intention]  # cycled
@@ -161,6 +162,7 @@ def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[S
         days = [(p, _fit(ranges[p], round(m))) for p, m in plan.schedule]
     else:
         days = _growing_days(plan, ranges)
+    unit_words = find_language(plan.language).unit_words  # "Día 3" in a Spanish course
     sessions: list[Session] = []
     for number, (practice, minutes) in enumerate(days, 1):
         _, _, pid, title, summary = ranges[practice]
@@ -169,7 +171,7 @@ def plan_sessions(plan: CoursePlan, templates_dir: Path | None = None) -> list[S
                 number=number,
                 practice=practice,
                 minutes=minutes,
-                title=f"{plan.unit} {number}: {title}",
+                title=f"{unit_words(plan.unit, number)}: {title}",
                 summary=summary,
                 file_name=f"{number:0{width}d}-{pid}.{plan.format}",
                 practice_id=pid,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +101,7 @@ def load_course(library: Library, slug: str, title: str | None = None) -> Course
                     )
         info = {k: str(doc.get(k, "") or "") for k in ("title", "teacher", "description", "unit")}
         language = str(doc.get("language") or "en")
+        days = [_in_language(day, info["unit"] or "Day", language) for day in days]
     else:  # built before course.json: the playlist's lines ("teacher - Day 1: ...")
         tracks = playlist_tracks(folder / "playlist.m3u", sorted(names))
         for number, track in enumerate(tracks, 1):
@@ -120,6 +121,22 @@ def load_course(library: Library, slug: str, title: str | None = None) -> Course
         folder=folder,
         unit=info["unit"] or "Day",
     )
+
+
+def _in_language(day: Day, unit: str, language: str) -> Day:
+    """``day`` titled in the course's language: a course built before the tracks said
+    "Día 3" in a Spanish course says "Day 3: ..." in its course.json."""
+    from kindvoice.errors import UnknownNameError
+    from kindvoice.languages import LANGUAGES, find_language
+
+    english = LANGUAGES["en"].unit_words(unit, day.number) + ": "
+    try:
+        own = find_language(language).unit_words(unit, day.number) + ": "
+    except UnknownNameError:
+        return day
+    if own == english or not day.title.startswith(english):
+        return day
+    return replace(day, title=own + day.title.removeprefix(english))
 
 
 def day_files(library: Library, course: Course, day: Day) -> dict[str, str]:

@@ -128,10 +128,11 @@ def switch() -> BaseResponse:
 #: the words the page's scripts show (``tr("...")`` in static/*.js); a test checks that
 #: this list and the scripts agree
 JS_WORDS = (
-    # app.js
+    # wait.js
     "The server cannot be reached.",
     "{time} so far",
     "{doing}… {percent}% ({left})",
+    # app.js
     "Measuring what this voice can fill",
     "no upper limit",
     "With {voice}: {low} to {high} on the slider (the script can run {from} to {to}).",
@@ -174,7 +175,8 @@ JS_WORDS = (
     "Kept on this phone: every session plays without a connection.",
     "The offline copy is removed.",
     "Saving on this phone…",
-    "Saving on this phone… {percent}%",
+    "Saving on this phone",
+    "about {time} left",
     "Could not keep it offline ({reason}). There may be too little room on this phone.",
     "Kept offline",
     # history.js
@@ -195,6 +197,21 @@ JS_WORDS = (
     "Download as Markdown",
     "Clear the whole practice history on this phone? This cannot be undone.",
     "Clear the history",
+    # record.js
+    "Phrase {number} of {count}",
+    "recorded",
+    "not recorded yet",
+    "changed since recorded (the take said “{text}”)",
+    "The microphone cannot be opened ({reason}): allow it for this page, then try again.",
+    "Stop",
+    "Recording… read the phrase, then stop.",
+    "Record again",
+    "Record",
+    "Cleaning the take…",
+    "Cleaning the take… ({time} so far)",
+    "Listen back ({seconds} s, cleaned): keep it, or record again.",
+    "Kept.",
+    "Every phrase is recorded.",
 )
 
 

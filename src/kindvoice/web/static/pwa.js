@@ -260,7 +260,9 @@ function canKeep() {
 
 // "Keep offline" for a list of files (a session's, or a whole course's): one button that
 // keeps them all in the Cache API, or removes them; the service worker answers from it.
-function keeper(box, files, keptWords) {
+// While it saves, the line says the percent of the bytes (totalBytes when the page knows
+// them, else what the files' HEADs say) and, from the pace so far, the time left.
+function keeper(box, files, keptWords, totalBytes = 0) {
   if (!canKeep()) return;
   const button = box.querySelector("[data-keep]");
   const status = box.querySelector("[data-keep-status]");
@@ -285,16 +287,8 @@ function keeper(box, files, keptWords) {
         show(false);
         status.textContent = tr("The offline copy is removed.");
       } else {
-        let done = 0;
-        for (const url of files) {
-          status.textContent = files.length > 5
-            ? tr("Saving on this phone… {percent}%", { percent: Math.round((100 * done) / files.length) })
-            : tr("Saving on this phone…");
-          const response = await fetch(url, { cache: "no-store" });
-          if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-          await cache.put(url, response);
-          done += 1;
-        }
+        status.textContent = tr("Saving on this phone…");
+        await keepAll(cache, files, totalBytes || await sizeOf(files), (line) => { status.textContent = line; });
         show(true);
       }
     } catch (error) {
@@ -307,6 +301,55 @@ function keeper(box, files, keptWords) {
   });
 }
 
+// The bytes of `files` as their HEADs say (0 when one cannot say: no percent then).
+async function sizeOf(files) {
+  let total = 0;
+  for (const url of files) {
+    const response = await fetch(url, { method: "HEAD", cache: "no-store" }).catch(() => null);
+    const length = Number(response && response.ok && response.headers.get("Content-Length"));
+    if (!length) return 0;
+    total += length;
+  }
+  return total;
+}
+
+// Fetch each file into the cache, counting its bytes as they arrive; `say` hears the line.
+async function keepAll(cache, files, total, say) {
+  const started = Date.now();
+  let got = 0;
+  let shown = 0;
+  for (const url of files) {
+    const response = await fetch(url, { cache: "no-store" });
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+    const counted = response.clone();
+    const putting = cache.put(url, response);  // reads its own copy of the body
+    const reader = counted.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      got += value.length;
+      if (total && Date.now() - shown >= 250) {
+        shown = Date.now();
+        say(savingWords(got, total, (shown - started) / 1000));
+      }
+    }
+    await putting;
+  }
+}
+
+// "Saving on this phone… 40% (about 0:12 left)": the bytes so far over `total`, and the
+// time left at the pace so far once it has run 2 s (before that, the time so far).
+function savingWords(got, total, elapsedS) {
+  const percent = Math.min(99, Math.floor((100 * got) / total));
+  let left = tr("{time} so far", { time: mmss(elapsedS) });
+  if (elapsedS >= 2 && got > 0) {
+    const seconds = (Math.max(0, total - got) * elapsedS) / got;
+    left = tr("about {time} left", { time: mmss(seconds < 10 ? Math.ceil(seconds) : 5 * Math.round(seconds / 5)) });
+  }
+  const doing = tr("Saving on this phone");
+  return tr("{doing}… {percent}% ({left})", { doing, percent, left });
+}
+
 // A course: keep every day offline in one tap (its size is on the page before the tap).
 const courseData = document.getElementById("course-data");
 const courseBox = document.querySelector("[data-course-keep]");
@@ -314,7 +357,7 @@ if (courseData && courseBox) {
   const course = JSON.parse(courseData.textContent);
   keeper(courseBox, course.files, course.unit === "Session"
     ? tr("Kept on this phone: every session plays without a connection.")
-    : tr("Kept on this phone: every day plays without a connection."));
+    : tr("Kept on this phone: every day plays without a connection."), course.bytes);
 }
 
 // The list of sessions, and a course's days: a quiet mark on the ones kept on this phone

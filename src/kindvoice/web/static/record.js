@@ -4,6 +4,8 @@
 // or records again. The arrows move between phrases. The microphone is closed between
 // takes (the phone's indicator goes off). Where the browser gives no microphone (a page
 // on plain http from another computer), a file from the phone's recorder goes the same way.
+// Its words are the page's (tr, app.js); a take being cleaned says how long so far
+// (timeSoFar, wait.js): one request, which cannot tell its progress.
 "use strict";
 (() => {
   const box = document.querySelector("[data-recorder]");
@@ -33,13 +35,13 @@
 
   function show() {
     const phrase = phrases[index];
-    $("position").textContent = `Phrase ${index + 1} of ${phrases.length}`;
+    $("position").textContent = tr("Phrase {number} of {count}", { number: index + 1, count: phrases.length });
     $("section").textContent = phrase.section;
-    $("state").textContent = phrase.recorded ? "· recorded \u2713" : "· not recorded yet";
+    $("state").textContent = `· ${phrase.recorded ? tr("recorded") + " \u2713" : tr("not recorded yet")}`;
     $("before").textContent = index > 0 ? phrases[index - 1].text : "";
     $("phrase").textContent = phrase.text;
     $("after").textContent = index + 1 < phrases.length ? phrases[index + 1].text : "";
-    $("needed").textContent = [phrase.lengths, phrase.changed && `changed since recorded (the take said \u201c${phrase.changed}\u201d)`]
+    $("needed").textContent = [phrase.lengths, phrase.changed && tr("changed since recorded (the take said “{text}”)", { text: phrase.changed })]
       .filter(Boolean).join("; ");
     pending = null;
     keepButton.hidden = true;
@@ -77,7 +79,7 @@
         audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
       });
     } catch (error) {
-      say(`The microphone cannot be opened (${error.name}): allow it for this page, then try again.`, true);
+      say(tr("The microphone cannot be opened ({reason}): allow it for this page, then try again.", { reason: error.name }), true);
       return;
     }
     const type = pickType();
@@ -91,16 +93,16 @@
       send(blob);
     });
     recorder.start();
-    recordButton.textContent = "\u25A0 Stop";
+    recordButton.textContent = `\u25A0 ${tr("Stop")}`;
     recordButton.classList.add("on");
     box.dataset.recording = "1";
     keepButton.hidden = true;
-    say("Recording\u2026 read the phrase, then stop.", false);
+    say(tr("Recording… read the phrase, then stop."), false);
   }
 
   function stop() {
     if (recorder && recorder.state !== "inactive") recorder.stop();
-    recordButton.textContent = "\u25CF Record again";
+    recordButton.textContent = `\u25CF ${tr("Record again")}`;
     recordButton.classList.remove("on");
     delete box.dataset.recording;
   }
@@ -113,24 +115,27 @@
     const suffix = blob.type.includes("mp4") ? "m4a" : blob.type.includes("ogg") ? "ogg" : "webm";
     form.set("take", blob, blob.name || `take.${suffix}`);
     busy = true;
-    say("Cleaning the take\u2026", false);
+    say(tr("Cleaning the take…"), false);
+    const ticking = timeSoFar(statusLine, (time) => tr("Cleaning the take… ({time} so far)", { time }));
     try {
       const response = await fetch(box.dataset.takeUrl, {
         method: "POST", headers: { "X-Kindvoice-Token": secret }, body: form,
       });
       const answer = await response.json().catch(() => ({ error: response.statusText }));
+      ticking();
       if (!response.ok) throw new Error(answer.error || response.statusText);
       if (phrases[index] !== phrase) return;  // moved on meanwhile: it waits, unkept
       pending = phrase.stem;
       playback.src = answer.audio;
       playback.hidden = false;
       keepButton.hidden = false;
-      say(`Listen back (${answer.seconds.toFixed(1)} s, cleaned): keep it, or record again.`, false);
+      say(tr("Listen back ({seconds} s, cleaned): keep it, or record again.", { seconds: answer.seconds.toFixed(1) }), false);
       box.dataset.pending = phrase.stem;
     } catch (error) {
       say(error.message, true);
       box.dataset.refused = String(Number(box.dataset.refused || 0) + 1);
     } finally {
+      ticking();
       busy = false;
     }
   }
@@ -151,11 +156,11 @@
       }
       $("summary").textContent = answer.summary;
       busy = false;
-      say("Kept.", false);
-      recordButton.textContent = "\u25CF Record";
+      say(tr("Kept."), false);
+      recordButton.textContent = `\u25CF ${tr("Record")}`;
       const later = phrases.findIndex((p, i) => i > index && !p.recorded);
       const next = later >= 0 ? later : phrases.findIndex((p) => !p.recorded);
-      if (next >= 0) { index = next; show(); } else { show(); say("Every phrase is recorded.", false); }
+      if (next >= 0) { index = next; show(); } else { show(); say(tr("Every phrase is recorded."), false); }
     } catch (error) {
       say(error.message, true);
     } finally {

@@ -7,7 +7,7 @@
 // anything anywhere.
 "use strict";
 
-const SHELL = "kindvoice-shell-v2";
+const SHELL = "kindvoice-shell-v3"; // v3: wait.js
 const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
 // Every path is relative to the worker's own folder: "/" under `kindvoice serve`, the
 // copy's folder on a static host (`kindvoice site`, which writes its own PAGES line).
@@ -17,6 +17,7 @@ const PAGES = { sessions: "sessions", history: "history" };
 const SHELL_FILES = [
   "static/style.css",
   "static/app.js",
+  "static/wait.js",
   "static/pwa.js",
   "static/history.js",
   "static/icons/icon-192.png",
