@@ -431,7 +431,10 @@ def test_the_recording_page_in_spanish_says_how_long_a_take_is_cleaning(
         take = {"name": "take.wav", "mimeType": "audio/wav", "buffer": as_take(speech[MIC_TEXT], 7)}
         page.set_input_files("[data-file]", take)
         status = page.locator("[data-status]")
-        assert status.inner_text() == "Limpiando la toma…"
+        page.wait_for_function(  # the change handler may run a moment later on a busy machine
+            "() => document.querySelector('[data-status]').textContent === 'Limpiando la toma…'",
+            timeout=5000,
+        )
         page.wait_for_function(
             "() => /^Limpiando la toma… \\(0:0[2-4] hasta ahora\\)$/"
             ".test(document.querySelector('[data-status]').textContent)",
@@ -445,5 +448,40 @@ def test_the_recording_page_in_spanish_says_how_long_a_take_is_cleaning(
             status.inner_text(),
         )
         assert page.locator("[data-keep]").inner_text() == "Conservar"
+    finally:
+        page.close()
+
+
+def test_a_recorded_take_being_cleaned_says_its_time_left(
+    phone: Any, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A take recorded on the page (its length known) says the time left of its cleaning
+    at the server's own pace, counting down while the request is held here."""
+    from collections import deque
+
+    from kindvoice.web import recordings
+
+    monkeypatch.setattr(recordings, "_PACES", deque([4.0], maxlen=5))  # a slow server
+    page = phone.new_page()
+    held: list[Any] = []
+    page.route("**/api/record/take", lambda route: held.append(route))
+    try:
+        page.goto("/record?practice=one-minute-break&voice=marta")
+        assert page.locator("[data-recorder]").get_attribute("data-clean-pace") == "4.0"
+        page.locator("[data-record]").click()
+        page.wait_for_selector("[data-recorder][data-recording]")
+        page.wait_for_timeout(1500)
+        page.locator("[data-record]").click()  # about 1.5-2 s of take: 7-9 s to clean
+        seen: list[str] = []
+        for pattern in (r"0:02 so far, about 0:0[5-7] left", r"0:03 so far, about 0:0[4-6] left"):
+            page.wait_for_function(
+                "(p) => new RegExp(p).test(document.querySelector('[data-status]').textContent)",
+                arg=rf"^Cleaning the take… \({pattern}\)$",
+                timeout=6000,
+            )
+            seen.append(page.locator("[data-status]").inner_text())
+        assert len(held) == 1 and seen[0] != seen[1], seen
+        held[0].continue_()
+        page.wait_for_selector("[data-keep]:not([hidden])", timeout=30_000)
     finally:
         page.close()

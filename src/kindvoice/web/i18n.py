@@ -209,6 +209,7 @@ JS_WORDS = (
     "Record",
     "Cleaning the take…",
     "Cleaning the take… ({time} so far)",
+    "Cleaning the take… ({time} so far, about {left} left)",
     "Listen back ({seconds} s, cleaned): keep it, or record again.",
     "Kept.",
     "Every phrase is recorded.",

@@ -75,6 +75,7 @@ def record_page() -> str:
     }
     data["practice"] = value
     data["language"] = request.args.get("language", "")
+    data["clean_pace"] = round(recordings.cleaning_pace(), 3)
     return render_template(
         "record.html", nav="build", card=shown, voices=recordings.names(), data=data
     )

@@ -5,7 +5,8 @@
 // takes (the phone's indicator goes off). Where the browser gives no microphone (a page
 // on plain http from another computer), a file from the phone's recorder goes the same way.
 // Its words are the page's (tr, app.js); a take being cleaned says how long so far
-// (timeSoFar, wait.js): one request, which cannot tell its progress.
+// (timeSoFar, wait.js) and, for a take recorded here, the time left at the server's own
+// cleaning pace (seconds per second of take, timed on its last takes: data-clean-pace).
 "use strict";
 (() => {
   const box = document.querySelector("[data-recorder]");
@@ -17,6 +18,7 @@
   const errorLine = $("error"), statusLine = $("status");
   let index = Math.max(0, phrases.findIndex((p) => !p.recorded));
   let recorder = null, pending = null, busy = false;
+  let cleanPace = Number(box.dataset.cleanPace) || 0;
 
   const base = () => ({ practice: box.dataset.practice, language: box.dataset.language, voice: box.dataset.voice });
 
@@ -90,8 +92,9 @@
       stream.getTracks().forEach((track) => track.stop());
       const blob = new Blob(chunks, { type: recorder.mimeType || type || "audio/webm" });
       recorder = null;
-      send(blob);
+      send(blob, (Date.now() - began) / 1000);
     });
+    const began = Date.now();
     recorder.start();
     recordButton.textContent = `\u25A0 ${tr("Stop")}`;
     recordButton.classList.add("on");
@@ -107,7 +110,7 @@
     delete box.dataset.recording;
   }
 
-  async function send(blob) {
+  async function send(blob, takeSeconds) {
     const phrase = phrases[index];
     const form = new FormData();
     for (const [key, value] of Object.entries(base())) form.set(key, value);
@@ -116,7 +119,14 @@
     form.set("take", blob, blob.name || `take.${suffix}`);
     busy = true;
     say(tr("Cleaning the take…"), false);
-    const ticking = timeSoFar(statusLine, (time) => tr("Cleaning the take… ({time} so far)", { time }));
+    // the upload and the cleaning's start, then the take at the server's pace
+    const expected = takeSeconds && cleanPace ? 1 + takeSeconds * cleanPace : 0;
+    const ticking = timeSoFar(statusLine, (time, elapsed) => {
+      const left = Math.ceil(expected - elapsed);
+      return left >= 1
+        ? tr("Cleaning the take… ({time} so far, about {left} left)", { time, left: clock(left) })
+        : tr("Cleaning the take… ({time} so far)", { time });
+    });
     try {
       const response = await fetch(box.dataset.takeUrl, {
         method: "POST", headers: { "X-Kindvoice-Token": secret }, body: form,
@@ -124,6 +134,7 @@
       const answer = await response.json().catch(() => ({ error: response.statusText }));
       ticking();
       if (!response.ok) throw new Error(answer.error || response.statusText);
+      cleanPace = answer.clean_pace || cleanPace;
       if (phrases[index] !== phrase) return;  // moved on meanwhile: it waits, unkept
       pending = phrase.stem;
       playback.src = answer.audio;

@@ -112,7 +112,8 @@ function timeSoFar(line, words) {
   const started = Date.now();
   let ticking = null;
   const show = () => {
-    line.textContent = words(clock((Date.now() - started) / 1000));
+    const elapsed = (Date.now() - started) / 1000;
+    line.textContent = words(clock(elapsed), elapsed);
     line.hidden = false;
   };
   const first = setTimeout(() => { show(); ticking = setInterval(show, 1000); }, 2000);
