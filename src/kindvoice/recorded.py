@@ -15,6 +15,7 @@ fills the gaps with a synthetic voice (``--fill-with``).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,16 +74,29 @@ def minutes_text(minutes: float, *, before: bool = False) -> str:
     return clock(samples - samples % s_to_samples(1.0))  # whole seconds, never rounded up
 
 
-def describe_spans(spans: tuple[Span, ...] | list[Span]) -> str:
-    """``3 to 4:59 and 10 to 30 minutes``; "" for none."""
+def describe_spans(
+    spans: tuple[Span, ...] | list[Span], say: Callable[..., str] | None = None
+) -> str:
+    """``3 to 4:59 and 10 to 30 minutes``; "" for none. ``say(message, **values)`` words
+    each part (the web page's gettext); English by default."""
+    words = say or _english
     parts = [
-        minutes_text(a) if a == b else f"{minutes_text(a)} to {minutes_text(b, before=not closed)}"
+        minutes_text(a)
+        if a == b
+        else words(
+            "%(low)s to %(high)s", low=minutes_text(a), high=minutes_text(b, before=not closed)
+        )
         for a, b, closed in spans
     ]
     if not parts:
         return ""
-    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{text} minutes"
+    if len(parts) > 1:
+        parts = [words("%(some)s and %(last)s", some=", ".join(parts[:-1]), last=parts[-1])]
+    return str(words("%(lengths)s minutes", lengths=parts[0]))
+
+
+def _english(message: str, **values: str) -> str:
+    return message % values
 
 
 def length_spans(script: Script) -> list[tuple[Span, list[str]]]:

@@ -425,6 +425,8 @@ def test_the_recording_page_in_spanish_says_how_long_a_take_is_cleaning(
         page.goto("/record?practice=one-minute-break&voice=lucia")
         assert page.locator("h1").inner_text() == "Grabar con mi voz"
         assert page.locator("[data-position]").inner_text() == "Frase 1 de 12"
+        summary = page.locator("[data-summary]").inner_text()
+        assert summary == "0 de 12 frases grabadas; aún no alcanza para ninguna duración"
         assert page.locator("[data-state]").inner_text() == "· aún sin grabar"
         assert page.locator("[data-record]").inner_text() == "● Grabar"
         assert page.get_by_text("O envía una grabación de esta frase").is_visible()

@@ -22,12 +22,16 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext
+
 from kindvoice.errors import TakeError, UsageError
 from kindvoice.settings import RenderRequest, VoiceSettings
+from kindvoice.web.i18n import N_
 from kindvoice.web.state import NotFound
 
 log = logging.getLogger(__name__)
@@ -102,7 +106,7 @@ def progress(path: Path, name: str) -> dict[str, Any]:
     """The phrases of the practice in ``path`` for the voice ``name``, in order, each with
     its section, the lengths that play it and whether it has a take, and the summary
     ("12 of 47 phrases recorded; enough for 3 to 9 minutes")."""
-    from kindvoice.recorded import changed_phrases, coverage, describe_spans
+    from kindvoice.recorded import changed_phrases, coverage
     from kindvoice.template.parse import load_template
 
     script = load_template(path)
@@ -110,24 +114,37 @@ def progress(path: Path, name: str) -> dict[str, Any]:
     found = coverage(_request(path, name), script, voice)
     changed = changed_phrases(found, voice)
     meta = script.meta
-    every = describe_spans([(meta.minutes.min, meta.minutes.max, True)])
+    every = spans_text([(meta.minutes.min, meta.minutes.max, True)])
     phrases = []
     for phrase in found.phrases:
-        only = describe_spans(phrase.spans)
+        only = spans_text(phrase.spans)
         phrases.append(
             {
                 "stem": phrase.stem,
                 "text": phrase.text,
                 "section": phrase.section,
-                "lengths": "" if only == every else f"needed for {only}",
+                "lengths": "" if only == every else gettext("needed for %(lengths)s", lengths=only),
                 "recorded": phrase.text in found.recorded,
                 "changed": changed.get(phrase.text, ""),
             }
         )
+    done = sum(p.text in found.recorded for p in found.phrases)
+    enough = spans_text(found.lengths)
+    counts = {"done": done, "count": len(found.phrases)}
+    if enough:
+        summary = gettext(
+            "%(done)s of %(count)s phrases recorded; enough for %(lengths)s",
+            lengths=enough,
+            **counts,
+        )
+    else:
+        summary = gettext(
+            "%(done)s of %(count)s phrases recorded; not yet enough for any length", **counts
+        )
     return {
         "voice": name,
-        "summary": found.summary(),
-        "lengths": describe_spans(found.lengths),
+        "summary": summary,
+        "lengths": enough,
         "written": every,
         "phrases": phrases,
     }
@@ -228,6 +245,20 @@ def clean_posted(voice: str, stem: str, data: Any, suffix: str) -> dict[str, Any
         "noise_floor_db": round(cleaned.noise_floor_after_db),
         "clean_pace": round(cleaning_pace(), 3),
     }
+
+
+def spans_text(spans: Sequence[tuple[float, float, bool]]) -> str:
+    """``recorded.describe_spans`` in the page's language: "3 to 4:59 and 10 to 30
+    minutes" ("" for none)."""
+    from kindvoice.recorded import describe_spans
+
+    return describe_spans(list(spans), say=gettext)
+
+
+# describe_spans's words, for the catalogues
+N_("%(low)s to %(high)s")
+N_("%(some)s and %(last)s")
+N_("%(lengths)s minutes")
 
 
 def cleaning_pace() -> float:
