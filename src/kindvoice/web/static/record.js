@@ -5,8 +5,8 @@
 // takes (the phone's indicator goes off). Where the browser gives no microphone (a page
 // on plain http from another computer), a file from the phone's recorder goes the same way.
 // Its words are the page's (tr, app.js); a take being cleaned says how long so far
-// (timeSoFar, wait.js) and, for a take recorded here, the time left at the server's own
-// cleaning pace (seconds per second of take, timed on its last takes: data-clean-pace).
+// (timeSoFar, wait.js) and, when its length is known (recorded here, or a file the
+// browser can read), the time left at the server's own cleaning pace (seconds per second of take, timed on its last takes: data-clean-pace).
 "use strict";
 (() => {
   const box = document.querySelector("[data-recorder]");
@@ -190,9 +190,22 @@
     recordButton.disabled = true;
   }
   const fileInput = $("file");
-  fileInput.addEventListener("change", () => {
-    if (fileInput.files.length && !recorder && !busy) send(fileInput.files[0]);
+  // a file's length, as the browser reads it from the file itself (0: it cannot tell)
+  function fileSeconds(file) {
+    return new Promise((resolve) => {
+      const probe = new Audio(), url = URL.createObjectURL(file);
+      const done = (seconds) => { URL.revokeObjectURL(url); resolve(isFinite(seconds) ? seconds : 0); };
+      probe.addEventListener("loadedmetadata", () => done(probe.duration));
+      probe.addEventListener("error", () => done(0));
+      setTimeout(() => done(0), 1000);
+      probe.preload = "metadata";
+      probe.src = url;
+    });
+  }
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
     fileInput.value = "";
+    if (file && !recorder && !busy) send(file, await fileSeconds(file));
   });
   recordButton.addEventListener("click", toggle);
   keepButton.addEventListener("click", keep);
