@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -210,6 +211,13 @@ def test_the_render_spine_is_at_most_70_lines() -> None:
     assert {f.partition("@")[0]: n for f, n in lengths.items()}["render"] <= 70
 
 
+#: what Playwright takes for a function: an arrow (its parameters in brackets, or one
+#: name) or a function expression
+_A_FUNCTION = re.compile(
+    r"\s*(async\s+)?(\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>|\s*(async\s+)?function\b"
+)
+
+
 def _string_waits(source: str) -> list[int]:
     """Lines where a browser wait polls a JavaScript expression rather than a function."""
     lines = []
@@ -221,7 +229,7 @@ def _string_waits(source: str) -> list[int]:
         first = node.args[0]
         parts = first.values if isinstance(first, ast.JoinedStr) else [first]
         head = parts[0].value if isinstance(parts[0], ast.Constant) else ""
-        if not str(head).lstrip().startswith("() =>"):
+        if not _A_FUNCTION.match(str(head)):
             lines.append(node.lineno)
     return lines
 
@@ -231,6 +239,8 @@ def test_browser_waits_poll_functions_not_expressions() -> None:
     # failed on it); a function is polled as it is
     assert _string_waits('page.wait_for_function("window.x > 1")') == [1]
     assert _string_waits('page.wait_for_function(f"() => window.x > {n}")') == []
+    assert _string_waits('page.wait_for_function("(p) => window.x > p", arg=1)') == []
+    assert _string_waits('page.wait_for_function("p => window.x > p", arg=1)') == []
     found = {
         f"{path.name}:{line}"
         for path in sorted((ROOT / "tests" / "web").glob("*.py"))
