@@ -1,8 +1,8 @@
 """The page in the listener's language on a phone (issue 23 §6), in a real headless
 Chromium at 390x844 with touch: a browser set to Spanish (es-ES) opens the listener's
-link and reads the page in Spanish (the server's words and the scripts' words), the
-English session's transcript marked English; it switches to French with the page's
-switch, and filters the practice cards by language."""
+link and reads the page in Spanish (the server's words and the scripts' words, and the
+service worker's offline page), the English session's transcript marked English; it
+switches to French with the page's switch, and filters the practice cards by language."""
 
 from __future__ import annotations
 
@@ -48,6 +48,21 @@ def test_a_spanish_phone_reads_the_page_in_spanish_switches_and_filters(
     # the history page is drawn by its script, in Spanish
     page.goto(f"{one_session.base}/history")
     assert page.locator("[data-history] p").first.inner_text().startswith("Aún no hay nada.")
+
+    # offline, a page never kept: the service worker's own page, in the page's language
+    page.wait_for_function(
+        "() => caches.open('kindvoice-words-v1').then((c) => c.match('/offline-words.json'))"
+        ".then((r) => r ? r.json() : {}).then((w) => w.lang === 'es')"
+    )
+    spanish_phone.set_offline(True)
+    try:
+        page.goto(f"{one_session.base}/timer")
+        assert page.locator("h1").inner_text() == "Estás sin conexión"
+        assert page.evaluate("document.documentElement.lang") == "es"
+        assert page.get_by_role("link", name="Tu historial de práctica").is_visible()
+    finally:
+        spanish_phone.set_offline(False)
+    page.goto(f"{one_session.base}/history")
 
     # the switch, at the foot of the page: French, remembered
     page.locator("#page-language").select_option("fr")

@@ -179,6 +179,12 @@ JS_WORDS = (
     "about {time} left",
     "Could not keep it offline ({reason}). There may be too little room on this phone.",
     "Kept offline",
+    "You are offline",
+    "This page needs a connection to the computer that renders your sessions.",
+    "These sessions are kept on this phone and play without a connection:",
+    "No session is kept on this phone yet. Next time you are online, open a session and "
+    "choose “Keep offline”.",
+    "Your practice history",
     # history.js
     "Days you practised in {month}",
     "one session",

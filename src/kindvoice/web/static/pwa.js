@@ -21,6 +21,17 @@ if ("serviceWorker" in navigator) {
     if (navigator.serviceWorker.controller) mark();
     navigator.serviceWorker.addEventListener("controllerchange", mark);
   }).catch(() => {}); // no worker (an insecure origin): the pages work as before
+  // the worker's own offline page speaks the language of the last page seen
+  navigator.serviceWorker.ready.then((registration) => {
+    if (!registration.active) return;
+    registration.active.postMessage({ type: "offline-words", lang: document.documentElement.lang || "en", words: {
+      title: tr("You are offline"),
+      needs: tr("This page needs a connection to the computer that renders your sessions."),
+      kept: tr("These sessions are kept on this phone and play without a connection:"),
+      none: tr("No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”."),
+      history: tr("Your practice history"),
+    } });
+  }).catch(() => {});
 }
 
 // The practice history: a list of {id, stem, title, seconds, at, note} in localStorage.

@@ -7,8 +7,9 @@
 // anything anywhere.
 "use strict";
 
-const SHELL = "kindvoice-shell-v3"; // v3: wait.js
+const SHELL = "kindvoice-shell-v4"; // v3: wait.js; v4: the offline page in the page's language
 const KEPT = "kindvoice-kept-v1"; // the same name in pwa.js; never dropped on an update
+const WORDS = "kindvoice-words-v1"; // the offline page's words (below); kept on an update
 // Every path is relative to the worker's own folder: "/" under `kindvoice serve`, the
 // copy's folder on a static host (`kindvoice site`, which writes its own PAGES line).
 const ROOT = new URL("./", self.location.href).pathname;
@@ -41,7 +42,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith("kindvoice-") && name !== SHELL && name !== KEPT) await caches.delete(name);
+      if (name.startsWith("kindvoice-") && ![SHELL, KEPT, WORDS].includes(name)) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -129,8 +130,32 @@ async function shellFile(request) {
   }
 }
 
+// The offline page's words in the language of the last page the phone showed (pwa.js
+// sends them, translated); English until a page has.
+const WORDS_KEY = at("offline-words.json");
+const ENGLISH = {
+  lang: "en",
+  title: "You are offline",
+  needs: "This page needs a connection to the computer that renders your sessions.",
+  kept: "These sessions are kept on this phone and play without a connection:",
+  none: "No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”.",
+  history: "Your practice history",
+};
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "offline-words" || typeof data.words !== "object") return;
+  const words = { ...ENGLISH, ...data.words, lang: String(data.lang || "en").slice(0, 16) };
+  event.waitUntil(caches.open(WORDS).then((cache) => cache.put(WORDS_KEY, new Response(JSON.stringify(words)))));
+});
+async function offlineWords() {
+  const saved = await (await caches.open(WORDS)).match(WORDS_KEY);
+  return saved ? { ...ENGLISH, ...(await saved.json()) } : ENGLISH;
+}
+const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
 // Offline, a page that was not kept: say so kindly, and list what is here.
 async function offlinePage() {
+  const say = await offlineWords();
   const kept = await caches.open(KEPT);
   const items = [];
   for (const request of await kept.keys()) {
@@ -141,14 +166,14 @@ async function offlinePage() {
     items.push(`<li><a class="button quiet" href="${path}">${title}</a></li>`);
   }
   const list = items.length
-    ? `<p>These sessions are kept on this phone and play without a connection:</p><ul class="downloads">${items.join("")}</ul>`
-    : "<p>No session is kept on this phone yet. Next time you are online, open a session and choose “Keep offline”.</p>";
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+    ? `<p>${escape(say.kept)}</p><ul class="downloads">${items.join("")}</ul>`
+    : `<p>${escape(say.none)}</p>`;
+  const body = `<!doctype html><html lang="${escape(say.lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Offline · kindvoice</title><link rel="stylesheet" href="${at("static/style.css")}"></head>
-<body><main id="main" data-offline><h1>You are offline</h1>
-<p class="lead">This page needs a connection to the computer that renders your sessions.</p>
-${list}<p><a class="button quiet" href="${at(PAGES.history)}">Your practice history</a></p></main></body></html>`;
+<title>${escape(say.title)} · kindvoice</title><link rel="stylesheet" href="${at("static/style.css")}"></head>
+<body><main id="main" data-offline><h1>${escape(say.title)}</h1>
+<p class="lead">${escape(say.needs)}</p>
+${list}<p><a class="button quiet" href="${at(PAGES.history)}">${escape(say.history)}</a></p></main></body></html>`;
   return new Response(body, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
