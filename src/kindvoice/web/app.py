@@ -207,8 +207,7 @@ def _finish(app: Flask, state: State) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"  # the token never leaks onwards
         response.headers["Content-Security-Policy"] = (
-            # blob: media: the recording page reads a chosen file's length in the browser
-            "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+            "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "  # blob: a take
             f"style-src 'self' {INDEX_STYLE}; "  # a course's index.html: its own style only
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
         )
