@@ -76,6 +76,23 @@ PACE_SHIFTS: dict[str, PaceShift] = {
 NORMAL_PACE = "normal"
 
 
+@dataclass(frozen=True)
+class Intonation:
+    """A guide's pitch over a section, in semitones from the voice's own level (issue 21):
+    ``top_st`` at a section's start, ``step_st`` down a sentence to ``floor_st``, and
+    ``lift_st`` up after a written pause of ``lift_after_ms`` or more. A voice that speaks
+    each phrase on its own otherwise starts every sentence at one level."""
+
+    top_st: float = 2.5
+    step_st: float = 1.25
+    floor_st: float = -2.5
+    lift_st: float = 1.25
+    lift_after_ms: int = 3000
+
+
+INTONATION = Intonation()
+
+
 def pace_for(kind: str) -> Pace:
     """The pace of a template ``kind`` (practice, talk or timer)."""
     return PACES.get(kind, PACES["practice"])

@@ -189,7 +189,14 @@ def measure_speech(
                 progress("speech", before + done, total)
 
         audio = synthesize_phrases(
-            paced(spec, pace), unique, cache, voicing.workers, paced_report, stop, lengths_only
+            paced(spec, pace),
+            unique,
+            cache,
+            voicing.workers,
+            paced_report,
+            stop,
+            lengths_only,
+            None if lengths_only else _levels(script, keyed),
         )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
@@ -226,7 +233,14 @@ def speak_phrases(
             if report is not None:
                 report(before + done, total)
 
-        audio = synthesize_phrases(paced(spec, pace), unique, cache, voicing.workers, paced_report)
+        audio = synthesize_phrases(
+            paced(spec, pace),
+            unique,
+            cache,
+            voicing.workers,
+            paced_report,
+            levels=_levels(script, keyed),
+        )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
     return phrases
@@ -270,6 +284,19 @@ def estimate_speech(voicing: Voicing, script: Script) -> Estimate | None:
         for i in range(3)
     )
     return Estimate(short, central, long)
+
+
+def _levels(script: Script, keyed: Mapping[str, str]) -> dict[str, float]:
+    """Spoken text -> the pitch level the script's structure gives it
+    (``template.intonation``), for the phrases ``keyed`` (phrase key -> spoken text); a
+    text spoken under two keys keeps the first's."""
+    from kindvoice.template.intonation import levels
+
+    by_key = levels(script)
+    out: dict[str, float] = {}
+    for key, spoken in keyed.items():
+        out.setdefault(spoken, by_key[key])
+    return out
 
 
 def _by_pace(script: Script) -> dict[str, dict[str, str]]:

@@ -96,6 +96,9 @@ class Engine(ABC):
     #: True: the engine only reads files (recorded takes), so it runs in the main process,
     #: needs no worker and no phrase cache
     in_process: ClassVar[bool] = False
+    #: True: the engine sets a phrase's pitch level after speaking it (``shape``), so the
+    #: level the script gives a phrase is part of its request and its cache key
+    shapes: ClassVar[bool] = False
 
     def __init__(self, spec: EngineSpec) -> None:
         self.spec = spec
@@ -110,6 +113,13 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(self, text: str) -> Mono:
         """Speak ``text``: float32 mono at the house rate, edges trimmed and ramped."""
+
+    def shape(self, audio: Mono, level_st: float) -> Mono:
+        """``audio`` (this engine's phrase, as ``synthesize`` made it) with its first
+        sentence at ``level_st`` semitones and its later ones stepping down
+        (``template.intonation``), the length unchanged; only engines that ``shapes``."""
+        del level_st
+        return audio
 
     @classmethod
     @abstractmethod

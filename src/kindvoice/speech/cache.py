@@ -56,10 +56,14 @@ class PhraseCache:
         return f"PhraseCache({str(self.root)!r})"
 
     @staticmethod
-    def key(identity: Mapping[str, str], text: str) -> str:
-        """The entry key for ``text`` spoken by the engine ``identity`` describes."""
+    def key(identity: Mapping[str, str], text: str, level_st: float | None = None) -> str:
+        """The entry key for ``text`` spoken by the engine ``identity`` describes, shaped to
+        the pitch level ``level_st`` (semitones, to the hundredth; None: as spoken)."""
+        entry: dict[str, object] = {"identity": dict(identity), "text": text}
+        if level_st is not None:
+            entry["level"] = f"{level_st:+.2f}"
         canonical = json.dumps(
-            {"identity": dict(identity), "text": text},
+            entry,
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),

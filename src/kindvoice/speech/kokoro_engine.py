@@ -28,11 +28,12 @@ from kindvoice.speech import estimate, kokoro_voices, pauses
 from kindvoice.speech.base import Engine, EngineSpec, VoiceInfo, finish_phrase, quoted
 from kindvoice.speech.g2p import g2p_info, load_g2p
 from kindvoice.speech.kokoro_session import load_session
+from kindvoice.speech.shaping import shape_phrase
 
 log = logging.getLogger(__name__)
 
 # Bump when the way a phrase is cut, joined or trimmed changes (the cache keys on it).
-KOKORO_FORMAT = "3"  # 3: vulgar fractions spelled out (g2p.spell_fractions)
+KOKORO_FORMAT = "4"  # 4: hash style rows (``_style``); 3: vulgar fractions spelled out
 MODEL_RATE = 24_000  # Hz, Kokoro's output
 MAX_TOKENS = 510  # the model's limit per call
 MIN_SPEED, MAX_SPEED = 0.5, 2.0  # what the model's speed input handles well
@@ -100,6 +101,9 @@ class KokoroEngine(Engine):
     default_voice: ClassVar[str] = kokoro_voices.DEFAULT_VOICE
     # a long phrase on a busy machine takes minutes: a worker is hung only after 16
     slowness: ClassVar[float] = 8.0
+    # every phrase is one call or a few, so its sentences sit at one level: the script's
+    # intonation is set afterwards (``shaping``)
+    shapes: ClassVar[bool] = True
 
     def __init__(self, spec: EngineSpec) -> None:
         super().__init__(spec)
@@ -143,8 +147,20 @@ class KokoroEngine(Engine):
             factor = 1.0
         return round(base * factor, 2)
 
-    def _speak(self, ids: list[int]) -> npt.NDArray[np.float32]:
-        style = self._styles[min(len(ids), len(self._styles)) - 1]
+    def _style(self, ids: list[int], seed: str) -> npt.NDArray[np.float32]:
+        """The style row for a call of ``ids``: its own length's row, whose prosody half
+        (columns 128:) is taken from a row chosen by a hash of ``seed`` (the phrase's
+        text). Kokoro's row follows the token count only, so every phrase of one length
+        started on the same rise at the same level (issue 21's "onset r" 0.47); a row
+        from the text's hash varies them as a reader does (0.25), at the same clarity,
+        and the same text always gets the same row."""
+        own = np.array(self._styles[min(len(ids), len(self._styles)) - 1], dtype=np.float32)
+        digest = int(hashlib.sha256(seed.encode("utf-8")).hexdigest(), 16)
+        own[..., 128:] = self._styles[digest % len(self._styles)][..., 128:]
+        return own
+
+    def _speak(self, ids: list[int], seed: str) -> npt.NDArray[np.float32]:
+        style = self._style(ids, seed)
         out = self._session.run(
             None,
             {
@@ -185,11 +201,11 @@ class KokoroEngine(Engine):
         sentence_gap = np.zeros(round(spec.sentence_gap_ms * MODEL_RATE / 1000), np.float32)
         comma_gap = np.zeros(round(spec.comma_gap_ms * MODEL_RATE / 1000), np.float32)
         parts: list[npt.NDArray[np.float32]] = []
-        for phonemes, ends_sentence in self._calls(text):
+        for n, (phonemes, ends_sentence) in enumerate(self._calls(text)):
             ids = [self._vocab[c] for c in phonemes if c in self._vocab]
             if not ids:
                 continue  # punctuation only
-            audio = trim_piece(self._speak(ids))
+            audio = trim_piece(self._speak(ids, text if n == 0 else f"{text}#{n}"))
             if not len(audio):
                 continue
             audio = pauses.reshape(
@@ -199,6 +215,9 @@ class KokoroEngine(Engine):
         if not parts:
             raise EngineError(f"The kokoro engine produced no audio for the phrase {quoted(text)}.")
         return finish_phrase(np.concatenate(parts[:-1]), MODEL_RATE, text)
+
+    def shape(self, audio: Mono, level_st: float) -> Mono:
+        return shape_phrase(audio, level_st, self.spec.sentence_gap_ms, self.spec.comma_gap_ms)
 
     @classmethod
     def estimate_seconds(cls, spec: EngineSpec, text: str) -> tuple[float, float, float] | None:

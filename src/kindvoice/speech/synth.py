@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -140,30 +140,45 @@ def _init_worker(spec: EngineSpec | None, cache_root: Path | None, log_level: in
         _engine_failure = _portable(EngineError(f"Cannot start the {spec.engine} engine: {exc}"))
 
 
-def _speak(text: str, key: str | None) -> Mono | _Failure:
+def _keep(key: str | None, audio: Mono) -> Mono:
+    """``audio`` stored under ``key`` (first writer wins) and as stored."""
+    if _cache is not None and key is not None:
+        try:
+            # the cache is the one source: play what it holds (another render's, if first)
+            return _cache.put_first(key, audio)
+        except OSError as exc:  # a full or read-only cache must not stop the render
+            log.warning("Cannot write the phrase cache %s: %s", _cache.root, exc)
+    return audio
+
+
+def _speak(
+    text: str, key: str | None, level_st: float | None = None, plain_key: str | None = None
+) -> Mono | _Failure:
+    """``text`` spoken (and kept under ``key``); with ``level_st``, spoken plain (or read
+    plain from ``plain_key``, kept there) and shaped to that level by the engine."""
     if _engine_failure is not None or _engine is None:
         return _engine_failure or _Failure("EngineError", "The speech worker has no engine.")
     try:
-        audio = sentences.speak(_engine, text)  # a long phrase: a few sentences a call
+        if level_st is None:
+            return _keep(key, sentences.speak(_engine, text))  # a long phrase: a few calls
+        plain = _cache.get(plain_key) if _cache is not None and plain_key is not None else None
+        if plain is None:
+            plain = _keep(plain_key, sentences.speak(_engine, text))
+        return _keep(key, _engine.shape(plain, level_st))
     except KindvoiceError as exc:
         return _portable(exc)
     except Exception as exc:
         return _portable(
             EngineError(f"The {_engine.name} engine failed on the phrase {quoted(text)}: {exc}")
         )
-    if _cache is not None and key is not None:
-        try:
-            # the cache is the one source: play what it holds (another render's, if first)
-            audio = _cache.put_first(key, audio)
-        except OSError as exc:  # a full or read-only cache must not stop the render
-            log.warning("Cannot write the phrase cache %s: %s", _cache.root, exc)
-    return audio
 
 
-def _speak_length(text: str, key: str | None) -> int | _Failure:
+def _speak_length(
+    text: str, key: str | None, level_st: float | None = None, plain_key: str | None = None
+) -> int | _Failure:
     """``_speak``, answering only the phrase's length: its samples stay in the worker (and
     the cache), so measuring a long script never gathers its speech in the main process."""
-    audio = _speak(text, key)
+    audio = _speak(text, key, level_st, plain_key)
     return audio if isinstance(audio, _Failure) else len(audio)
 
 
@@ -269,16 +284,22 @@ def _speak_all(
     unique: Sequence[str],
     progress: Progress | None,
     stop: threading.Event | None = None,
+    shaped: Mapping[str, tuple[float, str | None]] | None = None,
 ) -> None:
-    """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish; raises
-    ``SpeechStopped`` (the workers are stopped) once ``stop`` is set."""
+    """Speak ``texts`` in a pool of workers, filling ``found`` as phrases finish (a text in
+    ``shaped`` at its level, from its plain entry's key); raises ``SpeechStopped`` (the
+    workers are stopped) once ``stop`` is set."""
+    shaped = shaped or {}
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(texts)))
     log.debug("starting %d %s workers", n_workers, spec.engine)
     # longest first, so the last phrases to finish are short and no worker waits alone
     ordered = sorted(texts, key=len, reverse=True)
     with _pool(n_workers, spec, cache) as pool:
         speak = _speak_length if isinstance(found, _LengthsOnly) else _speak
-        futures = {pool.submit(speak, text, keys.get(text)): text for text in ordered}
+        futures = {
+            pool.submit(speak, text, keys.get(text), *shaped.get(text, (None, None))): text
+            for text in ordered
+        }
         pending = set(futures)
         timeout_s = phrase_timeout_s(spec.engine)
         last_done = time.monotonic()
@@ -321,10 +342,14 @@ def synthesize_phrases(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     lengths_only: bool = False,
+    levels: Mapping[str, float] | None = None,
 ) -> dict[str, Mono]:
     """Every distinct text -> its audio (float32 mono, house rate, trimmed and ramped).
     ``lengths_only``: each audio is a placeholder of its length that holds no samples
     (checking a long script needs its phrases' lengths, not gigabytes of speech).
+    ``levels``: text -> the pitch level (semitones) the script gives it, for an engine
+    that ``shapes`` (else ignored); a level never changes a length, so ``lengths_only``
+    speaks the plain phrase, and a shaped one is made from the plain one when cached.
 
     Cache hits are read here; the misses are spoken by ``workers`` processes (None: one
     per core, never more than there are misses), which store them in the cache
@@ -341,10 +366,16 @@ def synthesize_phrases(
         return _read_in_process(spec, unique, progress)
     found: dict[str, Mono] = _LengthsOnly() if lengths_only else {}
     keys: dict[str, str] = {}
+    wanted = {} if lengths_only or not engine_class(spec.engine).shapes else dict(levels or {})
+    shaped: dict[str, tuple[float, str | None]] = {
+        text: (wanted[text], None) for text in unique if text in wanted
+    }
     if cache is not None:
         identity = engine_identity(spec)
         for text in unique:
-            keys[text] = cache.key(identity, text)
+            keys[text] = cache.key(identity, text, wanted.get(text))
+            if text in shaped:
+                shaped[text] = (wanted[text], cache.key(identity, text))
             audio = cache.get(keys[text])
             if audio is not None:
                 found[text] = audio
@@ -361,7 +392,7 @@ def synthesize_phrases(
         if not left:
             break
         try:
-            _speak_all(spec, left, keys, cache, workers, found, unique, progress, stop)
+            _speak_all(spec, left, keys, cache, workers, found, unique, progress, stop, shaped)
         except _WorkerCrash as crash:
             if attempt == 1:
                 raise EngineError(crash.message) from None
