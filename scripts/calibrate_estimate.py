@@ -4,7 +4,8 @@
 
 Speaks a spread of the library's phrases in the voice's language (every Nth phrase of
 every practice, shortest to longest; through the phrase cache, so a second run is quick)
-at the default practice pace, fits ``seconds = (a + b * letters) + gaps`` by least squares
+at the default practice pace, plain (the intonation a script asks for is set afterwards
+and never changes a length), fits ``seconds = (a + b * letters) + gaps`` by least squares
 (the gaps the pace sets at the sentence ends and commas inside each phrase, the comma
 share fitted too), then prints the fitted ``Articulation`` for ``speech/estimate.py`` and,
 with the coefficients now in the package, each practice's sampled speech: spoken against

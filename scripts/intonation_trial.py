@@ -23,6 +23,11 @@ self-compassion break by default), in script order:
   praat-parselmouth, GPL-3.0, ``pip install praat-parselmouth``), ``rubberband``
   (pedalboard's PitchShift, GPL-3.0) or ``none``.
 
+Landed: the engine now takes every style row's prosody half from the text's hash
+(``KokoroEngine._style``, KOKORO_FORMAT 4), so ``--style`` reproduces only "hash"; the
+TD-PSOLA is ``kindvoice.speech.psola`` and the shape ``template.intonation`` with
+``speech.shaping``.
+
 It prints voice_meter's onset r and level SD, the shifts used, the CPU time of the
 shaping, and writes the phrases one second apart to ``--wav`` for ``dnsmos.py`` (speech
 DNSMOS) and ``recognize.py --text-file`` (Whisper WER). The TD-PSOLA moves the pitch of
@@ -51,6 +56,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kindvoice.audio import SAMPLE_RATE
+from kindvoice.speech.psola import Stretches, shift_pitch
 from kindvoice.template.model import Pause, Speech, walk
 from kindvoice.template.parse import load_template
 from voice_meter import FRAME, SENTENCE_GAP_S, frame_levels, prosody, runs, sentences
@@ -58,164 +64,6 @@ from voice_meter import FRAME, SENTENCE_GAP_S, frame_levels, prosody, runs, sent
 log = logging.getLogger("intonation_trial")
 PRACTICE = Path(__file__).resolve().parents[1] / "meditations" / "self-compassion-break.md"
 LONG_PAUSE_MS = 3000  # a pause at least this long starts a new paragraph (a lift)
-HOP_MS = 10.0  # the pitch track's step
-WINDOW_MS = 40.0  # the autocorrelation window
-LOWEST_HZ, HIGHEST_HZ = 60.0, 420.0
-VOICED_CORRELATION = 0.6  # a frame whose best normalised autocorrelation is lower is unvoiced
-QUIET_DB = -35.0  # frames this far under the loudest are unvoiced
-UNVOICED_STEP_MS = 5.0  # pseudo-mark spacing on unvoiced stretches
-MARK_SEARCH = 0.2  # a mark is searched this share of a period either side of its guess
-
-Stretches = list[tuple[int, int, float]]  # (start, end) in samples, semitones
-
-
-def pitch_periods(x: npt.NDArray[np.float32], rate: int) -> npt.NDArray[np.float64]:
-    """The period in samples per ``HOP_MS`` frame (0: unvoiced)."""
-    hop = round(rate * HOP_MS / 1000)
-    win = round(rate * WINDOW_MS / 1000)
-    n = max(0, (len(x) - win) // hop + 1)
-    out = np.zeros(max(n, 0))
-    if n == 0:
-        return out
-    lo, hi = int(rate / HIGHEST_HZ), int(rate / LOWEST_HZ)
-    nfft = 1 << int(np.ceil(np.log2(2 * win)))
-    index = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    level_all = 10 * np.log10(np.mean(x[index].astype(np.float64) ** 2, axis=1) + 1e-20)
-    loud = level_all >= level_all.max() + QUIET_DB
-    taper = np.hanning(win)
-    lag_norm = np.correlate(taper, taper, mode="full")[win - 1 : win - 1 + hi + 1]
-    for start in range(0, n, 512):
-        rows = index[start : start + 512]
-        frames = x[rows].astype(np.float64)
-        frames = (frames - frames.mean(axis=1, keepdims=True)) * taper
-        spec = np.fft.rfft(frames, nfft)
-        ac = np.fft.irfft(np.abs(spec) ** 2, nfft)[:, : hi + 1] / lag_norm
-        ac = ac / np.maximum(ac[:, :1], 1e-20)
-        band = ac[:, lo : hi + 1]
-        best = band.max(axis=1)
-        # the shortest lag nearly as strong as the best: no octave-down errors
-        first = np.argmax(band >= 0.9 * best[:, None], axis=1) + lo
-        # refine to the local peak after the first strong lag
-        for k, lag in enumerate(first):
-            while lag + 1 <= hi and ac[k, lag + 1] > ac[k, lag]:
-                lag += 1
-            first[k] = lag
-        voiced = (best >= VOICED_CORRELATION) & loud[start : start + 512]
-        out[start : start + 512] = np.where(voiced, first, 0)
-    from scipy.signal import medfilt
-
-    smooth = medfilt(out, 5)
-    return np.where((out > 0) & (smooth > 0), smooth, 0.0)
-
-
-def _marks(
-    x: npt.NDArray[np.float32], rate: int, periods: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """(mark positions, the period at each, whether it is voiced), in samples."""
-    hop = round(rate * HOP_MS / 1000)
-    centre = round(rate * WINDOW_MS / 2000)
-    step = max(1, round(rate * UNVOICED_STEP_MS / 1000))
-
-    def period_at(t: int) -> float:
-        k = int(np.clip(round((t - centre) / hop), 0, len(periods) - 1)) if len(periods) else 0
-        return float(periods[k]) if len(periods) else 0.0
-
-    marks: list[int] = []
-    lengths: list[int] = []
-    voiced: list[bool] = []
-    t = 0
-    while t < len(x):
-        period = period_at(t)
-        if period <= 0:
-            marks.append(t)
-            lengths.append(step)
-            voiced.append(False)
-            t += step
-            continue
-        reach = max(1, round(MARK_SEARCH * period))
-        guess = t if not voiced or not voiced[-1] else marks[-1] + round(period)
-        a, b = max(0, guess - reach), min(len(x), guess + reach + 1)
-        if not voiced or not voiced[-1]:
-            a, b = t, min(len(x), t + round(period))
-        if b <= a:
-            break
-        if voiced and voiced[-1]:
-            # the candidate whose period looks most like the last one: steady marks
-            half = round(period / 2)
-            prev = marks[-1]
-            template = x[max(0, prev - half) : prev + half].astype(np.float64)
-            lo_, hi_ = a - (prev - max(0, prev - half)), b + half
-            if lo_ >= 0 and hi_ <= len(x) and len(template) > 1:
-                around = x[lo_:hi_].astype(np.float64)
-                score = np.correlate(around, template, mode="valid")
-                energy = np.convolve(around**2, np.ones(len(template)), mode="valid")
-                score = score / np.sqrt(np.maximum(energy, 1e-20))
-                peak = a + int(np.argmax(score[: b - a]))
-            else:
-                peak = a + int(np.argmax(x[a:b]))
-        else:
-            peak = a + int(np.argmax(x[a:b]))
-        if marks and peak <= marks[-1]:
-            peak = marks[-1] + max(1, round(period))
-            if peak >= len(x):
-                break
-        marks.append(peak)
-        lengths.append(max(2, round(period)))
-        voiced.append(True)
-        t = peak + max(1, round(period))
-    spaced = np.asarray(lengths, dtype=np.int64)
-    for i in range(len(marks) - 1):
-        if voiced[i] and voiced[i + 1]:
-            gap = marks[i + 1] - marks[i]
-            spaced[i] = int(np.clip(gap, 0.7 * lengths[i], 1.3 * lengths[i]))
-    lengths = list(spaced)
-    return (
-        np.asarray(marks, dtype=np.int64),
-        np.asarray(lengths, dtype=np.int64),
-        np.asarray(voiced, dtype=bool),
-    )
-
-
-def shift_pitch(
-    x: npt.NDArray[np.float32],
-    rate: int,
-    semitones: list[tuple[int, int, float]],
-) -> npt.NDArray[np.float32]:
-    """``x`` with the pitch of each ``(start, end, semitones)`` stretch (samples) moved by
-    that many semitones, everything else as it was; the length is ``len(x)`` exactly."""
-    if not len(x) or all(abs(s) < 1e-6 for _, _, s in semitones):
-        return x
-    ratio_at = np.ones(len(x))
-    for a, b, s in semitones:
-        ratio_at[max(0, a) : max(0, b)] = 2.0 ** (s / 12.0)
-    marks, periods, voiced = _marks(x, rate, pitch_periods(x, rate))
-    if not len(marks):
-        return x
-    y = np.zeros(len(x) + 4 * int(periods.max()) + 2)
-    weight = np.zeros_like(y)
-    pad = 2 * int(periods.max()) + 1
-    source = np.concatenate([np.zeros(pad), x.astype(np.float64), np.zeros(pad)])
-    t = float(marks[0])
-    k = 0
-    while t < len(x):
-        while k + 1 < len(marks) and abs(marks[k + 1] - t) <= abs(marks[k] - t):
-            k += 1
-        period = int(periods[k])
-        ratio = ratio_at[min(int(t), len(x) - 1)] if voiced[k] else 1.0
-        grain_window = np.hanning(2 * period + 1)
-        m = int(marks[k]) + pad
-        grain = source[m - period : m + period + 1] * grain_window
-        at = round(t) + pad - period
-        if at >= 0:
-            y[at : at + len(grain)] += grain
-            weight[at : at + len(grain)] += grain_window
-        t += period / ratio
-    body = slice(pad, pad + len(x))
-    out = y[body] / np.maximum(weight[body], 0.5)
-    # the head before the first mark and any tail the grains did not reach: as they were
-    head = int(marks[0])
-    out[:head] = x[:head]
-    return out.astype(np.float32)
 
 
 # --- the shape: where each phrase's sentences sit in their section --------------------

@@ -169,37 +169,15 @@ def measure_speech(
     keeps no samples (``synthesize_phrases``)."""
     from kindvoice.speech.base import engine_class
     from kindvoice.speech.cache import PhraseCache
-    from kindvoice.speech.synth import synthesize_phrases
 
     spec = voice_spec(voicing.voice, script.meta)
     cache = PhraseCache() if voicing.use_cache else None
+    report = (lambda done, total: progress("speech", done, total)) if progress else None
     if engine_class(spec.engine).recorded:  # the teacher's takes, by written text
-        report = (lambda done, total: progress("speech", done, total)) if progress else None
         phrases, label = _recorded_phrases(voicing, script, spec, cache, report)
         taken = {t: len(a) for t, a in phrases.items()}
         return measure_from_lengths(voicing, script, spec, taken, label), phrases
-    phrases = {}
-    done_before = 0
-    total = len({(s.spoken, s.pace) for s in script.phrases().values()})
-    for pace, keyed in _by_pace(script).items():
-        unique = list(dict.fromkeys(keyed.values()))
-
-        def paced_report(done: int, _: int, before: int = done_before) -> None:
-            if progress is not None:
-                progress("speech", before + done, total)
-
-        audio = synthesize_phrases(
-            paced(spec, pace),
-            unique,
-            cache,
-            voicing.workers,
-            paced_report,
-            stop,
-            lengths_only,
-            None if lengths_only else _levels(script, keyed),
-        )
-        phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
-        done_before += len(unique)
+    phrases = _speak_by_pace(voicing, script, spec, _by_pace(script), report, stop, lengths_only)
     lengths = {t: len(a) for t, a in phrases.items()}
     return measure_from_lengths(voicing, script, spec, lengths), phrases
 
@@ -212,15 +190,30 @@ def speak_phrases(
 ) -> dict[str, Mono]:
     """The phrases ``keys`` of ``script`` (``Speech.key``) synthesized at their sections'
     paces, the others left unspoken (an opening); ``report(done, total)`` counts them."""
-    from kindvoice.speech.cache import PhraseCache
-    from kindvoice.speech.synth import synthesize_phrases
-
     spec = voice_spec(voicing.voice, script.meta)
-    cache = PhraseCache() if voicing.use_cache else None
     wanted = {
         pace: {key: spoken for key, spoken in keyed.items() if key in keys}
         for pace, keyed in _by_pace(script).items()
     }
+    return _speak_by_pace(voicing, script, spec, wanted, report)
+
+
+def _speak_by_pace(
+    voicing: Voicing,
+    script: Script,
+    spec: EngineSpec,
+    wanted: Mapping[str, Mapping[str, str]],
+    report: Callable[[int, int], None] | None,
+    stop: threading.Event | None = None,
+    lengths_only: bool = False,
+) -> dict[str, Mono]:
+    """The phrases ``wanted`` (pace -> phrase key -> spoken text) synthesized at their
+    paces, shaped to the script's pitch levels unless only lengths are asked;
+    ``report(done, total)`` counts distinct texts."""
+    from kindvoice.speech.cache import PhraseCache
+    from kindvoice.speech.synth import synthesize_phrases
+
+    cache = PhraseCache() if voicing.use_cache else None
     total = len({(pace, s) for pace, keyed in wanted.items() for s in keyed.values()})
     phrases: dict[str, Mono] = {}
     done_before = 0
@@ -239,7 +232,9 @@ def speak_phrases(
             cache,
             voicing.workers,
             paced_report,
-            levels=_levels(script, keyed),
+            stop,
+            lengths_only,
+            None if lengths_only else _levels(script, keyed),
         )
         phrases.update({key: audio[spoken] for key, spoken in keyed.items()})
         done_before += len(unique)
