@@ -146,7 +146,8 @@ def test_the_last_page_to_leave_cancels_the_shared_measurement(site: Any, own_ca
 def test_a_measurement_answers_in_the_request_when_no_page_follows_it(site: Any) -> None:
     """A client that names no waiter (a script, an older page) gets the answer itself."""
     answer = site.request("/api/range?practice=one-minute-break&engine=pyttsx3&voice=&rate=1")
-    assert answer.status == 200 and answer.json()["min"] <= 1.0 <= answer.json()["max"]
+    # the range the template declares (1.25 to 2 minutes), espeak fills all of it
+    assert answer.status == 200 and answer.json()["min"] <= 1.25 <= answer.json()["max"]
     measured = [j for j in site.state.jobs._jobs.values() if j.kind == "measure"]
     assert len(measured) == 1 and measured[0].status == "done"
 
