@@ -141,12 +141,13 @@ def test_the_one_minute_break_speaks_each_language_with_its_kokoro_voice(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KINDVOICE_ENGINE"}
     out = tmp_path / f"break-{language}.mp3"
+    shortest = load_template(bundled_dir() / language / "one-minute-break.md").meta.minutes.min
     run = kindvoice(
-        "build", "one-minute-break", "--language", language, "--minutes", "1", "-o", str(out),
-        env=env,
+        "build", "one-minute-break", "--language", language, "--minutes", f"{shortest:g}",
+        "-o", str(out), env=env,
     )  # fmt: skip
     assert run.code == 0, run.stderr
-    assert len(decode(out)) == 60 * 48_000
+    assert len(decode(out)) == round(shortest * 60 * 48_000)
     tags = ID3(out)
     voice = KOKORO_VOICES[language]
     assert str(tags["TXXX:kindvoice voice"]) == f"kokoro voice {voice} at rate 0.8"  # a practice
