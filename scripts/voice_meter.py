@@ -196,7 +196,7 @@ def main() -> None:
         request = RenderRequest(
             args.practice,
             out,
-            minutes=args.minutes,
+            length_ms=args.minutes * 60_000 if args.minutes else None,
             voice=VoiceSettings(engine=args.engine, voice=args.voice),
             mix=MixSettings(background="none"),
             language=args.language,
