@@ -44,7 +44,7 @@ CALIBRATED: dict[str, Articulation] = {
     "af_heart": Articulation(0.616, 0.06754, 0.8, 1.58, 0.17),  # 66: 12.9 %, 15.5 %
     "ef_dora": Articulation(0.846, 0.07026, 0.8, 0.68, 0.12),  # 66: 7.9 %, 3.6 %
     "ff_siwis": Articulation(0.838, 0.06556, 0.8, 1.07, 0.18),  # 35: 18.2 %, 15.4 %
-    "if_sara": Articulation(0.463, 0.07626, 0.8, 0.52),
+    "if_sara": Articulation(0.760, 0.06734, 0.8, 1.24, 0.28),  # 37: 36.9 %, 27.1 %
     "pf_dora": Articulation(0.471, 0.07320, 0.8, 0.75),
 }
 #: a voice not calibrated yet: a middle articulation, and a wide margin
