@@ -45,7 +45,7 @@ CALIBRATED: dict[str, Articulation] = {
     "ef_dora": Articulation(0.846, 0.07026, 0.8, 0.68, 0.12),  # 66: 7.9 %, 3.6 %
     "ff_siwis": Articulation(0.838, 0.06556, 0.8, 1.07, 0.18),  # 35: 18.2 %, 15.4 %
     "if_sara": Articulation(0.760, 0.06734, 0.8, 1.24, 0.28),  # 37: 36.9 %, 27.1 %
-    "pf_dora": Articulation(0.471, 0.07320, 0.8, 0.75),
+    "pf_dora": Articulation(0.662, 0.07528, 0.8, 0.00, 0.31),  # 36: 36.3 %, 31.0 %
 }
 #: a voice not calibrated yet: a middle articulation, and a wide margin
 FALLBACK = Articulation(0.30, 0.0760, 0.8, 0.7, 0.20)
