@@ -1,6 +1,6 @@
 """A course on a listener's phone (issue 23 §4), in a real headless Chromium at 390x844
-with touch: the teacher builds a three-day course in Spanish (the one-minute break, 1 to
-2 minutes, espeak); the listener opens it with the listener's link, opens day 1 in the
+with touch: the teacher builds a three-day course in Spanish (a morning intention, 3 to
+4 minutes, espeak); the listener opens it with the listener's link, opens day 1 in the
 session player (transcript, chapters, the course as the lock screen's album), sees the
 whole course's size, keeps it offline in one tap (on a slow connection: the percent and
 the time left), plays day 3 with no connection, finds the days in the podcast feed, in
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SHOTS = os.environ.get("KINDVOICE_SHOTS")  # a folder: screenshots for a reviewer
 TITLE = "Three Small Days"
-DAY = "La pausa de autocompasión de un minuto"  # the Spanish one-minute break
+DAY = "Una intención amable para el día"  # the Spanish morning intention
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 #: the bytes the Cache API holds for each URL of a list (a page's body, a file's bytes)
@@ -73,9 +73,9 @@ def _build_course(site: Any) -> str:
         "title": TITLE,
         "teacher": "Ana",
         "days": "3",
-        "start_minutes": "1",
-        "end_minutes": "2",
-        "practices": "one-minute-break",
+        "start_minutes": "3",
+        "end_minutes": "4",
+        "practices": "morning-intention",
         "background": "none",
         "engine": "pyttsx3",
         "language": "es",
@@ -87,9 +87,9 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     slug = _build_course(site)
     folder = site.library / "courses" / slug
     manifest = json.loads((folder / "course.json").read_text(encoding="utf-8"))
-    # a course's sessions last whole minutes within the practice's range: the one-minute
-    # break (1.25 to 2 minutes since the Kokoro voice's intonation) lasts 2 every day
-    assert [s["seconds"] for s in manifest["sessions"]] == [120, 120, 120]
+    # growing from short to longer (the one-minute break, 1.25 to 2 minutes since the
+    # Kokoro voice's intonation, is 2 minutes every day of such a course: it cannot grow)
+    assert [s["seconds"] for s in manifest["sessions"]] == [180, 240, 240]
     course_url = f"{site.base}/courses/{slug}"
 
     # the listener's link opens the library; the course is one tap away
@@ -103,7 +103,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     # the days' titles in the course's language, its page's words in the listener's
     assert days.all_inner_texts() == [f"Día {n}: {DAY}" for n in (1, 2, 3)]
     assert page.locator("ol.days").get_attribute("lang") == "es"
-    assert page.get_by_text("from 1:00 to 2:00, growing from short to longer").is_visible()
+    assert page.get_by_text("from 3:00 to 4:00, growing from short to longer").is_visible()
     assert page.get_by_text("Playlist (M3U)").count() == 0  # the teacher's downloads
     # the whole course's size, said before anything is saved
     size_line = page.locator("[data-course-size]")
@@ -127,12 +127,12 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     assert page.locator("h1").inner_text() == f"Día 1: {DAY}"
     assert page.get_by_role("link", name=TITLE).is_visible()  # back to the course
     assert page.evaluate(FITS), "the day's player scrolls sideways at 390 px"
-    cues = parse_vtt((folder / "01-one-minute-break.vtt").read_text(encoding="utf-8"))
+    cues = parse_vtt((folder / "01-morning-intention.vtt").read_text(encoding="utf-8"))
     lines = page.locator("[data-transcript] li[data-start]")
     assert page.get_by_role("heading", name="Transcript").is_visible()
     assert lines.count() == len(cues) > 3
     assert lines.nth(1).inner_text().endswith(cues[1].text)
-    chapters = json.loads((folder / "01-one-minute-break.chapters.json").read_text())
+    chapters = json.loads((folder / "01-morning-intention.chapters.json").read_text())
     assert len(chapters["chapters"]) >= 2
     for chapter in chapters["chapters"]:
         assert page.get_by_role("button", name=chapter["title"]).is_visible()
@@ -146,7 +146,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     history_title = json.loads(page.locator("#session-data").text_content())["history_title"]
     assert history_title == f"{TITLE} · Día 1: {DAY}"  # the practice history names the course
     artwork = page.evaluate("navigator.mediaSession.metadata.artwork[0].src")
-    assert artwork.endswith(f"/courses/{slug}/01-one-minute-break.jpg")
+    assert artwork.endswith(f"/courses/{slug}/01-morning-intention.jpg")
     page.get_by_role("link", name="Day 2 ›").wait_for()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/course-day1-phone.png", full_page=True)
@@ -192,7 +192,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
         page.locator("[data-transcript] li[data-start]").nth(2).click()
         playing(page)
         duration = page.evaluate("document.getElementById('player').duration")
-        assert duration == pytest.approx(120.0, abs=0.1)
+        assert duration == pytest.approx(240.0, abs=0.1)
         page.goto(f"{site.base}/timer")  # never kept: the offline page lists what is
         assert page.locator("h1").inner_text() == "You are offline"
         assert page.get_by_role("link", name=f"Día 2: {DAY}").is_visible()
@@ -206,7 +206,7 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     page.goto(course_url)
     assert page.evaluate("document.documentElement.lang") == "es"
     lead = page.locator("p.lead").inner_text()
-    assert lead == "Un curso de Ana: 3 días, de 1:00 a 2:00, de lo más breve a lo más largo.", lead
+    assert lead == "Un curso de Ana: 3 días, de 3:00 a 4:00, de lo más breve a lo más largo.", lead
     assert days.all_inner_texts() == [f"Día {n}: {DAY}" for n in (1, 2, 3)]
     # (its title is the teacher's own, "Three Small Days")
     assert not re.search(r"\bDays? \d", page.locator("main").inner_text())
@@ -227,8 +227,8 @@ def test_a_listener_plays_keeps_and_subscribes_to_a_course(site: Any, phone: Any
     assert len({i.findtext("guid") for i in items}) == 3
     for n, item in enumerate(by_date, 1):
         url = item.find("enclosure").get("url")
-        assert url.endswith(f"/courses/{slug}/{n:02d}-one-minute-break.mp3")
+        assert url.endswith(f"/courses/{slug}/{n:02d}-morning-intention.mp3")
         audio = site.request(url.removeprefix(site.base))
         assert audio.status == 200
-        assert audio.body == (folder / f"{n:02d}-one-minute-break.mp3").read_bytes()
-    assert site.request(f"/feed/an-old-key/courses/{slug}/01-one-minute-break.mp3").status == 403
+        assert audio.body == (folder / f"{n:02d}-morning-intention.mp3").read_bytes()
+    assert site.request(f"/feed/an-old-key/courses/{slug}/01-morning-intention.mp3").status == 403
