@@ -51,8 +51,9 @@ def test_a_practice_too_short_for_its_day_gives_it_to_the_next_one(tmp_path: Pat
         )
     )
     sessions = plan_sessions(plan)
-    # was 1, 3, 2: day 3's one-minute break lasts at most 2 minutes, after a 3-minute day
-    assert [s.minutes for s in sessions] == [1, 3, 3]
+    # was 2, 3, 2: day 3's one-minute break lasts at most 2 minutes, after a 3-minute day
+    # (and at least 1.25, so a course's whole minutes start it at 2)
+    assert [s.minutes for s in sessions] == [2, 3, 3]
     assert [s.practice_id for s in sessions] == [
         "one-minute-break",
         "self-compassion-break",
@@ -71,7 +72,8 @@ def test_a_long_days_plan_never_gets_shorter(tmp_path: Path) -> None:
     )
     minutes = [s.minutes for s in plan_sessions(plan)]
     assert all(a <= b for a, b in itertools.pairwise(minutes)), minutes
-    assert minutes[0] == 1 and minutes[-1] == 10  # morning-intention lasts at most 10
+    # the one-minute break lasts 1.25 to 2 minutes; morning-intention at most 10
+    assert minutes[0] == 2 and minutes[-1] == 10
 
 
 def test_a_plan_that_shrinks_on_purpose_is_kept(tmp_path: Path) -> None:

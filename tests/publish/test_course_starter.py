@@ -52,7 +52,7 @@ def test_starter_fits_every_practice_with_the_real_voice() -> None:
     sessions = plan_sessions(plan)
     assert [s.number for s in sessions] == list(range(1, 29))
     assert sessions[0].file_name == "01-one-minute-break.mp3"
-    assert [s.minutes for s in sessions[:2]] == [1, 3]
+    assert [s.minutes for s in sessions[:2]] == [2, 3]  # the one-minute break: 1.25 to 2
     weeks = [statistics.mean(s.minutes for s in sessions[i : i + 7]) for i in range(0, 28, 7)]
     assert weeks == sorted(weeks) and weeks[0] <= 5 and weeks[-1] >= 10
     assert all(s.title.startswith(f"Day {s.number}: ") for s in sessions)
