@@ -22,6 +22,7 @@ import dataclasses
 import importlib
 import importlib.util
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import ClassVar
@@ -205,6 +206,23 @@ def split_voice(text: str | None) -> tuple[str | None, str | None]:
 def create_engine(spec: EngineSpec) -> Engine:
     """Construct the engine a spec names (this checks its prerequisites)."""
     return engine_class(spec.engine)(spec)
+
+
+def read_in_process(
+    spec: EngineSpec, texts: Sequence[str], progress: Callable[[int, int], None] | None
+) -> dict[str, Mono]:
+    """An in-process engine's phrases (recorded takes), read one by one in this process;
+    ``progress(done, total)`` after each."""
+    engine = create_engine(spec)
+    found: dict[str, Mono] = {}
+    try:
+        for text in texts:
+            found[text] = engine.synthesize(text)
+            if progress is not None:
+                progress(len(found), len(texts))
+    finally:
+        engine.close()
+    return found
 
 
 def choose_voice(

@@ -22,7 +22,7 @@ import os
 import struct
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,27 @@ class PhraseCache:
         if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
             raise ValueError(f"not a phrase cache key: {key!r}")
         return self.root / key[:2] / f"{key}{_SUFFIX}"
+
+    def look_up(
+        self,
+        identity: Mapping[str, str],
+        texts: Sequence[str],
+        levels: Mapping[str, float],
+        found: dict[str, Mono],
+    ) -> tuple[dict[str, str], dict[str, tuple[float, str | None]]]:
+        """Fill ``found`` with the entries of ``texts`` (each at its level in ``levels``,
+        if any) already here; each text's key, and for each text at a level, that level
+        and its plain entry's key (what a shaped phrase is made from)."""
+        keys: dict[str, str] = {}
+        shaped: dict[str, tuple[float, str | None]] = {}
+        for text in texts:
+            keys[text] = self.key(identity, text, levels.get(text))
+            if text in levels:
+                shaped[text] = (levels[text], self.key(identity, text))
+            audio = self.get(keys[text])
+            if audio is not None:
+                found[text] = audio
+        return keys, shaped
 
     def get(self, key: str) -> Mono | None:
         """The cached audio, or None on a miss (a corrupt entry is removed: a miss too)."""

@@ -37,10 +37,10 @@ from kindvoice.speech.base import (
     Engine,
     EngineSpec,
     VoiceInfo,
-    create_engine,
     engine_class,
     engine_identity,
     quoted,
+    read_in_process,
 )
 from kindvoice.speech.cache import PhraseCache
 
@@ -345,42 +345,30 @@ def synthesize_phrases(
     levels: Mapping[str, float] | None = None,
 ) -> dict[str, Mono]:
     """Every distinct text -> its audio (float32 mono, house rate, trimmed and ramped).
-    ``lengths_only``: each audio is a placeholder of its length that holds no samples
-    (checking a long script needs its phrases' lengths, not gigabytes of speech).
-    ``levels``: text -> the pitch level (semitones) the script gives it, for an engine
-    that ``shapes`` (else ignored); a level never changes a length, so ``lengths_only``
-    speaks the plain phrase, and a shaped one is made from the plain one when cached.
+    ``lengths_only``: placeholders of each audio's length, holding no samples (a long
+    script's check needs lengths, not gigabytes of speech). ``levels``: text -> its pitch
+    level (semitones) for an engine that ``shapes``; a level never changes a length, so
+    ``lengths_only`` speaks plain phrases, and a shaped one is made from the plain one.
 
     Cache hits are read here; the misses are spoken by ``workers`` processes (None: one
-    per core, never more than there are misses), which store them in the cache
-    themselves. ``cache=None`` neither reads nor writes a cache. ``progress(done,
-    total)`` counts distinct texts. Engine failures raise ``EngineError`` naming the
-    phrase; a worker that finishes nothing for ``phrase_timeout_s`` counts as hung.
-    ``stop`` (set from another thread; by default ``AMBIENT_STOP``'s) ends the run within
-    ``STOP_POLL_S``: its workers are stopped and ``SpeechStopped`` is raised (the phrases
-    spoken so far stay cached).
+    per core, at most one per miss), which store them in the cache (None: no cache).
+    ``progress(done, total)`` counts distinct texts. Engine failures raise ``EngineError``
+    naming the phrase; a worker that finishes nothing for ``phrase_timeout_s`` is hung.
+    ``stop`` (default ``AMBIENT_STOP``'s) ends the run within ``STOP_POLL_S``: the workers
+    stop and ``SpeechStopped`` is raised (the phrases spoken so far stay cached).
     """
     unique = list(dict.fromkeys(texts))
     stop = stop if stop is not None else AMBIENT_STOP.get()
     if engine_class(spec.engine).in_process:  # reads files (recorded takes): no worker
-        return _read_in_process(spec, unique, progress)
+        return read_in_process(spec, unique, progress)
     found: dict[str, Mono] = _LengthsOnly() if lengths_only else {}
-    keys: dict[str, str] = {}
     wanted = {} if lengths_only or not engine_class(spec.engine).shapes else dict(levels or {})
+    keys: dict[str, str] = {}
     shaped: dict[str, tuple[float, str | None]] = {
-        text: (wanted[text], None) for text in unique if text in wanted
+        t: (wanted[t], None) for t in unique if t in wanted
     }
     if cache is not None:
-        identity = engine_identity(spec)
-        for text in unique:
-            keys[text] = cache.key(identity, text, wanted.get(text))
-            if text in shaped:
-                shaped[text] = (wanted[text], cache.key(identity, text))
-            audio = cache.get(keys[text])
-            if audio is not None:
-                found[text] = audio
-    else:
-        engine_class(spec.engine)
+        keys, shaped = cache.look_up(engine_identity(spec), unique, wanted, found)
     misses = [text for text in unique if text not in found]
     log.info("%d phrases: %d cached, %d to synthesize", len(unique), len(found), len(misses))
     if progress is not None:
@@ -398,19 +386,3 @@ def synthesize_phrases(
                 raise EngineError(crash.message) from None
             log.warning("%s Starting a new speech worker.", crash.message)
     return {text: found[text] for text in unique}
-
-
-def _read_in_process(
-    spec: EngineSpec, texts: Sequence[str], progress: Progress | None
-) -> dict[str, Mono]:
-    """An in-process engine's phrases, read one by one in this process."""
-    engine = create_engine(spec)
-    found: dict[str, Mono] = {}
-    try:
-        for text in texts:
-            found[text] = engine.synthesize(text)
-            if progress is not None:
-                progress(len(found), len(texts))
-    finally:
-        engine.close()
-    return found
