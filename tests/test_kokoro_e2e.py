@@ -19,13 +19,14 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from kindvoice.speech.samples import sample_template
+from kindvoice.template.parse import load_template
 
 from kv_testing import decode, kindvoice, kindvoice_process, median_f0_hz, recognize_words
 
 pytestmark = pytest.mark.slow
 
 SAMPLE = sample_template()
-SAMPLE_SECONDS = 30.0  # the sample's default length
+SAMPLE_SECONDS = load_template(SAMPLE).meta.minutes.default * 60.0  # 36 s: its default
 
 
 def default_env() -> dict[str, str]:

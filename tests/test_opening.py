@@ -49,7 +49,8 @@ def test_an_opening_speaks_only_what_it_plays(
     later = {e.text for e in timeline.speech if e.start >= stop}
     assert opening and later  # the session goes on past the opening
     spoken = spoken_phrases(own_cache)
-    assert len(spoken) == len({e.text for e in opening})  # those, and nothing after
+    # those, and nothing after: each kept plain and shaped to its level (Kokoro shapes)
+    assert len(spoken) == 2 * len({e.text for e in opening})
     assert len(spoken) < len(script.phrases()) / 3
 
     audio = decode(out, channels=1)

@@ -167,7 +167,7 @@ def test_record_lists_what_is_missing_and_the_lengths_recorded(anna: RecordedVoi
     run = kindvoice("record", "one-minute-break", "--voice", "anna")
     assert run.code == 0, run.stderr
     first = run.stdout.splitlines()[0]
-    assert "10 of 12 phrases recorded; enough for 1 to 1:" in first
+    assert "10 of 12 phrases recorded; enough for 1:15 to 1:" in first
     for text in set(phrases("one-minute-break", 2)) - set(phrases("one-minute-break", 1)):
         assert phrase_stem(text) in run.stdout
     # the self-compassion break: the short version is recorded, five minutes up is not
@@ -237,7 +237,7 @@ def test_a_length_not_fully_recorded_is_refused_in_one_line(
     message = run.stderr.strip()
     assert len(message.splitlines()) == 1
     assert "needs 2 phrases the recorded voice 'anna' lacks" in message
-    assert "fully recorded: 1 to 1:" in message
+    assert "fully recorded: 1:15 to 1:" in message
     assert "--fill-with" in message
     assert not out.exists()
 

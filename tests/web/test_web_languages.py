@@ -80,13 +80,13 @@ def test_build_in_spanish_renders_the_translation(site) -> None:
     answer = site.request(
         "/api/range?practice=one-minute-break&language=es&engine=pyttsx3&voice=es&rate=0.9"
     ).json()
-    assert answer["min"] <= 1.0 <= answer["max"] and "es" in answer["voice"]
+    assert answer["min"] <= 1.25 <= answer["max"] and "es" in answer["voice"]
     queued = site.post(
         "/build",
         {
             "practice": "one-minute-break",
             "language": "es",
-            "minutes": "1",
+            "minutes": "1.25",  # its shortest
             "engine": "pyttsx3",
             "voice": "es",
             "rate": "0.9",

@@ -277,7 +277,7 @@ def test_a_teacher_records_on_a_phone_and_renders_in_that_voice(
         RecordedVoice("anna").add(text, speech[text] * 10 ** ((-3.0 - n % 9) / 20), original)
     recorded_s = (time.process_time() - started[0], time.monotonic() - started[1])
     page.reload()
-    assert summary.inner_text().startswith("10 of 12 phrases recorded; enough for 1 to 1:")
+    assert summary.inner_text().startswith("10 of 12 phrases recorded; enough for 1:15 to 1:")
     page.goto("/record?practice=self-compassion-break&voice=anna")
     script = load_template(resolve_practice("self-compassion-break"))
     done = len(set(phrases("self-compassion-break", 3) + phrases("self-compassion-break", 5)))
